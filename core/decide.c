@@ -1,0 +1,526 @@
+/*
+ * decide: the identity algorithms of policy.md section 2 and the six
+ * settings of section 3.
+ *
+ * A plan is the ordered list of (presented-identifier kind, reference
+ * source) steps of an algorithm. Steps run in order and stop at the first
+ * match. Reference identifiers of a source are built when a step first
+ * needs them; the first step that needs DNS evidence starts every lookup
+ * the rest of the plan needs at once (MX, PTR, then the forward
+ * confirmation of each PTR name), so the latency is one round of
+ * parallel queries, and none at all when the domain already matched.
+ */
+#include "decision.h"
+#include "names.h"
+#include "policy.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { IDS_DNS, IDS_CN, IDS_HOSTED } id_kind;
+
+typedef struct {
+    id_kind ids;
+    mxv_source source;
+} step;
+
+#define MAX_STEPS 5
+#define NSOURCES  5
+
+typedef struct {
+    char name[MXV_NAME_MAX + 1];
+    mxv_dnssec_status sec;
+    int fwd_status; /* -1 not asked, else mxv_dns_status */
+    mxv_dnssec_status fwd_sec;
+    bool confirmed;
+    char fwd_detail[160];
+} ptr_name;
+
+typedef struct {
+    mxv_decision *d;
+    mxv_policy *policy;
+    const mxv_request *req;
+    mxv_effective e;
+    const mxv_strlist *mx_given, *route, *reference;
+    step plan[MAX_STEPS];
+    size_t nsteps;
+    bool built[NSOURCES];
+    size_t first[NSOURCES], count[NSOURCES];
+    bool dns_gathered;
+    bool dns_failed;
+    /* DNS evidence */
+    mxv_dns_status mx_status;
+    mxv_dnssec_status mx_sec;
+    char mx_detail[160];
+    struct {
+        unsigned pref;
+        char name[MXV_NAME_MAX + 1];
+    } mx[MXV_DNS_MAX_RECORDS];
+    size_t nmx;
+    int ptr_status; /* -1 not asked */
+    char ptr_detail[160];
+    ptr_name ptr[MXV_DNS_MAX_RECORDS];
+    size_t nptr;
+} state;
+
+const char *mxv_source_name(mxv_source s)
+{
+    static const char *const names[] = {"domain", "configured", "mx", "ptr", "route"};
+    return names[s];
+}
+
+const char *mxv_algorithm_name(mxv_algorithm a)
+{
+    return a == MXV_ALG_VERIFY ? "verify" : a == MXV_ALG_HOSTED ? "hosted" : NULL;
+}
+
+const char *mxv_dnssec_name(mxv_dnssec_status s)
+{
+    static const char *const names[] = {NULL, "secure", "insecure", "bogus"};
+    return names[s];
+}
+
+mxv_decision *mxv_decision_new(void)
+{
+    return calloc(1, sizeof(mxv_decision));
+}
+
+void mxv_decision_note(mxv_decision *d, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    mxv_strlist_add(&d->notes, line);
+}
+
+static void add_ref(state *st, const char *name, mxv_source source, mxv_dnssec_status sec,
+                    bool eligible, const char *note)
+{
+    mxv_decision *d = st->d;
+    mxv_reference *refs = realloc(d->refs, (d->nrefs + 1) * sizeof(*refs));
+    if (!refs)
+        return;
+    d->refs = refs;
+    refs[d->nrefs++] = (mxv_reference){
+        .name = strdup(name),
+        .source = source,
+        .dnssec = sec,
+        .eligible = eligible && name,
+        .note = note ? strdup(note) : NULL,
+    };
+}
+
+/* --- the plans of policy.md section 2 --- */
+
+static void add_step(state *st, id_kind ids, mxv_source source)
+{
+    st->plan[st->nsteps++] = (step){ids, source};
+}
+
+static void make_plan(state *st)
+{
+    if (st->d->algorithm == MXV_ALG_VERIFY) {
+        /* 2.1: DNS-IDs vs domain, then CN-IDs vs domain, then CN-IDs vs
+         * forward-confirmed PTR; configured names after each domain step. */
+        add_step(st, IDS_DNS, MXV_SRC_DOMAIN);
+        add_step(st, IDS_DNS, MXV_SRC_CONFIGURED);
+        add_step(st, IDS_CN, MXV_SRC_DOMAIN);
+        add_step(st, IDS_CN, MXV_SRC_CONFIGURED);
+        add_step(st, IDS_CN, MXV_SRC_PTR);
+        return;
+    }
+    add_step(st, IDS_HOSTED, MXV_SRC_DOMAIN);
+    add_step(st, IDS_HOSTED, MXV_SRC_CONFIGURED);
+    bool route_fqdn = false, route_ip = false;
+    for (size_t i = 0; i < st->route->n; i++) {
+        if (mxv_is_ip_literal(st->route->items[i]))
+            route_ip = true;
+        else
+            route_fqdn = true;
+    }
+    if (!route_fqdn && !route_ip) { /* 2.2 without a route: MX, then PTR */
+        add_step(st, IDS_HOSTED, MXV_SRC_MX);
+        add_step(st, IDS_HOSTED, MXV_SRC_PTR);
+        return;
+    }
+    /* A route replaces the MX lookup: route host names, and the PTR of the
+     * connected IP only when the route names an address. */
+    if (route_fqdn)
+        add_step(st, IDS_HOSTED, MXV_SRC_ROUTE);
+    if (route_ip)
+        add_step(st, IDS_HOSTED, MXV_SRC_PTR);
+}
+
+static bool plan_has(const state *st, mxv_source source)
+{
+    for (size_t i = 0; i < st->nsteps; i++)
+        if (st->plan[i].source == source)
+            return true;
+    return false;
+}
+
+/* --- DNS evidence --- */
+
+static mxv_dnssec_status weakest(mxv_dnssec_status a, mxv_dnssec_status b)
+{
+    if (a == MXV_SEC_BOGUS || b == MXV_SEC_BOGUS)
+        return MXV_SEC_BOGUS;
+    if (a == MXV_SEC_INSECURE || b == MXV_SEC_INSECURE)
+        return MXV_SEC_INSECURE;
+    return a == MXV_SEC_SECURE && b == MXV_SEC_SECURE ? MXV_SEC_SECURE : MXV_SEC_NONE;
+}
+
+static void on_mx(void *arg, const mxv_dns_answer *a)
+{
+    state *st = arg;
+    st->mx_status = a->status;
+    st->mx_sec = a->sec;
+    snprintf(st->mx_detail, sizeof(st->mx_detail), "%s", a->detail);
+    if (a->status != MXV_DNS_OK)
+        return;
+    for (size_t i = 0; i < a->n && st->nmx < MXV_DNS_MAX_RECORDS; i++) {
+        unsigned pref;
+        char name[MXV_NAME_MAX + 1];
+        if (!mxv_dns_parse_mx(a->rdata[i], a->rdlen[i], &pref, name, sizeof(name))) {
+            mxv_decision_note(st->d, "MX record of %s ignored: not a valid host name",
+                              st->d->domain);
+            continue;
+        }
+        /* Insertion sort by preference, stable for equal preferences. */
+        size_t j = st->nmx++;
+        while (j > 0 && st->mx[j - 1].pref > pref) {
+            st->mx[j] = st->mx[j - 1];
+            j--;
+        }
+        st->mx[j].pref = pref;
+        snprintf(st->mx[j].name, sizeof(st->mx[j].name), "%s", name);
+    }
+}
+
+static bool address_matches(const uint8_t *rdata, size_t len, const char *ip)
+{
+    unsigned char want[16];
+    if (len == 4 && inet_pton(AF_INET, ip, want) == 1)
+        return memcmp(rdata, want, 4) == 0;
+    if (len == 16 && inet_pton(AF_INET6, ip, want) == 1)
+        return memcmp(rdata, want, 16) == 0;
+    return false;
+}
+
+typedef struct {
+    state *st;
+    size_t index;
+} fwd_arg;
+
+static void on_forward(void *arg, const mxv_dns_answer *a)
+{
+    fwd_arg *fa = arg;
+    ptr_name *p = &fa->st->ptr[fa->index];
+    p->fwd_status = (int)a->status;
+    p->fwd_sec = a->sec;
+    snprintf(p->fwd_detail, sizeof(p->fwd_detail), "%s", a->detail);
+    for (size_t i = 0; a->status == MXV_DNS_OK && i < a->n; i++)
+        if (address_matches(a->rdata[i], a->rdlen[i], fa->st->d->ip))
+            p->confirmed = true;
+    free(fa);
+}
+
+static void on_ptr(void *arg, const mxv_dns_answer *a)
+{
+    state *st = arg;
+    st->ptr_status = (int)a->status;
+    snprintf(st->ptr_detail, sizeof(st->ptr_detail), "%s", a->detail);
+    if (a->status != MXV_DNS_OK)
+        return;
+    bool v6 = strchr(st->d->ip, ':') != NULL;
+    mxv_dns *dns = mxv_policy_dns(st->policy, &(const char *){NULL});
+    for (size_t i = 0; i < a->n && st->nptr < MXV_DNS_MAX_RECORDS; i++) {
+        ptr_name *p = &st->ptr[st->nptr];
+        size_t used;
+        if (!mxv_dns_wire_name(a->rdata[i], a->rdlen[i], &used, p->name, sizeof(p->name)) ||
+            !p->name[0]) {
+            mxv_decision_note(st->d, "PTR record of %s ignored: not a valid host name",
+                              st->d->ip);
+            continue;
+        }
+        p->sec = a->sec;
+        p->fwd_status = -1;
+        fwd_arg *fa = malloc(sizeof(*fa));
+        if (!fa)
+            continue;
+        *fa = (fwd_arg){st, st->nptr++};
+        /* A(PTR(IP)) = IP: the same address family as the connection. */
+        mxv_dns_submit(dns, p->name, v6 ? MXV_RR_AAAA : MXV_RR_A, on_forward, fa);
+    }
+}
+
+static void gather_dns(state *st)
+{
+    st->dns_gathered = true;
+    mxv_decision *d = st->d;
+    bool need_mx = plan_has(st, MXV_SRC_MX) && st->mx_given->n == 0 && d->domain;
+    bool need_ptr = plan_has(st, MXV_SRC_PTR) && d->ip[0];
+    st->ptr_status = -1;
+    if (!need_mx && !need_ptr)
+        return;
+    pthread_mutex_lock(&st->policy->lock);
+    const char *why;
+    mxv_dns *dns = mxv_policy_dns(st->policy, &why);
+    if (!dns) {
+        mxv_decision_note(d, "DNS unavailable: %s", why);
+        st->dns_failed = true;
+        st->mx_status = MXV_DNS_FAIL;
+        snprintf(st->mx_detail, sizeof(st->mx_detail), "DNS unavailable");
+        if (need_ptr) {
+            st->ptr_status = MXV_DNS_FAIL;
+            snprintf(st->ptr_detail, sizeof(st->ptr_detail), "DNS unavailable");
+        }
+        pthread_mutex_unlock(&st->policy->lock);
+        return;
+    }
+    if (need_mx)
+        mxv_dns_submit(dns, d->domain, MXV_RR_MX, on_mx, st);
+    char rev[128];
+    if (need_ptr && mxv_dns_reverse_name(d->ip, rev, sizeof(rev)))
+        mxv_dns_submit(dns, rev, MXV_RR_PTR, on_ptr, st);
+    mxv_dns_run(dns, st->e.dns_timeout_ms);
+    pthread_mutex_unlock(&st->policy->lock);
+}
+
+/* --- reference identifiers, per source --- */
+
+static mxv_dnssec_status shown(const state *st, mxv_dnssec_status s)
+{
+    return st->e.dnssec == MXV_DNSSEC_OFF ? MXV_SEC_NONE : s;
+}
+
+static bool dnssec_acceptable(const state *st, mxv_dnssec_status s)
+{
+    return st->e.dnssec != MXV_DNSSEC_REQUIRE || s == MXV_SEC_SECURE;
+}
+
+static void build_mx(state *st)
+{
+    mxv_decision *d = st->d;
+    if (st->mx_given->n) {
+        for (size_t i = 0; i < st->mx_given->n; i++)
+            add_ref(st, st->mx_given->items[i], MXV_SRC_MX, MXV_SEC_NONE, true, "given");
+        return;
+    }
+    if (!d->domain)
+        return;
+    if (st->mx_status == MXV_DNS_FAIL) {
+        st->dns_failed = true;
+        mxv_decision_note(d, "MX lookup of %s failed: %s (temporary)", d->domain, st->mx_detail);
+        return;
+    }
+    if (st->mx_status == MXV_DNS_NODATA) {
+        mxv_decision_note(d, "MX lookup of %s: %s (the domain itself is its implicit MX)",
+                          d->domain, st->mx_detail);
+        return;
+    }
+    mxv_dnssec_status sec = shown(st, st->mx_sec);
+    bool ok = dnssec_acceptable(st, st->mx_sec);
+    for (size_t i = 0; i < st->nmx; i++) {
+        if (!st->mx[i].name[0]) {
+            mxv_decision_note(d, "%s has a null MX (RFC 7505): it accepts no mail", d->domain);
+            continue;
+        }
+        char note[64];
+        snprintf(note, sizeof(note), "preference %u%s", st->mx[i].pref,
+                 ok ? "" : "; not DNSSEC-secure (dnssec = require)");
+        add_ref(st, st->mx[i].name, MXV_SRC_MX, sec, ok, note);
+    }
+}
+
+static void build_ptr(state *st)
+{
+    mxv_decision *d = st->d;
+    if (!d->ip[0]) {
+        mxv_decision_note(d, "no connected IP address: no PTR evidence");
+        return;
+    }
+    if (st->ptr_status == MXV_DNS_FAIL) {
+        st->dns_failed = true;
+        mxv_decision_note(d, "PTR lookup of %s failed: %s (temporary)", d->ip, st->ptr_detail);
+        return;
+    }
+    if (st->ptr_status == MXV_DNS_NODATA) {
+        mxv_decision_note(d, "PTR lookup of %s: %s", d->ip, st->ptr_detail);
+        return;
+    }
+    for (size_t i = 0; i < st->nptr; i++) {
+        const ptr_name *p = &st->ptr[i];
+        char note[512];
+        const char *family = strchr(d->ip, ':') ? "AAAA" : "A";
+        mxv_dnssec_status sec = weakest(p->sec, p->fwd_sec);
+        bool eligible = false;
+        if (p->fwd_status == MXV_DNS_FAIL) {
+            st->dns_failed = true;
+            snprintf(note, sizeof(note), "forward lookup (%s) failed: %s (temporary)", family,
+                     p->fwd_detail);
+        } else if (!p->confirmed) {
+            snprintf(note, sizeof(note), "not forward-confirmed: %s %s does not contain %s",
+                     family, p->name, d->ip);
+        } else if (!dnssec_acceptable(st, sec)) {
+            snprintf(note, sizeof(note), "forward-confirmed, but not DNSSEC-secure (dnssec = "
+                                         "require)");
+        } else {
+            snprintf(note, sizeof(note), "forward-confirmed: %s %s = %s", family, p->name, d->ip);
+            eligible = true;
+        }
+        add_ref(st, p->name, MXV_SRC_PTR, shown(st, sec), eligible, note);
+    }
+}
+
+static void build_source(state *st, mxv_source source)
+{
+    if (st->built[source])
+        return;
+    if ((source == MXV_SRC_MX || source == MXV_SRC_PTR) && !st->dns_gathered)
+        gather_dns(st);
+    st->built[source] = true;
+    st->first[source] = st->d->nrefs;
+    switch (source) {
+    case MXV_SRC_DOMAIN:
+        if (st->d->domain)
+            add_ref(st, st->d->domain, MXV_SRC_DOMAIN, MXV_SEC_NONE, true, NULL);
+        break;
+    case MXV_SRC_CONFIGURED:
+        for (size_t i = 0; i < st->reference->n; i++)
+            add_ref(st, st->reference->items[i], MXV_SRC_CONFIGURED, MXV_SEC_NONE, true, NULL);
+        break;
+    case MXV_SRC_ROUTE:
+        for (size_t i = 0; i < st->route->n; i++)
+            if (!mxv_is_ip_literal(st->route->items[i]))
+                add_ref(st, st->route->items[i], MXV_SRC_ROUTE, MXV_SEC_NONE, true, NULL);
+        break;
+    case MXV_SRC_MX:
+        build_mx(st);
+        break;
+    case MXV_SRC_PTR:
+        build_ptr(st);
+        break;
+    }
+    st->count[source] = st->d->nrefs - st->first[source];
+}
+
+static bool id_in_step(const mxv_decision *d, const mxv_presented_id *id, id_kind kind)
+{
+    switch (kind) {
+    case IDS_DNS:
+        return id->type == MXV_ID_DNS;
+    case IDS_CN:
+        return id->type == MXV_ID_CN;
+    case IDS_HOSTED:
+        /* RFC 6125 6.4.4: the CN counts only when there is no DNS-ID. */
+        return d->presented.n_dns ? id->type == MXV_ID_DNS : id->type == MXV_ID_CN;
+    }
+    return false;
+}
+
+static bool run_step(state *st, const step *s)
+{
+    mxv_decision *d = st->d;
+    build_source(st, s->source);
+    for (size_t r = st->first[s->source]; r < st->first[s->source] + st->count[s->source]; r++) {
+        mxv_reference *ref = &d->refs[r];
+        if (!ref->eligible)
+            continue;
+        ref->used = true;
+        for (size_t i = 0; i < d->presented.n; i++) {
+            const mxv_presented_id *id = &d->presented.ids[i];
+            if (id_in_step(d, id, s->ids) && mxv_name_matches(id->name, id->len, ref->name)) {
+                d->matched = true;
+                d->match_id = i;
+                d->match_ref = r;
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+void mxv_decide_identity(mxv_decision *d, mxv_policy *policy, const mxv_request *req)
+{
+    state *st = calloc(1, sizeof(*st));
+    if (!st)
+        return;
+    st->d = d;
+    st->policy = policy;
+    st->req = req;
+    mxv_policy_effective(policy, d->domain, &st->e);
+    st->mx_given = req && req->mx.n ? &req->mx : st->e.mx;
+    st->route = req && req->route.n ? &req->route : st->e.route;
+    st->reference = req && req->reference.n ? &req->reference : st->e.reference;
+    make_plan(st);
+    for (size_t i = 0; i < st->nsteps && !run_step(st, &st->plan[i]); i++)
+        ;
+    if (!d->matched && d->nrefs == 0)
+        mxv_decision_note(d, "no reference identifier: nothing to compare the certificate with "
+                             "(fail closed)");
+    d->temporary = !d->matched && st->dns_failed;
+    free(st);
+}
+
+static const char *chain_reason(int err)
+{
+    switch (err) {
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+        return "certificate-expired";
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    case X509_V_ERR_CERT_UNTRUSTED:
+    case X509_V_ERR_CERT_REJECTED:
+        return "certificate-not-trusted";
+    default:
+        return "validation-failure";
+    }
+}
+
+static bool verifying(mxv_mode m)
+{
+    return m == MXV_MODE_PREFERRED_VERIFY || m == MXV_MODE_REQUIRED_VERIFY ||
+           m == MXV_MODE_REQUIRED_VERIFY_HOSTED;
+}
+
+void mxv_decision_conclude(mxv_decision *d)
+{
+    if (!verifying(d->mode)) {
+        /* none, preferred, required: the certificate is not checked. */
+        d->pass = true;
+        d->abort = false;
+        d->temporary = false;
+        d->reason = NULL;
+        return;
+    }
+    d->pass = d->chain_ok && d->matched;
+    if (!d->chain_ok)
+        d->temporary = false; /* a bad chain is final whatever DNS said */
+    if (d->pass) {
+        d->temporary = false;
+        d->reason = NULL;
+    } else if (!d->chain_ok) {
+        d->reason = chain_reason(d->chain_error);
+    } else {
+        d->reason = d->temporary || d->nrefs == 0 ? "validation-failure"
+                                                  : "certificate-host-mismatch";
+    }
+    d->abort = !d->pass && !d->report_only && d->mode != MXV_MODE_PREFERRED_VERIFY;
+}
+
+mxv_algorithm mxv_mode_algorithm(mxv_mode m)
+{
+    return m == MXV_MODE_REQUIRED_VERIFY_HOSTED ? MXV_ALG_HOSTED
+           : verifying(m)                       ? MXV_ALG_VERIFY
+                                                : MXV_ALG_NONE;
+}

@@ -1,0 +1,125 @@
+/* decide_offline: mxv_decide(), the whole decision from a chain on disk or
+ * in memory (what `mxverify explain` and programs without a live TLS
+ * connection use), and the decision accessors. */
+#include "decision.h"
+#include "policy.h"
+
+#include <openssl/x509_vfy.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Fills the decision's identity context from request and settings. */
+static void init_context(mxv_decision *d, mxv_policy *policy, const mxv_request *req)
+{
+    mxv_effective e;
+    mxv_policy_effective(policy, req ? req->domain : NULL, &e);
+    const char *domain = req && req->domain ? req->domain : e.domain;
+    d->domain = domain ? strdup(domain) : NULL;
+    if (req)
+        memcpy(d->ip, req->ip, sizeof(d->ip));
+    d->mode = e.mode;
+    d->algorithm = mxv_mode_algorithm(e.mode);
+    d->report_only = e.report_only;
+    d->destination = e.destination ? strdup(e.destination) : NULL;
+}
+
+static void check_chain(mxv_decision *d, mxv_policy *policy, X509 *leaf, STACK_OF(X509) *chain)
+{
+    d->chain_checked = true;
+    const char *why;
+    pthread_mutex_lock(&policy->lock);
+    X509_STORE *store = mxv_policy_store(policy, &why);
+    pthread_mutex_unlock(&policy->lock);
+    if (!store) {
+        d->chain_ok = false;
+        d->chain_error = X509_V_ERR_UNSPECIFIED;
+        d->chain_error_text = strdup(why);
+        return;
+    }
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    if (!ctx || !X509_STORE_CTX_init(ctx, store, leaf, chain)) {
+        d->chain_error = X509_V_ERR_OUT_OF_MEM;
+        d->chain_error_text = strdup("cannot set up chain verification");
+        X509_STORE_CTX_free(ctx);
+        return;
+    }
+    /* The same purpose libssl's client sets: a TLS server certificate. */
+    X509_STORE_CTX_set_default(ctx, "ssl_server");
+    d->chain_ok = X509_verify_cert(ctx) == 1;
+    if (!d->chain_ok) {
+        d->chain_error = X509_STORE_CTX_get_error(ctx);
+        d->chain_error_text = strdup(X509_verify_cert_error_string(d->chain_error));
+    }
+    X509_STORE_CTX_free(ctx);
+}
+
+mxv_decision *mxv_decide(mxv_policy *policy, const mxv_request *req, X509 *leaf,
+                         STACK_OF(X509) *chain)
+{
+    mxv_decision *d = mxv_decision_new();
+    if (!d || !policy)
+        return d;
+    init_context(d, policy, req);
+    if (!mxv_presented_from_cert(leaf, &d->presented))
+        mxv_decision_note(d, "out of memory reading the certificate's names");
+    if (leaf)
+        check_chain(d, policy, leaf, chain);
+    else
+        d->chain_error_text = strdup("no certificate");
+    if (d->algorithm != MXV_ALG_NONE && leaf)
+        mxv_decide_identity(d, policy, req);
+    mxv_decision_conclude(d);
+    return d;
+}
+
+void mxv_decision_free(mxv_decision *d)
+{
+    if (!d)
+        return;
+    mxv_presented_clear(&d->presented);
+    for (size_t i = 0; i < d->nrefs; i++) {
+        free(d->refs[i].name);
+        free(d->refs[i].note);
+    }
+    free(d->refs);
+    free(d->domain);
+    free(d->destination);
+    free(d->chain_error_text);
+    mxv_strlist_clear(&d->notes);
+    free(d);
+}
+
+int mxv_decision_passed(const mxv_decision *d)
+{
+    return d && d->pass;
+}
+
+int mxv_decision_aborts(const mxv_decision *d)
+{
+    return !d || d->abort;
+}
+
+int mxv_decision_temporary(const mxv_decision *d)
+{
+    return d && d->temporary;
+}
+
+mxv_mode mxv_decision_mode(const mxv_decision *d)
+{
+    return d ? d->mode : MXV_MODE_NONE;
+}
+
+const char *mxv_decision_reason(const mxv_decision *d)
+{
+    return d ? d->reason : "validation-failure";
+}
+
+void mxv_free(void *p)
+{
+    free(p);
+}
+
+const char *mxv_version(void)
+{
+    return MXV_VERSION;
+}

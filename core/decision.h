@@ -1,0 +1,81 @@
+/*
+ * decision: everything one verification decided and why, in the order it
+ * was considered. Formatting (text trace, JSON, log line) reads only this.
+ */
+#ifndef MXV_DECISION_H
+#define MXV_DECISION_H
+
+#include "dns.h"
+#include "mxverify.h"
+#include "presented.h"
+#include "strlist.h"
+
+#include <stdbool.h>
+
+typedef enum {
+    MXV_SRC_DOMAIN,
+    MXV_SRC_CONFIGURED,
+    MXV_SRC_MX,
+    MXV_SRC_PTR,
+    MXV_SRC_ROUTE,
+} mxv_source;
+
+typedef enum { MXV_ALG_NONE, MXV_ALG_VERIFY, MXV_ALG_HOSTED } mxv_algorithm;
+
+typedef struct {
+    char *name;
+    mxv_source source;
+    mxv_dnssec_status dnssec;
+    bool eligible; /* false: shown for the trace, never compared (note says why) */
+    bool used;     /* compared against the presented identifiers */
+    char *note;
+} mxv_reference;
+
+struct mxv_request {
+    char *domain;
+    mxv_strlist mx, route, reference;
+    char ip[64]; /* "" when unknown */
+};
+
+struct mxv_decision {
+    mxv_mode mode;
+    mxv_algorithm algorithm;
+    bool report_only;
+    char *domain;
+    char ip[64];
+    char *destination; /* the config destination entry that applied, or NULL */
+
+    mxv_presented presented;
+    mxv_reference *refs;
+    size_t nrefs;
+
+    bool chain_checked;
+    bool chain_ok;
+    int chain_error; /* X509_V_ERR_* */
+    char *chain_error_text;
+
+    bool matched;
+    size_t match_id, match_ref; /* indexes into presented.ids and refs */
+
+    bool pass;
+    bool abort;
+    bool temporary;
+    const char *reason; /* RFC 8460 result type of a failure, NULL on pass */
+    mxv_strlist notes;  /* DNS events and explanations, in order */
+};
+
+mxv_algorithm mxv_mode_algorithm(mxv_mode mode);
+const char *mxv_source_name(mxv_source source);
+const char *mxv_algorithm_name(mxv_algorithm algorithm); /* NULL for none */
+const char *mxv_dnssec_name(mxv_dnssec_status status);   /* NULL for none */
+
+/* The identity part alone (d->mode, d->domain and d->ip already set), DNS
+ * evidence through the policy's resolver. Used by mxv_decide() and by the
+ * TLS callback after the chain was checked. */
+void mxv_decide_identity(mxv_decision *d, mxv_policy *policy, const mxv_request *request);
+/* Sets pass/abort/reason from the chain and identity results. */
+void mxv_decision_conclude(mxv_decision *d);
+mxv_decision *mxv_decision_new(void);
+void mxv_decision_note(mxv_decision *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,254 @@
+#include "dns.h"
+#include "names.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unbound.h>
+#include <unistd.h>
+
+#define ROOT_ANCHOR "/usr/share/dns/root.key"
+
+typedef struct pending {
+    struct pending *next;
+    struct mxv_dns *dns;
+    int async_id;
+    bool done;
+    mxv_dns_cb cb;
+    void *arg;
+} pending;
+
+struct mxv_dns {
+    struct ub_ctx *ub;
+    bool validate;
+    pending *queue;
+};
+
+mxv_dns *mxv_dns_new(const char *unbound_conf, bool validate, char *err, size_t errlen)
+{
+    mxv_dns *dns = calloc(1, sizeof(*dns));
+    if (!dns || !(dns->ub = ub_ctx_create())) {
+        snprintf(err, errlen, "cannot create a libunbound context");
+        free(dns);
+        return NULL;
+    }
+    dns->validate = validate;
+    /* Threads, not the default fork: a forked resolver process inside a
+     * host program (the preload shim's case) would be a surprise. */
+    int rc = ub_ctx_async(dns->ub, 1);
+    if (rc == 0 && unbound_conf) {
+        rc = ub_ctx_config(dns->ub, unbound_conf);
+        if (rc != 0) {
+            snprintf(err, errlen, "unbound_conf %s: %s", unbound_conf, ub_strerror(rc));
+            mxv_dns_free(dns);
+            return NULL;
+        }
+    } else if (rc == 0) {
+        /* Without resolv.conf libunbound recurses from the root itself. */
+        (void)ub_ctx_resolvconf(dns->ub, NULL);
+        (void)ub_ctx_hosts(dns->ub, NULL);
+        if (validate && access(ROOT_ANCHOR, R_OK) == 0)
+            rc = ub_ctx_add_ta_file(dns->ub, ROOT_ANCHOR);
+    }
+    if (rc != 0) {
+        snprintf(err, errlen, "libunbound set-up failed: %s", ub_strerror(rc));
+        mxv_dns_free(dns);
+        return NULL;
+    }
+    return dns;
+}
+
+void mxv_dns_free(mxv_dns *dns)
+{
+    if (!dns)
+        return;
+    for (pending *p = dns->queue, *next; p; p = next) {
+        next = p->next;
+        if (!p->done)
+            ub_cancel(dns->ub, p->async_id);
+        free(p);
+    }
+    if (dns->ub)
+        ub_ctx_delete(dns->ub);
+    free(dns);
+}
+
+static void translate(const mxv_dns *dns, int err, const struct ub_result *r, mxv_dns_answer *a)
+{
+    memset(a, 0, sizeof(*a));
+    if (err != 0 || !r) {
+        a->status = MXV_DNS_FAIL;
+        snprintf(a->detail, sizeof(a->detail), "resolver error: %s", ub_strerror(err));
+        return;
+    }
+    a->sec = !dns->validate ? MXV_SEC_NONE
+             : r->bogus     ? MXV_SEC_BOGUS
+             : r->secure    ? MXV_SEC_SECURE
+                            : MXV_SEC_INSECURE;
+    for (size_t i = 0; r->havedata && r->data[i] && i < MXV_DNS_MAX_RECORDS; i++) {
+        a->rdata[i] = (const uint8_t *)r->data[i];
+        a->rdlen[i] = (size_t)r->len[i];
+        a->n = i + 1;
+    }
+    if (r->bogus) {
+        /* Bogus answers are discarded (policy.md 4): a validating
+         * resolver would have said SERVFAIL, so this is temporary. */
+        a->status = MXV_DNS_FAIL;
+        snprintf(a->detail, sizeof(a->detail), "DNSSEC bogus%s%.120s", r->why_bogus ? ": " : "",
+                 r->why_bogus ? r->why_bogus : "");
+    } else if (r->rcode == 3 /* NXDOMAIN */) {
+        a->status = MXV_DNS_NODATA;
+        snprintf(a->detail, sizeof(a->detail), "NXDOMAIN");
+    } else if (r->rcode != 0) {
+        a->status = MXV_DNS_FAIL;
+        snprintf(a->detail, sizeof(a->detail), "%s",
+                 r->rcode == 2 ? "SERVFAIL" : r->rcode == 5 ? "REFUSED" : "DNS error");
+        a->n = 0;
+    } else if (!r->havedata) {
+        a->status = MXV_DNS_NODATA;
+        snprintf(a->detail, sizeof(a->detail), "no record");
+    } else {
+        a->status = MXV_DNS_OK;
+    }
+}
+
+static void on_result(void *arg, int err, struct ub_result *result)
+{
+    pending *p = arg;
+    p->done = true;
+    mxv_dns_answer answer;
+    translate(p->dns, err, result, &answer);
+    p->cb(p->arg, &answer);
+    ub_resolve_free(result);
+}
+
+bool mxv_dns_submit(mxv_dns *dns, const char *name, int rrtype, mxv_dns_cb cb, void *arg)
+{
+    pending *p = calloc(1, sizeof(*p));
+    if (!p)
+        return false;
+    *p = (pending){.next = dns->queue, .dns = dns, .cb = cb, .arg = arg};
+    dns->queue = p;
+    int rc = ub_resolve_async(dns->ub, name, rrtype, 1 /* IN */, p, on_result, &p->async_id);
+    if (rc != 0) {
+        p->done = true;
+        mxv_dns_answer a = {.status = MXV_DNS_FAIL};
+        snprintf(a.detail, sizeof(a.detail), "resolver error: %s", ub_strerror(rc));
+        cb(arg, &a);
+    }
+    return true;
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool any_pending(const mxv_dns *dns)
+{
+    for (const pending *p = dns->queue; p; p = p->next)
+        if (!p->done)
+            return true;
+    return false;
+}
+
+void mxv_dns_run(mxv_dns *dns, int timeout_ms)
+{
+    long long deadline = now_ms() + timeout_ms;
+    while (any_pending(dns)) {
+        long long left = deadline - now_ms();
+        if (left <= 0)
+            break;
+        struct pollfd pfd = {.fd = ub_fd(dns->ub), .events = POLLIN};
+        int n = poll(&pfd, 1, (int)left);
+        if (n < 0 && errno != EINTR)
+            break;
+        if (n > 0 && ub_process(dns->ub) != 0)
+            break;
+    }
+    /* Whatever is left timed out: cancel it and say so to its owner. */
+    for (pending *p = dns->queue; p; p = p->next) {
+        if (p->done)
+            continue;
+        ub_cancel(dns->ub, p->async_id);
+        p->done = true;
+        mxv_dns_answer a = {.status = MXV_DNS_FAIL};
+        snprintf(a.detail, sizeof(a.detail), "timeout after %d ms", timeout_ms);
+        p->cb(p->arg, &a);
+    }
+    for (pending *p = dns->queue, *next; p; p = next) {
+        next = p->next;
+        free(p);
+    }
+    dns->queue = NULL;
+}
+
+bool mxv_dns_wire_name(const uint8_t *wire, size_t len, size_t *used, char *out, size_t outlen)
+{
+    size_t pos = 0, o = 0;
+    for (;;) {
+        if (pos >= len)
+            return false;
+        uint8_t l = wire[pos++];
+        if (l == 0)
+            break;
+        /* libunbound hands out uncompressed rdata: a pointer is malformed. */
+        if (l > 63 || pos + l > len)
+            return false;
+        if (o && o + 1 < outlen)
+            out[o++] = '.';
+        for (uint8_t i = 0; i < l; i++) {
+            unsigned char c = wire[pos + i];
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-'))
+                return false; /* not a host name: never a reference identifier */
+            if (o + 1 >= outlen)
+                return false;
+            out[o++] = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
+        }
+        pos += l;
+        if (o > MXV_NAME_MAX)
+            return false;
+    }
+    if (outlen == 0)
+        return false;
+    out[o] = '\0';
+    if (used)
+        *used = pos;
+    return true;
+}
+
+bool mxv_dns_parse_mx(const uint8_t *rdata, size_t len, unsigned *pref, char *out, size_t outlen)
+{
+    size_t used;
+    if (len < 3)
+        return false;
+    *pref = (unsigned)rdata[0] << 8 | rdata[1];
+    return mxv_dns_wire_name(rdata + 2, len - 2, &used, out, outlen) && used == len - 2;
+}
+
+bool mxv_dns_reverse_name(const char *ip, char *out, size_t outlen)
+{
+    unsigned char a[16];
+    if (inet_pton(AF_INET, ip, a) == 1)
+        return snprintf(out, outlen, "%u.%u.%u.%u.in-addr.arpa", a[3], a[2], a[1], a[0]) <
+               (int)outlen;
+    if (inet_pton(AF_INET6, ip, a) != 1 || outlen < 16 * 4 + sizeof("ip6.arpa"))
+        return false;
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    for (int i = 15; i >= 0; i--) {
+        out[o++] = hex[a[i] & 15];
+        out[o++] = '.';
+        out[o++] = hex[a[i] >> 4];
+        out[o++] = '.';
+    }
+    strcpy(out + o, "ip6.arpa");
+    return true;
+}

@@ -1,0 +1,67 @@
+/*
+ * dns: asynchronous lookups through libunbound with a hard deadline.
+ *
+ * Callers submit queries with a callback; mxv_dns_run() processes answers
+ * (callbacks may submit follow-up queries, e.g. the forward confirmation of
+ * a PTR name) until nothing is pending or the deadline passes. Queries
+ * still pending at the deadline are cancelled and reported as failures, so
+ * a dead DNS server costs at most the deadline, never a hang.
+ *
+ * The libunbound context (and its cache) lives as long as the mxv_dns, so
+ * repeated decisions for the same destination are answered from cache.
+ */
+#ifndef MXV_DNS_H
+#define MXV_DNS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    MXV_SEC_NONE = 0, /* not validated (dnssec = off) or not from DNS */
+    MXV_SEC_SECURE,
+    MXV_SEC_INSECURE,
+    MXV_SEC_BOGUS,
+} mxv_dnssec_status;
+
+typedef enum {
+    MXV_DNS_OK,     /* data present */
+    MXV_DNS_NODATA, /* NXDOMAIN or no record of that type: a definite "no" */
+    MXV_DNS_FAIL,   /* SERVFAIL, timeout, bogus: temporary, not a "no" */
+} mxv_dns_status;
+
+#define MXV_DNS_MAX_RECORDS 32
+
+typedef struct {
+    mxv_dns_status status;
+    mxv_dnssec_status sec;
+    char detail[160]; /* "SERVFAIL", "timeout", "DNSSEC bogus: ...", "NXDOMAIN" */
+    size_t n;         /* records (only for OK and bogus-with-data) */
+    const uint8_t *rdata[MXV_DNS_MAX_RECORDS];
+    size_t rdlen[MXV_DNS_MAX_RECORDS];
+} mxv_dns_answer;
+
+typedef void (*mxv_dns_cb)(void *arg, const mxv_dns_answer *answer);
+
+typedef struct mxv_dns mxv_dns;
+
+/* unbound_conf NULL: /etc/resolv.conf and /etc/hosts, root trust anchor if
+ * installed and validate is true. */
+mxv_dns *mxv_dns_new(const char *unbound_conf, bool validate, char *err, size_t errlen);
+void mxv_dns_free(mxv_dns *dns);
+bool mxv_dns_submit(mxv_dns *dns, const char *name, int rrtype, mxv_dns_cb cb, void *arg);
+void mxv_dns_run(mxv_dns *dns, int timeout_ms);
+
+/* Wire-format helpers for untrusted rdata; false when malformed. A name is
+ * written in lower case without trailing dot; "" is the root. */
+bool mxv_dns_wire_name(const uint8_t *wire, size_t len, size_t *used, char *out, size_t outlen);
+bool mxv_dns_parse_mx(const uint8_t *rdata, size_t len, unsigned *pref, char *out, size_t outlen);
+/* The PTR owner name of an IPv4/IPv6 literal; false if ip is not one. */
+bool mxv_dns_reverse_name(const char *ip, char *out, size_t outlen);
+
+#define MXV_RR_A    1
+#define MXV_RR_PTR  12
+#define MXV_RR_MX   15
+#define MXV_RR_AAAA 28
+
+#endif

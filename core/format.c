@@ -1,0 +1,278 @@
+/*
+ * format: a decision as the text trace of `explain`, as the JSON object of
+ * interfaces.md, or as one log line. Certificate names are untrusted bytes:
+ * every one goes through mxv_buf_printable or mxv_buf_json_string.
+ */
+#include "buf.h"
+#include "decision.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *verdict_word(const mxv_decision *d)
+{
+    return d->pass ? "pass" : "fail";
+}
+
+static const char *action_word(const mxv_decision *d)
+{
+    return d->abort ? "abort" : "proceed";
+}
+
+static bool id_considered(const mxv_decision *d, const mxv_presented_id *id)
+{
+    if (d->algorithm != MXV_ALG_HOSTED)
+        return true;
+    return d->presented.n_dns ? id->type == MXV_ID_DNS : id->type == MXV_ID_CN;
+}
+
+static void text_presented(mxv_buf *b, const mxv_decision *d)
+{
+    mxv_buf_puts(b, "Presented identifiers (leaf certificate):\n");
+    if (d->presented.n == 0)
+        mxv_buf_puts(b, "  (none: no subjectAltName dNSName and no subject CN)\n");
+    for (size_t i = 0; i < d->presented.n; i++) {
+        const mxv_presented_id *id = &d->presented.ids[i];
+        mxv_buf_printf(b, "  %-4s ", mxv_id_type_name(id->type));
+        mxv_buf_printable(b, id->name, id->len);
+        if (!id->valid)
+            mxv_buf_puts(b, "   (malformed: never matches)");
+        else if (!id_considered(d, id))
+            mxv_buf_puts(b, "   (ignored: the certificate has DNS-IDs, RFC 6125 6.4.4)");
+        if (d->matched && d->match_id == i)
+            mxv_buf_puts(b, "   <= match");
+        mxv_buf_puts(b, "\n");
+    }
+}
+
+static const char *ref_outcome(const mxv_decision *d, size_t i)
+{
+    const mxv_reference *r = &d->refs[i];
+    if (d->matched && d->match_ref == i)
+        return "MATCH";
+    if (!r->eligible)
+        return "not used";
+    return r->used ? "no match" : "not reached";
+}
+
+static void text_references(mxv_buf *b, const mxv_decision *d)
+{
+    mxv_buf_puts(b, "Reference identifiers, in the order tried:\n");
+    if (d->nrefs == 0)
+        mxv_buf_puts(b, "  (none)\n");
+    for (size_t i = 0; i < d->nrefs; i++) {
+        const mxv_reference *r = &d->refs[i];
+        const char *sec = mxv_dnssec_name(r->dnssec);
+        mxv_buf_printf(b, "  %-10s %-34s %-9s %-11s", mxv_source_name(r->source), r->name,
+                       sec ? sec : "-", ref_outcome(d, i));
+        if (r->note)
+            mxv_buf_printf(b, " %s", r->note);
+        mxv_buf_puts(b, "\n");
+    }
+}
+
+static void text_match(mxv_buf *b, const mxv_decision *d)
+{
+    if (!d->matched) {
+        mxv_buf_puts(b, "Match:      none\n");
+        return;
+    }
+    const mxv_presented_id *id = &d->presented.ids[d->match_id];
+    const mxv_reference *r = &d->refs[d->match_ref];
+    mxv_buf_printf(b, "Match:      %s ", mxv_id_type_name(id->type));
+    mxv_buf_printable(b, id->name, id->len);
+    mxv_buf_printf(b, " ~= %s %s\n", mxv_source_name(r->source), r->name);
+}
+
+static char *format_text(const mxv_decision *d)
+{
+    mxv_buf b = {0};
+    mxv_buf_printf(&b, "Destination: %s", d->domain ? d->domain : "(no recipient domain)");
+    if (d->ip[0])
+        mxv_buf_printf(&b, ", connected to %s", d->ip);
+    if (d->destination)
+        mxv_buf_printf(&b, " (settings of destination %s)", d->destination);
+    const char *alg = mxv_algorithm_name(d->algorithm);
+    mxv_buf_printf(&b, "\nMode:        %s%s (algorithm: %s)\n\n", mxv_mode_name(d->mode),
+                   d->report_only ? ", report only" : "", alg ? alg : "none");
+    text_presented(&b, d);
+    mxv_buf_puts(&b, "\n");
+    if (d->algorithm != MXV_ALG_NONE) {
+        text_references(&b, d);
+        mxv_buf_puts(&b, "\n");
+    }
+    for (size_t i = 0; i < d->notes.n; i++)
+        mxv_buf_printf(&b, "Note: %s\n", d->notes.items[i]);
+    if (d->notes.n)
+        mxv_buf_puts(&b, "\n");
+    if (d->algorithm != MXV_ALG_NONE)
+        text_match(&b, d);
+    if (d->chain_ok)
+        mxv_buf_puts(&b, "Chain:      ok (trusted, in date)\n");
+    else
+        mxv_buf_printf(&b, "Chain:      FAILED: %s\n",
+                       d->chain_error_text ? d->chain_error_text : "not checked");
+    if (d->algorithm == MXV_ALG_NONE)
+        mxv_buf_printf(&b, "Verdict:    pass (mode %s does not verify the certificate)\n",
+                       mxv_mode_name(d->mode));
+    else if (d->pass)
+        mxv_buf_puts(&b, "Verdict:    pass (verified)\n");
+    else
+        mxv_buf_printf(&b, "Verdict:    fail (%s%s)\n", d->reason,
+                       d->temporary ? ", temporary: DNS failure" : "");
+    mxv_buf_printf(&b, "Action:     %s%s\n", action_word(d),
+                   d->abort         ? " (an enforcing client ends the handshake; no mail is sent)"
+                   : !d->pass       ? (d->report_only ? " (report only: logged, not enforced)"
+                                                      : " (mail proceeds encrypted; logged)")
+                                    : "");
+    return mxv_buf_finish(&b);
+}
+
+static void json_key(mxv_buf *b, const char *key, bool first)
+{
+    mxv_buf_printf(b, "%s\"%s\":", first ? "" : ",", key);
+}
+
+static void json_str_or_null(mxv_buf *b, const char *s)
+{
+    if (s)
+        mxv_buf_json_string(b, s, strlen(s));
+    else
+        mxv_buf_puts(b, "null");
+}
+
+static void json_match(mxv_buf *b, const mxv_decision *d)
+{
+    if (!d->matched) {
+        mxv_buf_puts(b, "null");
+        return;
+    }
+    const mxv_presented_id *id = &d->presented.ids[d->match_id];
+    const mxv_reference *r = &d->refs[d->match_ref];
+    mxv_buf_puts(b, "{\"presented\":");
+    mxv_buf_json_string(b, id->name, id->len);
+    mxv_buf_printf(b, ",\"presented_type\":\"%s\",\"reference\":", mxv_id_type_name(id->type));
+    json_str_or_null(b, r->name);
+    mxv_buf_printf(b, ",\"source\":\"%s\"}", mxv_source_name(r->source));
+}
+
+static char *format_json(const mxv_decision *d, bool compact_log)
+{
+    mxv_buf b = {0};
+    mxv_buf_puts(&b, "{");
+    json_key(&b, "verdict", true);
+    mxv_buf_printf(&b, "\"%s\"", verdict_word(d));
+    json_key(&b, "action", false);
+    mxv_buf_printf(&b, "\"%s\"", action_word(d));
+    json_key(&b, "mode", false);
+    mxv_buf_printf(&b, "\"%s\"", mxv_mode_name(d->mode));
+    json_key(&b, "algorithm", false);
+    json_str_or_null(&b, mxv_algorithm_name(d->algorithm));
+    json_key(&b, "report_only", false);
+    mxv_buf_puts(&b, d->report_only ? "true" : "false");
+    json_key(&b, "domain", false);
+    json_str_or_null(&b, d->domain);
+    json_key(&b, "ip", false);
+    json_str_or_null(&b, d->ip[0] ? d->ip : NULL);
+    json_key(&b, "chain", false);
+    mxv_buf_printf(&b, "{\"ok\":%s,\"error\":", d->chain_ok ? "true" : "false");
+    json_str_or_null(&b, d->chain_ok ? NULL : d->chain_error_text);
+    mxv_buf_puts(&b, "}");
+    json_key(&b, "match", false);
+    json_match(&b, d);
+    json_key(&b, "reason", false);
+    json_str_or_null(&b, d->reason);
+    json_key(&b, "temporary", false);
+    mxv_buf_puts(&b, d->temporary ? "true" : "false");
+    if (!compact_log) {
+        json_key(&b, "presented", false);
+        mxv_buf_puts(&b, "[");
+        for (size_t i = 0; i < d->presented.n; i++) {
+            const mxv_presented_id *id = &d->presented.ids[i];
+            mxv_buf_puts(&b, i ? ",{\"name\":" : "{\"name\":");
+            mxv_buf_json_string(&b, id->name, id->len);
+            mxv_buf_printf(&b, ",\"type\":\"%s\",\"valid\":%s}", mxv_id_type_name(id->type),
+                           id->valid ? "true" : "false");
+        }
+        mxv_buf_puts(&b, "]");
+        json_key(&b, "references", false);
+        mxv_buf_puts(&b, "[");
+        for (size_t i = 0; i < d->nrefs; i++) {
+            const mxv_reference *r = &d->refs[i];
+            mxv_buf_puts(&b, i ? ",{\"name\":" : "{\"name\":");
+            json_str_or_null(&b, r->name);
+            mxv_buf_printf(&b, ",\"source\":\"%s\",\"dnssec\":", mxv_source_name(r->source));
+            json_str_or_null(&b, mxv_dnssec_name(r->dnssec));
+            mxv_buf_printf(&b, ",\"used\":%s,\"note\":", r->used ? "true" : "false");
+            json_str_or_null(&b, r->note);
+            mxv_buf_puts(&b, "}");
+        }
+        mxv_buf_puts(&b, "]");
+        json_key(&b, "notes", false);
+        mxv_buf_puts(&b, "[");
+        for (size_t i = 0; i < d->notes.n; i++) {
+            if (i)
+                mxv_buf_puts(&b, ",");
+            json_str_or_null(&b, d->notes.items[i]);
+        }
+        mxv_buf_puts(&b, "]");
+    }
+    mxv_buf_puts(&b, "}");
+    return mxv_buf_finish(&b);
+}
+
+/* key=value, quoting values that hold blanks or quotes. */
+static void log_field(mxv_buf *b, const char *key, const char *value)
+{
+    mxv_buf_printf(b, " %s=", key);
+    if (!value || !*value) {
+        mxv_buf_puts(b, "-");
+    } else if (strpbrk(value, " \t\"=")) {
+        mxv_buf_json_string(b, value, strlen(value));
+    } else {
+        mxv_buf_printable(b, value, strlen(value));
+    }
+}
+
+static char *format_log(const mxv_decision *d)
+{
+    mxv_buf b = {0};
+    mxv_buf_printf(&b, "verdict=%s", verdict_word(d));
+    log_field(&b, "mode", mxv_mode_name(d->mode));
+    log_field(&b, "domain", d->domain);
+    log_field(&b, "ip", d->ip);
+    if (d->matched) {
+        const mxv_presented_id *id = &d->presented.ids[d->match_id];
+        const mxv_reference *r = &d->refs[d->match_ref];
+        mxv_buf_printf(&b, " match=%s:", mxv_id_type_name(id->type));
+        mxv_buf_printable(&b, id->name, id->len);
+        mxv_buf_printf(&b, "~%s:%s", mxv_source_name(r->source), r->name);
+    } else {
+        mxv_buf_puts(&b, " match=none");
+    }
+    log_field(&b, "chain", d->chain_ok ? "ok" : d->chain_error_text);
+    log_field(&b, "action", action_word(d));
+    log_field(&b, "reason", d->reason);
+    if (d->temporary)
+        mxv_buf_puts(&b, " temporary=1");
+    if (d->report_only)
+        mxv_buf_puts(&b, " report_only=1");
+    return mxv_buf_finish(&b);
+}
+
+char *mxv_decision_format(const mxv_decision *d, mxv_format format)
+{
+    if (!d)
+        return NULL;
+    switch (format) {
+    case MXV_FORMAT_TEXT:
+        return format_text(d);
+    case MXV_FORMAT_JSON:
+        return format_json(d, false);
+    case MXV_FORMAT_LOG:
+        return format_log(d);
+    case MXV_FORMAT_LOG_JSON:
+        return format_json(d, true);
+    }
+    return NULL;
+}

@@ -1,0 +1,16 @@
+/*
+ * log: one line per decision to the configured sink (stderr, the syslog
+ * mail facility, a file, or nowhere), as text or JSON. Never stdout: it
+ * belongs to the host program.
+ */
+#ifndef MXV_LOG_H
+#define MXV_LOG_H
+
+#include "decision.h"
+#include "settings.h"
+
+void mxv_log_decision(const mxv_effective *e, const mxv_decision *d);
+void mxv_log_message(const mxv_effective *e, int priority, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

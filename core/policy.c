@@ -1,0 +1,285 @@
+#include "policy.h"
+#include "names.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define DEFAULT_CONF        "/etc/mxverify.conf"
+#define DEFAULT_DNS_TIMEOUT 5000
+
+mxv_policy *mxv_policy_new(void)
+{
+    mxv_policy *p = calloc(1, sizeof(*p));
+    if (p)
+        pthread_mutex_init(&p->lock, NULL);
+    return p;
+}
+
+void mxv_policy_free(mxv_policy *p)
+{
+    if (!p)
+        return;
+    mxv_settings_clear(&p->defaults);
+    mxv_settings_clear(&p->global);
+    mxv_settings_clear(&p->override);
+    for (size_t i = 0; i < p->ndests; i++) {
+        free(p->dests[i].pattern);
+        mxv_settings_clear(&p->dests[i].s);
+    }
+    free(p->dests);
+    mxv_dns_free(p->dns);
+    free(p->dns_error);
+    X509_STORE_free(p->store);
+    free(p->store_error);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
+
+mxv_settings *mxv_policy_add_destination(mxv_policy *p, const char *pattern, char *err,
+                                         size_t errlen)
+{
+    char name[MXV_NAME_MAX + 2];
+    const char *why;
+    bool subdomains = pattern[0] == '.';
+    if (!mxv_reference_normalize(pattern + subdomains, name + 1, sizeof(name) - 1, &why)) {
+        snprintf(err, errlen, "destination \"%s\": %s", pattern, why);
+        return NULL;
+    }
+    name[0] = '.';
+    const char *key = subdomains ? name : name + 1;
+    for (size_t i = 0; i < p->ndests; i++)
+        if (strcmp(p->dests[i].pattern, key) == 0) {
+            snprintf(err, errlen, "destination \"%s\" given twice", pattern);
+            return NULL;
+        }
+    mxv_destination *d = realloc(p->dests, (p->ndests + 1) * sizeof(*d));
+    if (!d || !(key = strdup(key))) {
+        snprintf(err, errlen, "out of memory");
+        if (d)
+            p->dests = d;
+        return NULL;
+    }
+    p->dests = d;
+    d[p->ndests] = (mxv_destination){.pattern = (char *)key};
+    return &d[p->ndests++].s;
+}
+
+/* Exact entry first; else the longest ".parent" entry (like a Postfix
+ * TLS policy table or ESA destination controls). */
+static const mxv_destination *find_destination(const mxv_policy *p, const char *domain)
+{
+    if (!domain)
+        return NULL;
+    const mxv_destination *best = NULL;
+    size_t dlen = strlen(domain), best_len = 0;
+    for (size_t i = 0; i < p->ndests; i++) {
+        const char *pat = p->dests[i].pattern;
+        size_t plen = strlen(pat);
+        if (pat[0] != '.') {
+            if (strcmp(pat, domain) == 0)
+                return &p->dests[i];
+        } else if (dlen > plen && strcmp(domain + dlen - plen, pat) == 0 && plen > best_len) {
+            best = &p->dests[i];
+            best_len = plen;
+        }
+    }
+    return best;
+}
+
+static void layer(mxv_effective *e, const mxv_settings *s)
+{
+    if (s->set & MXV_SET_MODE)
+        e->mode = s->mode;
+    if (s->set & MXV_SET_DOMAIN)
+        e->domain = s->domain;
+    if (s->set & MXV_SET_MX)
+        e->mx = &s->mx;
+    if (s->set & MXV_SET_ROUTE)
+        e->route = &s->route;
+    if (s->set & MXV_SET_REFERENCE)
+        e->reference = &s->reference;
+    if (s->set & MXV_SET_PORTS) {
+        e->ports = s->ports;
+        e->nports = s->nports;
+    }
+    if (s->set & MXV_SET_CA_FILE)
+        e->ca_file = s->ca_file;
+    if (s->set & MXV_SET_CA_PATH)
+        e->ca_path = s->ca_path;
+    if (s->set & MXV_SET_UNBOUND_CONF)
+        e->unbound_conf = s->unbound_conf;
+    if (s->set & MXV_SET_DNSSEC)
+        e->dnssec = s->dnssec;
+    if (s->set & MXV_SET_REPORT_ONLY)
+        e->report_only = s->report_only;
+    if (s->set & MXV_SET_LOG) {
+        e->log = s->log;
+        e->log_path = s->log_path;
+    }
+    if (s->set & MXV_SET_LOG_FORMAT)
+        e->log_json = s->log_json;
+    if (s->set & MXV_SET_DNS_TIMEOUT)
+        e->dns_timeout_ms = s->dns_timeout_ms;
+}
+
+void mxv_policy_effective(const mxv_policy *p, const char *domain, mxv_effective *out)
+{
+    static const mxv_strlist empty;
+    static const unsigned short smtp_port[] = {25};
+    *out = (mxv_effective){
+        .mode = MXV_MODE_NONE,
+        .mx = &empty,
+        .route = &empty,
+        .reference = &empty,
+        .ports = smtp_port,
+        .nports = 1,
+        .dnssec = MXV_DNSSEC_PREFER,
+        .log = MXV_LOG_SYSLOG,
+        .dns_timeout_ms = DEFAULT_DNS_TIMEOUT,
+    };
+    layer(out, &p->defaults);
+    layer(out, &p->global);
+    if (!domain)
+        domain = (p->override.set & MXV_SET_DOMAIN) ? p->override.domain : p->global.domain;
+    const mxv_destination *d = find_destination(p, domain);
+    if (d) {
+        layer(out, &d->s);
+        out->destination = d->pattern;
+    }
+    layer(out, &p->override);
+}
+
+int mxv_policy_set(mxv_policy *p, const char *key, const char *value, char *err, size_t errlen)
+{
+    char why[256];
+    if (!mxv_settings_apply(&p->override, key, value, why, sizeof(why))) {
+        snprintf(err, errlen, "%s: %s", key, why);
+        return 0;
+    }
+    return 1;
+}
+
+int mxv_policy_set_default(mxv_policy *p, const char *key, const char *value, char *err,
+                           size_t errlen)
+{
+    char why[256];
+    if (!mxv_settings_apply(&p->defaults, key, value, why, sizeof(why))) {
+        snprintf(err, errlen, "%s: %s", key, why);
+        return 0;
+    }
+    return 1;
+}
+
+static const struct {
+    const char *key, *env;
+} env_names[] = {
+    {"mode", "MXVERIFY_MODE"},
+    {"domain", "MXVERIFY_DOMAIN"},
+    {"mx", "MXVERIFY_MX"},
+    {"route", "MXVERIFY_ROUTE"},
+    {"reference", "MXVERIFY_REFERENCE"},
+    {"ports", "MXVERIFY_PORTS"},
+    {"ca_file", "MXVERIFY_CAFILE"},
+    {"ca_path", "MXVERIFY_CAPATH"},
+    {"unbound_conf", "MXVERIFY_UNBOUND_CONF"},
+    {"dnssec", "MXVERIFY_DNSSEC"},
+    {"report_only", "MXVERIFY_REPORT_ONLY"},
+    {"log", "MXVERIFY_LOG"},
+    {"log_format", "MXVERIFY_LOG_FORMAT"},
+    {"dns_timeout", "MXVERIFY_DNS_TIMEOUT"},
+};
+
+int mxv_policy_load_env(mxv_policy *p, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < sizeof(env_names) / sizeof(env_names[0]); i++) {
+        /* secure_getenv: a setuid program never takes policy from its caller. */
+        const char *value = secure_getenv(env_names[i].env);
+        if (!value || !*value)
+            continue;
+        char why[256];
+        if (!mxv_settings_apply(&p->override, env_names[i].key, value, why, sizeof(why))) {
+            snprintf(err, errlen, "%s=%s: %s", env_names[i].env, value, why);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+mxv_policy *mxv_policy_load_default(char *err, size_t errlen)
+{
+    mxv_policy *p = mxv_policy_new();
+    if (!p) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    const char *conf = secure_getenv("MXVERIFY_CONF");
+    struct stat st;
+    if ((!conf || !*conf) && stat(DEFAULT_CONF, &st) == 0)
+        conf = DEFAULT_CONF;
+    if ((conf && *conf && !mxv_policy_load_file(p, conf, err, errlen)) ||
+        !mxv_policy_load_env(p, err, errlen)) {
+        mxv_policy_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+static bool any_validation(const mxv_policy *p)
+{
+    mxv_effective e;
+    mxv_policy_effective(p, NULL, &e);
+    if (e.dnssec != MXV_DNSSEC_OFF)
+        return true;
+    for (size_t i = 0; i < p->ndests; i++)
+        if ((p->dests[i].s.set & MXV_SET_DNSSEC) && p->dests[i].s.dnssec != MXV_DNSSEC_OFF &&
+            !(p->override.set & MXV_SET_DNSSEC))
+            return true;
+    return false;
+}
+
+/* Callers hold p->lock. */
+mxv_dns *mxv_policy_dns(mxv_policy *p, const char **why)
+{
+    if (!p->dns && !p->dns_error) {
+        mxv_effective e;
+        mxv_policy_effective(p, NULL, &e);
+        char err[512];
+        p->dns = mxv_dns_new(e.unbound_conf, any_validation(p), err, sizeof(err));
+        if (!p->dns)
+            p->dns_error = strdup(err);
+    }
+    *why = p->dns_error ? p->dns_error : "out of memory";
+    return p->dns;
+}
+
+/* Callers hold p->lock. The system's default CA paths plus the configured
+ * extra anchors: ca_file and ca_path add to the system's trust. */
+X509_STORE *mxv_policy_store(mxv_policy *p, const char **why)
+{
+    if (!p->store && !p->store_error) {
+        mxv_effective e;
+        mxv_policy_effective(p, NULL, &e);
+        X509_STORE *store = X509_STORE_new();
+        char err[512] = "out of memory";
+        bool ok = store && X509_STORE_set_default_paths(store);
+        if (ok && e.ca_file && !X509_STORE_load_file(store, e.ca_file)) {
+            snprintf(err, sizeof(err), "ca_file %s: cannot be read as PEM certificates",
+                     e.ca_file);
+            ok = false;
+        }
+        if (ok && e.ca_path && !X509_STORE_load_path(store, e.ca_path)) {
+            snprintf(err, sizeof(err), "ca_path %s: not a usable directory", e.ca_path);
+            ok = false;
+        }
+        if (ok) {
+            p->store = store;
+        } else {
+            X509_STORE_free(store);
+            p->store_error = strdup(err);
+        }
+    }
+    *why = p->store_error ? p->store_error : "out of memory";
+    return p->store;
+}

@@ -1,0 +1,38 @@
+/*
+ * policy: settings as loaded (config file global + destinations, and
+ * overrides), plus what deciding needs at run time and is built once:
+ * the libunbound context (its cache) and the trust store.
+ */
+#ifndef MXV_POLICY_H
+#define MXV_POLICY_H
+
+#include "dns.h"
+#include "settings.h"
+
+#include <openssl/x509_vfy.h>
+#include <pthread.h>
+
+struct mxv_policy {
+    mxv_settings defaults; /* the caller's fallbacks, below everything */
+    mxv_settings global;
+    mxv_destination *dests;
+    size_t ndests;
+    mxv_settings override;
+
+    pthread_mutex_t lock; /* guards dns, store and their use */
+    mxv_dns *dns;
+    char *dns_error; /* why the DNS context could not be built (sticky) */
+    X509_STORE *store;
+    char *store_error;
+};
+
+/* The settings in force for `domain` (may be NULL: globals only). */
+void mxv_policy_effective(const mxv_policy *policy, const char *domain, mxv_effective *out);
+/* Adds a destination entry (pattern validated) and returns its settings. */
+mxv_settings *mxv_policy_add_destination(mxv_policy *policy, const char *pattern, char *err,
+                                         size_t errlen);
+/* Lazily built run-time parts; NULL with *why set when unavailable. */
+mxv_dns *mxv_policy_dns(mxv_policy *policy, const char **why);
+X509_STORE *mxv_policy_store(mxv_policy *policy, const char **why);
+
+#endif

@@ -1,0 +1,74 @@
+/* request: the context of one connection (domain, MX, route, IP). */
+#include "decision.h"
+#include "names.h"
+#include "settings.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+mxv_request *mxv_request_new(void)
+{
+    return calloc(1, sizeof(mxv_request));
+}
+
+void mxv_request_free(mxv_request *r)
+{
+    if (!r)
+        return;
+    free(r->domain);
+    mxv_strlist_clear(&r->mx);
+    mxv_strlist_clear(&r->route);
+    mxv_strlist_clear(&r->reference);
+    free(r);
+}
+
+static bool set_ip(mxv_request *r, const char *value, char *err, size_t errlen)
+{
+    unsigned char addr[16];
+    int family = strchr(value, ':') ? AF_INET6 : AF_INET;
+    if (inet_pton(family, value, addr) != 1) {
+        snprintf(err, errlen, "ip: \"%s\" is not an IPv4 or IPv6 address", value);
+        return false;
+    }
+    /* Canonical text form, so "::ffff:..." and "2001:DB8::1" compare right. */
+    inet_ntop(family, addr, r->ip, sizeof(r->ip));
+    return true;
+}
+
+int mxv_request_set(mxv_request *r, const char *key, const char *value, char *err, size_t errlen)
+{
+    char why[256];
+    if (!r || !key || !value) {
+        snprintf(err, errlen, "missing argument");
+        return 0;
+    }
+    if (strcmp(key, "ip") == 0)
+        return set_ip(r, value, err, errlen);
+    /* Parse with the settings' own rules, then append to the request. */
+    mxv_settings s = {0};
+    bool known = strcmp(key, "domain") == 0 || strcmp(key, "mx") == 0 ||
+                 strcmp(key, "route") == 0 || strcmp(key, "reference") == 0;
+    if (!known) {
+        snprintf(err, errlen, "%s: not a request key (domain, mx, route, reference, ip)", key);
+        return 0;
+    }
+    if (!mxv_settings_apply(&s, key, value, why, sizeof(why))) {
+        snprintf(err, errlen, "%s: %s", key, why);
+        mxv_settings_clear(&s);
+        return 0;
+    }
+    bool ok = true;
+    if (s.domain) {
+        free(r->domain);
+        r->domain = s.domain;
+        s.domain = NULL;
+    }
+    ok = mxv_strlist_copy(&r->mx, &s.mx) && mxv_strlist_copy(&r->route, &s.route) &&
+         mxv_strlist_copy(&r->reference, &s.reference);
+    mxv_settings_clear(&s);
+    if (!ok)
+        snprintf(err, errlen, "out of memory");
+    return ok;
+}

@@ -1,0 +1,351 @@
+#include "settings.h"
+#include "names.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+    const char *key;
+    unsigned bit;
+} keys[] = {
+    {"mode", MXV_SET_MODE},
+    {"domain", MXV_SET_DOMAIN},
+    {"mx", MXV_SET_MX},
+    {"route", MXV_SET_ROUTE},
+    {"reference", MXV_SET_REFERENCE},
+    {"ports", MXV_SET_PORTS},
+    {"ca_file", MXV_SET_CA_FILE},
+    {"ca_path", MXV_SET_CA_PATH},
+    {"unbound_conf", MXV_SET_UNBOUND_CONF},
+    {"dnssec", MXV_SET_DNSSEC},
+    {"report_only", MXV_SET_REPORT_ONLY},
+    {"log", MXV_SET_LOG},
+    {"log_format", MXV_SET_LOG_FORMAT},
+    {"dns_timeout", MXV_SET_DNS_TIMEOUT},
+};
+
+unsigned mxv_setting_bit(const char *key)
+{
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (strcmp(keys[i].key, key) == 0)
+            return keys[i].bit;
+    return 0;
+}
+
+static const char *const mode_names[] = {
+    NULL, "none", "preferred", "required", "preferred-verify", "required-verify",
+    "required-verify-hosted",
+};
+
+bool mxv_parse_mode(const char *value, mxv_mode *mode)
+{
+    for (int m = MXV_MODE_NONE; m <= MXV_MODE_REQUIRED_VERIFY_HOSTED; m++) {
+        char digit[2] = {(char)('0' + m), '\0'};
+        if (strcmp(value, mode_names[m]) == 0 || strcmp(value, digit) == 0) {
+            *mode = (mxv_mode)m;
+            return true;
+        }
+    }
+    return false;
+}
+
+const char *mxv_mode_name(mxv_mode mode)
+{
+    return (mode >= MXV_MODE_NONE && mode <= MXV_MODE_REQUIRED_VERIFY_HOSTED) ? mode_names[mode]
+                                                                              : "?";
+}
+
+bool mxv_split_list(const char *value, mxv_strlist *out, char *err, size_t errlen)
+{
+    const char *p = value;
+    for (;;) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        if (len == 0) {
+            snprintf(err, errlen, "empty item in list \"%s\"", value);
+            return false;
+        }
+        char item[512];
+        if (len >= sizeof(item)) {
+            snprintf(err, errlen, "list item too long");
+            return false;
+        }
+        memcpy(item, p, len);
+        item[len] = '\0';
+        if (!mxv_strlist_add(out, item)) {
+            snprintf(err, errlen, "out of memory");
+            return false;
+        }
+        if (!end)
+            return true;
+        p = end + 1;
+    }
+}
+
+bool mxv_parse_route(const char *entry, char *host, size_t hostlen, bool *is_ip, char *err,
+                     size_t errlen)
+{
+    char tmp[512];
+    if (snprintf(tmp, sizeof(tmp), "%s", entry) >= (int)sizeof(tmp)) {
+        snprintf(err, errlen, "route \"%s\" too long", entry);
+        return false;
+    }
+    char *name = tmp, *port = NULL;
+    if (tmp[0] == '[') { /* Postfix nexthop syntax: [host] or [host]:port */
+        char *close = strchr(tmp, ']');
+        if (!close || (close[1] && close[1] != ':')) {
+            snprintf(err, errlen, "route \"%s\": unbalanced [ ]", entry);
+            return false;
+        }
+        *close = '\0';
+        name = tmp + 1;
+        port = close[1] ? close + 2 : NULL;
+    } else if (!mxv_is_ip_literal(tmp)) { /* a bare IPv6 literal holds ':' */
+        char *colon = strrchr(tmp, ':');
+        if (colon) {
+            *colon = '\0';
+            port = colon + 1;
+        }
+    }
+    if (port) {
+        char *end;
+        errno = 0;
+        long p = strtol(port, &end, 10);
+        if (!*port || *end || errno || p < 1 || p > 65535) {
+            snprintf(err, errlen, "route \"%s\": bad port", entry);
+            return false;
+        }
+    }
+    *is_ip = mxv_is_ip_literal(name);
+    if (*is_ip) {
+        if (snprintf(host, hostlen, "%s", name) >= (int)hostlen)
+            return false;
+        return true;
+    }
+    const char *why;
+    if (!mxv_reference_normalize(name, host, hostlen, &why)) {
+        snprintf(err, errlen, "route \"%s\": %s", entry, why);
+        return false;
+    }
+    return true;
+}
+
+/* Host-name lists (mx, reference): every item must be a host name. */
+static bool parse_names(const char *value, mxv_strlist *out, char *err, size_t errlen)
+{
+    mxv_strlist raw = {0};
+    bool ok = mxv_split_list(value, &raw, err, errlen);
+    for (size_t i = 0; ok && i < raw.n; i++) {
+        char name[MXV_NAME_MAX + 1];
+        const char *why;
+        ok = mxv_reference_normalize(raw.items[i], name, sizeof(name), &why);
+        if (!ok)
+            snprintf(err, errlen, "\"%s\": %s", raw.items[i], why);
+        else if (!mxv_strlist_contains(out, name))
+            ok = mxv_strlist_add(out, name);
+    }
+    mxv_strlist_clear(&raw);
+    return ok;
+}
+
+static bool parse_routes(const char *value, mxv_strlist *out, char *err, size_t errlen)
+{
+    mxv_strlist raw = {0};
+    bool ok = mxv_split_list(value, &raw, err, errlen);
+    for (size_t i = 0; ok && i < raw.n; i++) {
+        char host[MXV_NAME_MAX + 1];
+        bool is_ip;
+        ok = mxv_parse_route(raw.items[i], host, sizeof(host), &is_ip, err, errlen) &&
+             mxv_strlist_add(out, host);
+    }
+    mxv_strlist_clear(&raw);
+    return ok;
+}
+
+static bool parse_ports(const char *value, mxv_settings *s, char *err, size_t errlen)
+{
+    mxv_strlist raw = {0};
+    bool ok = mxv_split_list(value, &raw, err, errlen);
+    s->nports = 0;
+    for (size_t i = 0; ok && i < raw.n; i++) {
+        char *end;
+        errno = 0;
+        long p = strtol(raw.items[i], &end, 10);
+        ok = *end == '\0' && errno == 0 && p >= 1 && p <= 65535 && s->nports < MXV_MAX_PORTS;
+        if (!ok)
+            snprintf(err, errlen, "\"%s\" is not a TCP port (1-65535, at most %d)", raw.items[i],
+                     MXV_MAX_PORTS);
+        else
+            s->ports[s->nports++] = (unsigned short)p;
+    }
+    mxv_strlist_clear(&raw);
+    return ok;
+}
+
+static bool replace_string(char **field, const char *value, char *err, size_t errlen)
+{
+    if (!*value) {
+        snprintf(err, errlen, "empty value");
+        return false;
+    }
+    char *copy = strdup(value);
+    if (!copy) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    free(*field);
+    *field = copy;
+    return true;
+}
+
+static bool parse_log(const char *value, mxv_settings *s, char *err, size_t errlen)
+{
+    if (strcmp(value, "stderr") == 0)
+        s->log = MXV_LOG_STDERR;
+    else if (strcmp(value, "syslog") == 0)
+        s->log = MXV_LOG_SYSLOG;
+    else if (strcmp(value, "none") == 0)
+        s->log = MXV_LOG_NONE;
+    else if (strncmp(value, "file:", 5) == 0 && value[5] == '/') {
+        s->log = MXV_LOG_FILE;
+        return replace_string(&s->log_path, value + 5, err, errlen);
+    } else {
+        snprintf(err, errlen, "\"%s\" is not stderr, syslog, none or file:/ABSOLUTE/PATH", value);
+        return false;
+    }
+    return true;
+}
+
+static bool parse_bool01(const char *value, bool *out, char *err, size_t errlen)
+{
+    if (strcmp(value, "0") == 0 || strcmp(value, "1") == 0) {
+        *out = value[0] == '1';
+        return true;
+    }
+    snprintf(err, errlen, "\"%s\" is not 0 or 1", value);
+    return false;
+}
+
+static bool parse_timeout(const char *value, int *ms, char *err, size_t errlen)
+{
+    char *end;
+    errno = 0;
+    double sec = strtod(value, &end);
+    if (*value && !*end && errno == 0 && sec > 0 && sec <= 300) {
+        *ms = (int)(sec * 1000 + 0.5);
+        return true;
+    }
+    snprintf(err, errlen, "\"%s\" is not a number of seconds (0 < t <= 300)", value);
+    return false;
+}
+
+bool mxv_settings_apply(mxv_settings *s, const char *key, const char *value, char *err,
+                        size_t errlen)
+{
+    unsigned bit = mxv_setting_bit(key);
+    bool ok;
+    mxv_strlist list = {0};
+    switch (bit) {
+    case MXV_SET_MODE:
+        ok = mxv_parse_mode(value, &s->mode);
+        if (!ok)
+            snprintf(err, errlen,
+                     "\"%s\" is not a mode (none, preferred, required, preferred-verify, "
+                     "required-verify, required-verify-hosted, or 1-6)",
+                     value);
+        break;
+    case MXV_SET_DOMAIN: {
+        const char *at = strrchr(value, '@'); /* an address works too */
+        char name[MXV_NAME_MAX + 1];
+        const char *why;
+        ok = mxv_reference_normalize(at ? at + 1 : value, name, sizeof(name), &why);
+        if (!ok)
+            snprintf(err, errlen, "\"%s\": %s", value, why);
+        else
+            ok = replace_string(&s->domain, name, err, errlen);
+        break;
+    }
+    case MXV_SET_MX:
+    case MXV_SET_REFERENCE:
+    case MXV_SET_ROUTE:
+        ok = bit == MXV_SET_ROUTE ? parse_routes(value, &list, err, errlen)
+                                  : parse_names(value, &list, err, errlen);
+        if (ok) {
+            mxv_strlist *field = bit == MXV_SET_MX          ? &s->mx
+                                 : bit == MXV_SET_REFERENCE ? &s->reference
+                                                            : &s->route;
+            mxv_strlist_clear(field);
+            *field = list;
+            list = (mxv_strlist){0};
+        }
+        break;
+    case MXV_SET_PORTS:
+        ok = parse_ports(value, s, err, errlen);
+        break;
+    case MXV_SET_CA_FILE:
+        ok = replace_string(&s->ca_file, value, err, errlen);
+        break;
+    case MXV_SET_CA_PATH:
+        ok = replace_string(&s->ca_path, value, err, errlen);
+        break;
+    case MXV_SET_UNBOUND_CONF:
+        ok = replace_string(&s->unbound_conf, value, err, errlen);
+        break;
+    case MXV_SET_DNSSEC:
+        ok = true;
+        if (strcmp(value, "off") == 0)
+            s->dnssec = MXV_DNSSEC_OFF;
+        else if (strcmp(value, "prefer") == 0)
+            s->dnssec = MXV_DNSSEC_PREFER;
+        else if (strcmp(value, "require") == 0)
+            s->dnssec = MXV_DNSSEC_REQUIRE;
+        else {
+            ok = false;
+            snprintf(err, errlen, "\"%s\" is not off, prefer or require", value);
+        }
+        break;
+    case MXV_SET_REPORT_ONLY:
+        ok = parse_bool01(value, &s->report_only, err, errlen);
+        break;
+    case MXV_SET_LOG:
+        ok = parse_log(value, s, err, errlen);
+        break;
+    case MXV_SET_LOG_FORMAT:
+        ok = strcmp(value, "text") == 0 || strcmp(value, "json") == 0;
+        if (ok)
+            s->log_json = value[0] == 'j';
+        else
+            snprintf(err, errlen, "\"%s\" is not text or json", value);
+        break;
+    case MXV_SET_DNS_TIMEOUT:
+        ok = parse_timeout(value, &s->dns_timeout_ms, err, errlen);
+        break;
+    default:
+        snprintf(err, errlen, "unknown key");
+        return false;
+    }
+    mxv_strlist_clear(&list);
+    if (ok)
+        s->set |= bit;
+    return ok;
+}
+
+void mxv_settings_clear(mxv_settings *s)
+{
+    mxv_strlist_clear(&s->mx);
+    mxv_strlist_clear(&s->route);
+    mxv_strlist_clear(&s->reference);
+    free(s->domain);
+    free(s->ca_file);
+    free(s->ca_path);
+    free(s->unbound_conf);
+    free(s->log_path);
+    memset(s, 0, sizeof(*s));
+}

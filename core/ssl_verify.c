@@ -1,0 +1,240 @@
+/*
+ * ssl_verify: mxverify inside a live OpenSSL handshake, through the
+ * SSL_CTX cert-verify callback (see shared/design/openssl-hooks.md).
+ *
+ * The callback runs X509_verify_cert() once, with the program's own verify
+ * callback still in the loop (observed, never bypassed), records the first
+ * chain error itself (so a program that ignores chain errors, e.g. with
+ * SSL_VERIFY_NONE, still gets the policy's chain check), then decides
+ * identity with the policy. In enforcing modes the policy's identity check
+ * replaces the host name the program set; in the others the program's own
+ * checks stay untouched. A rejection by the program is never overturned.
+ */
+#include "decision.h"
+#include "log.h"
+#include "names.h"
+#include "policy.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+typedef struct {
+    mxv_request *req;
+    mxv_decision *decision;
+    int (*program_cb)(int, X509_STORE_CTX *);
+    int first_chain_error;
+} conn;
+
+static int conn_index = -1;
+static pthread_once_t index_once = PTHREAD_ONCE_INIT;
+
+static void conn_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+                      void *argp)
+{
+    (void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
+    conn *c = ptr;
+    if (!c)
+        return;
+    mxv_request_free(c->req);
+    mxv_decision_free(c->decision);
+    free(c);
+}
+
+static void make_index(void)
+{
+    conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, conn_free);
+}
+
+static conn *get_conn(const SSL *ssl, bool create)
+{
+    pthread_once(&index_once, make_index);
+    if (conn_index < 0 || !ssl)
+        return NULL;
+    conn *c = SSL_get_ex_data(ssl, conn_index);
+    if (c || !create)
+        return c;
+    c = calloc(1, sizeof(*c));
+    if (!c || !(c->req = mxv_request_new()) || !SSL_set_ex_data((SSL *)ssl, conn_index, c)) {
+        if (c)
+            mxv_request_free(c->req);
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+int mxv_ssl_set(SSL *ssl, const char *key, const char *value, char *err, size_t errlen)
+{
+    conn *c = get_conn(ssl, true);
+    if (!c) {
+        snprintf(err, errlen, "cannot attach mxverify state to the SSL object");
+        return 0;
+    }
+    return mxv_request_set(c->req, key, value, err, errlen);
+}
+
+const mxv_decision *mxv_ssl_decision(const SSL *ssl)
+{
+    conn *c = get_conn(ssl, false);
+    return c ? c->decision : NULL;
+}
+
+/* The connected address, when the SSL runs over a socket. */
+static void peer_ip(SSL *ssl, char *out, size_t outlen)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    int fd = SSL_get_fd(ssl);
+    if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
+        return;
+    if (ss.ss_family == AF_INET) {
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, (socklen_t)outlen);
+    } else if (ss.ss_family == AF_INET6) {
+        const struct in6_addr *a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(a)) /* ::ffff:a.b.c.d is an IPv4 peer */
+            inet_ntop(AF_INET, &a->s6_addr[12], out, (socklen_t)outlen);
+        else
+            inet_ntop(AF_INET6, a, out, (socklen_t)outlen);
+    }
+}
+
+static bool is_identity_error(int err)
+{
+    return err == X509_V_ERR_HOSTNAME_MISMATCH || err == X509_V_ERR_IP_ADDRESS_MISMATCH ||
+           err == X509_V_ERR_EMAIL_MISMATCH;
+}
+
+/* Wraps the program's verify callback: notes the first chain error, then
+ * lets the program have its say exactly as it would without mxverify. */
+static int chain_observer(int ok, X509_STORE_CTX *x)
+{
+    SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
+    conn *c = get_conn(ssl, false);
+    if (!ok && c && !c->first_chain_error && !is_identity_error(X509_STORE_CTX_get_error(x)))
+        c->first_chain_error = X509_STORE_CTX_get_error(x);
+    if (c && c->program_cb)
+        return c->program_cb(ok, x);
+    return ok;
+}
+
+static bool enforcing(const mxv_decision *d)
+{
+    return !d->report_only &&
+           (d->mode == MXV_MODE_REQUIRED_VERIFY || d->mode == MXV_MODE_REQUIRED_VERIFY_HOSTED);
+}
+
+static void fill_context(mxv_decision *d, mxv_policy *policy, conn *c, SSL *ssl,
+                         const char *program_host)
+{
+    mxv_effective e;
+    mxv_policy_effective(policy, c->req->domain, &e);
+    const char *domain = c->req->domain ? c->req->domain : e.domain;
+    d->domain = domain ? strdup(domain) : NULL;
+    if (c->req->ip[0])
+        memcpy(d->ip, c->req->ip, sizeof(d->ip));
+    else
+        peer_ip(ssl, d->ip, sizeof(d->ip));
+    mxv_policy_effective(policy, d->domain, &e);
+    d->mode = e.mode;
+    d->algorithm = mxv_mode_algorithm(e.mode);
+    d->report_only = e.report_only;
+    d->destination = e.destination ? strdup(e.destination) : NULL;
+    /* Without a recipient domain, the host the program connected to is
+     * the best MX evidence there is; say so in the trace. */
+    if (!d->domain && program_host && c->req->mx.n == 0 && e.mx->n == 0 &&
+        mxv_request_set(c->req, "mx", program_host, (char[8]){0}, 8))
+        mxv_decision_note(d, "no recipient domain: using the program's host name %s as MX",
+                          program_host);
+}
+
+static int cert_verify(X509_STORE_CTX *x, void *arg)
+{
+    mxv_policy *policy = arg;
+    SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
+    conn *c = get_conn(ssl, true);
+    mxv_decision *d = c ? mxv_decision_new() : NULL;
+    if (!d) {
+        X509_STORE_CTX_set_error(x, X509_V_ERR_OUT_OF_MEM);
+        return 0; /* cannot decide: fail closed */
+    }
+    const char *host = X509_VERIFY_PARAM_get0_host(SSL_get0_param(ssl), 0);
+    char program_host[MXV_NAME_MAX + 1] = "";
+    if (host)
+        snprintf(program_host, sizeof(program_host), "%s", host);
+    fill_context(d, policy, c, ssl, host ? program_host : NULL);
+    if (d->algorithm == MXV_ALG_NONE) {
+        mxv_decision_free(d);
+        return X509_verify_cert(x); /* not a verifying mode: untouched */
+    }
+    if (enforcing(d)) {
+        /* The policy's identity replaces the program's host-name check. */
+        X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(x);
+        X509_VERIFY_PARAM_set1_host(param, NULL, 0);
+        X509_VERIFY_PARAM_set1_ip(param, NULL, 0);
+    }
+    c->program_cb = X509_STORE_CTX_get_verify_cb(x);
+    c->first_chain_error = 0;
+    X509_STORE_CTX_set_verify_cb(x, chain_observer);
+    int program_ok = X509_verify_cert(x);
+    X509_STORE_CTX_set_verify_cb(x, c->program_cb);
+
+    d->chain_checked = true;
+    d->chain_error = c->first_chain_error;
+    if (!d->chain_error && program_ok <= 0 && !is_identity_error(X509_STORE_CTX_get_error(x)))
+        d->chain_error = X509_STORE_CTX_get_error(x);
+    d->chain_ok = d->chain_error == 0;
+    if (!d->chain_ok)
+        d->chain_error_text = strdup(X509_verify_cert_error_string(d->chain_error));
+    if (!mxv_presented_from_cert(X509_STORE_CTX_get0_cert(x), &d->presented))
+        mxv_decision_note(d, "out of memory reading the certificate's names");
+    mxv_decide_identity(d, policy, c->req);
+    mxv_decision_conclude(d);
+
+    mxv_effective e;
+    mxv_policy_effective(policy, d->domain, &e);
+    mxv_log_decision(&e, d);
+    mxv_decision_free(c->decision);
+    c->decision = d;
+
+    if (d->abort) {
+        X509_STORE_CTX_set_error(x, d->chain_ok ? X509_V_ERR_HOSTNAME_MISMATCH : d->chain_error);
+        /* Makes the failure fatal even under SSL_VERIFY_NONE: libssl reads
+         * verify_mode after this callback returns. */
+        SSL_set_verify(ssl, SSL_VERIFY_PEER, SSL_get_verify_callback(ssl));
+        return 0;
+    }
+    return program_ok;
+}
+
+int mxv_ssl_ctx_enable(SSL_CTX *ctx, mxv_policy *policy, char *err, size_t errlen)
+{
+    if (!ctx || !policy) {
+        snprintf(err, errlen, "missing SSL_CTX or policy");
+        return 0;
+    }
+    mxv_effective e;
+    mxv_policy_effective(policy, NULL, &e);
+    X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+    /* The program's store, plus the system CAs and the configured extras. */
+    if (!X509_STORE_set_default_paths(store) ||
+        (e.ca_file && !X509_STORE_load_file(store, e.ca_file)) ||
+        (e.ca_path && !X509_STORE_load_path(store, e.ca_path))) {
+        snprintf(err, errlen, "cannot load trust anchors (ca_file %s, ca_path %s)",
+                 e.ca_file ? e.ca_file : "-", e.ca_path ? e.ca_path : "-");
+        return 0;
+    }
+    pthread_once(&index_once, make_index);
+    if (conn_index < 0) {
+        snprintf(err, errlen, "cannot allocate SSL ex_data index");
+        return 0;
+    }
+    SSL_CTX_set_cert_verify_callback(ctx, cert_verify, policy);
+    return 1;
+}

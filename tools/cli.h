@@ -1,0 +1,40 @@
+/* cli: what every mxverify subcommand shares: exit codes, the settings
+ * options (same names as the config keys), and loading the policy. */
+#ifndef MXV_CLI_H
+#define MXV_CLI_H
+
+#include "mxverify.h"
+
+#include <getopt.h>
+#include <stdbool.h>
+
+enum {
+    EXIT_VERIFIED = 0,
+    EXIT_NOT_VERIFIED = 1,
+    EXIT_USAGE = 2,
+    EXIT_TEMPORARY = 3,
+};
+
+/* Options that are settings: --mode, --domain, ... map to config keys. */
+typedef struct {
+    const char *conf;
+    struct {
+        const char *key, *value;
+    } settings[64];
+    int nsettings;
+    mxv_request *request;
+    bool json;
+    bool has_domain;
+} cli_common;
+
+/* Long options shared by the subcommands; `val` >= 0x100. */
+extern const struct option cli_setting_options[];
+/* Handles one shared option; false if `opt` is not one of them. */
+bool cli_take_option(cli_common *c, int opt, const char *arg, bool *error);
+/* Config (--conf, else MXVERIFY_CONF or /etc/mxverify.conf), env, options. */
+mxv_policy *cli_load_policy(cli_common *c, const char *default_mode);
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+int cmd_explain(int argc, char **argv);
+
+#endif
