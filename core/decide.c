@@ -255,7 +255,11 @@ static void on_ptr(void *arg, const mxv_dns_answer *a)
             continue;
         *fa = (fwd_arg){st, st->nptr++};
         /* A(PTR(IP)) = IP: the same address family as the connection. */
-        mxv_dns_submit(dns, p->name, v6 ? MXV_RR_AAAA : MXV_RR_A, on_forward, fa);
+        if (!mxv_dns_submit(dns, p->name, v6 ? MXV_RR_AAAA : MXV_RR_A, on_forward, fa)) {
+            free(fa);
+            p->fwd_status = MXV_DNS_FAIL;
+            snprintf(p->fwd_detail, sizeof(p->fwd_detail), "out of memory");
+        }
     }
 }
 

@@ -89,7 +89,7 @@ static void translate(const mxv_dns *dns, int err, const struct ub_result *r, mx
              : r->bogus     ? MXV_SEC_BOGUS
              : r->secure    ? MXV_SEC_SECURE
                             : MXV_SEC_INSECURE;
-    for (size_t i = 0; r->havedata && r->data[i] && i < MXV_DNS_MAX_RECORDS; i++) {
+    for (size_t i = 0; r->havedata && i < MXV_DNS_MAX_RECORDS && r->data[i]; i++) {
         a->rdata[i] = (const uint8_t *)r->data[i];
         a->rdlen[i] = (size_t)r->len[i];
         a->n = i + 1;

@@ -36,7 +36,7 @@ static void text_presented(mxv_buf *b, const mxv_decision *d)
         mxv_buf_printf(b, "  %-4s ", mxv_id_type_name(id->type));
         mxv_buf_printable(b, id->name, id->len);
         if (!id->valid)
-            mxv_buf_puts(b, "   (malformed: never matches)");
+            mxv_buf_puts(b, "   (not a DNS name: never matches)");
         else if (!id_considered(d, id))
             mxv_buf_puts(b, "   (ignored: the certificate has DNS-IDs, RFC 6125 6.4.4)");
         if (d->matched && d->match_id == i)

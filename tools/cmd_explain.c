@@ -96,7 +96,7 @@ int cmd_explain(int argc, char **argv)
         }
         mxv_free(out);
         mxv_decision_free(d);
-    } else if (error || !policy) {
+    } else if (error) {
         fputs(usage, stderr);
     }
     X509_free(leaf);

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# deps.sh [build|test]: installs the Debian 12 packages mxverify needs.
+# Only calls apt-get when something is missing, so a second run is instant.
+set -euo pipefail
+
+build_pkgs=(build-essential cmake pkg-config libssl-dev openssl libunbound-dev libidn2-dev
+            dns-root-data ca-certificates)
+test_pkgs=(libcunit1-dev unbound ldnsutils clang libclang-rt-14-dev valgrind clang-format
+           python3)
+
+want=("${build_pkgs[@]}")
+[[ "${1:-build}" == test ]] && want+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    if [[ $(id -u) -ne 0 ]]; then
+        echo "deps.sh: missing packages: ${missing[*]} (run as root, or install them)" >&2
+        exit 1
+    fi
+    echo "deps.sh: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
