@@ -53,8 +53,8 @@ static long find_line(const char *path, const char *section, const char *key)
     return found;
 }
 
-static int fail_at(const char *path, const char *section, const char *key, char *err,
-                   size_t errlen, const char *why)
+static int fail_at(const char *path, const char *section, const char *key, char *err, size_t errlen,
+                   const char *why)
 {
     long line = find_line(path, section, key);
     if (line)

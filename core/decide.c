@@ -244,8 +244,7 @@ static void on_ptr(void *arg, const mxv_dns_answer *a)
         size_t used;
         if (!mxv_dns_wire_name(a->rdata[i], a->rdlen[i], &used, p->name, sizeof(p->name)) ||
             !p->name[0]) {
-            mxv_decision_note(st->d, "PTR record of %s ignored: not a valid host name",
-                              st->d->ip);
+            mxv_decision_note(st->d, "PTR record of %s ignored: not a valid host name", st->d->ip);
             continue;
         }
         p->sec = a->sec;
@@ -369,11 +368,12 @@ static void build_ptr(state *st)
             snprintf(note, sizeof(note), "forward lookup (%s) failed: %s (temporary)", family,
                      p->fwd_detail);
         } else if (!p->confirmed) {
-            snprintf(note, sizeof(note), "not forward-confirmed: %s %s does not contain %s",
-                     family, p->name, d->ip);
+            snprintf(note, sizeof(note), "not forward-confirmed: %s %s does not contain %s", family,
+                     p->name, d->ip);
         } else if (!dnssec_acceptable(st, sec)) {
-            snprintf(note, sizeof(note), "forward-confirmed, but not DNSSEC-secure (dnssec = "
-                                         "require)");
+            snprintf(note, sizeof(note),
+                     "forward-confirmed, but not DNSSEC-secure (dnssec = "
+                     "require)");
         } else {
             snprintf(note, sizeof(note), "forward-confirmed: %s %s = %s", family, p->name, d->ip);
             eligible = true;
@@ -516,8 +516,8 @@ void mxv_decision_conclude(mxv_decision *d)
     } else if (!d->chain_ok) {
         d->reason = chain_reason(d->chain_error);
     } else {
-        d->reason = d->temporary || d->nrefs == 0 ? "validation-failure"
-                                                  : "certificate-host-mismatch";
+        d->reason =
+            d->temporary || d->nrefs == 0 ? "validation-failure" : "certificate-host-mismatch";
     }
     d->abort = !d->pass && !d->report_only && d->mode != MXV_MODE_PREFERRED_VERIFY;
 }

@@ -23,7 +23,7 @@ static void init_context(mxv_decision *d, mxv_policy *policy, const mxv_request 
     d->destination = e.destination ? strdup(e.destination) : NULL;
 }
 
-static void check_chain(mxv_decision *d, mxv_policy *policy, X509 *leaf, STACK_OF(X509) *chain)
+static void check_chain(mxv_decision *d, mxv_policy *policy, X509 *leaf, STACK_OF(X509) * chain)
 {
     d->chain_checked = true;
     const char *why;
@@ -54,7 +54,7 @@ static void check_chain(mxv_decision *d, mxv_policy *policy, X509 *leaf, STACK_O
 }
 
 mxv_decision *mxv_decide(mxv_policy *policy, const mxv_request *req, X509 *leaf,
-                         STACK_OF(X509) *chain)
+                         STACK_OF(X509) * chain)
 {
     mxv_decision *d = mxv_decision_new();
     if (!d || !policy)

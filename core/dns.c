@@ -106,7 +106,9 @@ static void translate(const mxv_dns *dns, int err, const struct ub_result *r, mx
     } else if (r->rcode != 0) {
         a->status = MXV_DNS_FAIL;
         snprintf(a->detail, sizeof(a->detail), "%s",
-                 r->rcode == 2 ? "SERVFAIL" : r->rcode == 5 ? "REFUSED" : "DNS error");
+                 r->rcode == 2   ? "SERVFAIL"
+                 : r->rcode == 5 ? "REFUSED"
+                                 : "DNS error");
         a->n = 0;
     } else if (!r->havedata) {
         a->status = MXV_DNS_NODATA;

@@ -121,10 +121,10 @@ static char *format_text(const mxv_decision *d)
         mxv_buf_printf(&b, "Verdict:    fail (%s%s)\n", d->reason,
                        d->temporary ? ", temporary: DNS failure" : "");
     mxv_buf_printf(&b, "Action:     %s%s\n", action_word(d),
-                   d->abort         ? " (an enforcing client ends the handshake; no mail is sent)"
-                   : !d->pass       ? (d->report_only ? " (report only: logged, not enforced)"
-                                                      : " (mail proceeds encrypted; logged)")
-                                    : "");
+                   d->abort   ? " (an enforcing client ends the handshake; no mail is sent)"
+                   : !d->pass ? (d->report_only ? " (report only: logged, not enforced)"
+                                                : " (mail proceeds encrypted; logged)")
+                              : "");
     return mxv_buf_finish(&b);
 }
 

@@ -265,8 +265,7 @@ X509_STORE *mxv_policy_store(mxv_policy *p, const char **why)
         char err[512] = "out of memory";
         bool ok = store && X509_STORE_set_default_paths(store);
         if (ok && e.ca_file && !X509_STORE_load_file(store, e.ca_file)) {
-            snprintf(err, sizeof(err), "ca_file %s: cannot be read as PEM certificates",
-                     e.ca_file);
+            snprintf(err, sizeof(err), "ca_file %s: cannot be read as PEM certificates", e.ca_file);
             ok = false;
         }
         if (ok && e.ca_path && !X509_STORE_load_path(store, e.ca_path)) {

@@ -13,10 +13,10 @@
 typedef enum { MXV_ID_DNS = 0, MXV_ID_CN = 1 } mxv_id_type;
 
 typedef struct {
-    char *name;  /* raw bytes as in the certificate, NUL-terminated copy */
-    size_t len;  /* true length: may be less than strlen() if name holds NUL */
+    char *name; /* raw bytes as in the certificate, NUL-terminated copy */
+    size_t len; /* true length: may be less than strlen() if name holds NUL */
     mxv_id_type type;
-    bool valid;  /* passes the rules of policy.md section 1 */
+    bool valid; /* passes the rules of policy.md section 1 */
 } mxv_presented_id;
 
 typedef struct {

@@ -36,7 +36,12 @@ unsigned mxv_setting_bit(const char *key)
 }
 
 static const char *const mode_names[] = {
-    NULL, "none", "preferred", "required", "preferred-verify", "required-verify",
+    NULL,
+    "none",
+    "preferred",
+    "required",
+    "preferred-verify",
+    "required-verify",
     "required-verify-hosted",
 };
 

@@ -35,8 +35,7 @@ typedef struct {
 static int conn_index = -1;
 static pthread_once_t index_once = PTHREAD_ONCE_INIT;
 
-static void conn_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
-                      void *argp)
+static void conn_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
 {
     (void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
     conn *c = ptr;

@@ -47,9 +47,9 @@ typedef enum {
 
 /* Output formats of mxv_decision_format(). */
 typedef enum {
-    MXV_FORMAT_TEXT = 0, /* the multi-line human trace of `mxverify explain` */
-    MXV_FORMAT_JSON = 1, /* one JSON object (fields in interfaces.md) */
-    MXV_FORMAT_LOG = 2,  /* one log line: verdict= mode= domain= ip= match= ... */
+    MXV_FORMAT_TEXT = 0,     /* the multi-line human trace of `mxverify explain` */
+    MXV_FORMAT_JSON = 1,     /* one JSON object (fields in interfaces.md) */
+    MXV_FORMAT_LOG = 2,      /* one log line: verdict= mode= domain= ip= match= ... */
     MXV_FORMAT_LOG_JSON = 3, /* the same fields as one compact JSON object */
 } mxv_format;
 
@@ -92,13 +92,13 @@ MXV_API int mxv_request_set(mxv_request *request, const char *key, const char *v
  * sent (may be NULL). Returns NULL only on allocation failure.
  */
 MXV_API mxv_decision *mxv_decide(mxv_policy *policy, const mxv_request *request, X509 *leaf,
-                                 STACK_OF(X509) *chain);
+                                 STACK_OF(X509) * chain);
 
 /* --- decision --- */
 
 MXV_API void mxv_decision_free(mxv_decision *decision);
-MXV_API int mxv_decision_passed(const mxv_decision *decision);   /* 1 verified, 0 not */
-MXV_API int mxv_decision_aborts(const mxv_decision *decision);   /* 1: an enforcing client stops */
+MXV_API int mxv_decision_passed(const mxv_decision *decision);    /* 1 verified, 0 not */
+MXV_API int mxv_decision_aborts(const mxv_decision *decision);    /* 1: an enforcing client stops */
 MXV_API int mxv_decision_temporary(const mxv_decision *decision); /* 1: DNS failure decided it */
 MXV_API mxv_mode mxv_decision_mode(const mxv_decision *decision);
 /* RFC 8460-style reason of a failure ("certificate-host-mismatch", ...), NULL on pass. */

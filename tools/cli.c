@@ -133,8 +133,7 @@ mxv_policy *cli_load_policy(cli_common *c, const char *default_mode)
         return NULL;
     }
     for (int i = 0; i < c->nsettings; i++) {
-        if (!mxv_policy_set(policy, c->settings[i].key, c->settings[i].value, err,
-                            sizeof(err))) {
+        if (!mxv_policy_set(policy, c->settings[i].key, c->settings[i].value, err, sizeof(err))) {
             cli_error("--%s", err);
             mxv_policy_free(policy);
             return NULL;

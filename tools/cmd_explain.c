@@ -15,7 +15,7 @@ static const char usage[] =
     "                        [--dns-timeout SECONDS] [--report-only] [--conf F] [--json]\n";
 
 /* Leaf first, then the intermediates the server would send. */
-static bool read_chain(const char *path, X509 **leaf, STACK_OF(X509) **rest)
+static bool read_chain(const char *path, X509 **leaf, STACK_OF(X509) * *rest)
 {
     FILE *f = fopen(path, "r");
     if (!f) {

@@ -4,14 +4,13 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char usage[] =
-    "usage: mxverify COMMAND [OPTIONS]\n"
-    "\n"
-    "  explain   decide offline for a certificate chain and show why\n"
-    "  version   print the version\n"
-    "\n"
-    "Planned, not in this version: run, check, audit.\n"
-    "See mxverify(1); 'mxverify explain --help' for its options.\n";
+static const char usage[] = "usage: mxverify COMMAND [OPTIONS]\n"
+                            "\n"
+                            "  explain   decide offline for a certificate chain and show why\n"
+                            "  version   print the version\n"
+                            "\n"
+                            "Planned, not in this version: run, check, audit.\n"
+                            "See mxverify(1); 'mxverify explain --help' for its options.\n";
 
 int main(int argc, char **argv)
 {

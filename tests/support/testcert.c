@@ -88,18 +88,17 @@ tc_pair tc_make_leaf(const tc_leaf_spec *spec, const tc_pair *issuer)
                     buf[o++] = (unsigned char)n->value[i];
                 }
                 ASN1_STRING_set(bmp, buf, (int)o);
-                X509_NAME_ENTRY *e =
-                    X509_NAME_ENTRY_create_by_NID(NULL, NID_commonName, V_ASN1_BMPSTRING,
-                                                  ASN1_STRING_get0_data(bmp), (int)o);
+                X509_NAME_ENTRY *e = X509_NAME_ENTRY_create_by_NID(
+                    NULL, NID_commonName, V_ASN1_BMPSTRING, ASN1_STRING_get0_data(bmp), (int)o);
                 X509_NAME_add_entry(subject, e, -1, 0);
                 X509_NAME_ENTRY_free(e);
                 ASN1_STRING_free(bmp);
             } else {
                 /* Raw bytes: a NUL inside a CN must survive as it would in
                  * a hostile certificate. */
-                X509_NAME_ENTRY *e = X509_NAME_ENTRY_create_by_NID(
-                    NULL, NID_commonName, V_ASN1_UTF8STRING, (const unsigned char *)n->value,
-                    (int)len);
+                X509_NAME_ENTRY *e =
+                    X509_NAME_ENTRY_create_by_NID(NULL, NID_commonName, V_ASN1_UTF8STRING,
+                                                  (const unsigned char *)n->value, (int)len);
                 X509_NAME_add_entry(subject, e, -1, 0);
                 X509_NAME_ENTRY_free(e);
             }
