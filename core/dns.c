@@ -1,4 +1,5 @@
 #include "dns.h"
+#include "dns_cache.h"
 #include "names.h"
 
 #include <arpa/inet.h>
@@ -16,6 +17,8 @@
 typedef struct pending {
     struct pending *next;
     struct mxv_dns *dns;
+    char name[MXV_NAME_MAX + 2];
+    int rrtype;
     int async_id;
     bool done;
     mxv_dns_cb cb;
@@ -26,13 +29,16 @@ struct mxv_dns {
     struct ub_ctx *ub;
     bool validate;
     pending *queue;
+    mxv_dns_cache *cache;
 };
 
 mxv_dns *mxv_dns_new(const char *unbound_conf, bool validate, char *err, size_t errlen)
 {
     mxv_dns *dns = calloc(1, sizeof(*dns));
-    if (!dns || !(dns->ub = ub_ctx_create())) {
+    if (!dns || !(dns->cache = mxv_dns_cache_new()) || !(dns->ub = ub_ctx_create())) {
         snprintf(err, errlen, "cannot create a libunbound context");
+        if (dns)
+            mxv_dns_cache_free(dns->cache);
         free(dns);
         return NULL;
     }
@@ -74,6 +80,7 @@ void mxv_dns_free(mxv_dns *dns)
     }
     if (dns->ub)
         ub_ctx_delete(dns->ub);
+    mxv_dns_cache_free(dns->cache);
     free(dns);
 }
 
@@ -124,16 +131,24 @@ static void on_result(void *arg, int err, struct ub_result *result)
     p->done = true;
     mxv_dns_answer answer;
     translate(p->dns, err, result, &answer);
+    if (result)
+        mxv_dns_cache_put(p->dns->cache, p->name, p->rrtype, time(NULL), result->ttl, &answer);
     p->cb(p->arg, &answer);
     ub_resolve_free(result);
 }
 
 bool mxv_dns_submit(mxv_dns *dns, const char *name, int rrtype, mxv_dns_cb cb, void *arg)
 {
+    mxv_dns_answer cached;
+    if (mxv_dns_cache_get(dns->cache, name, rrtype, time(NULL), &cached)) {
+        cb(arg, &cached);
+        return true;
+    }
     pending *p = calloc(1, sizeof(*p));
     if (!p)
         return false;
-    *p = (pending){.next = dns->queue, .dns = dns, .cb = cb, .arg = arg};
+    *p = (pending){.next = dns->queue, .dns = dns, .rrtype = rrtype, .cb = cb, .arg = arg};
+    snprintf(p->name, sizeof(p->name), "%s", name);
     dns->queue = p;
     int rc = ub_resolve_async(dns->ub, name, rrtype, 1 /* IN */, p, on_result, &p->async_id);
     if (rc != 0) {
