@@ -5,40 +5,42 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum {
-    OPT_MODE = 0x100,
-    OPT_DOMAIN,
-    OPT_MX,
-    OPT_ROUTE,
-    OPT_REFERENCE,
-    OPT_IP,
-    OPT_CA_FILE,
-    OPT_CA_PATH,
-    OPT_UNBOUND_CONF,
-    OPT_DNSSEC,
-    OPT_CONF,
-    OPT_JSON,
-    OPT_REPORT_ONLY,
-    OPT_DNS_TIMEOUT,
-};
+/* Every shared option is either a setting (applied to the policy, over
+ * the config file and env) or a fact about the connection (the request). */
+enum kind { KIND_SETTING, KIND_REQUEST, KIND_CONF, KIND_JSON };
 
-const struct option cli_setting_options[] = {
-    {"mode", required_argument, NULL, OPT_MODE},
-    {"domain", required_argument, NULL, OPT_DOMAIN},
-    {"mx", required_argument, NULL, OPT_MX},
-    {"route", required_argument, NULL, OPT_ROUTE},
-    {"reference", required_argument, NULL, OPT_REFERENCE},
-    {"ip", required_argument, NULL, OPT_IP},
-    {"ca-file", required_argument, NULL, OPT_CA_FILE},
-    {"ca-path", required_argument, NULL, OPT_CA_PATH},
-    {"unbound-conf", required_argument, NULL, OPT_UNBOUND_CONF},
-    {"dnssec", required_argument, NULL, OPT_DNSSEC},
-    {"conf", required_argument, NULL, OPT_CONF},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"report-only", no_argument, NULL, OPT_REPORT_ONLY},
-    {"dns-timeout", required_argument, NULL, OPT_DNS_TIMEOUT},
-    {NULL, 0, NULL, 0},
+static const struct {
+    const char *option;
+    int has_arg;
+    enum kind kind;
+    const char *key;   /* the config key or request key */
+    const char *fixed; /* value for options without argument */
+} table[] = {
+    {"mode", required_argument, KIND_SETTING, "mode", NULL},
+    {"ca-file", required_argument, KIND_SETTING, "ca_file", NULL},
+    {"ca-path", required_argument, KIND_SETTING, "ca_path", NULL},
+    {"unbound-conf", required_argument, KIND_SETTING, "unbound_conf", NULL},
+    {"dnssec", required_argument, KIND_SETTING, "dnssec", NULL},
+    {"dns-timeout", required_argument, KIND_SETTING, "dns_timeout", NULL},
+    {"report-only", no_argument, KIND_SETTING, "report_only", "1"},
+    {"domain", required_argument, KIND_REQUEST, "domain", NULL},
+    {"mx", required_argument, KIND_REQUEST, "mx", NULL},
+    {"route", required_argument, KIND_REQUEST, "route", NULL},
+    {"reference", required_argument, KIND_REQUEST, "reference", NULL},
+    {"ip", required_argument, KIND_REQUEST, "ip", NULL},
+    {"conf", required_argument, KIND_CONF, NULL, NULL},
+    {"json", no_argument, KIND_JSON, NULL, NULL},
 };
+#define NOPTIONS (sizeof(table) / sizeof(table[0]))
+#define OPT_BASE 0x100 /* getopt values above any short option */
+
+size_t cli_options(struct option *out, size_t room)
+{
+    size_t n = 0;
+    for (; n < NOPTIONS && n < room; n++)
+        out[n] = (struct option){table[n].option, table[n].has_arg, NULL, OPT_BASE + (int)n};
+    return n;
+}
 
 void cli_error(const char *fmt, ...)
 {
@@ -50,66 +52,36 @@ void cli_error(const char *fmt, ...)
     va_end(ap);
 }
 
-static void add_setting(cli_common *c, const char *key, const char *value)
-{
-    if (c->nsettings < (int)(sizeof(c->settings) / sizeof(c->settings[0])))
-        c->settings[c->nsettings++] = (typeof(c->settings[0])){key, value};
-}
-
 bool cli_take_option(cli_common *c, int opt, const char *arg, bool *error)
 {
-    char err[512];
-    const char *request_key = NULL;
-    switch (opt) {
-    case OPT_MODE:
-        add_setting(c, "mode", arg);
-        return true;
-    case OPT_CA_FILE:
-        add_setting(c, "ca_file", arg);
-        return true;
-    case OPT_CA_PATH:
-        add_setting(c, "ca_path", arg);
-        return true;
-    case OPT_UNBOUND_CONF:
-        add_setting(c, "unbound_conf", arg);
-        return true;
-    case OPT_DNSSEC:
-        add_setting(c, "dnssec", arg);
-        return true;
-    case OPT_REPORT_ONLY:
-        add_setting(c, "report_only", "1");
-        return true;
-    case OPT_DNS_TIMEOUT:
-        add_setting(c, "dns_timeout", arg);
-        return true;
-    case OPT_CONF:
-        c->conf = arg;
-        return true;
-    case OPT_JSON:
-        c->json = true;
-        return true;
-    case OPT_DOMAIN:
-        c->has_domain = true;
-        request_key = "domain";
-        break;
-    case OPT_MX:
-        request_key = "mx";
-        break;
-    case OPT_ROUTE:
-        request_key = "route";
-        break;
-    case OPT_REFERENCE:
-        request_key = "reference";
-        break;
-    case OPT_IP:
-        request_key = "ip";
-        break;
-    default:
+    if (opt < OPT_BASE || opt >= OPT_BASE + (int)NOPTIONS)
         return false;
-    }
-    if (!mxv_request_set(c->request, request_key, arg, err, sizeof(err))) {
-        cli_error("--%s", err);
-        *error = true;
+    size_t i = (size_t)(opt - OPT_BASE);
+    const char *value = table[i].fixed ? table[i].fixed : arg;
+    char err[512];
+    switch (table[i].kind) {
+    case KIND_SETTING:
+        if (c->nsettings == (int)(sizeof(c->settings) / sizeof(c->settings[0]))) {
+            cli_error("too many options");
+            *error = true;
+        } else {
+            c->settings[c->nsettings++] = (typeof(c->settings[0])){table[i].key, value};
+        }
+        break;
+    case KIND_REQUEST:
+        if (strcmp(table[i].key, "domain") == 0)
+            c->has_domain = true;
+        if (!mxv_request_set(c->request, table[i].key, value, err, sizeof(err))) {
+            cli_error("--%s", err);
+            *error = true;
+        }
+        break;
+    case KIND_CONF:
+        c->conf = value;
+        break;
+    case KIND_JSON:
+        c->json = true;
+        break;
     }
     return true;
 }

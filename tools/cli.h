@@ -27,8 +27,8 @@ typedef struct {
     bool has_domain;
 } cli_common;
 
-/* Long options shared by the subcommands; `val` >= 0x100. */
-extern const struct option cli_setting_options[];
+/* Writes the shared long options into `out`; returns how many. */
+size_t cli_options(struct option *out, size_t room);
 /* Handles one shared option; false if `opt` is not one of them. */
 bool cli_take_option(cli_common *c, int opt, const char *arg, bool *error);
 /* Config (--conf, else MXVERIFY_CONF or /etc/mxverify.conf), env, options. */

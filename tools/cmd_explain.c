@@ -43,9 +43,7 @@ static bool read_chain(const char *path, X509 **leaf, STACK_OF(X509) * *rest)
 int cmd_explain(int argc, char **argv)
 {
     struct option options[32];
-    size_t n = 0;
-    for (; cli_setting_options[n].name; n++)
-        options[n] = cli_setting_options[n];
+    size_t n = cli_options(options, 29);
     options[n++] = (struct option){"cert", required_argument, NULL, 'c'};
     options[n++] = (struct option){"help", no_argument, NULL, 'h'};
     options[n] = (struct option){NULL, 0, NULL, 0};
