@@ -1,0 +1,2 @@
+mxv_unit_test(test_decide test_decide.c)
+mxv_unit_test(test_config test_config.c)
