@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const struct {
     const char *key;
@@ -210,6 +212,23 @@ static bool replace_string(char **field, const char *value, char *err, size_t er
     return true;
 }
 
+/* Files are checked when set, so a typo is a configuration error that
+ * names the key, not a failure at the first connection. */
+static bool replace_path(char **field, const char *value, bool directory, char *err,
+                         size_t errlen)
+{
+    struct stat st;
+    if (*value && (stat(value, &st) != 0 || access(value, R_OK) != 0)) {
+        snprintf(err, errlen, "%s: %s", value, strerror(errno));
+        return false;
+    }
+    if (*value && directory != S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s: %s", value, directory ? "not a directory" : "is a directory");
+        return false;
+    }
+    return replace_string(field, value, err, errlen);
+}
+
 static bool parse_log(const char *value, mxv_settings *s, char *err, size_t errlen)
 {
     if (strcmp(value, "stderr") == 0)
@@ -295,13 +314,13 @@ bool mxv_settings_apply(mxv_settings *s, const char *key, const char *value, cha
         ok = parse_ports(value, s, err, errlen);
         break;
     case MXV_SET_CA_FILE:
-        ok = replace_string(&s->ca_file, value, err, errlen);
+        ok = replace_path(&s->ca_file, value, false, err, errlen);
         break;
     case MXV_SET_CA_PATH:
-        ok = replace_string(&s->ca_path, value, err, errlen);
+        ok = replace_path(&s->ca_path, value, true, err, errlen);
         break;
     case MXV_SET_UNBOUND_CONF:
-        ok = replace_string(&s->unbound_conf, value, err, errlen);
+        ok = replace_path(&s->unbound_conf, value, false, err, errlen);
         break;
     case MXV_SET_DNSSEC:
         ok = true;
