@@ -65,7 +65,8 @@ bool cli_take_option(cli_common *c, int opt, const char *arg, bool *error)
             cli_error("too many options");
             *error = true;
         } else {
-            c->settings[c->nsettings++] = (typeof(c->settings[0])){table[i].key, value};
+            c->settings[c->nsettings++] =
+                (typeof(c->settings[0])){table[i].option, table[i].key, value};
         }
         break;
     case KIND_REQUEST:
@@ -106,7 +107,9 @@ mxv_policy *cli_load_policy(cli_common *c, const char *default_mode)
     }
     for (int i = 0; i < c->nsettings; i++) {
         if (!mxv_policy_set(policy, c->settings[i].key, c->settings[i].value, err, sizeof(err))) {
-            cli_error("--%s", err);
+            /* err is "key: why"; name the option the user typed instead. */
+            const char *why = strchr(err, ':');
+            cli_error("--%s%s", c->settings[i].option, why ? why : err);
             mxv_policy_free(policy);
             return NULL;
         }

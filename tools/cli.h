@@ -19,7 +19,7 @@ enum {
 typedef struct {
     const char *conf;
     struct {
-        const char *key, *value;
+        const char *option, *key, *value;
     } settings[64];
     int nsettings;
     mxv_request *request;
