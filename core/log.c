@@ -43,6 +43,8 @@ static void emit(const mxv_effective *e, int priority, const char *line)
 
 void mxv_log_decision(const mxv_effective *e, const mxv_decision *d)
 {
+    if (e->log == MXV_LOG_NONE)
+        return; /* not even formatted */
     char *line = mxv_decision_format(d, e->log_json ? MXV_FORMAT_LOG_JSON : MXV_FORMAT_LOG);
     if (!line)
         return;
