@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# examples/smtp_client (the verify-callback API in a real program) against
+# a loopback STARTTLS server: verified, refused, no STARTTLS.
+. "$(dirname "$0")/lib.sh"
+python3 -c 'import ssl' 2>/dev/null || { echo "skipped: python3 with ssl needed"; exit $SKIP; }
+
+printf 'server:\n    local-zone: "." static\n' > "$work/empty-world.conf"
+serve() { # serve NAME [--no-starttls]: starts a server, sets $port
+    rm -f "$work/port"
+    python3 "$SRCDIR/tests/integration/starttls_server.py" "$work/port" "$certs/$1.pem" \
+        "$certs/$1.key" "${@:2}" &
+    cleanup_hooks+=("kill $!")
+    for _ in $(seq 50); do [ -s "$work/port" ] && break; sleep 0.1; done
+    port=$(cat "$work/port")
+}
+client() {
+    expect_exit "$1" -- 127.0.0.1 "$port" "${@:2}" --ca-file "$certs/ca.pem" \
+        --unbound-conf "$work/empty-world.conf"
+}
+MXVERIFY=$EXAMPLE_CLIENT
+
+serve example
+client 0 example.com
+has "Verdict:    pass (verified)"
+has "connected to 127.0.0.1"
+has "TLS established"
+client 1 other.example
+has "certificate-host-mismatch"
+has "TLS handshake with 127.0.0.1 refused"
+
+serve unknown-ca
+client 1 example.com
+has "certificate-not-trusted"
+
+serve example --no-starttls
+client 1 example.com
+has "does not offer STARTTLS"
+finish

@@ -1,0 +1,54 @@
+"""A minimal SMTP server for tests: greeting, EHLO (with or without
+STARTTLS), STARTTLS with the given certificate chain and key, QUIT.
+Serves one connection at a time for a bounded time, on 127.0.0.1.
+Usage: starttls_server.py PORTFILE CHAIN KEY [--no-starttls]"""
+import socket, ssl, sys, time
+
+portfile, chain, key = sys.argv[1:4]
+starttls = "--no-starttls" not in sys.argv
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", 0))
+srv.listen(8)
+srv.settimeout(1)
+with open(portfile + ".tmp", "w") as f:
+    f.write(str(srv.getsockname()[1]))
+import os
+os.rename(portfile + ".tmp", portfile)
+
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(chain, key)
+deadline = time.time() + 60
+while time.time() < deadline:
+    try:
+        conn, _ = srv.accept()
+    except socket.timeout:
+        continue
+    conn.settimeout(5)
+    f = conn.makefile("rwb", buffering=0)
+    try:
+        f.write(b"220 mx.test ESMTP\r\n")
+        while True:
+            line = f.readline().strip().upper()
+            if not line:
+                break
+            if line.startswith(b"EHLO"):
+                f.write(b"250-mx.test\r\n" + (b"250-STARTTLS\r\n" if starttls else b"") + b"250 8BITMIME\r\n")
+            elif line == b"STARTTLS" and starttls:
+                f.write(b"220 go ahead\r\n")
+                tls = ctx.wrap_socket(conn, server_side=True)
+                tls.settimeout(5)
+                try:
+                    tls.recv(100)  # QUIT, or nothing when the client refused
+                except (OSError, ssl.SSLError):
+                    pass
+                break
+            elif line == b"QUIT":
+                f.write(b"221 bye\r\n")
+                break
+            else:
+                f.write(b"502 no\r\n")
+    except (OSError, ssl.SSLError):
+        pass
+    finally:
+        conn.close()
