@@ -92,6 +92,13 @@ x 1 --conf "$work/mxverify.conf" --cert "$certs/san-only.pem" --domain example.c
 has "Mode:        required-verify"
 x 0 --conf "$work/mxverify.conf" --mode 6 --cert "$certs/san-only.pem" --domain example.com --ip 192.0.2.1
 
+# The shipped example configuration is valid, and its destinations apply.
+x 0 --conf "$SRCDIR/examples/mxverify.conf" --cert "$certs/example.pem" --domain example.com
+x 1 --conf "$SRCDIR/examples/mxverify.conf" --cert "$certs/san-only.pem" --domain partner.example --json
+json_is 'j["mode"]' '"required-verify"'
+x 1 --conf "$SRCDIR/examples/mxverify.conf" --cert "$certs/san-only.pem" --domain legacy.example --json
+json_is 'j["action"]' '"proceed"'
+
 # Usage, config and input errors: exit 2 with a message.
 x 2 --domain example.com
 has "--cert is required"
