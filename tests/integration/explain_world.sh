@@ -117,6 +117,6 @@ has "$work/bad.conf:2: key 'frobnicate': unknown key"
 x 2 --cert "$certs/emailhosted.pem" --domain example.com --ip 999.1.1.1
 has "not an IPv4 or IPv6 address"
 x 2 --cert "$certs/emailhosted.pem" --domain example.com --unbound-conf "$work/none.conf"
-has "unbound_conf"
+has "--unbound-conf: $work/none.conf"
 
 finish
