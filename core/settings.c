@@ -214,8 +214,7 @@ static bool replace_string(char **field, const char *value, char *err, size_t er
 
 /* Files are checked when set, so a typo is a configuration error that
  * names the key, not a failure at the first connection. */
-static bool replace_path(char **field, const char *value, bool directory, char *err,
-                         size_t errlen)
+static bool replace_path(char **field, const char *value, bool directory, char *err, size_t errlen)
 {
     struct stat st;
     if (*value && (stat(value, &st) != 0 || access(value, R_OK) != 0)) {
