@@ -6,6 +6,7 @@
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:?usage: run.sh BUILD_DIR [SECONDS]}
+mkdir -p "$build" && build=$(cd "$build" && pwd) # the fuzzers run from a scratch dir
 seconds=${2:-30}
 CC=clang cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DMXV_FUZZ=ON -DMXV_SANITIZE=ON \
     >/dev/null
