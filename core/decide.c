@@ -51,6 +51,7 @@ typedef struct {
     size_t first[NSOURCES], count[NSOURCES];
     bool dns_gathered;
     bool dns_failed;
+    mxv_dns *dns; /* while gathering: the resolver, under the policy lock */
     /* DNS evidence */
     mxv_dns_status mx_status;
     mxv_dnssec_status mx_sec;
@@ -86,6 +87,23 @@ const char *mxv_dnssec_name(mxv_dnssec_status s)
 mxv_decision *mxv_decision_new(void)
 {
     return calloc(1, sizeof(mxv_decision));
+}
+
+void mxv_decision_begin(mxv_decision *d, mxv_policy *policy, const mxv_request *req,
+                        mxv_effective *effective)
+{
+    mxv_effective e;
+    mxv_policy_effective(policy, req ? req->domain : NULL, &e);
+    const char *domain = req && req->domain ? req->domain : e.domain;
+    d->domain = domain ? strdup(domain) : NULL;
+    if (req)
+        memcpy(d->ip, req->ip, sizeof(d->ip));
+    d->mode = e.mode;
+    d->algorithm = mxv_mode_algorithm(e.mode);
+    d->report_only = e.report_only;
+    d->destination = e.destination ? strdup(e.destination) : NULL;
+    if (effective)
+        *effective = e;
 }
 
 void mxv_decision_note(mxv_decision *d, const char *fmt, ...)
@@ -238,7 +256,6 @@ static void on_ptr(void *arg, const mxv_dns_answer *a)
     if (a->status != MXV_DNS_OK)
         return;
     bool v6 = strchr(st->d->ip, ':') != NULL;
-    mxv_dns *dns = mxv_policy_dns(st->policy, &(const char *){NULL});
     for (size_t i = 0; i < a->n && st->nptr < MXV_DNS_MAX_RECORDS; i++) {
         ptr_name *p = &st->ptr[st->nptr];
         size_t used;
@@ -254,7 +271,7 @@ static void on_ptr(void *arg, const mxv_dns_answer *a)
             continue;
         *fa = (fwd_arg){st, st->nptr++};
         /* A(PTR(IP)) = IP: the same address family as the connection. */
-        if (!mxv_dns_submit(dns, p->name, v6 ? MXV_RR_AAAA : MXV_RR_A, on_forward, fa)) {
+        if (!mxv_dns_submit(st->dns, p->name, v6 ? MXV_RR_AAAA : MXV_RR_A, on_forward, fa)) {
             free(fa);
             p->fwd_status = MXV_DNS_FAIL;
             snprintf(p->fwd_detail, sizeof(p->fwd_detail), "out of memory");
@@ -286,12 +303,14 @@ static void gather_dns(state *st)
         pthread_mutex_unlock(&st->policy->lock);
         return;
     }
+    st->dns = dns;
     if (need_mx)
         mxv_dns_submit(dns, d->domain, MXV_RR_MX, on_mx, st);
     char rev[128];
     if (need_ptr && mxv_dns_reverse_name(d->ip, rev, sizeof(rev)))
         mxv_dns_submit(dns, rev, MXV_RR_PTR, on_ptr, st);
     mxv_dns_run(dns, st->e.dns_timeout_ms);
+    st->dns = NULL;
     pthread_mutex_unlock(&st->policy->lock);
 }
 

@@ -8,21 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Fills the decision's identity context from request and settings. */
-static void init_context(mxv_decision *d, mxv_policy *policy, const mxv_request *req)
-{
-    mxv_effective e;
-    mxv_policy_effective(policy, req ? req->domain : NULL, &e);
-    const char *domain = req && req->domain ? req->domain : e.domain;
-    d->domain = domain ? strdup(domain) : NULL;
-    if (req)
-        memcpy(d->ip, req->ip, sizeof(d->ip));
-    d->mode = e.mode;
-    d->algorithm = mxv_mode_algorithm(e.mode);
-    d->report_only = e.report_only;
-    d->destination = e.destination ? strdup(e.destination) : NULL;
-}
-
 static void check_chain(mxv_decision *d, mxv_policy *policy, X509 *leaf, STACK_OF(X509) * chain)
 {
     d->chain_checked = true;
@@ -59,7 +44,7 @@ mxv_decision *mxv_decide(mxv_policy *policy, const mxv_request *req, X509 *leaf,
     mxv_decision *d = mxv_decision_new();
     if (!d || !policy)
         return d;
-    init_context(d, policy, req);
+    mxv_decision_begin(d, policy, req, NULL);
     if (!mxv_presented_from_cert(leaf, &d->presented))
         mxv_decision_note(d, "out of memory reading the certificate's names");
     if (leaf)

@@ -8,6 +8,7 @@
 #include "dns.h"
 #include "mxverify.h"
 #include "presented.h"
+#include "settings.h"
 #include "strlist.h"
 
 #include <stdbool.h>
@@ -69,6 +70,10 @@ const char *mxv_source_name(mxv_source source);
 const char *mxv_algorithm_name(mxv_algorithm algorithm); /* NULL for none */
 const char *mxv_dnssec_name(mxv_dnssec_status status);   /* NULL for none */
 
+/* Fills domain, ip, mode, algorithm, report_only and destination from the
+ * request and the settings in force for its domain (*effective, if given). */
+void mxv_decision_begin(mxv_decision *d, mxv_policy *policy, const mxv_request *request,
+                        mxv_effective *effective);
 /* The identity part alone (d->mode, d->domain and d->ip already set), DNS
  * evidence through the policy's resolver. Used by mxv_decide() and by the
  * TLS callback after the chain was checked. */

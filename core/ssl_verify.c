@@ -133,22 +133,14 @@ static void fill_context(mxv_decision *d, mxv_policy *policy, conn *c, SSL *ssl,
                          const char *program_host)
 {
     mxv_effective e;
-    mxv_policy_effective(policy, c->req->domain, &e);
-    const char *domain = c->req->domain ? c->req->domain : e.domain;
-    d->domain = domain ? strdup(domain) : NULL;
-    if (c->req->ip[0])
-        memcpy(d->ip, c->req->ip, sizeof(d->ip));
-    else
+    mxv_decision_begin(d, policy, c->req, &e);
+    if (!d->ip[0])
         peer_ip(ssl, d->ip, sizeof(d->ip));
-    mxv_policy_effective(policy, d->domain, &e);
-    d->mode = e.mode;
-    d->algorithm = mxv_mode_algorithm(e.mode);
-    d->report_only = e.report_only;
-    d->destination = e.destination ? strdup(e.destination) : NULL;
     /* Without a recipient domain, the host the program connected to is
      * the best MX evidence there is; say so in the trace. */
+    char err[8];
     if (!d->domain && program_host && c->req->mx.n == 0 && e.mx->n == 0 &&
-        mxv_request_set(c->req, "mx", program_host, (char[8]){0}, 8))
+        mxv_request_set(c->req, "mx", program_host, err, sizeof(err)))
         mxv_decision_note(d, "no recipient domain: using the program's host name %s as MX",
                           program_host);
 }

@@ -106,16 +106,12 @@ static void set(mxv_request *r, const char *key, const char *value)
 /* Decides with only the CA as extra trust: chains of `ca` are trusted. */
 static mxv_decision *decide(mxv_policy *p, const row *r, X509 *leaf, STACK_OF(X509) * chain)
 {
-    char err[512];
-    X509_STORE *unused = NULL;
-    (void)unused;
     mxv_request *req = mxv_request_new();
     set(req, "domain", r->domain);
     set(req, "ip", r->ip);
     set(req, "mx", r->mx);
     set(req, "route", r->route);
     set(req, "reference", r->reference);
-    (void)err;
     mxv_decision *d = mxv_decide(p, req, leaf, chain);
     mxv_request_free(req);
     return d;
