@@ -151,6 +151,13 @@ void mxv_policy_effective(const mxv_policy *p, const char *domain, mxv_effective
     layer(out, &p->override);
 }
 
+mxv_mode mxv_policy_mode(const mxv_policy *p, const char *domain)
+{
+    mxv_effective e;
+    mxv_policy_effective(p, domain, &e);
+    return e.mode;
+}
+
 int mxv_policy_set(mxv_policy *p, const char *key, const char *value, char *err, size_t errlen)
 {
     char why[256];

@@ -71,6 +71,8 @@ MXV_API int mxv_policy_set(mxv_policy *policy, const char *key, const char *valu
 /* A fallback value, used only where no file, variable or option sets the key. */
 MXV_API int mxv_policy_set_default(mxv_policy *policy, const char *key, const char *value,
                                    char *err, size_t errlen);
+/* The mode in force for a recipient domain (destination entries applied). */
+MXV_API mxv_mode mxv_policy_mode(const mxv_policy *policy, const char *domain);
 /* The usual start: MXVERIFY_CONF (or /etc/mxverify.conf if present), then env. */
 MXV_API mxv_policy *mxv_policy_load_default(char *err, size_t errlen);
 
@@ -93,6 +95,20 @@ MXV_API int mxv_request_set(mxv_request *request, const char *key, const char *v
  */
 MXV_API mxv_decision *mxv_decide(mxv_policy *policy, const mxv_request *request, X509 *leaf,
                                  STACK_OF(X509) * chain);
+
+/* --- DNS through the policy's resolver (unbound_conf, DNSSEC, deadline) --- */
+
+/*
+ * The MX hosts of `domain`, lowest preference first (a NULL-terminated
+ * array; release with mxv_free_list()). Returns 1 found, 0 none (NXDOMAIN,
+ * no MX, or only a null MX), -1 DNS failure (temporary; err says why).
+ */
+MXV_API int mxv_lookup_mx(mxv_policy *policy, const char *domain, char ***hosts, size_t *n,
+                          char *err, size_t errlen);
+/* The IPv4 and IPv6 addresses of `host`, as text; same return values. */
+MXV_API int mxv_lookup_addresses(mxv_policy *policy, const char *host, char ***addrs, size_t *n,
+                                 char *err, size_t errlen);
+MXV_API void mxv_free_list(char **list);
 
 /* --- decision --- */
 

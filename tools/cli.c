@@ -42,6 +42,12 @@ size_t cli_options(struct option *out, size_t room)
     return n;
 }
 
+bool cli_option_is(int opt, const char *name)
+{
+    return opt >= OPT_BASE && opt < OPT_BASE + (int)NOPTIONS &&
+           strcmp(table[opt - OPT_BASE].option, name) == 0;
+}
+
 void cli_error(const char *fmt, ...)
 {
     va_list ap;

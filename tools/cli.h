@@ -29,6 +29,8 @@ typedef struct {
 
 /* Writes the shared long options into `out`; returns how many. */
 size_t cli_options(struct option *out, size_t room);
+/* Is `opt` (a value from cli_options) the shared option `name`? */
+bool cli_option_is(int opt, const char *name);
 /* Handles one shared option; false if `opt` is not one of them. */
 bool cli_take_option(cli_common *c, int opt, const char *arg, bool *error);
 /* Config (--conf, else MXVERIFY_CONF or /etc/mxverify.conf), env, options. */
@@ -36,5 +38,6 @@ mxv_policy *cli_load_policy(cli_common *c, const char *default_mode);
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int cmd_explain(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 #endif

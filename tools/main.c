@@ -1,16 +1,19 @@
 /* mxverify: the command. One file per subcommand; this one dispatches. */
 #include "cli.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
-static const char usage[] = "usage: mxverify COMMAND [OPTIONS]\n"
-                            "\n"
-                            "  explain   decide offline for a certificate chain and show why\n"
-                            "  version   print the version\n"
-                            "\n"
-                            "Planned, not in this version: run, check, audit.\n"
-                            "See mxverify(1); 'mxverify explain --help' for its options.\n";
+static const char usage[] =
+    "usage: mxverify COMMAND [OPTIONS]\n"
+    "\n"
+    "  explain   decide offline for a certificate chain and show why\n"
+    "  check     probe the MX servers of a domain live and decide as a sender would\n"
+    "  version   print the version\n"
+    "\n"
+    "Planned, not in this version: run, audit.\n"
+    "See mxverify(1); 'mxverify COMMAND --help' for a command's options.\n";
 
 int main(int argc, char **argv)
 {
@@ -18,9 +21,14 @@ int main(int argc, char **argv)
         fputs(usage, stderr);
         return EXIT_USAGE;
     }
+    /* A server that hangs up mid-write is an error to report, not a
+     * reason to die (OpenSSL writes to sockets with plain write()). */
+    signal(SIGPIPE, SIG_IGN);
     const char *cmd = argv[1];
     if (strcmp(cmd, "explain") == 0)
         return cmd_explain(argc - 1, argv + 1);
+    if (strcmp(cmd, "check") == 0)
+        return cmd_check(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("mxverify %s\n", mxv_version());
         return EXIT_VERIFIED;
@@ -29,7 +37,7 @@ int main(int argc, char **argv)
         fputs(usage, stdout);
         return EXIT_VERIFIED;
     }
-    if (strcmp(cmd, "run") == 0 || strcmp(cmd, "check") == 0 || strcmp(cmd, "audit") == 0) {
+    if (strcmp(cmd, "run") == 0 || strcmp(cmd, "audit") == 0) {
         cli_error("'%s' is not available in this version yet", cmd);
         return EXIT_USAGE;
     }

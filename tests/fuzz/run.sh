@@ -10,7 +10,7 @@ mkdir -p "$build" && build=$(cd "$build" && pwd) # the fuzzers run from a scratc
 seconds=${2:-30}
 CC=clang cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DMXV_FUZZ=ON -DMXV_SANITIZE=ON \
     >/dev/null
-targets=(presented matcher config dns_names settings)
+targets=(presented matcher config dns_names settings smtp_lines)
 cmake --build "$build" -j"$(nproc)" --target "${targets[@]/#/fuzz_}" >/dev/null
 scratch=$(mktemp -d /tmp/mxv-fuzz.XXXXXX)
 trap 'rm -rf "$scratch"' EXIT

@@ -1,14 +1,19 @@
 """A minimal SMTP server for tests: greeting, EHLO (with or without
 STARTTLS), STARTTLS with the given certificate chain and key, QUIT.
-Serves one connection at a time for a bounded time, on 127.0.0.1.
-Usage: starttls_server.py PORTFILE CHAIN KEY [--no-starttls]"""
+Serves one connection at a time for a bounded time (60 s), on loopback.
+Usage: starttls_server.py PORTFILE CHAIN KEY [--no-starttls] [--bind ADDR]
+       [--port N] [--name HOST] [--stall] [--garbage]"""
 import socket, ssl, sys, time
 
 portfile, chain, key = sys.argv[1:4]
-starttls = "--no-starttls" not in sys.argv
+opts = sys.argv[4:]
+def opt(name, default):
+    return opts[opts.index(name) + 1] if name in opts else default
+starttls = "--no-starttls" not in opts
+bind, port, name = opt("--bind", "127.0.0.1"), int(opt("--port", "0")), opt("--name", "mx.test")
 srv = socket.socket()
 srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", 0))
+srv.bind((bind, port))
 srv.listen(8)
 srv.settimeout(1)
 with open(portfile + ".tmp", "w") as f:
@@ -27,13 +32,19 @@ while time.time() < deadline:
     conn.settimeout(5)
     f = conn.makefile("rwb", buffering=0)
     try:
-        f.write(b"220 mx.test ESMTP\r\n")
+        if "--stall" in opts:  # accept, then say nothing
+            time.sleep(10)
+            continue
+        if "--garbage" in opts:
+            f.write(b"hello there, this is not SMTP\r\n")
+            continue
+        f.write(b"220 " + name.encode() + b" ESMTP\r\n")
         while True:
             line = f.readline().strip().upper()
             if not line:
                 break
             if line.startswith(b"EHLO"):
-                f.write(b"250-mx.test\r\n" + (b"250-STARTTLS\r\n" if starttls else b"") + b"250 8BITMIME\r\n")
+                f.write(b"250-" + name.encode() + b"\r\n" + (b"250-STARTTLS\r\n" if starttls else b"") + b"250 8BITMIME\r\n")
             elif line == b"STARTTLS" and starttls:
                 f.write(b"220 go ahead\r\n")
                 tls = ctx.wrap_socket(conn, server_side=True)

@@ -1,0 +1,366 @@
+/*
+ * `mxverify check DOMAIN`: what an ESA-style sender decides delivering to
+ * DOMAIN. For each MX in preference order (or the --server, or the
+ * --route hosts): connect, greeting, EHLO, STARTTLS, handshake capturing
+ * the chain the server sends, then the decision of `explain` on it.
+ *
+ * Exit status: 0 every server verified (or the mode does not verify),
+ * 1 one was not verified (or offered no STARTTLS where TLS is required),
+ * 2 usage, 3 temporary (DNS failure, no server reachable).
+ */
+#include "buf.h"
+#include "cli.h"
+#include "smtp.h"
+
+#include <arpa/inet.h>
+#include <openssl/err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char usage[] =
+    "usage: mxverify check DOMAIN [--server HOST[:PORT]] [--port N] [--timeout SECONDS]\n"
+    "                      [--mode M] [--mx H]... [--route R]... [--reference N]...\n"
+    "                      [--ca-file F] [--ca-path D] [--unbound-conf F] [--dnssec D]\n"
+    "                      [--smtp] [--trace] [--json] [--conf F]\n";
+
+typedef struct {
+    char host[256];
+    int port;
+} target;
+
+typedef struct {
+    bool json, trace, color;
+    int timeout_ms;
+    mxv_mode mode;
+} check_options;
+
+enum outcome { VERIFIED, NOT_VERIFIED, TEMPORARY };
+
+static const char *paint(const check_options *o, const char *color)
+{
+    return o->color ? color : "";
+}
+#define GREEN "\033[32m"
+#define RED   "\033[31m"
+#define PLAIN "\033[0m"
+
+/* "host", "host:port", "[host]:port", "[v6]:port" into a target. */
+static bool parse_target(const char *text, int default_port, target *t)
+{
+    char buf[300];
+    snprintf(buf, sizeof(buf), "%s", text);
+    char *host = buf, *port = NULL;
+    if (buf[0] == '[') {
+        char *close = strchr(buf, ']');
+        if (!close)
+            return false;
+        *close = '\0';
+        host = buf + 1;
+        if (close[1] == ':')
+            port = close + 2;
+        else if (close[1])
+            return false;
+    } else if (strchr(buf, ':') == strrchr(buf, ':') && strchr(buf, ':')) {
+        port = strchr(buf, ':');
+        *port++ = '\0';
+    }
+    t->port = default_port;
+    if (port) {
+        char *end;
+        long p = strtol(port, &end, 10);
+        if (!*port || *end || p < 1 || p > 65535)
+            return false;
+        t->port = (int)p;
+    }
+    if (!*host || strlen(host) >= sizeof(t->host))
+        return false;
+    memcpy(t->host, host, strlen(host) + 1);
+    return true;
+}
+
+static SSL_CTX *probe_ctx(void)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    /* The probe decides itself on the chain it captured: OpenSSL must not
+     * stop the handshake first, or there would be nothing to show. */
+    if (ctx)
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+    return ctx;
+}
+
+static bool is_ip(const char *s)
+{
+    unsigned char buf[16];
+    return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+/* Probes one server; prints its progress and verdict lines. */
+static enum outcome probe(const check_options *o, mxv_policy *policy, mxv_request *req,
+                          const target *t, bool show_smtp, mxv_buf *json)
+{
+    char err[512];
+    char **addrs = NULL;
+    size_t naddrs = 0;
+    if (is_ip(t->host)) {
+        addrs = calloc(2, sizeof(char *));
+        addrs[0] = strdup(t->host);
+        naddrs = 1;
+    } else if (mxv_lookup_addresses(policy, t->host, &addrs, &naddrs, err, sizeof(err)) <= 0) {
+        if (!o->json)
+            printf("%s%s: no address: %s%s\n", paint(o, RED), t->host, err, paint(o, PLAIN));
+        mxv_buf_puts(json, "{\"host\":");
+        mxv_buf_json_string(json, t->host, strlen(t->host));
+        mxv_buf_puts(json, ",\"result\":\"temporary\",\"summary\":");
+        mxv_buf_json_string(json, err, strlen(err));
+        mxv_buf_puts(json, ",\"decision\":null}");
+        mxv_free_list(addrs);
+        return TEMPORARY;
+    }
+    smtp_session s = {.show = show_smtp};
+    enum outcome result = TEMPORARY;
+    const char *connected = NULL;
+    for (size_t i = 0; i < naddrs && !connected; i++) {
+        if (!o->json)
+            printf("Connecting to %s [%s]:%d ...\n", t->host, addrs[i], t->port);
+        fflush(stdout);
+        if (smtp_connect(&s, addrs[i], t->port, o->timeout_ms))
+            connected = addrs[i];
+        else if (!o->json)
+            printf("  %s\n", s.error);
+        if (!connected)
+            smtp_close(&s);
+    }
+    mxv_decision *d = NULL;
+    SSL_CTX *ctx = NULL;
+    char line[1024] = "";
+    if (!connected) {
+        snprintf(line, sizeof(line), "Connection failed to %s: %s", t->host, s.error);
+    } else if (!smtp_hello(&s)) {
+        snprintf(line, sizeof(line), "SMTP error from %s [%s]: %s", t->host, connected, s.error);
+    } else if (!s.starttls) {
+        bool needed = o->mode != MXV_MODE_NONE && o->mode != MXV_MODE_PREFERRED &&
+                      o->mode != MXV_MODE_PREFERRED_VERIFY;
+        snprintf(line, sizeof(line), "STARTTLS not offered by %s [%s]: %s", t->host, connected,
+                 needed ? "no mail would be sent" : "mail would go in clear");
+        result = needed ? NOT_VERIFIED : VERIFIED;
+    } else if (!(ctx = probe_ctx()) || !smtp_starttls(&s, ctx, is_ip(t->host) ? NULL : t->host)) {
+        snprintf(line, sizeof(line), "TLS failed with %s [%s]: %s", t->host, connected, s.error);
+    } else {
+        STACK_OF(X509) *sent = SSL_get_peer_cert_chain(s.ssl);
+        STACK_OF(X509) *rest = sk_X509_new_null();
+        for (int i = 1; i < sk_X509_num(sent); i++)
+            sk_X509_push(rest, sk_X509_value(sent, i));
+        /* The request holds the domain and --mx/--route/--reference; the
+         * connected address is this probe's. */
+        mxv_request_set(req, "ip", connected, err, sizeof(err));
+        d = mxv_decide(policy, req, sk_X509_value(sent, 0), rest);
+        sk_X509_free(rest);
+        result = mxv_decision_passed(d)      ? VERIFIED
+                 : mxv_decision_temporary(d) ? TEMPORARY
+                                             : NOT_VERIFIED;
+        /* "match=dns:*.example.net~ptr:mx1.example.net" -> "*.example.net ~ ptr
+         * mx1.example.net", the words mail people read. */
+        char *log = mxv_decision_format(d, MXV_FORMAT_LOG);
+        char matched[600] = "";
+        const char *m = log ? strstr(log, " match=") : NULL;
+        if (m && strncmp(m + 7, "none", 4) != 0) {
+            const char *presented = strchr(m + 7, ':') + 1, *tilde = strchr(presented, '~');
+            const char *ref = tilde ? strchr(tilde, ':') : NULL;
+            if (tilde && ref)
+                snprintf(matched, sizeof(matched), "matched %.*s ~ %.*s %.*s",
+                         (int)(tilde - presented), presented, (int)(ref - tilde - 1), tilde + 1,
+                         (int)strcspn(ref + 1, " "), ref + 1);
+        }
+        const char *reason = mxv_decision_reason(d);
+        if (mxv_decision_passed(d))
+            snprintf(line, sizeof(line), "Verified TLS connection established to %s [%s]: %s (%s)",
+                     t->host, connected, matched[0] ? matched : "certificate not checked",
+                     SSL_get_version(s.ssl));
+        else
+            snprintf(line, sizeof(line), "Untrusted TLS connection established to %s [%s]: %s%s",
+                     t->host, connected, reason ? reason : "not verified",
+                     mxv_decision_aborts(d) ? " (an enforcing sender would not deliver)" : "");
+        mxv_free(log);
+    }
+    if (!o->json) {
+        printf("%s%s%s\n", paint(o, result == VERIFIED ? GREEN : RED), line, paint(o, PLAIN));
+        if (o->trace && d) {
+            char *trace = mxv_decision_format(d, MXV_FORMAT_TEXT);
+            printf("\n%s\n", trace ? trace : "");
+            mxv_free(trace);
+        }
+    } else {
+        char *dj = d ? mxv_decision_format(d, MXV_FORMAT_JSON) : NULL;
+        /* Everything the server said is untrusted: escaped as JSON. */
+        mxv_buf_puts(json, "{\"host\":");
+        mxv_buf_json_string(json, t->host, strlen(t->host));
+        mxv_buf_puts(json, ",\"address\":");
+        if (connected)
+            mxv_buf_json_string(json, connected, strlen(connected));
+        else
+            mxv_buf_puts(json, "null");
+        mxv_buf_printf(json, ",\"port\":%d,\"greeting\":", t->port);
+        mxv_buf_json_string(json, s.greeting, strlen(s.greeting));
+        mxv_buf_printf(
+            json, ",\"starttls\":%s,\"result\":\"%s\",\"summary\":", s.starttls ? "true" : "false",
+            result == VERIFIED    ? "verified"
+            : result == TEMPORARY ? "temporary"
+                                  : "failed");
+        mxv_buf_json_string(json, line, strlen(line));
+        mxv_buf_printf(json, ",\"decision\":%s}", dj ? dj : "null");
+        mxv_free(dj);
+    }
+    mxv_decision_free(d);
+    smtp_close(&s);
+    SSL_CTX_free(ctx);
+    mxv_free_list(addrs);
+    return result;
+}
+
+static bool add_target(target *targets, size_t *n, size_t cap, const char *text, int port)
+{
+    if (*n == cap)
+        return false;
+    return parse_target(text, port, &targets[(*n)++]);
+}
+
+int cmd_check(int argc, char **argv)
+{
+    enum { OPT_SERVER = 0x200, OPT_PORT, OPT_TIMEOUT, OPT_SMTP, OPT_TRACE };
+    struct option options[40];
+    size_t n = cli_options(options, 32);
+    options[n++] = (struct option){"server", required_argument, NULL, OPT_SERVER};
+    options[n++] = (struct option){"port", required_argument, NULL, OPT_PORT};
+    options[n++] = (struct option){"timeout", required_argument, NULL, OPT_TIMEOUT};
+    options[n++] = (struct option){"smtp", no_argument, NULL, OPT_SMTP};
+    options[n++] = (struct option){"trace", no_argument, NULL, OPT_TRACE};
+    options[n++] = (struct option){"help", no_argument, NULL, 'h'};
+    options[n] = (struct option){NULL, 0, NULL, 0};
+
+    cli_common c = {.request = mxv_request_new()};
+    check_options o = {.timeout_ms = 30000, .color = isatty(1)};
+    const char *server = NULL, *mx_opts[32], *route_opts[32];
+    size_t nmx = 0, nroute = 0;
+    int port = 25;
+    bool error = false, show_smtp = false;
+    int opt;
+    optind = 1;
+    while (!error && (opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        char *end;
+        switch (opt) {
+        case 'h':
+            fputs(usage, stdout);
+            mxv_request_free(c.request);
+            return EXIT_VERIFIED;
+        case OPT_SERVER:
+            server = optarg;
+            break;
+        case OPT_PORT:
+            port = (int)strtol(optarg, &end, 10);
+            error = *end || port < 1 || port > 65535;
+            if (error)
+                cli_error("--port: \"%s\" is not a TCP port", optarg);
+            break;
+        case OPT_TIMEOUT: {
+            double sec = strtod(optarg, &end);
+            error = *end || sec <= 0 || sec > 600;
+            if (error)
+                cli_error("--timeout: \"%s\" is not a number of seconds", optarg);
+            o.timeout_ms = (int)(sec * 1000);
+            break;
+        }
+        case OPT_SMTP:
+            show_smtp = true;
+            break;
+        case OPT_TRACE:
+            o.trace = true;
+            break;
+        default:
+            /* --mx and --route also name the servers to probe. */
+            if (!cli_take_option(&c, opt, optarg, &error))
+                error = true;
+            else if (cli_option_is(opt, "mx") && nmx < 32)
+                mx_opts[nmx++] = optarg;
+            else if (cli_option_is(opt, "route") && nroute < 32)
+                route_opts[nroute++] = optarg;
+        }
+    }
+    const char *domain = !error && optind == argc - 1 ? argv[optind] : NULL;
+    if (!error && !domain) {
+        cli_error("check: one DOMAIN is required");
+        error = true;
+    }
+    char err[512];
+    if (!error && !mxv_request_set(c.request, "domain", domain, err, sizeof(err))) {
+        cli_error("check: %s", err);
+        error = true;
+    }
+    o.json = c.json;
+    mxv_policy *policy = error ? NULL : cli_load_policy(&c, "required-verify-hosted");
+    if (!policy) {
+        if (error)
+            fputs(usage, stderr);
+        mxv_request_free(c.request);
+        return EXIT_USAGE;
+    }
+    /* The mode in force for this domain decides what "STARTTLS missing" means. */
+    o.mode = mxv_policy_mode(policy, domain);
+
+    target targets[64];
+    size_t ntargets = 0;
+    int status = EXIT_VERIFIED;
+    bool bad = false;
+    if (server) {
+        bad = !add_target(targets, &ntargets, 64, server, port);
+    } else if (nroute || nmx) {
+        for (size_t i = 0; i < nroute && !bad; i++)
+            bad = !add_target(targets, &ntargets, 64, route_opts[i], port);
+        for (size_t i = 0; i < nmx && !bad; i++)
+            bad = !add_target(targets, &ntargets, 64, mx_opts[i], port);
+    } else {
+        char **hosts = NULL;
+        size_t nhosts = 0;
+        int rc = mxv_lookup_mx(policy, domain, &hosts, &nhosts, err, sizeof(err));
+        if (rc < 0) {
+            cli_error("MX lookup failed: %s (temporary)", err);
+            status = EXIT_TEMPORARY;
+        } else if (rc == 0) {
+            bad = !add_target(targets, &ntargets, 64, domain, port); /* implicit MX */
+        }
+        for (size_t i = 0; i < nhosts && !bad && ntargets < 64; i++)
+            bad = !add_target(targets, &ntargets, 64, hosts[i], port);
+        mxv_free_list(hosts);
+    }
+    if (bad) {
+        cli_error("check: bad server or route");
+        status = EXIT_USAGE;
+    }
+    mxv_buf json = {0};
+    bool any_fail = false, any_temp = false;
+    if (o.json)
+        mxv_buf_printf(&json, "{\"domain\":\"%s\",\"mode\":\"%s\",\"servers\":[", domain,
+                       mxv_mode_name(o.mode));
+    for (size_t i = 0; status == EXIT_VERIFIED && i < ntargets; i++) {
+        if (o.json && i)
+            mxv_buf_puts(&json, ",");
+        enum outcome r = probe(&o, policy, c.request, &targets[i], show_smtp, &json);
+        any_fail |= r == NOT_VERIFIED;
+        any_temp |= r == TEMPORARY;
+    }
+    if (status == EXIT_VERIFIED)
+        status = any_fail ? EXIT_NOT_VERIFIED : any_temp ? EXIT_TEMPORARY : EXIT_VERIFIED;
+    if (o.json) {
+        mxv_buf_printf(&json, "],\"verdict\":\"%s\",\"temporary\":%s}",
+                       status == EXIT_VERIFIED ? "pass" : "fail",
+                       status == EXIT_TEMPORARY ? "true" : "false");
+        char *text = mxv_buf_finish(&json);
+        if (text)
+            puts(text);
+        free(text);
+    }
+    mxv_policy_free(policy);
+    mxv_request_free(c.request);
+    return status;
+}
