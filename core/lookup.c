@@ -111,7 +111,8 @@ int mxv_lookup_mx(mxv_policy *p, const char *domain, char ***hosts, size_t *n, c
     mxv_strlist list = {0};
     collect c = {.out = &list, .mx = true};
     int status = run_lookups(p, &c, name, (const int[]){MXV_RR_MX}, 1, err, errlen);
-    qsort(list.items, list.n, sizeof(char *), compare_entries);
+    if (list.n) /* qsort(NULL, 0, ...) is undefined */
+        qsort(list.items, list.n, sizeof(char *), compare_entries);
     *hosts = to_array(&list, n, 6 /* "PPPPP " */);
     return status;
 }
