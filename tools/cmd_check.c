@@ -110,6 +110,10 @@ static enum outcome probe(const check_options *o, mxv_policy *policy, mxv_reques
     } else if (mxv_lookup_addresses(policy, t->host, &addrs, &naddrs, err, sizeof(err)) <= 0) {
         if (!o->json)
             printf("%s%s: no address: %s%s\n", paint(o, RED), t->host, err, paint(o, PLAIN));
+        if (!o->json) {
+            mxv_free_list(addrs);
+            return TEMPORARY;
+        }
         mxv_buf_puts(json, "{\"host\":");
         mxv_buf_json_string(json, t->host, strlen(t->host));
         mxv_buf_puts(json, ",\"result\":\"temporary\",\"summary\":");
@@ -355,11 +359,11 @@ int cmd_check(int argc, char **argv)
         mxv_buf_printf(&json, "],\"verdict\":\"%s\",\"temporary\":%s}",
                        status == EXIT_VERIFIED ? "pass" : "fail",
                        status == EXIT_TEMPORARY ? "true" : "false");
-        char *text = mxv_buf_finish(&json);
-        if (text)
-            puts(text);
-        free(text);
     }
+    char *text = mxv_buf_finish(&json); /* always: also frees the buffer */
+    if (o.json && text)
+        puts(text);
+    free(text);
     mxv_policy_free(policy);
     mxv_request_free(c.request);
     return status;
