@@ -236,6 +236,12 @@ bool mxv_dns_wire_name(const uint8_t *wire, size_t len, size_t *used, char *out,
     if (outlen == 0)
         return false;
     out[o] = '\0';
+    /* Same rule as for references: an all-numeric last label is not a
+     * host name (the root, "", stays: it is the null MX). */
+    const char *last = strrchr(out, '.');
+    last = last ? last + 1 : out;
+    if (*last && strspn(last, "0123456789") == strlen(last))
+        return false;
     if (used)
         *used = pos;
     return true;

@@ -124,9 +124,19 @@ bool mxv_reference_normalize(const char *in, char *out, size_t outlen, const cha
         out[i] = (char)c;
     }
     ok = ok && label > 0;
+    /* An all-numeric last label is an address ("192.0.2.1." included),
+     * never a host name (RFC 3696 2): treating it as one would turn a route
+     * to an address into a route to a "name". */
+    bool numeric_tld = ok;
+    for (size_t i = len; numeric_tld && i > 0 && src[i - 1] != '.'; i--)
+        numeric_tld = src[i - 1] >= '0' && src[i - 1] <= '9';
+    if (numeric_tld) {
+        ok = false;
+        *why = "an address, not a host name";
+    }
     if (ok)
         out[len] = '\0';
-    else
+    else if (!*why)
         *why = len > MXV_NAME_MAX ? "name longer than 253 octets"
                                   : "not a host name (letters, digits, hyphens and dots)";
     free(alabel);

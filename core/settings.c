@@ -125,7 +125,9 @@ bool mxv_parse_route(const char *entry, char *host, size_t hostlen, bool *is_ip,
         char *end;
         errno = 0;
         long p = strtol(port, &end, 10);
-        if (!*port || *end || errno || p < 1 || p > 65535) {
+        /* Digits only: strtol would also take "+25" and " 25". */
+        if (!*port || strspn(port, "0123456789") != strlen(port) || *end || errno || p < 1 ||
+            p > 65535) {
             snprintf(err, errlen, "route \"%s\": bad port", entry);
             return false;
         }
@@ -261,11 +263,13 @@ static bool parse_timeout(const char *value, int *ms, char *err, size_t errlen)
     char *end;
     errno = 0;
     double sec = strtod(value, &end);
-    if (*value && !*end && errno == 0 && sec > 0 && sec <= 300) {
+    /* At least a millisecond: a deadline that rounds to 0 ms would make
+     * every uncached lookup fail at once. */
+    if (*value && !*end && errno == 0 && sec >= 0.001 && sec <= 300) {
         *ms = (int)(sec * 1000 + 0.5);
         return true;
     }
-    snprintf(err, errlen, "\"%s\" is not a number of seconds (0 < t <= 300)", value);
+    snprintf(err, errlen, "\"%s\" is not a number of seconds (0.001 to 300)", value);
     return false;
 }
 

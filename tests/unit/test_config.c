@@ -43,6 +43,9 @@ static const value_row values[] = {
     {"route", "[smtp.example.net]:587", true},
     {"route", "192.0.2.1, [2001:db8::1]:25, 2001:db8::2", true},
     {"route", "smtp.example.net:0", false},
+    {"route", "smtp.example.net:+25", false}, /* digits only */
+    {"route", "192.0.2.1.", false},           /* an address, not a host name */
+    {"domain", "192.0.2.1", false},
     {"route", "[smtp.example.net", false},
     {"reference", "mail.example.com", true},
     {"reference", "*.example.com", false},
@@ -74,6 +77,8 @@ static const value_row values[] = {
     {"log_format", "xml", false},
     {"dns_timeout", "2.5", true},
     {"dns_timeout", "0", false},
+    {"dns_timeout", "0.0001", false}, /* would round to 0 ms */
+    {"dns_timeout", "0.001", true},
     {"dns_timeout", "soon", false},
     {"no_such_key", "1", false},
 };

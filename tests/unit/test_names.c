@@ -209,6 +209,10 @@ static const norm_case norms[] = {
     {"a..b.com", NULL, "empty label"},
     {"*.example.com", NULL, "a reference is never a wildcard"},
     {"example.com..", NULL, "two trailing dots"},
+    {"192.0.2.1", NULL, "an address is not a host name"},
+    {"192.0.2.1.", NULL, "nor with a trailing dot"},
+    {"mx.123", NULL, "an all-numeric last label"},
+    {"123.example", "123.example", "digits elsewhere are fine"},
 };
 
 static void test_normalize(void)
