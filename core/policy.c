@@ -289,3 +289,16 @@ X509_STORE *mxv_policy_store(mxv_policy *p, const char **why)
     *why = p->store_error ? p->store_error : "out of memory";
     return p->store;
 }
+
+int mxv_policy_prepare(mxv_policy *p, char *err, size_t errlen)
+{
+    const char *why;
+    pthread_mutex_lock(&p->lock);
+    bool ok = mxv_policy_dns(p, &why) != NULL;
+    if (ok)
+        ok = mxv_policy_store(p, &why) != NULL;
+    if (!ok)
+        snprintf(err, errlen, "%s", why);
+    pthread_mutex_unlock(&p->lock);
+    return ok;
+}

@@ -71,6 +71,13 @@ MXV_API int mxv_policy_set(mxv_policy *policy, const char *key, const char *valu
 /* A fallback value, used only where no file, variable or option sets the key. */
 MXV_API int mxv_policy_set_default(mxv_policy *policy, const char *key, const char *value,
                                    char *err, size_t errlen);
+/*
+ * Builds what deciding needs (the libunbound context from unbound_conf, the
+ * trust store from ca_file/ca_path) now instead of at the first decision,
+ * so a broken file is reported as a configuration error. Optional: without
+ * it, a context that cannot be built fails each decision closed.
+ */
+MXV_API int mxv_policy_prepare(mxv_policy *policy, char *err, size_t errlen);
 /* The mode in force for a recipient domain (destination entries applied). */
 MXV_API mxv_mode mxv_policy_mode(const mxv_policy *policy, const char *domain);
 /* The usual start: MXVERIFY_CONF (or /etc/mxverify.conf if present), then env. */

@@ -120,6 +120,13 @@ mxv_policy *cli_load_policy(cli_common *c, const char *default_mode)
             return NULL;
         }
     }
+    /* A libunbound config or CA file that cannot be used is the user's
+     * configuration error (exit 2), not a temporary DNS failure. */
+    if (!mxv_policy_prepare(policy, err, sizeof(err))) {
+        cli_error("%s", err);
+        mxv_policy_free(policy);
+        return NULL;
+    }
     if (default_mode && !mxv_policy_set_default(policy, "mode", default_mode, err, sizeof(err))) {
         cli_error("%s", err);
         mxv_policy_free(policy);
