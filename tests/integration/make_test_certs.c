@@ -2,6 +2,25 @@
  * make_test_certs DIR: the certificates the integration tests present,
  * built with tests/support/testcert: a CA, an intermediate, and leaves of
  * every shape policy.md talks about (chain failures included).
+ *
+ * Written into DIR (every leaf NAME.pem has its private key in NAME.key,
+ * for loopback TLS servers):
+ *   ca.pem, ca.key            the trusted root ("mxverify test CA")
+ *   intermediate.pem, .key    an intermediate CA issued by the root
+ *   ca+intermediate.pem       root and intermediate: a trust store that
+ *                             already holds the intermediate
+ *   emailhosted               policy.md 5 worked example: CN=*.emailhosted.not,
+ *                             SAN DNS:*.emailhosted.not, DNS:emailhosted.not
+ *   san-only                  SAN DNS:*.emailhosted.not, CN "Hosting Operator"
+ *   cn-wildcard               CN *.emailhosted.not, SAN DNS:unrelated.invalid
+ *   example, domain-match     SAN DNS:example.com, CN mail.example.com
+ *   mx6, mx01                 SAN DNS:mx6.emailhosted.not / mx01.subd.emailhosted.not
+ *   expired, not-yet-valid, self-signed, unknown-ca (issued by "some unknown
+ *                             CA", never written out): chain failures, names
+ *                             as example
+ *   via-intermediate          leaf issued by the intermediate, chain file
+ *                             leaf + intermediate
+ *   via-intermediate-missing  the same leaf, intermediate not sent
  */
 #include "testcert.h"
 
@@ -48,6 +67,15 @@ int main(int argc, char **argv)
     char path[4096];
     snprintf(path, sizeof(path), "%s/ca.pem", dir);
     int rc = tc_write_pem(path, &ca.cert, 1) ? 0 : 1;
+    snprintf(path, sizeof(path), "%s/ca.key", dir);
+    rc |= tc_write_key(path, ca.key) ? 0 : 1;
+    snprintf(path, sizeof(path), "%s/intermediate.pem", dir);
+    rc |= tc_write_pem(path, &inter.cert, 1) ? 0 : 1;
+    snprintf(path, sizeof(path), "%s/intermediate.key", dir);
+    rc |= tc_write_key(path, inter.key) ? 0 : 1;
+    X509 *store[2] = {ca.cert, inter.cert};
+    snprintf(path, sizeof(path), "%s/ca+intermediate.pem", dir);
+    rc |= tc_write_pem(path, store, 2) ? 0 : 1;
     struct {
         const char *name;
         tc_leaf_spec spec;
@@ -58,6 +86,7 @@ int main(int argc, char **argv)
         {"san-only", {.names = san_only}, &ca, NULL},
         {"cn-wildcard", {.names = cn_wildcard}, &ca, NULL},
         {"example", {.names = example}, &ca, NULL},
+        {"domain-match", {.names = example}, &ca, NULL},
         {"mx6", {.names = mx6}, &ca, NULL},
         {"mx01", {.names = mx01}, &ca, NULL},
         {"expired", {.names = example, .not_before_days = -60, .not_after_days = -1}, &ca, NULL},
