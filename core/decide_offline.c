@@ -3,12 +3,13 @@
  * connection use), and the decision accessors. */
 #include "decision.h"
 #include "policy.h"
+#include "ssl_verify.h"
 
 #include <openssl/x509_vfy.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void check_chain(mxv_decision *d, mxv_policy *policy, X509 *leaf, STACK_OF(X509) * chain)
+void mxv_check_chain(mxv_decision *d, mxv_policy *policy, X509 *leaf, STACK_OF(X509) * chain)
 {
     d->chain_checked = true;
     const char *why;
@@ -48,7 +49,7 @@ mxv_decision *mxv_decide(mxv_policy *policy, const mxv_request *req, X509 *leaf,
     if (!mxv_presented_from_cert(leaf, &d->presented))
         mxv_decision_note(d, "out of memory reading the certificate's names");
     if (leaf)
-        check_chain(d, policy, leaf, chain);
+        mxv_check_chain(d, policy, leaf, chain);
     else
         d->chain_error_text = strdup("no certificate");
     if (d->algorithm != MXV_ALG_NONE && leaf)
@@ -68,6 +69,7 @@ void mxv_decision_free(mxv_decision *d)
     }
     free(d->refs);
     free(d->domain);
+    free(d->host);
     free(d->destination);
     free(d->chain_error_text);
     mxv_strlist_clear(&d->notes);

@@ -44,6 +44,7 @@ struct mxv_decision {
     bool report_only;
     char *domain;
     char ip[64];
+    char *host;        /* the MX host the program connected to, when known */
     char *destination; /* the config destination entry that applied, or NULL */
 
     mxv_presented presented;

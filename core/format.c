@@ -174,6 +174,8 @@ static char *format_json(const mxv_decision *d, bool compact_log)
     json_str_or_null(&b, d->domain);
     json_key(&b, "ip", false);
     json_str_or_null(&b, d->ip[0] ? d->ip : NULL);
+    json_key(&b, "mx", false);
+    json_str_or_null(&b, d->host);
     json_key(&b, "chain", false);
     mxv_buf_printf(&b, "{\"ok\":%s,\"error\":", d->chain_ok ? "true" : "false");
     json_str_or_null(&b, d->chain_ok ? NULL : d->chain_error_text);
@@ -253,6 +255,8 @@ static char *format_log(const mxv_decision *d)
     log_field(&b, "chain", d->chain_ok ? "ok" : d->chain_error_text);
     log_field(&b, "action", action_word(d));
     log_field(&b, "reason", d->reason);
+    if (d->host)
+        log_field(&b, "mx", d->host);
     if (d->temporary)
         mxv_buf_puts(&b, " temporary=1");
     if (d->report_only)

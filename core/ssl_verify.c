@@ -2,22 +2,27 @@
  * ssl_verify: mxverify inside a live OpenSSL handshake, through the
  * SSL_CTX cert-verify callback (see shared/design/openssl-hooks.md).
  *
- * The callback runs X509_verify_cert() once, with the program's own verify
- * callback still in the loop (observed, never bypassed), records the first
- * chain error itself (so a program that ignores chain errors, e.g. with
+ * The callback runs the program's own checks once (X509_verify_cert(), or
+ * the program's cert-verify callback), with the program's verify callback
+ * still in the loop (observed, never bypassed), records the first chain
+ * error itself (so a program that ignores chain errors, e.g. with
  * SSL_VERIFY_NONE, still gets the policy's chain check), then decides
  * identity with the policy. In enforcing modes the policy's identity check
  * replaces the host name the program set; in the others the program's own
  * checks stay untouched. A rejection by the program is never overturned.
+ *
+ * Context of a connection, first found wins for each item: what the caller
+ * set (mxv_ssl_set) or the settings; for the MX host, the name the program
+ * gave OpenSSL (SSL_set1_host, SNI); then what the program's own DNS
+ * lookups revealed (hook only); else the engine's own MX lookup.
  */
-#include "decision.h"
+#include "ssl_verify.h"
 #include "log.h"
 #include "names.h"
 #include "policy.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -85,12 +90,12 @@ const mxv_decision *mxv_ssl_decision(const SSL *ssl)
     return c ? c->decision : NULL;
 }
 
-/* The connected address, when the SSL runs over a socket. */
-static void peer_ip(SSL *ssl, char *out, size_t outlen)
+void mxv_ssl_peer_ip(SSL *ssl, char *out, size_t outlen)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
     int fd = SSL_get_fd(ssl);
+    out[0] = '\0';
     if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
         return;
     if (ss.ss_family == AF_INET) {
@@ -129,40 +134,97 @@ static bool enforcing(const mxv_decision *d)
            (d->mode == MXV_MODE_REQUIRED_VERIFY || d->mode == MXV_MODE_REQUIRED_VERIFY_HOSTED);
 }
 
-static void fill_context(mxv_decision *d, mxv_policy *policy, conn *c, SSL *ssl,
-                         const char *program_host)
+/* The name the program gave OpenSSL for its peer: SSL_set1_host, else SNI. */
+static const char *program_host(SSL *ssl)
 {
-    mxv_effective e;
-    mxv_decision_begin(d, policy, c->req, &e);
-    if (!d->ip[0])
-        peer_ip(ssl, d->ip, sizeof(d->ip));
-    /* Without a recipient domain, the host the program connected to is
-     * the best MX evidence there is; say so in the trace. */
-    char err[8];
-    if (!d->domain && program_host && c->req->mx.n == 0 && e.mx->n == 0 &&
-        mxv_request_set(c->req, "mx", program_host, err, sizeof(err)))
-        mxv_decision_note(d, "no recipient domain: using the program's host name %s as MX",
-                          program_host);
+    const char *host = X509_VERIFY_PARAM_get0_host(SSL_get0_param(ssl), 0);
+    if (!host)
+        host = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    return host;
 }
 
-static int cert_verify(X509_STORE_CTX *x, void *arg)
+static void take_host(mxv_decision *d, conn *c, const char *host, const char *why)
 {
-    mxv_policy *policy = arg;
-    SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
+    char err[8], name[MXV_NAME_MAX + 1];
+    snprintf(name, sizeof(name), "%s", host);
+    if (!mxv_request_set(c->req, "mx", name, err, sizeof(err)))
+        return; /* an IP literal or junk: not a host name to compare */
+    mxv_decision_note(d, "MX host %s: %s", name, why);
+    free(d->host);
+    d->host = strdup(name);
+}
+
+/* Fills the decision's context (see the header comment for the order). */
+static void fill_context(mxv_decision *d, const mxv_verify_ctx *v, conn *c, SSL *ssl)
+{
+    mxv_effective e;
+    mxv_policy_effective(v->policy, c->req->domain, &e);
+    const mxv_observed *seen = v->observed;
+    char err[8];
+    bool domain_seen = false;
+    if (!c->req->domain && !e.domain && seen && seen->domain[0])
+        domain_seen = mxv_request_set(c->req, "domain", seen->domain, err, sizeof(err));
+    mxv_decision_begin(d, v->policy, c->req, &e);
+    if (domain_seen)
+        mxv_decision_note(d, "recipient domain %s: from the program's own MX lookup", seen->domain);
+    if (!d->ip[0])
+        mxv_ssl_peer_ip(ssl, d->ip, sizeof(d->ip));
+    if (c->req->mx.n || e.mx->n || c->req->route.n || e.route->n)
+        return; /* the caller or the settings named the hosts */
+    const char *host = program_host(ssl);
+    if (host)
+        take_host(d, c, host, "the name the program gave OpenSSL");
+    else if (seen && seen->host[0] && !d->domain)
+        take_host(d, c, seen->host, "the name the program looked up for this address");
+}
+
+static int run_program_checks(X509_STORE_CTX *x, const mxv_verify_ctx *v)
+{
+    if (v->program_verify)
+        return v->program_verify(x, v->program_arg);
+    return X509_verify_cert(x);
+}
+
+/* The program's store rejected the chain: the policy's anchors (system CAs,
+ * ca_file, ca_path) may still accept it for the policy's own verdict. The
+ * program's result is left as it is. */
+static void policy_anchors(mxv_decision *d, const mxv_verify_ctx *v, X509_STORE_CTX *x)
+{
+    mxv_decision tmp = {0};
+    mxv_check_chain(&tmp, v->policy, X509_STORE_CTX_get0_cert(x), X509_STORE_CTX_get0_untrusted(x));
+    if (tmp.chain_ok) {
+        d->chain_ok = true;
+        d->chain_error = 0;
+        free(d->chain_error_text);
+        d->chain_error_text = NULL;
+        mxv_decision_note(d, "chain verified with mxverify's trust anchors (the program's own "
+                             "store did not know the issuer)");
+    }
+    free(tmp.chain_error_text);
+}
+
+static void finish(mxv_decision *d, const mxv_verify_ctx *v, conn *c)
+{
+    mxv_decision_conclude(d);
+    mxv_effective e;
+    mxv_policy_effective(v->policy, d->domain, &e);
+    mxv_log_decision(&e, d);
+    mxv_decision_free(c->decision);
+    c->decision = d;
+}
+
+int mxv_ssl_verify(X509_STORE_CTX *x, SSL *ssl, const mxv_verify_ctx *v)
+{
     conn *c = get_conn(ssl, true);
     mxv_decision *d = c ? mxv_decision_new() : NULL;
     if (!d) {
         X509_STORE_CTX_set_error(x, X509_V_ERR_OUT_OF_MEM);
         return 0; /* cannot decide: fail closed */
     }
-    const char *host = X509_VERIFY_PARAM_get0_host(SSL_get0_param(ssl), 0);
-    char program_host[MXV_NAME_MAX + 1] = "";
-    if (host)
-        snprintf(program_host, sizeof(program_host), "%s", host);
-    fill_context(d, policy, c, ssl, host ? program_host : NULL);
+    fill_context(d, v, c, ssl);
     if (d->algorithm == MXV_ALG_NONE) {
         mxv_decision_free(d);
-        return X509_verify_cert(x); /* not a verifying mode: untouched */
+        return run_program_checks(x, v); /* not a verifying mode: untouched */
     }
     if (enforcing(d)) {
         /* The policy's identity replaces the program's host-name check. */
@@ -173,7 +235,7 @@ static int cert_verify(X509_STORE_CTX *x, void *arg)
     c->program_cb = X509_STORE_CTX_get_verify_cb(x);
     c->first_chain_error = 0;
     X509_STORE_CTX_set_verify_cb(x, chain_observer);
-    int program_ok = X509_verify_cert(x);
+    int program_ok = run_program_checks(x, v);
     X509_STORE_CTX_set_verify_cb(x, c->program_cb);
 
     d->chain_checked = true;
@@ -183,16 +245,12 @@ static int cert_verify(X509_STORE_CTX *x, void *arg)
     d->chain_ok = d->chain_error == 0;
     if (!d->chain_ok)
         d->chain_error_text = strdup(X509_verify_cert_error_string(d->chain_error));
+    if (!d->chain_ok && v->hooked)
+        policy_anchors(d, v, x);
     if (!mxv_presented_from_cert(X509_STORE_CTX_get0_cert(x), &d->presented))
         mxv_decision_note(d, "out of memory reading the certificate's names");
-    mxv_decide_identity(d, policy, c->req);
-    mxv_decision_conclude(d);
-
-    mxv_effective e;
-    mxv_policy_effective(policy, d->domain, &e);
-    mxv_log_decision(&e, d);
-    mxv_decision_free(c->decision);
-    c->decision = d;
+    mxv_decide_identity(d, v->policy, c->req);
+    finish(d, v, c);
 
     if (d->abort) {
         X509_STORE_CTX_set_error(x, d->chain_ok ? X509_V_ERR_HOSTNAME_MISMATCH : d->chain_error);
@@ -204,6 +262,33 @@ static int cert_verify(X509_STORE_CTX *x, void *arg)
     return program_ok;
 }
 
+mxv_decision *mxv_ssl_decide_resumption(SSL *ssl, const mxv_verify_ctx *v, X509 *leaf,
+                                        STACK_OF(X509) * chain)
+{
+    conn *c = get_conn(ssl, true);
+    mxv_decision *d = c ? mxv_decision_new() : NULL;
+    if (!d)
+        return NULL;
+    fill_context(d, v, c, ssl);
+    mxv_decision_note(d, "session offered for resumption: decided again with its stored chain "
+                         "for this destination");
+    if (d->algorithm != MXV_ALG_NONE) {
+        mxv_check_chain(d, v->policy, leaf, chain);
+        if (!mxv_presented_from_cert(leaf, &d->presented))
+            mxv_decision_note(d, "out of memory reading the certificate's names");
+        mxv_decide_identity(d, v->policy, c->req);
+    }
+    finish(d, v, c);
+    return d;
+}
+
+static int api_cert_verify(X509_STORE_CTX *x, void *arg)
+{
+    SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
+    mxv_verify_ctx v = {.policy = arg};
+    return mxv_ssl_verify(x, ssl, &v);
+}
+
 int mxv_ssl_ctx_enable(SSL_CTX *ctx, mxv_policy *policy, char *err, size_t errlen)
 {
     if (!ctx || !policy) {
@@ -213,7 +298,8 @@ int mxv_ssl_ctx_enable(SSL_CTX *ctx, mxv_policy *policy, char *err, size_t errle
     mxv_effective e;
     mxv_policy_effective(policy, NULL, &e);
     X509_STORE *store = SSL_CTX_get_cert_store(ctx);
-    /* The program's store, plus the system CAs and the configured extras. */
+    /* The program asked for mxverify: its store gets the system CAs and
+     * the configured extras, so its own checks agree with the policy's. */
     if (!X509_STORE_set_default_paths(store) ||
         (e.ca_file && !X509_STORE_load_file(store, e.ca_file)) ||
         (e.ca_path && !X509_STORE_load_path(store, e.ca_path))) {
@@ -226,6 +312,6 @@ int mxv_ssl_ctx_enable(SSL_CTX *ctx, mxv_policy *policy, char *err, size_t errle
         snprintf(err, errlen, "cannot allocate SSL ex_data index");
         return 0;
     }
-    SSL_CTX_set_cert_verify_callback(ctx, cert_verify, policy);
+    SSL_CTX_set_cert_verify_callback(ctx, api_cert_verify, policy);
     return 1;
 }

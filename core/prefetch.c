@@ -1,0 +1,91 @@
+#include "prefetch.h"
+#include "decision.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define QUEUE_MAX 32
+
+typedef struct {
+    mxv_policy *policy;
+    char domain[256];
+    char ip[64];
+} job;
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+static job queue[QUEUE_MAX];
+static size_t head, count;
+static bool worker_running;
+
+/* Deciding for a certificate with no names reaches every DNS step of the
+ * algorithm, so it makes exactly the lookups the real decision will. */
+static void run(const job *j)
+{
+    char err[64];
+    mxv_request *r = mxv_request_new();
+    mxv_decision *d = mxv_decision_new();
+    if (r && d && (!j->domain[0] || mxv_request_set(r, "domain", j->domain, err, sizeof(err))) &&
+        (!j->ip[0] || mxv_request_set(r, "ip", j->ip, err, sizeof(err)))) {
+        mxv_decision_begin(d, j->policy, r, NULL);
+        if (d->algorithm != MXV_ALG_NONE)
+            mxv_decide_identity(d, j->policy, r);
+    }
+    mxv_decision_free(d);
+    mxv_request_free(r);
+}
+
+static void *worker(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&lock);
+    for (;;) {
+        while (count == 0)
+            pthread_cond_wait(&wake, &lock);
+        job j = queue[head];
+        head = (head + 1) % QUEUE_MAX;
+        count--;
+        pthread_mutex_unlock(&lock);
+        run(&j);
+        pthread_mutex_lock(&lock);
+    }
+    return NULL;
+}
+
+void mxv_prefetch(mxv_policy *policy, const char *domain, const char *ip)
+{
+    if (!policy || (!domain && !ip))
+        return;
+    pthread_mutex_lock(&lock);
+    if (!worker_running) {
+        pthread_t t;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        worker_running = pthread_create(&t, &attr, worker, NULL) == 0;
+        pthread_attr_destroy(&attr);
+    }
+    if (worker_running && count < QUEUE_MAX) {
+        job *j = &queue[(head + count++) % QUEUE_MAX];
+        memset(j, 0, sizeof(*j));
+        j->policy = policy;
+        if (domain)
+            strncpy(j->domain, domain, sizeof(j->domain) - 1);
+        if (ip)
+            strncpy(j->ip, ip, sizeof(j->ip) - 1);
+        pthread_cond_signal(&wake);
+    }
+    pthread_mutex_unlock(&lock);
+}
+
+void mxv_prefetch_forget_after_fork(void)
+{
+    pthread_mutex_t fresh_lock = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t fresh_cond = PTHREAD_COND_INITIALIZER;
+    memcpy(&lock, &fresh_lock, sizeof(lock));
+    memcpy(&wake, &fresh_cond, sizeof(wake));
+    head = count = 0;
+    worker_running = false;
+}

@@ -1,0 +1,20 @@
+/*
+ * prefetch: DNS evidence gathered in the background from the moment a
+ * program starts a connection (or asks DNS for a domain's MX), so that the
+ * answers are in the resolver's cache when the certificate arrives a few
+ * round trips later, instead of costing MX + PTR + A in series then.
+ *
+ * One worker thread per process, started at the first job; jobs beyond a
+ * small bound are dropped (the decision then simply looks up itself).
+ */
+#ifndef MXV_PREFETCH_H
+#define MXV_PREFETCH_H
+
+#include "mxverify.h"
+
+/* Queues the lookups a decision for (domain, ip) would make; either may be NULL. */
+void mxv_prefetch(mxv_policy *policy, const char *domain, const char *ip);
+/* In a forked child: the worker did not survive the fork; forget it. */
+void mxv_prefetch_forget_after_fork(void);
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * ssl_verify: the decision inside a live handshake, shared by the
+ * verify-callback API (mxv_ssl_ctx_enable) and the hook (shim, provider).
+ */
+#ifndef MXV_SSL_VERIFY_H
+#define MXV_SSL_VERIFY_H
+
+#include "decision.h"
+#include "hook.h"
+
+#include <openssl/ssl.h>
+
+typedef struct {
+    mxv_policy *policy;
+    /* Installed by the hook, not asked for by the program: the program's
+     * trust store is left alone, the policy's anchors are tried apart. */
+    bool hooked;
+    /* The program's own cert-verify callback, run instead of
+     * X509_verify_cert() when set (the shim sees it being installed). */
+    mxv_cert_verify_fn program_verify;
+    void *program_arg;
+    const mxv_observed *observed; /* what the program's DNS lookups said, or NULL */
+} mxv_verify_ctx;
+
+/* The cert-verify callback body: runs the program's checks once, decides,
+ * logs, and fails the handshake when the policy aborts. */
+int mxv_ssl_verify(X509_STORE_CTX *x, SSL *ssl, const mxv_verify_ctx *v);
+
+/* A decision made without a fresh certificate check, for a session offered
+ * for resumption: the session's stored chain, this connection's context. */
+mxv_decision *mxv_ssl_decide_resumption(SSL *ssl, const mxv_verify_ctx *v, X509 *leaf,
+                                        STACK_OF(X509) * chain);
+
+/* The connected peer address of ssl's socket ("" when not a socket). */
+void mxv_ssl_peer_ip(SSL *ssl, char *out, size_t outlen);
+
+/* Checks a chain with the policy's own trust anchors (decide_offline.c). */
+void mxv_check_chain(mxv_decision *d, mxv_policy *policy, X509 *leaf, STACK_OF(X509) * chain);
+
+#endif
