@@ -1,0 +1,243 @@
+/*
+ * conns: the in-scope connections of the program, by file descriptor.
+ *
+ * A connection enters at connect() when its peer port is in scope; the
+ * engine says whether its destination forbids mail in clear (the required
+ * settings). Outgoing bytes of such a connection are scanned, line by line,
+ * until TLS starts (a TLS handshake record): a MAIL FROM command before that
+ * ends the connection, so no message data crosses it in clear. A TLS
+ * handshake the policy refused puts the connection back under watch.
+ */
+#include "shim.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define FD_MAX 65536
+
+typedef struct {
+    bool enforce; /* mail in clear forbidden */
+    bool tls;     /* a TLS handshake started */
+    bool refused; /* MAIL FROM in clear was refused: every later write fails too */
+    unsigned char linepos;
+    char prefix[9];
+    struct sockaddr_storage peer;
+    char ip[64];
+    mxv_observed seen;
+} conn;
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static conn *table[FD_MAX];
+static atomic_uchar watched[FD_MAX];
+
+static void reset_after_fork(void)
+{
+    pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+    memcpy(&lock, &fresh, sizeof(lock));
+}
+
+__attribute__((constructor)) static void conns_init(void)
+{
+    pthread_atfork(NULL, NULL, reset_after_fork);
+}
+
+static void drop_locked(int fd)
+{
+    atomic_store_explicit(&watched[fd], 0, memory_order_relaxed);
+    free(table[fd]);
+    table[fd] = NULL;
+}
+
+void shim_conn_closed(int fd)
+{
+    if (fd < 0 || fd >= FD_MAX || !table[fd])
+        return;
+    pthread_mutex_lock(&lock);
+    drop_locked(fd);
+    pthread_mutex_unlock(&lock);
+}
+
+static unsigned port_of(const struct sockaddr *addr)
+{
+    if (addr->sa_family == AF_INET)
+        return ntohs(((const struct sockaddr_in *)addr)->sin_port);
+    return ntohs(((const struct sockaddr_in6 *)addr)->sin6_port);
+}
+
+/* The address as text and raw bytes (an IPv4-mapped IPv6 peer is IPv4). */
+static const void *ip_of(const struct sockaddr *addr, int *family, char *text, size_t len)
+{
+    const void *raw;
+    if (addr->sa_family == AF_INET) {
+        raw = &((const struct sockaddr_in *)addr)->sin_addr;
+        *family = AF_INET;
+    } else {
+        const struct in6_addr *a6 = &((const struct sockaddr_in6 *)addr)->sin6_addr;
+        bool mapped = IN6_IS_ADDR_V4MAPPED(a6);
+        raw = mapped ? (const void *)&a6->s6_addr[12] : (const void *)a6;
+        *family = mapped ? AF_INET : AF_INET6;
+    }
+    inet_ntop(*family, raw, text, (socklen_t)len);
+    return raw;
+}
+
+void shim_conn_connected(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    if (fd < 0 || fd >= FD_MAX || !addr ||
+        (addr->sa_family != AF_INET && addr->sa_family != AF_INET6) ||
+        len < (addr->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+                                          : sizeof(struct sockaddr_in6))) {
+        shim_conn_closed(fd);
+        return;
+    }
+    unsigned port = port_of(addr);
+    const mxv_hook_api *api = shim_engine(shim_engine_wanted(port));
+    int type = 0;
+    socklen_t tlen = sizeof(type);
+    if (!api || !api->port_in_scope(port) ||
+        getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) != 0 || type != SOCK_STREAM) {
+        shim_conn_closed(fd);
+        return;
+    }
+    conn *c = calloc(1, sizeof(*c));
+    if (!c)
+        return;
+    memcpy(&c->peer, addr, len < sizeof(c->peer) ? len : sizeof(c->peer));
+    int family;
+    const void *raw = ip_of(addr, &family, c->ip, sizeof(c->ip));
+    shim_lookups_explain(family, raw, &c->seen);
+    shim_busy++;
+    c->enforce = api->connected(c->seen.domain[0] ? c->seen.domain : NULL,
+                                c->seen.host[0] ? c->seen.host : NULL, c->ip);
+    shim_busy--;
+    pthread_mutex_lock(&lock);
+    drop_locked(fd);
+    table[fd] = c;
+    atomic_store_explicit(&watched[fd], c->enforce, memory_order_relaxed);
+    pthread_mutex_unlock(&lock);
+}
+
+bool shim_conn_watched(int fd)
+{
+    return fd >= 0 && fd < FD_MAX && atomic_load_explicit(&watched[fd], memory_order_relaxed);
+}
+
+/* Still the connection that was recorded? (An fd closed behind the shim's
+ * back, e.g. by fclose(), may now be something else.) */
+static bool same_peer(int fd, const conn *c)
+{
+    struct sockaddr_storage now;
+    socklen_t len = sizeof(now);
+    if (getpeername(fd, (struct sockaddr *)&now, &len) != 0 || now.ss_family != c->peer.ss_family)
+        return false;
+    if (now.ss_family == AF_INET)
+        return memcmp(&((struct sockaddr_in *)&now)->sin_addr,
+                      &((const struct sockaddr_in *)&c->peer)->sin_addr, 4) == 0 &&
+               port_of((struct sockaddr *)&now) == port_of((const struct sockaddr *)&c->peer);
+    return memcmp(&((struct sockaddr_in6 *)&now)->sin6_addr,
+                  &((const struct sockaddr_in6 *)&c->peer)->sin6_addr, 16) == 0 &&
+           port_of((struct sockaddr *)&now) == port_of((const struct sockaddr *)&c->peer);
+}
+
+/* true: MAIL FROM found at the start of a line. */
+static bool scan(conn *c, const unsigned char *p, size_t n)
+{
+    static const char mail_from[9] = "MAIL FROM";
+    for (size_t i = 0; i < n && !c->tls; i++) {
+        unsigned char b = p[i];
+        if (c->linepos == 0 && b == 0x16) {
+            c->tls = true; /* a TLS handshake record: STARTTLS done */
+            return false;
+        }
+        if (b == '\n') {
+            c->linepos = 0;
+            continue;
+        }
+        if (c->linepos < sizeof(c->prefix)) {
+            c->prefix[c->linepos++] = (char)(b >= 'a' && b <= 'z' ? b - 32 : b);
+            if (c->linepos == sizeof(c->prefix) && memcmp(c->prefix, mail_from, 9) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+bool shim_conn_outgoing(int fd, const void *const *bufs, const size_t *lens, size_t n)
+{
+    pthread_mutex_lock(&lock);
+    conn *c = table[fd];
+    bool refuse = c && c->refused;
+    if (refuse) {
+        pthread_mutex_unlock(&lock);
+        errno = ECONNABORTED;
+        return false;
+    }
+    for (size_t i = 0; c && c->enforce && !c->tls && i < n && !refuse; i++)
+        refuse = scan(c, bufs[i], lens[i]);
+    if (c && c->tls)
+        atomic_store_explicit(&watched[fd], 0, memory_order_relaxed);
+    mxv_observed seen;
+    char ip[64];
+    if (refuse && !same_peer(fd, c)) {
+        drop_locked(fd);
+        refuse = false;
+    } else if (refuse) {
+        seen = c->seen;
+        memcpy(ip, c->ip, sizeof(ip));
+        c->refused = true;
+    }
+    pthread_mutex_unlock(&lock);
+    if (!refuse)
+        return true;
+    shutdown(fd, SHUT_RDWR);
+    const mxv_hook_api *api = shim_engine(false);
+    if (api) {
+        shim_busy++;
+        api->plaintext_refused(seen.domain[0] ? seen.domain : NULL, seen.host[0] ? seen.host : NULL,
+                               ip);
+        shim_busy--;
+    }
+    errno = ECONNABORTED;
+    return false;
+}
+
+/* --- the engine's view --- */
+
+static bool host_observed(int fd, mxv_observed *out)
+{
+    bool found = false;
+    if (fd < 0 || fd >= FD_MAX)
+        return false;
+    pthread_mutex_lock(&lock);
+    if (table[fd] && (table[fd]->seen.domain[0] || table[fd]->seen.host[0])) {
+        *out = table[fd]->seen;
+        found = true;
+    }
+    pthread_mutex_unlock(&lock);
+    return found;
+}
+
+static void host_tls_state(int fd, bool established)
+{
+    if (fd < 0 || fd >= FD_MAX)
+        return;
+    pthread_mutex_lock(&lock);
+    conn *c = table[fd];
+    if (c) {
+        c->tls = established;
+        c->linepos = 0;
+        atomic_store_explicit(&watched[fd], c->enforce && !established, memory_order_relaxed);
+    }
+    pthread_mutex_unlock(&lock);
+}
+
+const mxv_hook_host shim_host = {
+    .observed = host_observed,
+    .tls_state = host_tls_state,
+};

@@ -1,0 +1,151 @@
+/*
+ * lookups: what this thread of the program just asked DNS, so that a
+ * connection can be explained: "the program asked the MX of example.com,
+ * then the address of mx01.example.net, then connected to that address".
+ * Per thread (an MTA delivers one message per thread or process at a
+ * time), newest first, bounded; nothing is shared, nothing is locked.
+ */
+#include "shim.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define RING      8
+#define MAX_ITEMS 16
+#define NAME_LEN  256
+
+typedef struct {
+    enum { NONE, ADDRESSES, MX } kind;
+    char name[NAME_LEN];
+    size_t n;
+    union {
+        struct {
+            int family;
+            unsigned char bytes[16];
+        } addr[MAX_ITEMS];
+        char host[MAX_ITEMS / 2][NAME_LEN];
+    } u;
+} lookup;
+
+typedef struct {
+    lookup ring[RING];
+    unsigned next;
+} thread_lookups;
+
+static __thread thread_lookups *mine __attribute__((tls_model("initial-exec")));
+static pthread_key_t key;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+
+static void make_key(void)
+{
+    pthread_key_create(&key, free);
+}
+
+static lookup *slot(int kind, const char *name)
+{
+    if (!mine) {
+        pthread_once(&key_once, make_key);
+        if (!(mine = calloc(1, sizeof(*mine))))
+            return NULL;
+        pthread_setspecific(key, mine);
+    }
+    lookup *l = &mine->ring[mine->next++ % RING];
+    memset(l, 0, sizeof(*l));
+    l->kind = kind;
+    snprintf(l->name, sizeof(l->name), "%s", name);
+    /* Names are compared as DNS names: lower case, no trailing dot. */
+    size_t len = strlen(l->name);
+    if (len && l->name[len - 1] == '.')
+        l->name[len - 1] = '\0';
+    for (char *p = l->name; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p += 32;
+    return l;
+}
+
+/* `stored` is normalised; `name` is as the program wrote it. */
+static bool same_name(const char *stored, const char *name)
+{
+    size_t n = strlen(stored), m = strlen(name);
+    if (m && name[m - 1] == '.')
+        m--;
+    return n == m && strncasecmp(stored, name, n) == 0;
+}
+
+static bool is_ip_literal(const char *name)
+{
+    unsigned char buf[16];
+    return inet_pton(AF_INET, name, buf) == 1 || inet_pton(AF_INET6, name, buf) == 1;
+}
+
+void shim_seen_address_bytes(const char *name, int family, const void *addr)
+{
+    if (!name || is_ip_literal(name))
+        return;
+    /* Consecutive answers for one name (A then AAAA) share a slot. */
+    lookup *l = mine ? &mine->ring[(mine->next + RING - 1) % RING] : NULL;
+    if (!l || l->kind != ADDRESSES || !same_name(l->name, name))
+        l = slot(ADDRESSES, name);
+    if (!l || l->n >= MAX_ITEMS)
+        return;
+    l->u.addr[l->n].family = family;
+    memcpy(l->u.addr[l->n].bytes, addr, family == AF_INET ? 4 : 16);
+    l->n++;
+}
+
+void shim_seen_addresses(const char *name, const struct sockaddr *const *addrs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (addrs[i]->sa_family == AF_INET)
+            shim_seen_address_bytes(name, AF_INET,
+                                    &((const struct sockaddr_in *)addrs[i])->sin_addr);
+        else if (addrs[i]->sa_family == AF_INET6)
+            shim_seen_address_bytes(name, AF_INET6,
+                                    &((const struct sockaddr_in6 *)addrs[i])->sin6_addr);
+    }
+}
+
+void shim_seen_mx(const char *domain, const char *const *hosts, size_t n)
+{
+    lookup *l = slot(MX, domain);
+    for (size_t i = 0; l && i < n && l->n < MAX_ITEMS / 2; i++) {
+        snprintf(l->u.host[l->n], NAME_LEN, "%s", hosts[i]);
+        l->n++;
+    }
+}
+
+bool shim_lookups_explain(int family, const void *ip, mxv_observed *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!mine)
+        return false;
+    size_t alen = family == AF_INET ? 4 : 16;
+    /* Newest first: the address lookup that returned this IP... */
+    int found = -1;
+    for (unsigned k = 1; k <= RING && found < 0; k++) {
+        const lookup *l = &mine->ring[(mine->next + RING - k) % RING];
+        for (size_t i = 0; l->kind == ADDRESSES && i < l->n; i++)
+            if (l->u.addr[i].family == family && memcmp(l->u.addr[i].bytes, ip, alen) == 0) {
+                found = (int)k;
+                snprintf(out->host, sizeof(out->host), "%s", l->name);
+                break;
+            }
+    }
+    if (found < 0)
+        return false;
+    /* ...then the MX answer, before it, that named that host. */
+    for (unsigned k = (unsigned)found + 1; k <= RING; k++) {
+        const lookup *l = &mine->ring[(mine->next + RING - k) % RING];
+        for (size_t i = 0; l->kind == MX && i < l->n; i++)
+            if (strcmp(l->u.host[i], out->host) == 0) {
+                snprintf(out->domain, sizeof(out->domain), "%s", l->name);
+                return true;
+            }
+    }
+    return true;
+}
