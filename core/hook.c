@@ -73,6 +73,8 @@ static bool in_scope(SSL *ssl, int *fd_out)
     if (!ssl || SSL_is_server(ssl))
         return false;
     int fd = SSL_get_fd(ssl), type = 0;
+    if (fd < 0 && hook.host && hook.host->fd_of)
+        fd = hook.host->fd_of(ssl);
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss), tlen = sizeof(type);
     if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &len) != 0 ||
@@ -105,6 +107,7 @@ static mxv_verify_ctx verify_ctx(SSL *ssl, int fd, mxv_observed *seen)
         .program_verify = pv ? pv->cb : NULL,
         .program_arg = pv ? pv->arg : NULL,
         .observed = have ? seen : NULL,
+        .fd = fd,
     };
 }
 
@@ -117,7 +120,7 @@ static void tell_host(int fd, bool established)
 static int refuse_broken(X509_STORE_CTX *x, SSL *ssl, int fd)
 {
     char ip[64];
-    mxv_ssl_peer_ip(ssl, ip, sizeof(ip));
+    mxv_peer_ip(fd, ip, sizeof(ip));
     complain("verdict=fail ip=%s action=abort reason=validation-failure: configuration error "
              "(%s)",
              ip[0] ? ip : "-", hook.broken);

@@ -34,6 +34,9 @@ typedef struct {
     bool (*observed)(int fd, mxv_observed *out);
     /* TLS on fd was established (true) or refused by the policy (false). */
     void (*tls_state)(int fd, bool established);
+    /* The socket an SSL writes to when libssl cannot say (the program gave
+     * it a BIO of its own, as curl does): -1 when unknown. */
+    int (*fd_of)(const void *ssl);
 } mxv_hook_host;
 
 typedef int (*mxv_cert_verify_fn)(void *x509_store_ctx, void *arg);

@@ -90,11 +90,10 @@ const mxv_decision *mxv_ssl_decision(const SSL *ssl)
     return c ? c->decision : NULL;
 }
 
-void mxv_ssl_peer_ip(SSL *ssl, char *out, size_t outlen)
+void mxv_peer_ip(int fd, char *out, size_t outlen)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
-    int fd = SSL_get_fd(ssl);
     out[0] = '\0';
     if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
         return;
@@ -168,7 +167,7 @@ static void fill_context(mxv_decision *d, const mxv_verify_ctx *v, conn *c, SSL 
     if (domain_seen)
         mxv_decision_note(d, "recipient domain %s: from the program's own MX lookup", seen->domain);
     if (!d->ip[0])
-        mxv_ssl_peer_ip(ssl, d->ip, sizeof(d->ip));
+        mxv_peer_ip(v->fd >= 0 ? v->fd : SSL_get_fd(ssl), d->ip, sizeof(d->ip));
     if (c->req->mx.n || e.mx->n || c->req->route.n || e.route->n)
         return; /* the caller or the settings named the hosts */
     const char *host = program_host(ssl);
@@ -285,7 +284,7 @@ mxv_decision *mxv_ssl_decide_resumption(SSL *ssl, const mxv_verify_ctx *v, X509 
 static int api_cert_verify(X509_STORE_CTX *x, void *arg)
 {
     SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
-    mxv_verify_ctx v = {.policy = arg};
+    mxv_verify_ctx v = {.policy = arg, .fd = -1};
     return mxv_ssl_verify(x, ssl, &v);
 }
 

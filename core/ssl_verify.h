@@ -20,6 +20,7 @@ typedef struct {
     mxv_cert_verify_fn program_verify;
     void *program_arg;
     const mxv_observed *observed; /* what the program's DNS lookups said, or NULL */
+    int fd;                       /* the connection's socket; -1: SSL_get_fd() */
 } mxv_verify_ctx;
 
 /* The cert-verify callback body: runs the program's checks once, decides,
@@ -31,8 +32,8 @@ int mxv_ssl_verify(X509_STORE_CTX *x, SSL *ssl, const mxv_verify_ctx *v);
 mxv_decision *mxv_ssl_decide_resumption(SSL *ssl, const mxv_verify_ctx *v, X509 *leaf,
                                         STACK_OF(X509) * chain);
 
-/* The connected peer address of ssl's socket ("" when not a socket). */
-void mxv_ssl_peer_ip(SSL *ssl, char *out, size_t outlen);
+/* The connected peer address of socket fd ("" when not a socket). */
+void mxv_peer_ip(int fd, char *out, size_t outlen);
 
 /* Checks a chain with the policy's own trust anchors (decide_offline.c). */
 void mxv_check_chain(mxv_decision *d, mxv_policy *policy, X509 *leaf, STACK_OF(X509) * chain);

@@ -3,10 +3,13 @@
  *
  * A connection enters at connect() when its peer port is in scope; the
  * engine says whether its destination forbids mail in clear (the required
- * settings). Outgoing bytes of such a connection are scanned, line by line,
- * until TLS starts (a TLS handshake record): a MAIL FROM command before that
- * ends the connection, so no message data crosses it in clear. A TLS
- * handshake the policy refused puts the connection back under watch.
+ * settings). Outgoing bytes are looked at until TLS starts (a TLS handshake
+ * record at the start of a line): that moment also ties the SSL being
+ * driven in this thread to the socket, for programs whose SSL writes
+ * through a BIO of their own. Where mail in clear is forbidden, the bytes
+ * are scanned line by line: a MAIL FROM command before TLS ends the
+ * connection, so no message data crosses it in clear. A TLS handshake the
+ * policy refused puts the connection back under watch.
  */
 #include "shim.h"
 
@@ -35,6 +38,17 @@ typedef struct {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static conn *table[FD_MAX];
 static atomic_uchar watched[FD_MAX];
+
+/* SSL objects and the sockets their handshakes started on, newest last. */
+#define PAIRS 64
+static struct {
+    const void *ssl;
+    int fd;
+} pairs[PAIRS];
+static unsigned next_pair;
+
+__thread const void *shim_current_ssl __attribute__((tls_model("initial-exec")));
+static __thread int last_tls_fd __attribute__((tls_model("initial-exec"))) = -1;
 
 static void reset_after_fork(void)
 {
@@ -119,7 +133,7 @@ void shim_conn_connected(int fd, const struct sockaddr *addr, socklen_t len)
     pthread_mutex_lock(&lock);
     drop_locked(fd);
     table[fd] = c;
-    atomic_store_explicit(&watched[fd], c->enforce, memory_order_relaxed);
+    atomic_store_explicit(&watched[fd], 1, memory_order_relaxed);
     pthread_mutex_unlock(&lock);
 }
 
@@ -145,15 +159,30 @@ static bool same_peer(int fd, const conn *c)
            port_of((struct sockaddr *)&now) == port_of((const struct sockaddr *)&c->peer);
 }
 
+static void tls_started(conn *c, int fd)
+{
+    c->tls = true;
+    last_tls_fd = fd;
+    if (shim_current_ssl) {
+        pairs[next_pair % PAIRS].ssl = shim_current_ssl;
+        pairs[next_pair % PAIRS].fd = fd;
+        next_pair++;
+    }
+}
+
 /* true: MAIL FROM found at the start of a line. */
-static bool scan(conn *c, const unsigned char *p, size_t n)
+static bool scan(conn *c, int fd, const unsigned char *p, size_t n)
 {
     static const char mail_from[9] = "MAIL FROM";
     for (size_t i = 0; i < n && !c->tls; i++) {
         unsigned char b = p[i];
         if (c->linepos == 0 && b == 0x16) {
-            c->tls = true; /* a TLS handshake record: STARTTLS done */
+            tls_started(c, fd); /* a TLS handshake record: STARTTLS done */
             return false;
+        }
+        if (!c->enforce) {
+            c->linepos = b == '\n' ? 0 : 1;
+            continue;
         }
         if (b == '\n') {
             c->linepos = 0;
@@ -178,8 +207,8 @@ bool shim_conn_outgoing(int fd, const void *const *bufs, const size_t *lens, siz
         errno = ECONNABORTED;
         return false;
     }
-    for (size_t i = 0; c && c->enforce && !c->tls && i < n && !refuse; i++)
-        refuse = scan(c, bufs[i], lens[i]);
+    for (size_t i = 0; c && !c->tls && i < n && !refuse; i++)
+        refuse = scan(c, fd, bufs[i], lens[i]);
     if (c && c->tls)
         atomic_store_explicit(&watched[fd], 0, memory_order_relaxed);
     mxv_observed seen;
@@ -232,12 +261,24 @@ static void host_tls_state(int fd, bool established)
     if (c) {
         c->tls = established;
         c->linepos = 0;
-        atomic_store_explicit(&watched[fd], c->enforce && !established, memory_order_relaxed);
+        atomic_store_explicit(&watched[fd], !established, memory_order_relaxed);
     }
     pthread_mutex_unlock(&lock);
+}
+
+static int host_fd_of(const void *ssl)
+{
+    int fd = -1;
+    pthread_mutex_lock(&lock);
+    for (unsigned k = 1; k <= PAIRS && k <= next_pair && fd < 0; k++)
+        if (pairs[(next_pair - k) % PAIRS].ssl == ssl)
+            fd = pairs[(next_pair - k) % PAIRS].fd;
+    pthread_mutex_unlock(&lock);
+    return fd >= 0 ? fd : last_tls_fd;
 }
 
 const mxv_hook_host shim_host = {
     .observed = host_observed,
     .tls_state = host_tls_state,
+    .fd_of = host_fd_of,
 };

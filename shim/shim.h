@@ -42,6 +42,9 @@ bool shim_conn_watched(int fd);
 /* Scans outgoing bytes of a watched fd; false: refuse them (connection ended). */
 bool shim_conn_outgoing(int fd, const void *const *bufs, const size_t *lens, size_t n);
 extern const mxv_hook_host shim_host;
+/* The SSL whose handshake this thread is driving (SSL_connect() and
+ * friends), to tie it to the socket its ClientHello goes out on. */
+extern __thread const void *shim_current_ssl __attribute__((tls_model("initial-exec")));
 
 /* --- what the program looked up in DNS (lookups.c) --- */
 void shim_seen_addresses(const char *name, const struct sockaddr *const *addrs, size_t n);

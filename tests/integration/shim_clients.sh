@@ -1,0 +1,271 @@
+#!/usr/bin/env bash
+# The preload shim and `mxverify run` with real, unmodified clients from
+# Debian (openssl s_client, curl -k, swaks, Python smtplib) against SMTP
+# servers on loopback addresses that keep what they receive, DNS evidence
+# from a real `unbound` daemon. For each of the six settings, each client
+# and each server shape, the outcome policy.md section 3 prescribes:
+# delivered over TLS, delivered in clear, or not delivered (the spool
+# tells). Then: no settings = no change, an out-of-scope port is
+# untouched, the program's own rejection stands, broken settings fail
+# closed, resumed sessions are decided again, threads and fork.
+. "$(dirname "$0")/lib.sh"
+command -v unbound >/dev/null || { echo "skipped: unbound not installed"; exit $SKIP; }
+[ -n "$PY" ] || { echo "skipped: Debian's python3 needed"; exit $SKIP; }
+for tool in swaks curl openssl; do
+    command -v $tool >/dev/null || { echo "skipped: $tool not installed"; exit $SKIP; }
+done
+: "${SHIM:?SHIM (libmxverify-preload.so) must be set}"
+
+# DNS: example.com's MX is mx01.subd.emailhosted.not (127.0.0.23); every
+# server address has a PTR name, forward-confirmed except 127.0.0.26/27.
+mkdir -p "$work/daemon"
+cat > "$work/daemon/world.conf" <<'CONF'
+server:
+    local-zone: "127.in-addr.arpa." nodefault
+    local-zone: "example.com." static
+    local-zone: "emailhosted.not." static
+    local-data: "example.com. 300 IN MX 10 mx01.subd.emailhosted.not."
+    local-data: "mx01.subd.emailhosted.not. 300 IN A 127.0.0.23"
+    local-data-ptr: "127.0.0.21 300 mx0a.emailhosted.not."
+    local-data: "mx0a.emailhosted.not. 300 IN A 127.0.0.21"
+    local-data-ptr: "127.0.0.23 300 mx0c.emailhosted.not."
+    local-data: "mx0c.emailhosted.not. 300 IN A 127.0.0.23"
+    local-data-ptr: "127.0.0.24 300 mx0d.emailhosted.not."
+    local-data: "mx0d.emailhosted.not. 300 IN A 127.0.0.24"
+    local-data-ptr: "127.0.0.25 300 mx0e.emailhosted.not."
+    local-data: "mx0e.emailhosted.not. 300 IN A 127.0.0.25"
+    local-data-ptr: "127.0.0.26 300 mx0f.emailhosted.not."
+    local-data: "mx0f.emailhosted.not. 300 IN A 127.0.0.99"
+    local-data-ptr: "127.0.0.27 300 mx0g.emailhosted.not."
+    local-data: "mx0g.emailhosted.not. 300 IN A 127.0.0.99"
+CONF
+start_unbound "$work/daemon" "$work/daemon/world.conf" || { echo "FAIL: unbound did not start"; exit 1; }
+forward_conf "$work/dns.conf" 'local-zone: "127.in-addr.arpa." nodefault'
+
+# Servers: good = *.emailhosted.not (verify: CN ~ PTR; hosted: DNS-ID ~ PTR),
+# mxonly = DNS:mx01.subd.emailhosted.not (hosted via MX; verify fails),
+# untrusted = unknown CA, plain = no STARTTLS, mismatch = SAN-only
+# *.emailhosted.not on an address whose PTR is not forward-confirmed.
+# 127.0.0.27 shares 127.0.0.21's certificate and session tickets.
+port=$(free_port)
+other_port=$(free_port)
+pair() { echo "$certs/$1.pem,$certs/$1.key"; }
+"$PY" "$SRCDIR/tests/integration/smtp_sink.py" "$work/spool" "$work/sink.port" --port "$port" \
+    127.0.0.21="$(pair emailhosted)" 127.0.0.23="$(pair mx01)" 127.0.0.24="$(pair unknown-ca)" \
+    127.0.0.25=none 127.0.0.26="$(pair san-only)" 127.0.0.27="$(pair emailhosted)" &
+cleanup_hooks+=("kill $! 2>/dev/null")
+"$PY" "$SRCDIR/tests/integration/smtp_sink.py" "$work/spool-other" "$work/other.port" \
+    --port "$other_port" 127.0.0.26="$(pair san-only)" &
+cleanup_hooks+=("kill $! 2>/dev/null")
+for _ in $(seq 100); do [ -s "$work/sink.port" ] && [ -s "$work/other.port" ] && break; sleep 0.1; done
+[ -s "$work/sink.port" ] || { echo "FAIL: SMTP sink did not start"; exit 1; }
+declare -A addr=([good]=127.0.0.21 [mxonly]=127.0.0.23 [untrusted]=127.0.0.24 [plain]=127.0.0.25
+                 [mismatch]=127.0.0.26)
+
+run_opts=(--domain example.com --ports "$port" --unbound-conf "$work/dns.conf"
+          --ca-file "$certs/ca.pem" --dns-timeout 5)
+
+# send CLIENT ADDR PORT MARKER: one delivery attempt, the client as people use it.
+send() {
+    local client=$1 a=$2 p=$3 marker=$4
+    case $client in
+    swaks)
+        timeout 20 swaks -tlso --to user@example.com --from sender@client.test --server "$a:$p" \
+            --header "Subject: $marker" --body "$marker" ;;
+    curl)
+        printf 'Subject: %s\r\n\r\n%s\r\n' "$marker" "$marker" > "$work/$marker.msg"
+        timeout 20 curl -sS -k --ssl "smtp://$a:$p" --mail-from sender@client.test \
+            --mail-rcpt user@example.com -T "$work/$marker.msg" ;;
+    s_client)
+        printf 'EHLO client.test\r\nMAIL FROM:<sender@client.test>\r\nRCPT TO:<user@example.com>\r\nDATA\r\nSubject: %s\r\n\r\n%s\r\n.\r\nQUIT\r\n' \
+            "$marker" "$marker" | timeout 20 openssl s_client -starttls smtp -connect "$a:$p" -quiet ;;
+    python)
+        timeout 20 /usr/bin/python3 "$SRCDIR/tests/integration/send_smtplib.py" "$a" "$p" \
+            user@example.com "$marker" "${@:5}" ;;
+    esac
+}
+
+# outcome SPOOL MARKER: tls | clear | none
+outcome() {
+    local f
+    f=$(grep -rl -- "$2" "$1" 2>/dev/null | head -1)
+    if [ -z "$f" ]; then echo none; elif head -1 "$f" | grep -q yes; then echo tls; else echo clear; fi
+}
+
+# expect_delivery WANT CLIENT SERVER-ADDR MARKER [mxverify run options...] [-- client args]
+expect_delivery() {
+    local want=$1 client=$2 a=$3 marker=$4; shift 4
+    local opts=() extra=()
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do opts+=("$1"); shift; done
+    [ $# -gt 0 ] && { shift; extra=("$@"); }
+    checks=$((checks + 1))
+    "$MXVERIFY" run "${run_opts[@]}" ${opts[@]+"${opts[@]}"} -- \
+        bash -c "$(declare -f send); work=$work SRCDIR=$SRCDIR send \"\$@\"" _ \
+        "$client" "$a" "$port" "$marker" ${extra[@]+"${extra[@]}"} > "$work/out" 2> "$work/err" < /dev/null || true
+    out=$(tr -d '\0' < "$work/out")
+    err=$(cat "$work/err")
+    local got
+    got=$(outcome "$work/spool" "$marker")
+    if [ "$got" != "$want" ]; then
+        failures=$((failures + 1))
+        echo "FAIL: $client to $a ${opts[*]}: expected $want, got $got" >&2
+        sed 's/^/    /' "$work/err" | grep -v '^    $' | tail -8 >&2
+    fi
+}
+
+# policy.md section 3, for clients that use STARTTLS when offered and do not
+# verify by themselves (swaks -tlso, curl -k --ssl, s_client).
+expected() { # MODE SERVER
+    case "$1:$2" in
+    none:plain | preferred:plain | preferred-verify:plain) echo clear ;;
+    none:* | preferred:* | preferred-verify:*) echo tls ;;
+    required:plain) echo none ;;
+    required:*) echo tls ;;
+    required-verify:good) echo tls ;;
+    required-verify:*) echo none ;;
+    required-verify-hosted:good | required-verify-hosted:mxonly) echo tls ;;
+    required-verify-hosted:*) echo none ;;
+    esac
+}
+
+n=0
+for mode in none preferred required preferred-verify required-verify required-verify-hosted; do
+    for client in swaks curl s_client; do
+        for server in good mxonly mismatch untrusted plain; do
+            want=$(expected $mode $server)
+            # s_client has no clear-text fallback: it never delivers without TLS.
+            [ $client = s_client ] && [ $want = clear ] && want=none
+            n=$((n + 1))
+            expect_delivery "$want" $client "${addr[$server]}" "m$n-$client-$mode-$server" --mode $mode
+        done
+    done
+done
+echo "client matrix: $n deliveries checked"
+
+# The decision log: one line per decision with the contract's fields.
+expect_delivery tls curl 127.0.0.21 "log-fields" --mode required-verify-hosted
+in_err 'verdict=pass mode=required-verify-hosted domain=example.com ip=127.0.0.21 match=dns:*.emailhosted.not~ptr:mx0a.emailhosted.not chain=ok action=proceed'
+expect_delivery none curl 127.0.0.26 "log-fail" --mode required-verify-hosted
+in_err 'verdict=fail mode=required-verify-hosted domain=example.com ip=127.0.0.26 match=none chain=ok action=abort reason=certificate-host-mismatch'
+expect_delivery none swaks 127.0.0.25 "log-plain" --mode required
+in_err 'reason=starttls-not-supported'
+# JSON log lines.
+expect_delivery tls curl 127.0.0.21 "log-json" --mode required-verify --log-format json
+in_err '"verdict":"pass"'
+# report-only: decided and logged, never enforced.
+expect_delivery tls curl 127.0.0.26 "report-only" --mode required-verify-hosted --report-only
+in_err 'verdict=fail'
+in_err 'report_only=1'
+# preferred-verify: a failure is logged, mail proceeds encrypted.
+expect_delivery tls swaks 127.0.0.26 "pv-logged" --mode preferred-verify
+in_err 'verdict=fail mode=preferred-verify'
+in_err 'action=proceed'
+
+# Python smtplib with ssl.create_default_context(): it checks the chain
+# and the host name itself. In the enforcing modes the policy's identity
+# check replaces the host name check; the program's chain check stays.
+expect_delivery tls python 127.0.0.21 "py-hosted" --mode required-verify-hosted -- "$certs/ca.pem"
+expect_delivery none python 127.0.0.26 "py-mismatch" --mode required-verify-hosted -- "$certs/ca.pem"
+expect_delivery none python 127.0.0.25 "py-plain" --mode required-verify-hosted -- "$certs/ca.pem"
+expect_delivery clear python 127.0.0.25 "py-plain-none" --mode none -- "$certs/ca.pem"
+# The program's own rejections are never overturned: its store lacks the
+# test CA (policy passes, the program refuses) ...
+expect_delivery none python 127.0.0.21 "py-own-chain" --mode required-verify-hosted
+in_err 'verdict=pass'
+# ... and outside the enforcing modes its own host name check stays.
+expect_delivery none python 127.0.0.21 "py-own-name" --mode preferred-verify -- "$certs/ca.pem"
+expect_delivery tls python 127.0.0.21 "py-own-name-ok" --mode preferred-verify -- "$certs/ca.pem" \
+    --name mx0a.emailhosted.not
+
+# No settings at all: identical to no shim (no log, same delivery).
+checks=$((checks + 1))
+printf 'Subject: plain-shim\r\n\r\nx\r\n' > "$work/nosettings.msg"
+env -u MXVERIFY_MODE LD_PRELOAD="$SHIM" curl -sS -k --ssl "smtp://127.0.0.26:$port" \
+    --mail-from s@client.test --mail-rcpt user@example.com -T "$work/nosettings.msg" 2> "$work/err" || true
+err=$(cat "$work/err")
+[ "$(outcome "$work/spool" plain-shim)" = tls ] && [ ! -s "$work/err" ] ||
+    fail "with the shim and no settings, delivery changed or something was logged"
+
+# A port outside `ports`: untouched even in the strictest mode.
+checks=$((checks + 1))
+"$MXVERIFY" run "${run_opts[@]}" --mode required-verify-hosted -- curl -sS -k --ssl \
+    "smtp://127.0.0.26:$other_port" --mail-from s@client.test --mail-rcpt user@example.com \
+    -T "$work/nosettings.msg" 2> "$work/err" || true
+err=$(cat "$work/err")
+[ "$(outcome "$work/spool-other" plain-shim)" = tls ] && ! grep -q verdict= "$work/err" ||
+    fail "a connection to an out-of-scope port was touched"
+
+# Malformed settings: one clear log line, fail closed (directly through
+# LD_PRELOAD; `run` refuses them up front with exit 2).
+checks=$((checks + 1))
+printf 'Subject: broken-env\r\n\r\nx\r\n' > "$work/broken.msg"
+MXVERIFY_MODE=required-verify-hosted MXVERIFY_DNSSEC=sometimes MXVERIFY_PORTS=$port \
+    MXVERIFY_CAFILE="$certs/ca.pem" LD_PRELOAD="$SHIM" curl -sS -k --ssl "smtp://127.0.0.21:$port" \
+    --mail-from s@client.test --mail-rcpt user@example.com -T "$work/broken.msg" \
+    2> "$work/err" < /dev/null || true
+err=$(cat "$work/err")
+[ "$(outcome "$work/spool" broken-env)" = none ] || fail "broken settings did not fail closed"
+in_err 'configuration error'
+in_err 'MXVERIFY_DNSSEC'
+expect_exit 2 -- run --mode required-verify-hosted --dnssec sometimes -- true
+in_err '--dnssec'
+expect_exit 2 -- run --mode sevenish -- true
+cp /usr/bin/true "$work/suid-true" && chmod u+s "$work/suid-true"
+expect_exit 2 -- run --mode required -- "$work/suid-true"
+in_err 'setuid'
+expect_exit 127 -- run --mode required -- no-such-program-here
+# The exit status is the program's.
+expect_exit 3 -- run --mode required -- sh -c 'exit 3'
+# LD_PRELOAD is appended to, not replaced.
+LD_PRELOAD=/x/keep.so expect_exit 0 -- run --mode none -- sh -c 'case "$LD_PRELOAD" in "/x/keep.so "*libmxverify-preload.so) exit 0;; *) exit 1;; esac'
+
+# Session resumption: 127.0.0.27 accepts 127.0.0.21's sessions, but its
+# PTR name is not forward-confirmed. A session verified for .21 must not
+# carry that verdict to .27; it may be resumed with .21 again.
+checks=$((checks + 1))
+"$MXVERIFY" run "${run_opts[@]}" --mode required-verify-hosted -- /usr/bin/python3 \
+    "$SRCDIR/tests/integration/resume_client.py" "$port" 127.0.0.21 127.0.0.27 127.0.0.21 \
+    > "$work/out" 2> "$work/err" || true
+out=$(cat "$work/out"); err=$(cat "$work/err")
+printf '%s\n' "$out" | grep -qx '127.0.0.21 ok reused=False' &&
+    printf '%s\n' "$out" | grep -q '^127.0.0.27 failed' &&
+    printf '%s\n' "$out" | grep -qx '127.0.0.21 ok reused=True' ||
+    fail "a resumed session carried a verdict to another destination, or could not be resumed"
+in_err 'ip=127.0.0.27 match=none'
+
+# Many handshakes at once in one process (threads), and a forking client:
+# every message delivered over TLS, one decision each.
+cat > "$work/threads.py" <<'PY'
+import os, smtplib, ssl, sys, threading
+port, ca, how = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+def deliver(marker):
+    s = smtplib.SMTP("127.0.0.21", port, timeout=20)
+    s.starttls(context=ssl.create_default_context(cafile=ca))
+    s.sendmail("s@client.test", ["user@example.com"], "Subject: %s\r\n\r\n%s\r\n" % (marker, marker))
+    s.quit()
+if how == "threads":
+    ts = [threading.Thread(target=deliver, args=("thread-%d" % i,)) for i in range(12)]
+    [t.start() for t in ts]
+    [t.join() for t in ts]
+else:
+    deliver("fork-parent-1")
+    pid = os.fork()
+    if pid == 0:
+        deliver("fork-child")
+        os._exit(0)
+    deliver("fork-parent-2")
+    os.waitpid(pid, 0)
+PY
+for how in threads fork; do
+    "$MXVERIFY" run "${run_opts[@]}" --mode required-verify-hosted -- /usr/bin/python3 \
+        "$work/threads.py" "$port" "$certs/ca.pem" $how > "$work/out" 2> "$work/err" || true
+    out=$(cat "$work/out"); err=$(cat "$work/err")
+    checks=$((checks + 1))
+    want=$([ $how = threads ] && echo 12 || echo 3)
+    got=$(grep -rl -e "thread-" -e "fork-" "$work/spool/127.0.0.21" | xargs grep -l "X-Sink-TLS: yes" | xargs grep -l "$([ $how = threads ] && echo thread- || echo fork-)" | wc -l)
+    [ "$got" -eq "$want" ] || fail "$how: $got of $want messages delivered over TLS"
+    passes=$(grep -c 'verdict=pass' "$work/err" || true)
+    checks=$((checks + 1))
+    [ "$passes" -eq "$want" ] || fail "$how: $passes decisions logged for $want handshakes"
+done
+finish

@@ -1,0 +1,228 @@
+/*
+ * mxverify run [OPTIONS] -- COMMAND [ARGS...]: runs an unmodified program
+ * with the preload shim (like torsocks). Options become MXVERIFY_*
+ * variables, checked here first so that a typo is an error now (exit 2),
+ * not a program that fails closed later. LD_PRELOAD is appended to, the
+ * log goes to stderr unless said otherwise, and the exit status is the
+ * program's (this process becomes it).
+ */
+#include "cli.h"
+
+#include <dlfcn.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const struct {
+    const char *option, *key, *env;
+    bool list; /* repeatable: values joined with commas */
+} settings[] = {
+    {"mode", "mode", "MXVERIFY_MODE", false},
+    {"domain", "domain", "MXVERIFY_DOMAIN", false},
+    {"mx", "mx", "MXVERIFY_MX", true},
+    {"route", "route", "MXVERIFY_ROUTE", true},
+    {"reference", "reference", "MXVERIFY_REFERENCE", true},
+    {"ports", "ports", "MXVERIFY_PORTS", true},
+    {"ca-file", "ca_file", "MXVERIFY_CAFILE", false},
+    {"ca-path", "ca_path", "MXVERIFY_CAPATH", false},
+    {"unbound-conf", "unbound_conf", "MXVERIFY_UNBOUND_CONF", false},
+    {"dnssec", "dnssec", "MXVERIFY_DNSSEC", false},
+    {"dns-timeout", "dns_timeout", "MXVERIFY_DNS_TIMEOUT", false},
+    {"log", "log", "MXVERIFY_LOG", false},
+    {"log-format", "log_format", "MXVERIFY_LOG_FORMAT", false},
+    {"report-only", "report_only", "MXVERIFY_REPORT_ONLY", false},
+};
+#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+#define OPT_CONF  0x200
+#define OPT_HELP  0x201
+
+static const char usage[] =
+    "usage: mxverify run [--mode M] [--domain D] [--mx H]... [--route R]... [--reference N]...\n"
+    "                    [--ports P,...] [--ca-file F] [--ca-path D] [--unbound-conf F]\n"
+    "                    [--dnssec off|prefer|require] [--report-only] [--log TARGET]\n"
+    "                    [--log-format text|json] [--conf F] -- COMMAND [ARGS...]\n";
+
+/* The shim sits next to libmxverify (both in ${libdir}, or the build tree). */
+static bool shim_path(char *out, size_t len)
+{
+    Dl_info info;
+    if (!dladdr((void *)mxv_version, &info) || !info.dli_fname)
+        return false;
+    const char *slash = strrchr(info.dli_fname, '/');
+    if (!slash)
+        return false;
+    snprintf(out, len, "%.*s/libmxverify-preload.so", (int)(slash - info.dli_fname),
+             info.dli_fname);
+    return access(out, R_OK) == 0;
+}
+
+static bool append(char **joined, const char *value)
+{
+    size_t old = *joined ? strlen(*joined) : 0;
+    char *p = realloc(*joined, old + strlen(value) + 2);
+    if (!p)
+        return false;
+    if (old)
+        p[old++] = ',';
+    strcpy(p + old, value);
+    *joined = p;
+    return true;
+}
+
+/* The program as execvp() would find it. */
+static bool find_program(const char *name, char *out, size_t len)
+{
+    if (strchr(name, '/')) {
+        snprintf(out, len, "%s", name);
+        return access(out, X_OK) == 0;
+    }
+    const char *path = getenv("PATH");
+    for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
+        size_t n = strcspn(p, ":");
+        snprintf(out, len, "%.*s/%s", (int)n, n ? p : ".", name);
+        if (access(out, X_OK) == 0)
+            return true;
+        p += n + (p[n] == ':');
+    }
+    return false;
+}
+
+/* Static ELF programs (no interpreter) never load the shim; programs that
+ * link GnuTLS do their TLS where mxverify cannot see it. */
+static void warn_if_unprotectable(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    struct stat st;
+    Elf64_Ehdr eh;
+    char *image = NULL;
+    if (fstat(fd, &st) == 0 && st.st_size > (off_t)sizeof(eh) && st.st_size < (64 << 20) &&
+        (image = malloc((size_t)st.st_size)) && read(fd, image, (size_t)st.st_size) == st.st_size) {
+        memcpy(&eh, image, sizeof(eh));
+        if (memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 && eh.e_ident[EI_CLASS] == ELFCLASS64 &&
+            eh.e_phoff + (size_t)eh.e_phnum * sizeof(Elf64_Phdr) <= (size_t)st.st_size) {
+            bool interp = false;
+            const Elf64_Phdr *ph = (const Elf64_Phdr *)(image + eh.e_phoff);
+            for (int i = 0; i < eh.e_phnum; i++)
+                interp |= ph[i].p_type == PT_INTERP;
+            if (!interp)
+                cli_error("warning: %s is statically linked: LD_PRELOAD cannot reach it, so its "
+                          "TLS is NOT verified by mxverify",
+                          path);
+            else if (memmem(image, (size_t)st.st_size, "libgnutls.so", 12) &&
+                     !memmem(image, (size_t)st.st_size, "libssl.so", 9))
+                cli_error("warning: %s uses GnuTLS, not OpenSSL: its TLS is NOT verified by "
+                          "mxverify",
+                          path);
+        }
+    }
+    free(image);
+    close(fd);
+}
+
+int cmd_run(int argc, char **argv)
+{
+    struct option opts[NSETTINGS + 3];
+    for (size_t i = 0; i < NSETTINGS; i++)
+        opts[i] = (struct option){settings[i].option,
+                                  strcmp(settings[i].key, "report_only") == 0 ? no_argument
+                                                                              : required_argument,
+                                  NULL, (int)i + 1};
+    opts[NSETTINGS] = (struct option){"conf", required_argument, NULL, OPT_CONF};
+    opts[NSETTINGS + 1] = (struct option){"help", no_argument, NULL, OPT_HELP};
+    opts[NSETTINGS + 2] = (struct option){0};
+
+    char *values[NSETTINGS] = {0};
+    const char *conf = NULL;
+    char err[1024];
+    int status = EXIT_USAGE, opt;
+    mxv_policy *scratch = mxv_policy_new();
+    opterr = 0;
+    while (scratch && (opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+        if (opt == OPT_HELP) {
+            fputs(usage, stdout);
+            status = EXIT_VERIFIED;
+            goto out;
+        }
+        if (opt == OPT_CONF) {
+            conf = optarg;
+            continue;
+        }
+        if (opt < 1 || opt > (int)NSETTINGS) {
+            cli_error("run: unknown or incomplete option '%s'", argv[optind - 1]);
+            fputs(usage, stderr);
+            goto out;
+        }
+        size_t i = (size_t)opt - 1;
+        const char *value = optarg ? optarg : "1";
+        if (!mxv_policy_set(scratch, settings[i].key, value, err, sizeof(err))) {
+            const char *why = strchr(err, ':');
+            cli_error("--%s%s", settings[i].option, why ? why : err);
+            goto out;
+        }
+        if (settings[i].list ? !append(&values[i], value)
+                             : (free(values[i]), !(values[i] = strdup(value)))) {
+            cli_error("out of memory");
+            goto out;
+        }
+    }
+    if (!scratch || optind >= argc) {
+        cli_error("run: no command given");
+        fputs(usage, stderr);
+        goto out;
+    }
+    if (conf && !mxv_policy_load_file(scratch, conf, err, sizeof(err))) {
+        cli_error("%s", err);
+        goto out;
+    }
+    char shim[4096], program[4096];
+    if (!shim_path(shim, sizeof(shim))) {
+        cli_error("run: cannot find libmxverify-preload.so next to libmxverify");
+        goto out;
+    }
+    struct stat st;
+    if (!find_program(argv[optind], program, sizeof(program)) || stat(program, &st) != 0) {
+        cli_error("run: %s: command not found", argv[optind]);
+        status = 127;
+        goto out;
+    }
+    if (st.st_mode & (S_ISUID | S_ISGID)) {
+        cli_error("run: %s is setuid/setgid: the dynamic loader ignores LD_PRELOAD for it and it "
+                  "ignores MXVERIFY_* variables; refusing to pretend it is protected",
+                  program);
+        goto out;
+    }
+    warn_if_unprotectable(program);
+
+    for (size_t i = 0; i < NSETTINGS; i++)
+        if (values[i])
+            setenv(settings[i].env, values[i], 1);
+    if (conf)
+        setenv("MXVERIFY_CONF", conf, 1);
+    /* Under run, a person is watching: decisions go to stderr by default. */
+    size_t log_index = 0;
+    while (strcmp(settings[log_index].key, "log") != 0)
+        log_index++;
+    if (!values[log_index] && !getenv("MXVERIFY_LOG"))
+        setenv("MXVERIFY_LOG", "stderr", 1);
+    const char *old = getenv("LD_PRELOAD");
+    char *preload = NULL;
+    if (old && *old && asprintf(&preload, "%s %s", old, shim) < 0)
+        preload = NULL;
+    setenv("LD_PRELOAD", preload ? preload : shim, 1);
+    free(preload);
+    execv(program, argv + optind);
+    cli_error("run: cannot execute %s: %s", program, strerror(errno));
+    status = errno == ENOENT ? 127 : 126;
+out:
+    for (size_t i = 0; i < NSETTINGS; i++)
+        free(values[i]);
+    mxv_policy_free(scratch);
+    return status;
+}
