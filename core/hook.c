@@ -67,28 +67,57 @@ static bool port_listed(unsigned port)
     return false;
 }
 
-/* A TLS client on a TCP socket whose peer port is in `ports`. */
-static bool in_scope(SSL *ssl, int *fd_out)
+/* The peer port of a connected TCP socket, 0 if fd is not one. */
+static unsigned tcp_peer_port(int fd)
 {
-    if (!ssl || SSL_is_server(ssl))
-        return false;
-    int fd = SSL_get_fd(ssl), type = 0;
-    if (fd < 0 && hook.host && hook.host->fd_of)
-        fd = hook.host->fd_of(ssl);
+    int type = 0;
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss), tlen = sizeof(type);
     if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &len) != 0 ||
         getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) != 0 || type != SOCK_STREAM)
-        return false;
-    unsigned port;
+        return 0;
     if (ss.ss_family == AF_INET)
-        port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-    else if (ss.ss_family == AF_INET6)
-        port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-    else
+        return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return 0;
+}
+
+#define FD_SCAN_MAX 1024
+
+/* The program gave the SSL a BIO of its own (curl does) and no shim tells
+ * which socket it writes to: the one in-scope TCP connection the process
+ * has. -2 when there are several (cannot tell), -1 when none. */
+static int sole_in_scope_socket(void)
+{
+    int found = -1;
+    for (int fd = 0; fd < FD_SCAN_MAX; fd++) {
+        unsigned port = tcp_peer_port(fd);
+        if (port && port_listed(port)) {
+            if (found >= 0)
+                return -2;
+            found = fd;
+        }
+    }
+    return found;
+}
+
+/* A TLS client on a TCP socket whose peer port is in `ports`. *fd_out is
+ * -2 for "in scope, but which connection cannot be told". */
+static bool in_scope(SSL *ssl, int *fd_out)
+{
+    if (!ssl || SSL_is_server(ssl))
         return false;
+    int fd = SSL_get_fd(ssl);
+    if (fd < 0 && hook.host && hook.host->fd_of)
+        fd = hook.host->fd_of(ssl);
+    if (fd < 0)
+        fd = sole_in_scope_socket();
     *fd_out = fd;
-    return port_listed(port);
+    if (fd == -2)
+        return true;
+    unsigned port = tcp_peer_port(fd);
+    return port && port_listed(port);
 }
 
 static program_verify *program_verify_of(SSL *ssl)
@@ -130,6 +159,33 @@ static int refuse_broken(X509_STORE_CTX *x, SSL *ssl, int fd)
     return 0;
 }
 
+/* Several in-scope connections and no way to tell which one this SSL uses:
+ * no IP, no destination. Enforcing settings fail closed, others proceed. */
+static bool unknown_connection_refused(void)
+{
+    mxv_effective e;
+    mxv_policy_effective(hook.policy, NULL, &e);
+    bool enforce = !e.report_only && (e.mode == MXV_MODE_REQUIRED_VERIFY ||
+                                      e.mode == MXV_MODE_REQUIRED_VERIFY_HOSTED);
+    mxv_log_message(&e, LOG_WARNING,
+                    "verdict=fail mode=%s action=%s reason=validation-failure: cannot tell which "
+                    "of several SMTP connections this TLS handshake belongs to (the program "
+                    "uses its own BIO; the preload shim can tell)",
+                    mxv_mode_name(e.mode), enforce ? "abort" : "proceed");
+    return enforce;
+}
+
+static int refuse_unknown_connection(X509_STORE_CTX *x, SSL *ssl)
+{
+    if (!unknown_connection_refused()) {
+        program_verify *pv = program_verify_of(ssl);
+        return pv ? pv->cb(x, pv->arg) : X509_verify_cert(x);
+    }
+    X509_STORE_CTX_set_error(x, X509_V_ERR_APPLICATION_VERIFICATION);
+    SSL_set_verify(ssl, SSL_VERIFY_PEER, SSL_get_verify_callback(ssl));
+    return 0;
+}
+
 static int hooked_cert_verify(X509_STORE_CTX *x, void *arg)
 {
     (void)arg;
@@ -141,6 +197,8 @@ static int hooked_cert_verify(X509_STORE_CTX *x, void *arg)
     }
     if (hook.broken)
         return refuse_broken(x, ssl, fd);
+    if (fd == -2)
+        return refuse_unknown_connection(x, ssl);
     mxv_observed seen;
     memset(&seen, 0, sizeof(seen));
     mxv_verify_ctx v = verify_ctx(ssl, fd, &seen);
@@ -165,6 +223,10 @@ static int resumption_check(SSL *ssl, unsigned int type, unsigned int context,
     int fd = -1;
     if (!leaf || !in_scope(ssl, &fd))
         return 0;
+    if (fd == -2) {
+        *al = SSL_AD_HANDSHAKE_FAILURE;
+        return unknown_connection_refused() ? -1 : 0;
+    }
     if (hook.broken) {
         complain("session resumption refused: configuration error (%s)", hook.broken);
         *al = SSL_AD_HANDSHAKE_FAILURE;

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The preload shim and `mxverify run` with real, unmodified clients from
+# VIA=shim (default): the preload shim and `mxverify run`; VIA=provider:
+# the OpenSSL provider enabled only through OPENSSL_CONF. Real, unmodified clients from
 # Debian (openssl s_client, curl -k, swaks, Python smtplib) against SMTP
 # servers on loopback addresses that keep what they receive, DNS evidence
 # from a real `unbound` daemon. For each of the six settings, each client
@@ -15,6 +16,27 @@ for tool in swaks curl openssl; do
     command -v $tool >/dev/null || { echo "skipped: $tool not installed"; exit $SKIP; }
 done
 : "${SHIM:?SHIM (libmxverify-preload.so) must be set}"
+VIA=${VIA:-shim}
+[ "$VIA" = shim ] || : "${PROVIDER:?PROVIDER (ossl-modules/mxverify.so) must be set}"
+
+# provider_conf FILE [--option value | --flag]...: an openssl.cnf enabling
+# the provider with those settings (option names as config keys).
+provider_conf() {
+    local file=$1; shift
+    {
+        printf 'openssl_conf = openssl_init\n[openssl_init]\nproviders = provider_sect\n'
+        printf '[provider_sect]\ndefault = default_sect\nmxverify = mxverify_sect\n'
+        printf '[default_sect]\nactivate = 1\n[mxverify_sect]\nmodule = %s\nactivate = 1\nlog = stderr\n' "$PROVIDER"
+        while [ $# -gt 0 ]; do
+            local key=${1#--}; key=${key//-/_}; shift
+            if [ $# -gt 0 ] && [[ $1 != --* ]]; then
+                printf '%s = %s\n' "$key" "$1"; shift
+            else
+                printf '%s = 1\n' "$key"
+            fi
+        done
+    } > "$file"
+}
 
 # DNS: example.com's MX is mx01.subd.emailhosted.not (127.0.0.23); every
 # server address has a PTR name, forward-confirmed except 127.0.0.26/27.
@@ -99,8 +121,12 @@ expect_delivery() {
     while [ $# -gt 0 ] && [ "$1" != -- ]; do opts+=("$1"); shift; done
     [ $# -gt 0 ] && { shift; extra=("$@"); }
     checks=$((checks + 1))
-    "$MXVERIFY" run "${run_opts[@]}" ${opts[@]+"${opts[@]}"} -- \
-        bash -c "$(declare -f send); work=$work SRCDIR=$SRCDIR send \"\$@\"" _ \
+    local launcher=("$MXVERIFY" run "${run_opts[@]}" ${opts[@]+"${opts[@]}"} --)
+    if [ "$VIA" = provider ]; then
+        provider_conf "$work/openssl.cnf" "${run_opts[@]}" ${opts[@]+"${opts[@]}"}
+        launcher=(env OPENSSL_CONF="$work/openssl.cnf")
+    fi
+    "${launcher[@]}" bash -c "$(declare -f send); work=$work SRCDIR=$SRCDIR send \"\$@\"" _ \
         "$client" "$a" "$port" "$marker" ${extra[@]+"${extra[@]}"} > "$work/out" 2> "$work/err" < /dev/null || true
     out=$(tr -d '\0' < "$work/out")
     err=$(cat "$work/err")
@@ -115,7 +141,10 @@ expect_delivery() {
 
 # policy.md section 3, for clients that use STARTTLS when offered and do not
 # verify by themselves (swaks -tlso, curl -k --ssl, s_client).
+# The provider sees TLS only: a client that goes on in clear when STARTTLS
+# is missing is not stopped by it (documented; the shim stops it).
 expected() { # MODE SERVER
+    [ "$VIA" = provider ] && [ "$2" = plain ] && { echo clear; return; }
     case "$1:$2" in
     none:plain | preferred:plain | preferred-verify:plain) echo clear ;;
     none:* | preferred:* | preferred-verify:*) echo tls ;;
@@ -147,8 +176,10 @@ expect_delivery tls curl 127.0.0.21 "log-fields" --mode required-verify-hosted
 in_err 'verdict=pass mode=required-verify-hosted domain=example.com ip=127.0.0.21 match=dns:*.emailhosted.not~ptr:mx0a.emailhosted.not chain=ok action=proceed'
 expect_delivery none curl 127.0.0.26 "log-fail" --mode required-verify-hosted
 in_err 'verdict=fail mode=required-verify-hosted domain=example.com ip=127.0.0.26 match=none chain=ok action=abort reason=certificate-host-mismatch'
-expect_delivery none swaks 127.0.0.25 "log-plain" --mode required
-in_err 'reason=starttls-not-supported'
+if [ "$VIA" = shim ]; then
+    expect_delivery none swaks 127.0.0.25 "log-plain" --mode required
+    in_err 'reason=starttls-not-supported'
+fi
 # JSON log lines.
 expect_delivery tls curl 127.0.0.21 "log-json" --mode required-verify --log-format json
 in_err '"verdict":"pass"'
@@ -166,7 +197,8 @@ in_err 'action=proceed'
 # check replaces the host name check; the program's chain check stays.
 expect_delivery tls python 127.0.0.21 "py-hosted" --mode required-verify-hosted -- "$certs/ca.pem"
 expect_delivery none python 127.0.0.26 "py-mismatch" --mode required-verify-hosted -- "$certs/ca.pem"
-expect_delivery none python 127.0.0.25 "py-plain" --mode required-verify-hosted -- "$certs/ca.pem"
+expect_delivery "$([ "$VIA" = shim ] && echo none || echo clear)" python 127.0.0.25 "py-plain" \
+    --mode required-verify-hosted -- "$certs/ca.pem"
 expect_delivery clear python 127.0.0.25 "py-plain-none" --mode none -- "$certs/ca.pem"
 # The program's own rejections are never overturned: its store lacks the
 # test CA (policy passes, the program refuses) ...
@@ -176,6 +208,40 @@ in_err 'verdict=pass'
 expect_delivery none python 127.0.0.21 "py-own-name" --mode preferred-verify -- "$certs/ca.pem"
 expect_delivery tls python 127.0.0.21 "py-own-name-ok" --mode preferred-verify -- "$certs/ca.pem" \
     --name mx0a.emailhosted.not
+
+if [ "$VIA" = provider ]; then
+    # Shown active by `openssl list -providers`, next to default.
+    provider_conf "$work/openssl.cnf" "${run_opts[@]}" --mode required-verify-hosted
+    checks=$((checks + 1))
+    OPENSSL_CONF="$work/openssl.cnf" openssl list -providers > "$work/out" 2>&1 || true
+    out=$(cat "$work/out"); err=
+    grep -q 'mxverify: ESA-style' "$work/out" && grep -A3 'mxverify$' "$work/out" | grep -q 'status: active' ||
+        fail "openssl list -providers does not show mxverify active"
+    # A non-SMTP TLS service (another port) with a certificate the policy
+    # would reject: unaffected.
+    checks=$((checks + 1))
+    printf 'Subject: other-port\r\n\r\nx\r\n' > "$work/other.msg"
+    OPENSSL_CONF="$work/openssl.cnf" curl -sS -k --ssl "smtp://127.0.0.26:$other_port" \
+        --mail-from s@client.test --mail-rcpt user@example.com -T "$work/other.msg" 2> "$work/err" || true
+    [ "$(outcome "$work/spool-other" other-port)" = tls ] && ! grep -q verdict= "$work/err" ||
+        fail "a connection to an out-of-scope port was touched"
+    # A broken section: activation fails with a clear message, and SMTP
+    # connections fail closed instead of running unverified.
+    provider_conf "$work/openssl.cnf" "${run_opts[@]}" --mode sevenish
+    checks=$((checks + 1))
+    printf 'Subject: broken-section\r\n\r\nx\r\n' > "$work/broken.msg"
+    OPENSSL_CONF="$work/openssl.cnf" curl -sS -k --ssl "smtp://127.0.0.21:$port" \
+        --mail-from s@client.test --mail-rcpt user@example.com -T "$work/broken.msg" 2> "$work/err" || true
+    err=$(cat "$work/err")
+    [ "$(outcome "$work/spool" broken-section)" = none ] || fail "a broken provider section did not fail closed"
+    in_err 'provider not activated'
+    in_err 'sevenish'
+    checks=$((checks + 1))
+    OPENSSL_CONF="$work/openssl.cnf" openssl list -providers > "$work/out" 2>&1 || true
+    ! grep -q 'status: active' <(grep -A3 'mxverify$' "$work/out") || fail "a broken provider shows as active"
+    finish
+    exit
+fi
 
 # No settings at all: identical to no shim (no log, same delivery).
 checks=$((checks + 1))
@@ -268,4 +334,3 @@ for how in threads fork; do
     checks=$((checks + 1))
     [ "$passes" -eq "$want" ] || fail "$how: $passes decisions logged for $want handshakes"
 done
-finish
