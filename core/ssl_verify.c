@@ -145,7 +145,10 @@ static const char *program_host(SSL *ssl)
 static void take_host(mxv_decision *d, conn *c, const char *host, const char *why)
 {
     char err[8], name[MXV_NAME_MAX + 1];
-    snprintf(name, sizeof(name), "%s", host);
+    size_t len = strlen(host);
+    if (len >= sizeof(name))
+        return; /* longer than any DNS name */
+    memcpy(name, host, len + 1);
     if (!mxv_request_set(c->req, "mx", name, err, sizeof(err)))
         return; /* an IP literal or junk: not a host name to compare */
     mxv_decision_note(d, "MX host %s: %s", name, why);
