@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# deps.sh [build|test]: installs the Debian 12 packages mxverify needs.
+# deps.sh [build|demo|test]: installs the Debian 12 packages mxverify needs.
 # Only calls apt-get when something is missing, so a second run is instant.
 set -euo pipefail
 
@@ -8,8 +8,10 @@ build_pkgs=(build-essential cmake pkg-config libssl-dev openssl libunbound-dev l
 test_pkgs=(libcunit1-dev unbound ldnsutils clang libclang-rt-14-dev valgrind clang-format swaks curl
            python3)
 
+demo_pkgs=(python3 curl)
 want=("${build_pkgs[@]}")
 [[ "${1:-build}" == test ]] && want+=("${test_pkgs[@]}")
+[[ "${1:-build}" == demo ]] && want+=("${demo_pkgs[@]}")
 
 missing=()
 for p in "${want[@]}"; do
