@@ -101,6 +101,15 @@ const char *mxv_decision_reason(const mxv_decision *d)
     return d ? d->reason : "validation-failure";
 }
 
+const char *mxv_decision_chain_error(const mxv_decision *d)
+{
+    if (!d)
+        return "no decision";
+    if (d->chain_ok)
+        return NULL;
+    return d->chain_error_text ? d->chain_error_text : "not checked";
+}
+
 void mxv_free(void *p)
 {
     free(p);

@@ -16,7 +16,7 @@ typedef struct {
     int status; /* 1 data, 0 no data, -1 failure */
     char detail[160];
     int family;
-    bool mx;
+    bool mx, ptr;
 } collect;
 
 static void on_answer(void *arg, const mxv_dns_answer *a)
@@ -30,7 +30,11 @@ static void on_answer(void *arg, const mxv_dns_answer *a)
     for (size_t i = 0; a->status == MXV_DNS_OK && i < a->n; i++) {
         char text[MXV_NAME_MAX + 1];
         unsigned pref;
-        if (c->mx) {
+        if (c->ptr) {
+            size_t used;
+            if (mxv_dns_wire_name(a->rdata[i], a->rdlen[i], &used, text, sizeof(text)) && text[0])
+                mxv_strlist_add(c->out, text);
+        } else if (c->mx) {
             if (!mxv_dns_parse_mx(a->rdata[i], a->rdlen[i], &pref, text, sizeof(text)) || !text[0])
                 continue; /* malformed, or a null MX */
             /* Keep preference order: insert before the first higher one. */
@@ -124,6 +128,23 @@ int mxv_lookup_addresses(mxv_policy *p, const char *host, char ***addrs, size_t 
     collect c[2] = {{.out = &list, .family = AF_INET}, {.out = &list, .family = AF_INET6}};
     int status = run_lookups(p, c, host, (const int[]){MXV_RR_A, MXV_RR_AAAA}, 2, err, errlen);
     *addrs = to_array(&list, n, 0);
+    return status;
+}
+
+int mxv_lookup_ptr(mxv_policy *p, const char *ip, char ***names, size_t *n, char *err,
+                   size_t errlen)
+{
+    char rev[128];
+    *names = NULL;
+    *n = 0;
+    if (!mxv_dns_reverse_name(ip, rev, sizeof(rev))) {
+        snprintf(err, errlen, "%s: not an IPv4 or IPv6 address", ip);
+        return -1;
+    }
+    mxv_strlist list = {0};
+    collect c = {.out = &list, .ptr = true};
+    int status = run_lookups(p, &c, rev, (const int[]){MXV_RR_PTR}, 1, err, errlen);
+    *names = to_array(&list, n, 0);
     return status;
 }
 

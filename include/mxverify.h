@@ -115,6 +115,9 @@ MXV_API int mxv_lookup_mx(mxv_policy *policy, const char *domain, char ***hosts,
 /* The IPv4 and IPv6 addresses of `host`, as text; same return values. */
 MXV_API int mxv_lookup_addresses(mxv_policy *policy, const char *host, char ***addrs, size_t *n,
                                  char *err, size_t errlen);
+/* The PTR names of an IPv4/IPv6 address (not forward-confirmed here). */
+MXV_API int mxv_lookup_ptr(mxv_policy *policy, const char *ip, char ***names, size_t *n, char *err,
+                           size_t errlen);
 MXV_API void mxv_free_list(char **list);
 
 /* --- decision --- */
@@ -126,6 +129,8 @@ MXV_API int mxv_decision_temporary(const mxv_decision *decision); /* 1: DNS fail
 MXV_API mxv_mode mxv_decision_mode(const mxv_decision *decision);
 /* RFC 8460-style reason of a failure ("certificate-host-mismatch", ...), NULL on pass. */
 MXV_API const char *mxv_decision_reason(const mxv_decision *decision);
+/* Why the chain failed ("unable to get local issuer certificate", ...), NULL when it passed. */
+MXV_API const char *mxv_decision_chain_error(const mxv_decision *decision);
 /* A malloc'd string; release with mxv_free(). */
 MXV_API char *mxv_decision_format(const mxv_decision *decision, mxv_format format);
 MXV_API void mxv_free(void *p);

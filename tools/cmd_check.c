@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "smtp.h"
+#include "target.h"
 
 #include <arpa/inet.h>
 #include <openssl/err.h>
@@ -24,11 +25,6 @@ static const char usage[] =
     "                      [--mode M] [--mx H]... [--route R]... [--reference N]...\n"
     "                      [--ca-file F] [--ca-path D] [--unbound-conf F] [--dnssec D]\n"
     "                      [--smtp] [--trace] [--json] [--conf F]\n";
-
-typedef struct {
-    char host[256];
-    int port;
-} target;
 
 typedef struct {
     bool json, trace, color;
@@ -46,56 +42,6 @@ static const char *paint(const check_options *o, const char *color)
 #define RED   "\033[31m"
 #define PLAIN "\033[0m"
 
-/* "host", "host:port", "[host]:port", "[v6]:port" into a target. */
-static bool parse_target(const char *text, int default_port, target *t)
-{
-    char buf[300];
-    snprintf(buf, sizeof(buf), "%s", text);
-    char *host = buf, *port = NULL;
-    if (buf[0] == '[') {
-        char *close = strchr(buf, ']');
-        if (!close)
-            return false;
-        *close = '\0';
-        host = buf + 1;
-        if (close[1] == ':')
-            port = close + 2;
-        else if (close[1])
-            return false;
-    } else if (strchr(buf, ':') == strrchr(buf, ':') && strchr(buf, ':')) {
-        port = strchr(buf, ':');
-        *port++ = '\0';
-    }
-    t->port = default_port;
-    if (port) {
-        char *end;
-        long p = strtol(port, &end, 10);
-        if (!*port || *end || p < 1 || p > 65535)
-            return false;
-        t->port = (int)p;
-    }
-    if (!*host || strlen(host) >= sizeof(t->host))
-        return false;
-    memcpy(t->host, host, strlen(host) + 1);
-    return true;
-}
-
-static SSL_CTX *probe_ctx(void)
-{
-    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-    /* The probe decides itself on the chain it captured: OpenSSL must not
-     * stop the handshake first, or there would be nothing to show. */
-    if (ctx)
-        SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
-    return ctx;
-}
-
-static bool is_ip(const char *s)
-{
-    unsigned char buf[16];
-    return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
-}
-
 /* Probes one server; prints its progress and verdict lines. */
 static enum outcome probe(const check_options *o, mxv_policy *policy, mxv_request *req,
                           const target *t, bool show_smtp, mxv_buf *json)
@@ -103,7 +49,7 @@ static enum outcome probe(const check_options *o, mxv_policy *policy, mxv_reques
     char err[512];
     char **addrs = NULL;
     size_t naddrs = 0;
-    if (is_ip(t->host)) {
+    if (target_is_ip(t->host)) {
         addrs = calloc(2, sizeof(char *));
         addrs[0] = strdup(t->host);
         naddrs = 1;
@@ -149,7 +95,8 @@ static enum outcome probe(const check_options *o, mxv_policy *policy, mxv_reques
         snprintf(line, sizeof(line), "STARTTLS not offered by %s [%s]: %s", t->host, connected,
                  needed ? "no mail would be sent" : "mail would go in clear");
         result = needed ? NOT_VERIFIED : VERIFIED;
-    } else if (!(ctx = probe_ctx()) || !smtp_starttls(&s, ctx, is_ip(t->host) ? NULL : t->host)) {
+    } else if (!(ctx = target_probe_ctx()) ||
+               !smtp_starttls(&s, ctx, target_is_ip(t->host) ? NULL : t->host)) {
         snprintf(line, sizeof(line), "TLS failed with %s [%s]: %s", t->host, connected, s.error);
     } else {
         STACK_OF(X509) *sent = SSL_get_peer_cert_chain(s.ssl);
@@ -227,7 +174,7 @@ static bool add_target(target *targets, size_t *n, size_t cap, const char *text,
 {
     if (*n == cap)
         return false;
-    return parse_target(text, port, &targets[(*n)++]);
+    return target_parse(text, port, &targets[(*n)++]);
 }
 
 int cmd_check(int argc, char **argv)

@@ -10,10 +10,10 @@ static const char usage[] =
     "\n"
     "  explain   decide offline for a certificate chain and show why\n"
     "  check     probe the MX servers of a domain live and decide as a sender would\n"
+    "  audit     check a server's own TLS setup the way strict senders see it\n"
     "  run       run an unmodified program with the policy (LD_PRELOAD shim)\n"
     "  version   print the version\n"
     "\n"
-    "Planned, not in this version: audit.\n"
     "See mxverify(1); 'mxverify COMMAND --help' for a command's options.\n";
 
 int main(int argc, char **argv)
@@ -32,6 +32,8 @@ int main(int argc, char **argv)
         return cmd_check(argc - 1, argv + 1);
     if (strcmp(cmd, "run") == 0)
         return cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "audit") == 0)
+        return cmd_audit(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("mxverify %s\n", mxv_version());
         return EXIT_VERIFIED;
@@ -39,10 +41,6 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         fputs(usage, stdout);
         return EXIT_VERIFIED;
-    }
-    if (strcmp(cmd, "audit") == 0) {
-        cli_error("'%s' is not available in this version yet", cmd);
-        return EXIT_USAGE;
     }
     cli_error("unknown command '%s'", cmd);
     fputs(usage, stderr);

@@ -7,7 +7,8 @@ arrived over TLS, so a test can count what was delivered, and how.
 Threads serve connections concurrently; the server stops itself after
 --lifetime seconds (default 300) and on SIGTERM.
 
-Usage: smtp_sink.py SPOOL PORTFILE --port N ADDR=CHAIN,KEY|ADDR=none ...
+Usage: smtp_sink.py SPOOL PORTFILE --port N ADDR=CHAIN,KEY[,NAME]|ADDR=none[,NAME] ...
+(NAME: the host name the server announces; default sink.ADDR)
 """
 import os, signal, socket, ssl, sys, threading, time
 
@@ -17,6 +18,7 @@ port = 0
 lifetime = 300
 listeners = []
 contexts = {}
+names = {}
 i = 0
 while i < len(args):
     if args[i] == "--port":
@@ -24,6 +26,10 @@ while i < len(args):
     if args[i] == "--lifetime":
         lifetime = int(args[i + 1]); i += 2; continue
     addr, spec = args[i].split("=", 1)
+    parts = spec.split(",")
+    named = parts[1:2] if parts[0] == "none" else parts[2:3]
+    names[addr] = named[0] if named else "sink." + addr
+    spec = "none" if parts[0] == "none" else ",".join(parts[:2])
     ctx = None
     if spec != "none":
         # Addresses with the same certificate share one context, so one
@@ -56,7 +62,7 @@ def session(conn, addr, ctx):
     conn.settimeout(20)
     f = conn.makefile("rwb", buffering=0)
     tls = False
-    name = b"sink." + addr.encode()
+    name = names[addr].encode()
     def reply(text):
         f.write(text + b"\r\n")
     reply(b"220 " + name + b" ESMTP test sink")
