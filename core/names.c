@@ -23,21 +23,26 @@ bool mxv_presented_valid(const char *name, size_t len)
     if (len == 0 || len > MXV_NAME_MAX)
         return false;
     size_t label = 0;
+    bool digits_only = true; /* so far in the current label */
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)name[i];
         if (c == '.') {
             if (label == 0)
                 return false; /* empty label: "a..b" or ".a" */
             label = 0;
+            digits_only = true;
             continue;
         }
+        digits_only &= c >= '0' && c <= '9';
         /* NUL and every byte outside LDH and '*' reject the whole name:
          * a CA may have been tricked into "good.com\0.evil.com". */
         if (!is_ldh(c) && c != '*')
             return false;
         label++;
     }
-    return label > 0;
+    /* An all-numeric last label is an address, never a host name: the same
+     * rule as for reference identifiers (found by fuzzing: "2."). */
+    return label > 0 && !digits_only;
 }
 
 static bool equal_nocase(const char *a, size_t alen, const char *b, size_t blen)

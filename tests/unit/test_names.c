@@ -187,6 +187,18 @@ static void test_length_limit(void)
     CU_ASSERT_TRUE(mxv_presented_valid(name, 254));
 }
 
+/* An all-numeric last label is an address on both sides: never a
+ * presented host name (fuzzing found "2." valid here but refused as a
+ * reference). */
+static void test_numeric_last_label(void)
+{
+    CU_ASSERT_FALSE(mxv_presented_valid("2.", 2));
+    CU_ASSERT_FALSE(mxv_presented_valid("192.0.2.1", 9));
+    CU_ASSERT_FALSE(mxv_presented_valid("mx.example.123", 14));
+    CU_ASSERT_TRUE(mxv_presented_valid("mx.example.2com", 15));
+    CU_ASSERT_TRUE(mxv_presented_valid("1.2.example", 11));
+}
+
 typedef struct {
     const char *in;
     const char *out; /* NULL: rejected */
@@ -248,6 +260,7 @@ int main(void)
     static const unit_test tests[] = {
         {"match table", test_match_table},
         {"253-octet limit", test_length_limit},
+        {"all-numeric last label", test_numeric_last_label},
         {"reference normalisation", test_normalize},
         {"IP literals", test_ip_literal},
         {NULL, NULL},
