@@ -15,6 +15,8 @@
 #include "smtp.h"
 #include "target.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <openssl/x509v3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,7 +39,7 @@ typedef struct {
     mxv_buf out; /* text lines or the JSON "checks" array */
     int nchecks;
     int failed;
-    bool temporary;
+    int temporary; /* of the failed checks, those a DNS failure decided */
 } report;
 
 static void check(report *r, const char *name, enum status st, const char *fmt, ...)
@@ -159,14 +161,24 @@ static void check_dates(report *r, X509 *leaf)
           days < 30 ? ": renew soon" : "");
 }
 
-/* Section 6.1: A(PTR(IP)) = IP. */
+/* The same address, whatever its text form ("2001:DB8::1" = "2001:db8::1"). */
+static bool same_address(const char *a, const char *b)
+{
+    unsigned char x[16], y[16];
+    int family = strchr(a, ':') ? AF_INET6 : AF_INET;
+    return inet_pton(family, a, x) == 1 && inet_pton(family, b, y) == 1 &&
+           memcmp(x, y, family == AF_INET6 ? 16 : 4) == 0;
+}
+
+/* Section 6.1: A(PTR(IP)) = IP. A lookup that failed is temporary, never a
+ * "no": only a DNS answer makes this check fail for good. */
 static void check_fcrdns(report *r, mxv_policy *policy, const char *ip)
 {
-    char err[512], **names = NULL;
+    char err[512], fwd_err[512] = "", **names = NULL;
     size_t n = 0;
     int rc = mxv_lookup_ptr(policy, ip, &names, &n, err, sizeof(err));
     if (rc < 0) {
-        r->temporary = true;
+        r->temporary++;
         check(r, "fcrdns", FAIL, "PTR lookup of %s failed: %s (temporary)", ip, err);
     } else if (rc == 0) {
         check(r, "fcrdns", FAIL, "%s has no PTR record", ip);
@@ -175,16 +187,23 @@ static void check_fcrdns(report *r, mxv_policy *policy, const char *ip)
         for (size_t i = 0; i < n && !confirmed; i++) {
             char **addrs = NULL;
             size_t na = 0;
-            if (mxv_lookup_addresses(policy, names[i], &addrs, &na, err, sizeof(err)) > 0)
-                for (size_t k = 0; k < na && !confirmed; k++)
-                    if (strcmp(addrs[k], ip) == 0) {
-                        confirmed = true;
-                        check(r, "fcrdns", PASS, "%s -> %s -> %s", ip, names[i], ip);
-                    }
+            int frc = mxv_lookup_addresses(policy, names[i], &addrs, &na, err, sizeof(err));
+            if (frc < 0 && !fwd_err[0])
+                snprintf(fwd_err, sizeof(fwd_err), "%s", err);
+            for (size_t k = 0; frc > 0 && k < na && !confirmed; k++)
+                if (same_address(addrs[k], ip)) {
+                    confirmed = true;
+                    check(r, "fcrdns", PASS, "%s -> %s -> %s", ip, names[i], ip);
+                }
             mxv_free_list(addrs);
         }
-        if (!confirmed)
+        if (!confirmed && fwd_err[0]) {
+            r->temporary++;
+            check(r, "fcrdns", FAIL, "forward lookup of the PTR name failed: %s (temporary)",
+                  fwd_err);
+        } else if (!confirmed) {
             check(r, "fcrdns", FAIL, "PTR %s -> %s is not forward-confirmed", ip, names[0]);
+        }
     }
     mxv_free_list(names);
 }
@@ -270,6 +289,35 @@ static void algorithms(report *r, mxv_policy *policy, const target *t, const cha
                                                            : " (needs --domain)");
 }
 
+/* Section 6.2: a fully qualified host name: labels of 1 to 63 letters,
+ * digits and hyphens (no hyphen at either end), at least two, the last not
+ * all digits, so an address, bare or as an [address literal], is not one. */
+static bool is_host_name(const char *name)
+{
+    size_t len = strlen(name), labels = 0, start = 0;
+    if (len && name[len - 1] == '.')
+        len--;
+    if (len == 0 || len > 253)
+        return false;
+    bool digits_only = true;
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && name[i] != '.') {
+            if (!isalnum((unsigned char)name[i]) && name[i] != '-')
+                return false;
+            digits_only &= isdigit((unsigned char)name[i]) != 0;
+            continue;
+        }
+        if (i == start || i - start > 63 || name[start] == '-' || name[i - 1] == '-')
+            return false;
+        labels++;
+        start = i + 1;
+        if (i == len && digits_only)
+            return false;
+        digits_only = true;
+    }
+    return labels >= 2;
+}
+
 /* Connects and runs every check; returns the exit status. */
 static int audit(report *r, mxv_policy *policy, const target *t, const char *domain, int timeout_ms,
                  bool show_smtp)
@@ -311,7 +359,7 @@ static int audit(report *r, mxv_policy *policy, const target *t, const char *dom
     }
     check(r, "starttls", s.starttls ? PASS : FAIL, "%s",
           s.starttls ? "STARTTLS offered" : "STARTTLS not offered: no sender can use TLS");
-    bool valid_greeting = s.greeting[0] && strchr(s.greeting, '.');
+    bool valid_greeting = is_host_name(s.greeting);
     check(r, "greeting", valid_greeting ? PASS : FAIL, "%s%s",
           s.greeting[0] ? s.greeting : "no host name in the greeting",
           s.greeting[0] && !valid_greeting ? " is not a fully qualified host name" : "");
@@ -342,7 +390,10 @@ static int audit(report *r, mxv_policy *policy, const target *t, const char *dom
         if (r->json)
             mxv_buf_puts(&r->out, "],\"algorithms\":null");
     }
-    status = r->failed ? (r->temporary ? EXIT_TEMPORARY : EXIT_NOT_VERIFIED) : EXIT_VERIFIED;
+    /* 3 only when a DNS failure is all that kept a check from passing. */
+    status = !r->failed                  ? EXIT_VERIFIED
+             : r->failed == r->temporary ? EXIT_TEMPORARY
+                                         : EXIT_NOT_VERIFIED;
     if (!r->json)
         mxv_buf_printf(&r->out, "\nResult: %d of %d checks failed\n", r->failed, r->nchecks);
     else

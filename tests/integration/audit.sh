@@ -22,19 +22,33 @@ server:
     local-data-ptr: "127.0.0.43 300 mail.example.com."
     local-data-ptr: "127.0.0.44 300 mail.example.com."
     local-data: "mx01.subd.emailhosted.not. 300 IN A 127.0.0.42"
+    local-data: "soon.example.com. 300 IN A 127.0.0.52"
+    local-data-ptr: "127.0.0.52 300 soon.example.com."
 CONF
 start_unbound "$work/daemon" "$work/daemon/world.conf" || { echo "FAIL: unbound did not start"; exit 1; }
 forward_conf "$work/dns.conf" 'local-zone: "127.in-addr.arpa." nodefault'
 
 cat "$certs/via-intermediate-missing.pem" "$certs/ca.pem" "$certs/intermediate.pem" > "$certs/disordered.pem"
 cp "$certs/via-intermediate-missing.key" "$certs/disordered.key"
+# A certificate that ends within 30 days (a warning, not a failure), made
+# with the openssl command from the test CA.
+soon=
+if command -v openssl >/dev/null; then
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=soon.example.com \
+        -keyout "$certs/soon.key" -out "$work/soon.csr" 2>/dev/null &&
+        openssl x509 -req -in "$work/soon.csr" -CA "$certs/ca.pem" -CAkey "$certs/ca.key" \
+            -set_serial 4242 -days 10 -out "$certs/soon.pem" \
+            -extfile <(echo subjectAltName=DNS:soon.example.com) 2>/dev/null && soon=1
+fi
+[ -n "$soon" ] || echo "note: no openssl command: the 30-day warning is not tested" >&2
 port=$(free_port)
 srv() { echo "$1=$certs/$2.pem,$certs/$2.key,${3:-mail.example.com}"; }
 "$PY" "$SRCDIR/tests/integration/smtp_sink.py" "$work/spool" "$work/sink.port" --port "$port" \
     "$(srv 127.0.0.41 via-intermediate)" "$(srv 127.0.0.42 emailhosted mx01.subd.emailhosted.not)" \
     "$(srv 127.0.0.43 self-signed)" "$(srv 127.0.0.44 unknown-ca)" 127.0.0.45=none,mail.example.com \
     "$(srv 127.0.0.46 expired)" "$(srv 127.0.0.47 via-intermediate-missing)" \
-    "$(srv 127.0.0.48 disordered)" "$(srv 127.0.0.49 example localhost)" &
+    "$(srv 127.0.0.48 disordered)" "$(srv 127.0.0.49 example localhost)" \
+    "$(srv 127.0.0.53 example '[127.0.0.53]')" ${soon:+"$(srv 127.0.0.52 soon soon.example.com)"} &
 cleanup_hooks+=("kill $! 2>/dev/null")
 "$PY" "$SRCDIR/tests/integration/starttls_server.py" "$work/stall.port" "$certs/example.pem" \
     "$certs/example.key" --bind 127.0.0.50 --port "$port" --stall &
@@ -98,12 +112,37 @@ a 1 127.0.0.48
 line FAIL chain-order "3 certificates sent, not each issued by the next"
 a 1 127.0.0.49
 line FAIL greeting "localhost is not a fully qualified host name"
+a 1 127.0.0.53
+line FAIL greeting "[127.0.0.53] is not a fully qualified host name"
+if [ -n "$soon" ]; then
+    # Expiring within 30 days: WARN, and still exit 0.
+    a 0 soon.example.com
+    line WARN validity "valid until"
+    has "renew soon"
+    has "Result: 0 of 8 checks failed"
+fi
 a 1 127.0.0.45 --json
 json_is 'j["checks"][0]' '{"name": "starttls", "status": "FAIL", "detail": "STARTTLS not offered: no sender can use TLS"}'
 json_is 'j["passed"]' 'false'
 a 0 127.0.0.41 --domain example.com --json
 json_is 'j["algorithms"]["hosted"]' '"pass"'
 json_is '[c["status"] for c in j["checks"]]' '["PASS", "PASS", "PASS", "PASS", "PASS", "PASS", "PASS", "PASS"]'
+
+# DNS that does not answer: the reverse lookup fails. Exit 3 when that is
+# all that failed, 1 when a check failed for good anyway.
+printf 'server:\n    do-not-query-localhost: no\n    local-zone: "127.in-addr.arpa." nodefault\nforward-zone:\n    name: "."\n    forward-addr: 127.0.0.%d@%d\n' \
+    $((60 + RANDOM % 100)) "$(free_port)" > "$work/dead.conf"
+d() { expect_exit "$1" -- audit "${@:2}" --port "$port" --unbound-conf "$work/dead.conf" \
+    --dns-timeout 1 --ca-file "$certs/ca.pem" --timeout 2; }
+start=$(date +%s)
+d 3 127.0.0.41
+line FAIL fcrdns "PTR lookup of 127.0.0.41 failed"
+has "(temporary)"
+line PASS cn-greeting "CN mail.example.com is the greeting name"
+d 1 127.0.0.43
+line FAIL self-signed "the server certificate is self-signed"
+has "(temporary)"
+elapsed_at_most 10 "$start"
 
 # A server that stalls, one that does not speak SMTP: clear errors, bounded.
 start=$(date +%s)
