@@ -6,7 +6,7 @@ set -euo pipefail
 build_pkgs=(build-essential cmake pkg-config libssl-dev openssl libunbound-dev libidn2-dev
             dns-root-data ca-certificates)
 test_pkgs=(libcunit1-dev unbound ldnsutils clang libclang-rt-14-dev valgrind clang-format swaks curl
-           python3)
+           python3 postfix)
 
 demo_pkgs=(python3 curl)
 want=("${build_pkgs[@]}")
@@ -24,6 +24,12 @@ if ((${#missing[@]})); then
     fi
     echo "deps.sh: installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
+    # Postfix is for the integration test only, which runs its own instance:
+    # "No configuration" leaves /etc/postfix/main.cf absent, so the package
+    # starts no daemon and the machine's mail setup stays as it was.
+    if [[ " ${missing[*]} " == *" postfix "* ]]; then
+        echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+    fi
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

@@ -122,6 +122,12 @@ static void on_record(void *arg, int type, const uint8_t *rdata, size_t rdlen, c
 
 static void note_answer(const char *qname, int type, const unsigned char *answer, int len)
 {
+    if (len < 0 && type == ns_t_mx && h_errno == NO_DATA && wanted() && qname) {
+        /* The name has no MX record: it is its own mail host (implicit
+         * MX), as MTAs then look up its address (lookups.c). */
+        shim_seen_mx(qname, NULL, 0);
+        return;
+    }
     if (!wanted() || !qname || len <= 0 || (type != ns_t_mx && type != ns_t_a && type != ns_t_aaaa))
         return;
     int saved = errno;

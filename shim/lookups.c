@@ -138,9 +138,15 @@ bool shim_lookups_explain(int family, const void *ip, mxv_observed *out)
     }
     if (found < 0)
         return false;
-    /* ...then the MX answer, before it, that named that host. */
+    /* ...then the MX answer, before it, that named that host, or that had
+     * no MX record for that very name: the domain is its own mail host
+     * (implicit MX, RFC 5321 section 5.1; Postfix then looks up its A). */
     for (unsigned k = (unsigned)found + 1; k <= RING; k++) {
         const lookup *l = &mine->ring[(mine->next + RING - k) % RING];
+        if (l->kind == MX && l->n == 0 && strcmp(l->name, out->host) == 0) {
+            snprintf(out->domain, sizeof(out->domain), "%s", l->name);
+            return true;
+        }
         for (size_t i = 0; l->kind == MX && i < l->n; i++)
             if (strcmp(l->u.host[i], out->host) == 0) {
                 snprintf(out->domain, sizeof(out->domain), "%s", l->name);

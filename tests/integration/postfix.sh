@@ -1,0 +1,330 @@
+#!/usr/bin/env bash
+# Real Postfix from Debian with the preload shim, in a world of its own: a
+# network and mount namespace (loopback only), /etc/resolv.conf pointing at
+# an `unbound` daemon this test starts, SMTP sinks on port 25 of loopback
+# addresses, and a Postfix instance with its own configuration and queue
+# directories that relays by its own DNS MX lookups, TLS level `may`, the
+# shim and MXVERIFY_* given through import_environment. No MXVERIFY_DOMAIN:
+# the recipient domain and MX host come from Postfix's own lookups.
+#
+# Checked, under required-verify-hosted:
+# - domains whose servers' certificates match by domain, by MX host name
+#   and by forward-confirmed PTR name receive their mail, over TLS;
+# - a server whose certificate matches nothing: the mail is deferred, not
+#   bounced, with mxverify's reason in its log and Postfix's reason in the
+#   queue; retried (`postqueue -f`), Postfix falls back to clear text and
+#   the shim ends that connection at MAIL FROM; once the server presents an
+#   acceptable certificate, `postqueue -f` delivers it, once;
+# - a server without STARTTLS: deferred, never delivered in clear;
+# - a domain without MX records (its own mail host), a second MX when the
+#   first does not answer, and a destination with a mode of its own in
+#   mxverify's config file;
+# - every message sent to a deliverable domain arrives exactly once.
+# PF_DNS_LEVEL=dnssec runs it with smtp_dns_support_level = dnssec.
+set -u
+SKIP=77
+PATH=$PATH:/usr/sbin:/sbin
+if [ "${MXV_POSTFIX_NS:-}" != 1 ]; then
+    for tool in postfix postconf postqueue sendmail unshare ip unbound; do
+        command -v $tool >/dev/null || { echo "skipped: $tool not installed"; exit $SKIP; }
+    done
+    [ -x /usr/bin/python3 ] || { echo "skipped: Debian's python3 needed"; exit $SKIP; }
+    : "${SHIM:?SHIM (libmxverify-preload.so) must be set}"
+    if ldd "$SHIM" 2>/dev/null | grep -q libasan; then
+        echo "skipped: ASan build (Postfix cannot run with a preloaded ASan runtime)"
+        exit $SKIP
+    fi
+    if ! getent passwd postfix >/dev/null || ! getent group postdrop >/dev/null; then
+        echo "skipped: the postfix user or postdrop group is missing"
+        exit $SKIP
+    fi
+    if ! unshare --net --mount true 2>/dev/null; then
+        echo "skipped: cannot create network and mount namespaces (root needed)"
+        exit $SKIP
+    fi
+    exec unshare --net --mount -- env MXV_POSTFIX_NS=1 bash "$0" "$@"
+fi
+
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/postfix_lib.sh"
+[ -n "$PY" ] || { echo "skipped: Debian's python3 needed"; exit $SKIP; }
+ip link set lo up
+# Postfix's daemons run as the postfix user: they must reach their queue,
+# the certificates and the DNS config below $work.
+chmod 755 "$work"
+
+# --- DNS: what Postfix (resolv.conf) and mxverify (libunbound) both ask ---
+# example.com          domain match    MX mail.example.com        127.0.0.31 cert example (SAN example.com)
+# viamx.example.net    MX match        MX mx01.subd.emailhosted.not 127.0.0.32 cert mx01
+# viaptr.example.org   PTR match       MX mx02/mx03.subd.emailhosted.not 127.0.0.33/.36 cert
+#                                      *.emailhosted.not, PTR mx0a/mx0b (forward-confirmed)
+# later.example.net    no match, then  MX mx6.emailhosted.not     127.0.0.34 cert example, later mx6
+#                      MX match        (PTR not forward-confirmed)
+# clear.example.com    no STARTTLS     MX mail.clear.example.com  127.0.0.35
+# nomx.example.org     PTR match       no MX: its own A record    127.0.0.37 cert *.emailhosted.not,
+#                                      PTR mx0c (forward-confirmed)
+# backup.example.org   PTR match       MX 10 mx04 127.0.0.38 (nothing listens), MX 20 mx03 127.0.0.36
+# relaxed.example.net  its own mode,   MX mx.relaxed.example.net  127.0.0.39 cert of an unknown CA
+#                      preferred-verify
+mkdir -p "$work/dns"
+cat > "$work/dns/world.conf" <<'CONF'
+server:
+    local-zone: "127.in-addr.arpa." nodefault
+    local-zone: "example.com." static
+    local-zone: "example.net." static
+    local-zone: "example.org." static
+    local-zone: "emailhosted.not." static
+    local-data: "example.com. 300 IN MX 10 mail.example.com."
+    local-data: "mail.example.com. 300 IN A 127.0.0.31"
+    local-data-ptr: "127.0.0.31 300 mail.example.com."
+    local-data: "viamx.example.net. 300 IN MX 10 mx01.subd.emailhosted.not."
+    local-data: "mx01.subd.emailhosted.not. 300 IN A 127.0.0.32"
+    local-data: "viaptr.example.org. 300 IN MX 10 mx02.subd.emailhosted.not."
+    local-data: "viaptr.example.org. 300 IN MX 20 mx03.subd.emailhosted.not."
+    local-data: "mx02.subd.emailhosted.not. 300 IN A 127.0.0.33"
+    local-data: "mx03.subd.emailhosted.not. 300 IN A 127.0.0.36"
+    local-data-ptr: "127.0.0.33 300 mx0a.emailhosted.not."
+    local-data: "mx0a.emailhosted.not. 300 IN A 127.0.0.33"
+    local-data-ptr: "127.0.0.36 300 mx0b.emailhosted.not."
+    local-data: "mx0b.emailhosted.not. 300 IN A 127.0.0.36"
+    local-data: "later.example.net. 300 IN MX 10 mx6.emailhosted.not."
+    local-data: "mx6.emailhosted.not. 300 IN A 127.0.0.34"
+    local-data-ptr: "127.0.0.34 300 mx0x.emailhosted.not."
+    local-data: "mx0x.emailhosted.not. 300 IN A 127.0.0.99"
+    local-data: "clear.example.com. 300 IN MX 10 mail.clear.example.com."
+    local-data: "mail.clear.example.com. 300 IN A 127.0.0.35"
+    local-data: "nomx.example.org. 300 IN A 127.0.0.37"
+    local-data-ptr: "127.0.0.37 300 mx0c.emailhosted.not."
+    local-data: "mx0c.emailhosted.not. 300 IN A 127.0.0.37"
+    local-data: "backup.example.org. 300 IN MX 10 mx04.subd.emailhosted.not."
+    local-data: "backup.example.org. 300 IN MX 20 mx03.subd.emailhosted.not."
+    local-data: "mx04.subd.emailhosted.not. 300 IN A 127.0.0.38"
+    local-data: "relaxed.example.net. 300 IN MX 10 mx.relaxed.example.net."
+    local-data: "mx.relaxed.example.net. 300 IN A 127.0.0.39"
+CONF
+pf_dns "$work/dns" "$work/dns/world.conf" || { echo "FAIL: unbound did not start"; exit 1; }
+
+# --- SMTP sinks on port 25; 127.0.0.34 in a process of its own, restarted later ---
+pair() { echo "$certs/$1.pem,$certs/$1.key"; }
+# start_sink NAME ADDR=SPEC...: a sink process; its pid in sink_pid[NAME].
+declare -A sink_pid
+start_sink() {
+    local name=$1; shift
+    rm -f "$work/$name.port"
+    "$PY" "$SRCDIR/tests/integration/smtp_sink.py" "$work/spool" "$work/$name.port" --port 25 \
+        --lifetime 600 "$@" 2>> "$work/sink.err" &
+    sink_pid[$name]=$!
+    cleanup_hooks+=("kill ${sink_pid[$name]} 2>/dev/null")
+    for _ in $(seq 100); do [ -s "$work/$name.port" ] && return 0; sleep 0.1; done
+    echo "FAIL: SMTP sink $name did not start" >&2
+    cat "$work/sink.err" >&2
+    exit 1
+}
+stop_sink() {
+    kill "${sink_pid[$1]}" 2>/dev/null || true
+    wait "${sink_pid[$1]}" 2>/dev/null || true
+}
+start_sink steady 127.0.0.31="$(pair example)" 127.0.0.32="$(pair mx01)" \
+    127.0.0.33="$(pair emailhosted)" 127.0.0.36="$(pair emailhosted)" 127.0.0.35=none \
+    127.0.0.37="$(pair emailhosted)" 127.0.0.39="$(pair unknown-ca)"
+start_sink later 127.0.0.34="$(pair example)"
+
+# --- the Postfix instance ---
+pf=$work/postfix
+mkdir -p "$pf"
+mxlog=$pf/mxverify.log
+: > "$mxlog"
+chown postfix "$mxlog"
+# The recipe of examples/postfix/README.md: the shim and mxverify's
+# settings reach the smtp processes through import_environment (Postfix
+# starts its daemons with a clean environment). The mode is in the config
+# file, so that a destination can have its own (an MXVERIFY_MODE variable
+# would override every destination's); the machine-wide keys come as
+# variables, to show both ways.
+cat > "$pf/mxverify.conf" <<CONF
+mode = required-verify-hosted
+destinations = destinations
+[destinations]
+relaxed.example.net = relaxed
+[relaxed]
+mode = preferred-verify
+CONF
+pf_new "$pf" <<CONF
+compatibility_level = 3.6
+queue_directory = $pf/queue
+data_directory = $pf/data
+myhostname = sender.test
+mydomain = sender.test
+myorigin = \$mydomain
+mydestination =
+relayhost =
+inet_interfaces = loopback-only
+inet_protocols = all
+mynetworks = 127.0.0.0/8
+alias_maps =
+alias_database =
+biff = no
+maillog_file = $pf/maillog
+maillog_file_prefixes = $pf
+smtp_tls_security_level = may
+smtp_tls_CAfile = $certs/ca.pem
+smtp_tls_loglevel = 1
+smtp_dns_support_level = ${PF_DNS_LEVEL:-}
+smtp_connect_timeout = 10s
+# No automatic retries during the test (postqueue -f retries), but mail
+# queued for 2 s is "old": at level may, Postfix then retries a failed
+# handshake in clear (PREACTIVE_DELAY >= minimal_backoff_time).
+queue_run_delay = 300s
+minimal_backoff_time = 2s
+maximal_backoff_time = 600s
+mxverify_environment = LD_PRELOAD=$SHIM MXVERIFY_CONF=$pf/mxverify.conf
+    MXVERIFY_UNBOUND_CONF=$work/dns.conf MXVERIFY_CAFILE=$certs/ca.pem
+    MXVERIFY_LOG=file:$mxlog MXVERIFY_DNS_TIMEOUT=5
+import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C POSTLOG_SERVICE
+    POSTLOG_HOSTNAME \$mxverify_environment
+CONF
+postfix -c "$pf/etc" check 2> "$work/postfix-check.err" ||
+    { echo "FAIL: postfix check"; cat "$work/postfix-check.err"; exit 1; }
+cleanup_hooks+=("pf_stop $pf")
+postfix -c "$pf/etc" start 2> "$work/postfix-start.err" ||
+    { echo "FAIL: postfix start"; cat "$work/postfix-start.err"; exit 1; }
+echo "Postfix $(postconf -d -h mail_version) running in $pf"
+
+# --- mail, sent by Postfix's sendmail; each message has a unique marker ---
+send() {   # send DOMAIN MARKER
+    printf 'From: <sender@sender.test>\nTo: <user@%s>\nSubject: %s\n\n%s\n' "$1" "$2" "$2" |
+        sendmail -C "$pf/etc" -f sender@sender.test "user@$1" ||
+        { echo "FAIL: sendmail to $1 failed"; failures=$((failures + 1)); }
+}
+# delivered MARKER: tls | clear | none (what the sinks received)
+delivered() {
+    local f
+    f=$(grep -rlx -- "Subject: $1"$'\r' "$work/spool" 2>/dev/null | head -1)
+    if [ -z "$f" ]; then echo none; elif head -1 "$f" | grep -q yes; then echo tls; else echo clear; fi
+}
+# copies MARKER: how many messages with that marker the sinks received.
+copies() { grep -rlx -- "Subject: $1"$'\r' "$work/spool" 2>/dev/null | wc -l; }
+# queue: "QUEUE ADDRESS REASON" per queued recipient (postqueue -j).
+queue() {
+    postqueue -c "$pf/etc" -j 2>/dev/null | "$PY" -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    for r in m["recipients"]:
+        print(m["queue_name"], r["address"], r.get("delay_reason", "-"))'
+}
+# wait_until SECONDS COMMAND...: polls COMMAND every 0.5 s; 1 when it never
+# held. All waits together end by $deadline, well within CTest's TIMEOUT.
+deadline=$(($(date +%s) + 200))
+wait_until() {
+    local limit=$1; shift
+    local end=$(($(date +%s) + limit))
+    [ "$end" -le "$deadline" ] || end=$deadline
+    while ! "$@"; do
+        [ "$(date +%s)" -lt "$end" ] || return 1
+        sleep 0.5
+    done
+}
+all_arrived() { local m; for m in "$@"; do [ "$(delivered "$m")" != none ] || return 1; done; }
+deferred_count() { queue | grep -c "^deferred user@$1 " || true; }
+only_deferred_left() { ! queue | grep -qv '^deferred '; }
+check() { # check DESCRIPTION COMMAND...: one check, COMMAND must succeed
+    local what=$1; shift
+    checks=$((checks + 1))
+    "$@" || { echo "FAIL: $what" >&2; failures=$((failures + 1)); }
+}
+logged() { grep -qF -- "$1" "$mxlog"; }
+show_logs() {
+    echo "--- mxverify log" >&2; tail -25 "$mxlog" >&2
+    echo "--- postfix log" >&2; grep -v 'postfix/\(pickup\|cleanup\|qmgr\)' "$pf/maillog" | tail -30 >&2
+    echo "--- queue" >&2; queue >&2
+}
+
+good=(example.com viamx.example.net viaptr.example.org nomx.example.org backup.example.org
+      relaxed.example.net)
+sent=()
+for round in 1 2 3; do
+    for d in "${good[@]}" later.example.net clear.example.com; do
+        send "$d" "r$round-$d"
+        [ "$d" = clear.example.com ] || sent+=("r$round-$d")
+    done
+done
+good_markers=()
+for round in 1 2 3; do for d in "${good[@]}"; do good_markers+=("r$round-$d"); done; done
+
+# Verified destinations: delivered, over TLS.
+check "mail to the verified domains arrived within 60 s" wait_until 60 all_arrived "${good_markers[@]}"
+for m in "${good_markers[@]}"; do
+    check "$m delivered over TLS" [ "$(delivered "$m")" = tls ]
+done
+# A certificate that matches nothing, and no STARTTLS: deferred.
+check "the queue settled within 60 s (deferred mail only)" wait_until 60 only_deferred_left
+check "later.example.net: 3 messages deferred" [ "$(deferred_count later.example.net)" = 3 ]
+check "clear.example.com: 3 messages deferred" [ "$(deferred_count clear.example.com)" = 3 ]
+for round in 1 2 3; do
+    check "r$round-later.example.net not delivered" [ "$(delivered "r$round-later.example.net")" = none ]
+    check "r$round-clear.example.com not delivered" [ "$(delivered "r$round-clear.example.com")" = none ]
+done
+
+# Why, in mxverify's log: the context came from Postfix's own DNS lookups.
+hosted='verdict=pass mode=required-verify-hosted'
+check "domain match logged" logged "$hosted domain=example.com ip=127.0.0.31 match=dns:example.com~domain:example.com chain=ok action=proceed"
+check "MX match logged" logged "$hosted domain=viamx.example.net ip=127.0.0.32 match=dns:mx01.subd.emailhosted.not~mx:mx01.subd.emailhosted.not chain=ok action=proceed"
+check "PTR match logged" logged "$hosted domain=viaptr.example.org ip=127.0.0.33 match=dns:*.emailhosted.not~ptr:mx0a.emailhosted.not chain=ok action=proceed"
+check "PTR match without MX logged" logged "$hosted domain=nomx.example.org ip=127.0.0.37 match=dns:*.emailhosted.not~ptr:mx0c.emailhosted.not chain=ok action=proceed"
+check "second MX's PTR match logged" logged "$hosted domain=backup.example.org ip=127.0.0.36 match=dns:*.emailhosted.not~ptr:mx0b.emailhosted.not chain=ok action=proceed"
+check "mismatch logged" logged "verdict=fail mode=required-verify-hosted domain=later.example.net ip=127.0.0.34 match=none chain=ok action=abort reason=certificate-host-mismatch"
+check "clear text refusal logged" logged "verdict=fail mode=required-verify-hosted domain=clear.example.com ip=127.0.0.35 match=none"
+check "clear text refusal reason" grep -q 'domain=clear.example.com.*reason=starttls-not-supported' "$mxlog"
+check "the relaxed destination's own mode" grep -q 'verdict=fail mode=preferred-verify domain=relaxed.example.net ip=127.0.0.39 .*action=proceed' "$mxlog"
+check "no decision without a domain" bash -c "! grep -q 'domain=- ' '$mxlog'"
+# ... and Postfix's reasons, in its queue.
+postqueue -c "$pf/etc" -p > "$work/postqueue-p" 2>&1
+check "postqueue -p: the handshake failure" grep -q '(Cannot start TLS: handshake failure)' "$work/postqueue-p"
+check "postqueue -p: the connection ended at MAIL FROM" grep -q '(lost connection with mail.clear.example.com\[127.0.0.35\] while sending MAIL FROM)' "$work/postqueue-p"
+check "nothing bounced" bash -c "! grep -q 'status=bounced' '$pf/maillog'"
+[ "$failures" -eq 0 ] || show_logs
+
+# A retry of mail queued for longer than minimal_backoff_time: after the
+# failed handshake Postfix tries again in clear, on a new connection; the
+# shim ends it at MAIL FROM, so it stays deferred.
+later_reasons() { queue | grep '^deferred user@later.example.net ' | cut -d' ' -f3- | sort -u; }
+fell_back() {
+    [ "$(later_reasons)" = "lost connection with mx6.emailhosted.not[127.0.0.34] while sending MAIL FROM" ]
+}
+sleep 2
+postqueue -c "$pf/etc" -f
+check "later.example.net: retried in clear, ended at MAIL FROM, within 60 s" wait_until 60 fell_back
+check "the queue settled again within 60 s" wait_until 60 only_deferred_left
+check "later.example.net: 3 messages still deferred" [ "$(deferred_count later.example.net)" = 3 ]
+check "clear text refusal on the server with STARTTLS logged" grep -q 'verdict=fail mode=required-verify-hosted domain=later.example.net ip=127.0.0.34 .*action=abort reason=starttls-not-supported' "$mxlog"
+check "nothing reached later.example.net's server" [ ! -e "$work/spool/127.0.0.34" ]
+[ "$failures" -eq 0 ] || show_logs
+
+# The server of later.example.net now presents an acceptable certificate
+# (MX host name): a queue flush delivers what was deferred.
+stop_sink later
+start_sink later 127.0.0.34="$(pair mx6)"
+postqueue -c "$pf/etc" -f
+later_markers=(r1-later.example.net r2-later.example.net r3-later.example.net)
+check "deferred mail delivered within 60 s of the flush" wait_until 60 all_arrived "${later_markers[@]}"
+for m in "${later_markers[@]}"; do
+    check "$m delivered over TLS" [ "$(delivered "$m")" = tls ]
+done
+check "the fixed server's MX match logged" logged "$hosted domain=later.example.net ip=127.0.0.34 match=dns:mx6.emailhosted.not~mx:mx6.emailhosted.not chain=ok action=proceed"
+check "the queue settled again within 60 s" wait_until 60 only_deferred_left
+check "later.example.net: nothing left in the queue" [ "$(deferred_count later.example.net)" = 0 ]
+check "clear.example.com: still deferred after the flush" [ "$(deferred_count clear.example.com)" = 3 ]
+
+# Every message sent to a deliverable destination arrived, exactly once;
+# nothing crossed in clear.
+for m in "${sent[@]}"; do
+    check "$m received exactly once" [ "$(copies "$m")" = 1 ]
+done
+received=$(find "$work/spool" -name '*.eml' | wc -l)
+check "sent ${#sent[@]}, received $received" [ "$received" = "${#sent[@]}" ]
+check "nothing reached the server without STARTTLS" [ ! -e "$work/spool/127.0.0.35" ]
+check "nothing arrived in clear" bash -c "! grep -rlq '^X-Sink-TLS: no' '$work/spool'"
+check "nothing bounced" bash -c "! grep -q 'status=bounced' '$pf/maillog'"
+[ "$failures" -eq 0 ] || show_logs
+finish
