@@ -259,9 +259,10 @@ static char *format_log(const mxv_decision *d)
         log_field(&b, "mx", d->host);
     if (mxv_mode_algorithm(d->mode) != MXV_ALG_NONE && d->chain_checked && !d->matched &&
         d->nrefs == 0)
-        log_field(&b, "why", d->domain ? "no reference identifier"
-                                       : "recipient domain unknown (no setting, no MX lookup "
-                                         "seen): nothing to compare the certificate with");
+        log_field(&b, "why",
+                  d->domain ? "no reference identifier"
+                            : "recipient domain unknown (no setting, no MX lookup "
+                              "seen): nothing to compare the certificate with");
     if (d->temporary)
         mxv_buf_puts(&b, " temporary=1");
     if (d->report_only)
