@@ -72,6 +72,7 @@ void mxv_decision_free(mxv_decision *d)
     free(d->host);
     free(d->destination);
     free(d->chain_error_text);
+    free(d->why);
     mxv_strlist_clear(&d->notes);
     free(d);
 }

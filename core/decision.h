@@ -64,6 +64,7 @@ struct mxv_decision {
     bool temporary;
     const char *reason; /* RFC 8460 result type of a failure, NULL on pass */
     mxv_strlist notes;  /* DNS events and explanations, in order */
+    char *why;          /* for the log line, when its other fields do not tell why */
 };
 
 mxv_algorithm mxv_mode_algorithm(mxv_mode mode);

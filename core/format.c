@@ -156,6 +156,19 @@ static void json_match(mxv_buf *b, const mxv_decision *d)
     mxv_buf_printf(b, ",\"source\":\"%s\"}", mxv_source_name(r->source));
 }
 
+/* One line of why for a log reader, or NULL when the fields say it all. */
+static const char *decision_why(const mxv_decision *d)
+{
+    if (d->why)
+        return d->why;
+    if (mxv_mode_algorithm(d->mode) != MXV_ALG_NONE && d->chain_checked && !d->matched &&
+        d->nrefs == 0)
+        return d->domain ? "no reference identifier"
+                         : "recipient domain unknown (no setting, no MX lookup seen): nothing to "
+                           "compare the certificate with";
+    return NULL;
+}
+
 static char *format_json(const mxv_decision *d, bool compact_log)
 {
     mxv_buf b = {0};
@@ -186,6 +199,11 @@ static char *format_json(const mxv_decision *d, bool compact_log)
     json_str_or_null(&b, d->reason);
     json_key(&b, "temporary", false);
     mxv_buf_puts(&b, d->temporary ? "true" : "false");
+    const char *why = decision_why(d);
+    if (why) {
+        json_key(&b, "why", false);
+        json_str_or_null(&b, why);
+    }
     if (!compact_log) {
         json_key(&b, "presented", false);
         mxv_buf_puts(&b, "[");
@@ -257,12 +275,9 @@ static char *format_log(const mxv_decision *d)
     log_field(&b, "reason", d->reason);
     if (d->host)
         log_field(&b, "mx", d->host);
-    if (mxv_mode_algorithm(d->mode) != MXV_ALG_NONE && d->chain_checked && !d->matched &&
-        d->nrefs == 0)
-        log_field(&b, "why",
-                  d->domain ? "no reference identifier"
-                            : "recipient domain unknown (no setting, no MX lookup "
-                              "seen): nothing to compare the certificate with");
+    const char *why = decision_why(d);
+    if (why)
+        log_field(&b, "why", why);
     if (d->temporary)
         mxv_buf_puts(&b, " temporary=1");
     if (d->report_only)

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "policy.h"
 #include "prefetch.h"
+#include "recent_failures.h"
 #include "ssl_verify.h"
 
 #include <netinet/in.h>
@@ -204,6 +205,8 @@ static int hooked_cert_verify(X509_STORE_CTX *x, void *arg)
     mxv_verify_ctx v = verify_ctx(ssl, fd, &seen);
     int ok = mxv_ssl_verify(x, ssl, &v);
     const mxv_decision *d = mxv_ssl_decision(ssl);
+    if (d && d->abort)
+        mxv_recent_failure_add(d->ip, d->reason);
     tell_host(fd, !(d && d->abort));
     return ok;
 }
@@ -237,6 +240,8 @@ static int resumption_check(SSL *ssl, unsigned int type, unsigned int context,
     mxv_verify_ctx v = verify_ctx(ssl, fd, &seen);
     mxv_decision *d = mxv_ssl_decide_resumption(ssl, &v, leaf, SSL_get_peer_cert_chain(ssl));
     if (!d || d->abort) {
+        if (d)
+            mxv_recent_failure_add(d->ip, d->reason);
         tell_host(fd, false);
         *al = SSL_AD_BAD_CERTIFICATE;
         return -1;
@@ -273,6 +278,7 @@ static void after_fork_child(void)
         p->store = NULL;
     }
     mxv_prefetch_forget_after_fork();
+    mxv_recent_failures_after_fork();
 }
 
 static bool any_mode(const mxv_policy *p)
@@ -354,6 +360,11 @@ static void api_mx_lookup_seen(const char *domain)
         mxv_prefetch(hook.policy, domain, NULL);
 }
 
+/* How long a refused certificate explains a later clear-text attempt to the
+ * same address (Postfix retries in clear in the same delivery, within
+ * seconds; its smtp processes live minutes). */
+enum { RETRY_WINDOW_SECONDS = 3600 };
+
 static void api_plaintext_refused(const char *domain, const char *host, const char *ip)
 {
     if (hook.broken) {
@@ -378,6 +389,19 @@ static void api_plaintext_refused(const char *domain, const char *host, const ch
         d->abort = true;
         mxv_decision_note(d, "MAIL FROM sent in clear under %s: connection ended",
                           mxv_mode_name(d->mode));
+        const char *before;
+        time_t age;
+        char why[200];
+        if (mxv_recent_failure_find(d->ip, RETRY_WINDOW_SECONDS, &before, &age))
+            snprintf(why, sizeof(why),
+                     "clear-text retry refused: this server's certificate was refused %llds ago "
+                     "(%s)",
+                     (long long)age, before);
+        else
+            snprintf(why, sizeof(why),
+                     "MAIL FROM in clear refused: no TLS on this connection "
+                     "(STARTTLS not offered, or not used by the program)");
+        d->why = strdup(why);
         mxv_log_decision(&e, d);
     }
     mxv_decision_free(d);

@@ -276,6 +276,7 @@ check "second MX's PTR match logged" logged "$hosted domain=backup.example.org i
 check "mismatch logged" logged "verdict=fail mode=required-verify-hosted domain=later.example.net ip=127.0.0.34 match=none chain=ok action=abort reason=certificate-host-mismatch"
 check "clear text refusal logged" logged "verdict=fail mode=required-verify-hosted domain=clear.example.com ip=127.0.0.35 match=none"
 check "clear text refusal reason" grep -q 'domain=clear.example.com.*reason=starttls-not-supported' "$mxlog"
+check "clear text refusal says why" grep -q 'domain=clear.example.com.* why="MAIL FROM in clear refused: no TLS on this connection' "$mxlog"
 check "the relaxed destination's own mode" grep -q 'verdict=fail mode=preferred-verify domain=relaxed.example.net ip=127.0.0.39 .*action=proceed' "$mxlog"
 check "no decision without a domain" bash -c "! grep -q 'domain=- ' '$mxlog'"
 # ... and Postfix's reasons, in its queue.
@@ -298,6 +299,7 @@ check "later.example.net: retried in clear, ended at MAIL FROM, within 60 s" wai
 check "the queue settled again within 60 s" wait_until 60 only_deferred_left
 check "later.example.net: 3 messages still deferred" [ "$(deferred_count later.example.net)" = 3 ]
 check "clear text refusal on the server with STARTTLS logged" grep -q 'verdict=fail mode=required-verify-hosted domain=later.example.net ip=127.0.0.34 .*action=abort reason=starttls-not-supported' "$mxlog"
+check "the clear-text retry is explained by the refused certificate" grep -Eq 'domain=later.example.net ip=127.0.0.34 .*reason=starttls-not-supported .*why="clear-text retry refused: this server.s certificate was refused [0-9]+s ago \(certificate-host-mismatch\)"' "$mxlog"
 check "nothing reached later.example.net's server" [ ! -e "$work/spool/127.0.0.34" ]
 [ "$failures" -eq 0 ] || show_logs
 
