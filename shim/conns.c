@@ -36,8 +36,29 @@ typedef struct {
 } conn;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static conn *table[FD_MAX];
-static atomic_uchar watched[FD_MAX];
+
+/* The table by descriptor, allocated at the first in-scope connection: a
+ * program that makes none (most programs the shim is preloaded into) maps
+ * no memory for it, which is measurable in start-up time. */
+typedef struct {
+    conn *table[FD_MAX];
+    atomic_uchar watched[FD_MAX];
+} fd_map;
+static _Atomic(fd_map *) fds;
+
+static fd_map *fds_get(void)
+{
+    return atomic_load_explicit(&fds, memory_order_acquire);
+}
+
+/* Called with the lock held. */
+static fd_map *fds_create_locked(void)
+{
+    fd_map *m = fds_get();
+    if (!m && (m = calloc(1, sizeof(*m))))
+        atomic_store_explicit(&fds, m, memory_order_release);
+    return m;
+}
 
 /* SSL objects and the sockets their handshakes started on, newest last. */
 #define PAIRS 64
@@ -63,14 +84,18 @@ __attribute__((constructor)) static void conns_init(void)
 
 static void drop_locked(int fd)
 {
-    atomic_store_explicit(&watched[fd], 0, memory_order_relaxed);
-    free(table[fd]);
-    table[fd] = NULL;
+    fd_map *m = fds_get();
+    if (!m)
+        return;
+    atomic_store_explicit(&m->watched[fd], 0, memory_order_relaxed);
+    free(m->table[fd]);
+    m->table[fd] = NULL;
 }
 
 void shim_conn_closed(int fd)
 {
-    if (fd < 0 || fd >= FD_MAX || !table[fd])
+    fd_map *m = fds_get();
+    if (fd < 0 || fd >= FD_MAX || !m || !m->table[fd])
         return;
     pthread_mutex_lock(&lock);
     drop_locked(fd);
@@ -131,15 +156,23 @@ void shim_conn_connected(int fd, const struct sockaddr *addr, socklen_t len)
                                 c->seen.host[0] ? c->seen.host : NULL, c->ip);
     shim_busy--;
     pthread_mutex_lock(&lock);
+    fd_map *m = fds_create_locked();
+    if (!m) {
+        pthread_mutex_unlock(&lock);
+        free(c);
+        return;
+    }
     drop_locked(fd);
-    table[fd] = c;
-    atomic_store_explicit(&watched[fd], 1, memory_order_relaxed);
+    m->table[fd] = c;
+    atomic_store_explicit(&m->watched[fd], 1, memory_order_relaxed);
     pthread_mutex_unlock(&lock);
 }
 
 bool shim_conn_watched(int fd)
 {
-    return fd >= 0 && fd < FD_MAX && atomic_load_explicit(&watched[fd], memory_order_relaxed);
+    fd_map *m = fds_get();
+    return m && fd >= 0 && fd < FD_MAX &&
+           atomic_load_explicit(&m->watched[fd], memory_order_relaxed);
 }
 
 /* Still the connection that was recorded? (An fd closed behind the shim's
@@ -199,8 +232,11 @@ static bool scan(conn *c, int fd, const unsigned char *p, size_t n)
 
 bool shim_conn_outgoing(int fd, const void *const *bufs, const size_t *lens, size_t n)
 {
+    fd_map *m = fds_get();
+    if (!m || fd < 0 || fd >= FD_MAX)
+        return true;
     pthread_mutex_lock(&lock);
-    conn *c = table[fd];
+    conn *c = m->table[fd];
     bool refuse = c && c->refused;
     if (refuse) {
         pthread_mutex_unlock(&lock);
@@ -210,7 +246,7 @@ bool shim_conn_outgoing(int fd, const void *const *bufs, const size_t *lens, siz
     for (size_t i = 0; c && !c->tls && i < n && !refuse; i++)
         refuse = scan(c, fd, bufs[i], lens[i]);
     if (c && c->tls)
-        atomic_store_explicit(&watched[fd], 0, memory_order_relaxed);
+        atomic_store_explicit(&m->watched[fd], 0, memory_order_relaxed);
     mxv_observed seen;
     char ip[64];
     if (refuse && !same_peer(fd, c)) {
@@ -241,11 +277,13 @@ bool shim_conn_outgoing(int fd, const void *const *bufs, const size_t *lens, siz
 static bool host_observed(int fd, mxv_observed *out)
 {
     bool found = false;
-    if (fd < 0 || fd >= FD_MAX)
+    fd_map *m = fds_get();
+    if (!m || fd < 0 || fd >= FD_MAX)
         return false;
     pthread_mutex_lock(&lock);
-    if (table[fd] && (table[fd]->seen.domain[0] || table[fd]->seen.host[0])) {
-        *out = table[fd]->seen;
+    const conn *c = m->table[fd];
+    if (c && (c->seen.domain[0] || c->seen.host[0])) {
+        *out = c->seen;
         found = true;
     }
     pthread_mutex_unlock(&lock);
@@ -254,14 +292,15 @@ static bool host_observed(int fd, mxv_observed *out)
 
 static void host_tls_state(int fd, bool established)
 {
-    if (fd < 0 || fd >= FD_MAX)
+    fd_map *m = fds_get();
+    if (!m || fd < 0 || fd >= FD_MAX)
         return;
     pthread_mutex_lock(&lock);
-    conn *c = table[fd];
+    conn *c = m->table[fd];
     if (c) {
         c->tls = established;
         c->linepos = 0;
-        atomic_store_explicit(&watched[fd], !established, memory_order_relaxed);
+        atomic_store_explicit(&m->watched[fd], !established, memory_order_relaxed);
     }
     pthread_mutex_unlock(&lock);
 }
