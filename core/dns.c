@@ -1,5 +1,6 @@
 #include "dns.h"
 #include "dns_cache.h"
+#include "lazy_libs.h"
 #include "names.h"
 
 #include <arpa/inet.h>
@@ -9,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unbound.h>
 #include <unistd.h>
 
 #define ROOT_ANCHOR "/usr/share/dns/root.key"
@@ -26,6 +26,7 @@ typedef struct pending {
 } pending;
 
 struct mxv_dns {
+    const mxv_unbound_api *u; /* libunbound, loaded at the first context */
     struct ub_ctx *ub;
     bool validate;
     pending *queue;
@@ -34,8 +35,12 @@ struct mxv_dns {
 
 mxv_dns *mxv_dns_new(const char *unbound_conf, bool validate, char *err, size_t errlen)
 {
+    const mxv_unbound_api *u = mxv_unbound(err, errlen);
+    if (!u)
+        return NULL;
     mxv_dns *dns = calloc(1, sizeof(*dns));
-    if (!dns || !(dns->cache = mxv_dns_cache_new()) || !(dns->ub = ub_ctx_create())) {
+    if (!dns || !(dns->cache = mxv_dns_cache_new()) || !(dns->u = u) ||
+        !(dns->ub = u->ctx_create())) {
         snprintf(err, errlen, "cannot create a libunbound context");
         if (dns)
             mxv_dns_cache_free(dns->cache);
@@ -45,23 +50,23 @@ mxv_dns *mxv_dns_new(const char *unbound_conf, bool validate, char *err, size_t 
     dns->validate = validate;
     /* Threads, not the default fork: a forked resolver process inside a
      * host program (the preload shim's case) would be a surprise. */
-    int rc = ub_ctx_async(dns->ub, 1);
+    int rc = dns->u->ctx_async(dns->ub, 1);
     if (rc == 0 && unbound_conf) {
-        rc = ub_ctx_config(dns->ub, unbound_conf);
+        rc = dns->u->ctx_config(dns->ub, unbound_conf);
         if (rc != 0) {
-            snprintf(err, errlen, "unbound_conf %s: %s", unbound_conf, ub_strerror(rc));
+            snprintf(err, errlen, "unbound_conf %s: %s", unbound_conf, dns->u->strerror(rc));
             mxv_dns_free(dns);
             return NULL;
         }
     } else if (rc == 0) {
         /* Without resolv.conf libunbound recurses from the root itself. */
-        (void)ub_ctx_resolvconf(dns->ub, NULL);
-        (void)ub_ctx_hosts(dns->ub, NULL);
+        (void)dns->u->ctx_resolvconf(dns->ub, NULL);
+        (void)dns->u->ctx_hosts(dns->ub, NULL);
         if (validate && access(ROOT_ANCHOR, R_OK) == 0)
-            rc = ub_ctx_add_ta_file(dns->ub, ROOT_ANCHOR);
+            rc = dns->u->ctx_add_ta_file(dns->ub, ROOT_ANCHOR);
     }
     if (rc != 0) {
-        snprintf(err, errlen, "libunbound set-up failed: %s", ub_strerror(rc));
+        snprintf(err, errlen, "libunbound set-up failed: %s", dns->u->strerror(rc));
         mxv_dns_free(dns);
         return NULL;
     }
@@ -75,11 +80,11 @@ void mxv_dns_free(mxv_dns *dns)
     for (pending *p = dns->queue, *next; p; p = next) {
         next = p->next;
         if (!p->done)
-            ub_cancel(dns->ub, p->async_id);
+            dns->u->cancel(dns->ub, p->async_id);
         free(p);
     }
     if (dns->ub)
-        ub_ctx_delete(dns->ub);
+        dns->u->ctx_delete(dns->ub);
     mxv_dns_cache_free(dns->cache);
     free(dns);
 }
@@ -89,7 +94,7 @@ static void translate(const mxv_dns *dns, int err, const struct ub_result *r, mx
     memset(a, 0, sizeof(*a));
     if (err != 0 || !r) {
         a->status = MXV_DNS_FAIL;
-        snprintf(a->detail, sizeof(a->detail), "resolver error: %s", ub_strerror(err));
+        snprintf(a->detail, sizeof(a->detail), "resolver error: %s", dns->u->strerror(err));
         return;
     }
     a->sec = !dns->validate ? MXV_SEC_NONE
@@ -134,7 +139,7 @@ static void on_result(void *arg, int err, struct ub_result *result)
     if (result)
         mxv_dns_cache_put(p->dns->cache, p->name, p->rrtype, time(NULL), result->ttl, &answer);
     p->cb(p->arg, &answer);
-    ub_resolve_free(result);
+    p->dns->u->resolve_free(result);
 }
 
 bool mxv_dns_submit(mxv_dns *dns, const char *name, int rrtype, mxv_dns_cb cb, void *arg)
@@ -150,11 +155,11 @@ bool mxv_dns_submit(mxv_dns *dns, const char *name, int rrtype, mxv_dns_cb cb, v
     *p = (pending){.next = dns->queue, .dns = dns, .rrtype = rrtype, .cb = cb, .arg = arg};
     snprintf(p->name, sizeof(p->name), "%s", name);
     dns->queue = p;
-    int rc = ub_resolve_async(dns->ub, name, rrtype, 1 /* IN */, p, on_result, &p->async_id);
+    int rc = dns->u->resolve_async(dns->ub, name, rrtype, 1 /* IN */, p, on_result, &p->async_id);
     if (rc != 0) {
         p->done = true;
         mxv_dns_answer a = {.status = MXV_DNS_FAIL};
-        snprintf(a.detail, sizeof(a.detail), "resolver error: %s", ub_strerror(rc));
+        snprintf(a.detail, sizeof(a.detail), "resolver error: %s", dns->u->strerror(rc));
         cb(arg, &a);
     }
     return true;
@@ -182,18 +187,18 @@ void mxv_dns_run(mxv_dns *dns, int timeout_ms)
         long long left = deadline - now_ms();
         if (left <= 0)
             break;
-        struct pollfd pfd = {.fd = ub_fd(dns->ub), .events = POLLIN};
+        struct pollfd pfd = {.fd = dns->u->fd(dns->ub), .events = POLLIN};
         int n = poll(&pfd, 1, (int)left);
         if (n < 0 && errno != EINTR)
             break;
-        if (n > 0 && ub_process(dns->ub) != 0)
+        if (n > 0 && dns->u->process(dns->ub) != 0)
             break;
     }
     /* Whatever is left timed out: cancel it and say so to its owner. */
     for (pending *p = dns->queue; p; p = p->next) {
         if (p->done)
             continue;
-        ub_cancel(dns->ub, p->async_id);
+        dns->u->cancel(dns->ub, p->async_id);
         p->done = true;
         mxv_dns_answer a = {.status = MXV_DNS_FAIL};
         snprintf(a.detail, sizeof(a.detail), "timeout after %d ms", timeout_ms);

@@ -1,4 +1,5 @@
 #include "names.h"
+#include "lazy_libs.h"
 
 #include <arpa/inet.h>
 #include <idn2.h>
@@ -104,7 +105,7 @@ bool mxv_reference_normalize(const char *in, char *out, size_t outlen, const cha
     char *alabel = NULL;
     const char *src = in;
     if (!is_ascii(in)) {
-        int rc = idn2_to_ascii_8z(in, &alabel, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+        int rc = mxv_idn2_to_ascii_8z(in, &alabel, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
         if (rc != IDN2_OK) {
             *why = "not a valid internationalised domain name";
             return false;

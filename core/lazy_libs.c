@@ -1,0 +1,94 @@
+/*
+ * lazy_libs: dlopen() by soname (the one the build linked against, see
+ * CMakeLists.txt), RTLD_LOCAL so that the program's own copy of either
+ * library, if any, is not disturbed; never closed.
+ */
+#include "lazy_libs.h"
+
+#include <dlfcn.h>
+#include <idn2.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#ifndef MXV_LIBUNBOUND_SONAME
+#define MXV_LIBUNBOUND_SONAME "libunbound.so.8"
+#endif
+#ifndef MXV_LIBIDN2_SONAME
+#define MXV_LIBIDN2_SONAME "libidn2.so.0"
+#endif
+
+static pthread_once_t unbound_once = PTHREAD_ONCE_INIT;
+static mxv_unbound_api unbound_api;
+static bool unbound_ok;
+static char unbound_error[256];
+
+static void *symbol(void *lib, const char *name, bool *ok)
+{
+    void *p = dlsym(lib, name);
+    if (!p && *ok) {
+        snprintf(unbound_error, sizeof(unbound_error), "%s: no %s", MXV_LIBUNBOUND_SONAME, name);
+        *ok = false;
+    }
+    return p;
+}
+
+static void load_unbound(void)
+{
+    void *lib = dlopen(MXV_LIBUNBOUND_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+        const char *why = dlerror();
+        snprintf(unbound_error, sizeof(unbound_error), "cannot load %s: %s", MXV_LIBUNBOUND_SONAME,
+                 why ? why : "unknown error");
+        return;
+    }
+    bool ok = true;
+    mxv_unbound_api *a = &unbound_api;
+#define LOAD(field, name) a->field = (__typeof__(a->field))symbol(lib, name, &ok)
+    LOAD(ctx_create, "ub_ctx_create");
+    LOAD(ctx_delete, "ub_ctx_delete");
+    LOAD(ctx_async, "ub_ctx_async");
+    LOAD(ctx_config, "ub_ctx_config");
+    LOAD(ctx_resolvconf, "ub_ctx_resolvconf");
+    LOAD(ctx_hosts, "ub_ctx_hosts");
+    LOAD(ctx_add_ta_file, "ub_ctx_add_ta_file");
+    LOAD(resolve_async, "ub_resolve_async");
+    LOAD(cancel, "ub_cancel");
+    LOAD(resolve_free, "ub_resolve_free");
+    LOAD(fd, "ub_fd");
+    LOAD(process, "ub_process");
+    LOAD(strerror, "ub_strerror");
+#undef LOAD
+    unbound_ok = ok;
+}
+
+const mxv_unbound_api *mxv_unbound(char *err, size_t errlen)
+{
+    pthread_once(&unbound_once, load_unbound);
+    if (unbound_ok)
+        return &unbound_api;
+    if (err && errlen)
+        snprintf(err, errlen, "%s", unbound_error);
+    return NULL;
+}
+
+static pthread_once_t idn2_once = PTHREAD_ONCE_INIT;
+static __typeof__(idn2_to_ascii_8z) *to_ascii;
+
+static void load_idn2(void)
+{
+    void *lib = dlopen(MXV_LIBIDN2_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (lib)
+        to_ascii = (__typeof__(to_ascii))dlsym(lib, "idn2_to_ascii_8z");
+}
+
+int mxv_idn2_to_ascii_8z(const char *input, char **output, int flags)
+{
+    pthread_once(&idn2_once, load_idn2);
+    if (!to_ascii) {
+        *output = NULL;
+        return IDN2_MALLOC; /* any code but IDN2_OK: the name is refused */
+    }
+    return to_ascii(input, output, flags);
+}

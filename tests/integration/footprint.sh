@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# footprint.sh: what mxverify loads into a program that does not deliver
+# mail (start-up cost, and no surprise in programs it was not asked to
+# touch). The shim needs libc alone and maps nothing more into /bin/true;
+# libmxverify does not link libunbound or libidn2 (loaded at first use);
+# an OpenSSL program with the provider configured and no DNS to do loads
+# neither, and `mxverify explain` loads them when it needs them.
+. "$SRCDIR/tests/integration/lib.sh"
+: "${SHIM:?}" "${PROVIDER:?}"
+engine=$(dirname "$SHIM")/libmxverify.so.0
+command -v objdump >/dev/null || { echo "skipped: objdump (binutils) needed"; exit $SKIP; }
+
+needed() { objdump -p "$1" | awk '/NEEDED/ { print $2 }' | sort | tr '\n' ' '; }
+# loaded ENV... -- CMD...: the shared objects the dynamic loader opened.
+loaded() {
+    local -a env=()
+    while [ "$1" != -- ]; do env+=("$1"); shift; done
+    shift
+    env "${env[@]}" LD_DEBUG=files "$@" 2>&1 >/dev/null | awk '/file=.*\[0\];  needed by|calling init:/ { print }' |
+        sed -n 's/.*file=\([^ ]*\).*/\1/p; s/.*calling init: \([^ ]*\).*/\1/p' | sort -u | tr '\n' ' '
+}
+check() { # check NAME COMMAND...
+    checks=$((checks + 1))
+    if ! "$@"; then
+        out="" err=""
+        fail "$1"
+    fi
+}
+contains() { case " $1 " in *"$2.so"*) return 0 ;; esac; return 1; }  # LIB.so, not libmxverify-preload
+
+shim_needs=$(needed "$SHIM")
+echo "shim needs: $shim_needs"
+if contains "$shim_needs" libasan; then
+    echo "skipped: a sanitizer build (its runtime is what it loads first)"
+    exit $SKIP
+fi
+checks=$((checks + 1))
+case "$shim_needs" in
+*libc.so.6*) ;;
+*) out=$shim_needs err=""; fail "the shim does not name libc" ;;
+esac
+for lib in libssl libcrypto libmxverify libunbound libidn2; do
+    checks=$((checks + 1))
+    if contains "$shim_needs" "$lib"; then out=$shim_needs err=""; fail "the shim links $lib"; fi
+done
+
+engine_needs=$(needed "$engine")
+echo "libmxverify needs: $engine_needs"
+for lib in libunbound libidn2 libevent libunistring; do
+    checks=$((checks + 1))
+    if contains "$engine_needs" "$lib"; then out=$engine_needs err=""; fail "libmxverify links $lib"; fi
+done
+
+# /bin/true with the shim: nothing but the shim itself is added.
+true_libs=$(loaded LD_PRELOAD="$SHIM" -- /bin/true)
+echo "/bin/true with the shim loads: $true_libs"
+for lib in libmxverify libssl libcrypto libunbound; do
+    checks=$((checks + 1))
+    if contains "$true_libs" "$lib"; then out=$true_libs err=""; fail "/bin/true with the shim loaded $lib"; fi
+done
+
+# An OpenSSL program with the provider configured, no mail to deliver.
+cat > "$work/openssl.cnf" <<CNF
+openssl_conf = openssl_init
+[openssl_init]
+providers = provider_sect
+[provider_sect]
+default = default_sect
+mxverify = mxverify_sect
+[default_sect]
+activate = 1
+[mxverify_sect]
+module = $PROVIDER
+activate = 1
+mode = required-verify-hosted
+CNF
+set +e
+out=$(OPENSSL_CONF="$work/openssl.cnf" openssl list -providers 2>&1) err=""
+set -e
+has "mxverify: ESA-style TLS verification for SMTP clients"
+has "status: active"
+rand_libs=$(loaded OPENSSL_CONF="$work/openssl.cnf" -- openssl rand -hex 4)
+echo "openssl rand with the provider loads: $rand_libs"
+checks=$((checks + 1))
+contains "$rand_libs" libmxverify || { out=$rand_libs err=""; fail "the provider did not load libmxverify"; }
+for lib in libunbound libidn2; do
+    checks=$((checks + 1))
+    if contains "$rand_libs" "$lib"; then out=$rand_libs err=""; fail "openssl rand with the provider loaded $lib"; fi
+done
+
+# A decision that needs DNS and an internationalised name loads both, and
+# works.
+explain_libs=$(loaded -- "$MXVERIFY" explain --unbound-conf "$SRCDIR/examples/sandbox/world.conf" \
+    --ca-file "$certs/ca.pem" --cert "$certs/emailhosted.pem" --domain example.com --ip 192.0.2.1 \
+    --reference bücher.example)
+echo "mxverify explain loads: $explain_libs"
+for lib in libunbound libidn2; do
+    checks=$((checks + 1))
+    contains "$explain_libs" "$lib" || { out=$explain_libs err=""; fail "explain did not load $lib"; }
+done
+expect_exit 0 -- explain --unbound-conf "$SRCDIR/examples/sandbox/world.conf" --ca-file "$certs/ca.pem" \
+    --cert "$certs/emailhosted.pem" --domain example.com --ip 192.0.2.1 --reference bücher.example
+has "Verdict:    pass (verified)"
+has "xn--bcher-kva.example"
+finish
