@@ -5,8 +5,16 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define QUEUE_MAX 32
+/* A destination prefetched this recently is not prefetched again: at a
+ * steady rate of deliveries its answers are in the cache already, and
+ * waking the worker for each connection cost more than the lookups saved.
+ * Shorter than any TTL worth caching, so an expired answer is rare, and
+ * then only the decision's own lookup is slower. */
+#define RECENT_SECONDS 10
+#define RECENT_SLOTS   64
 
 typedef struct {
     mxv_policy *policy;
@@ -19,6 +27,36 @@ static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static job queue[QUEUE_MAX];
 static size_t head, count;
 static bool worker_running;
+static struct {
+    unsigned long hash;
+    time_t when;
+} recent[RECENT_SLOTS];
+
+static unsigned long hash_of(const char *domain, const char *ip)
+{
+    unsigned long h = 5381;
+    for (const char *p = domain ? domain : ""; *p; p++)
+        h = h * 33 + (unsigned char)*p;
+    h = h * 33 + '/';
+    for (const char *p = ip ? ip : ""; *p; p++)
+        h = h * 33 + (unsigned char)*p;
+    return h | 1; /* 0 marks an empty slot */
+}
+
+/* Called with the lock held: true when (domain, ip) was queued lately
+ * (a hash collision only costs a skipped prefetch); else records it. */
+static bool seen_lately(const char *domain, const char *ip)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    unsigned long h = hash_of(domain, ip);
+    size_t slot = h % RECENT_SLOTS;
+    if (recent[slot].hash == h && ts.tv_sec - recent[slot].when < RECENT_SECONDS)
+        return true;
+    recent[slot].hash = h;
+    recent[slot].when = ts.tv_sec;
+    return false;
+}
 
 /* Deciding for a certificate with no names reaches every DNS step of the
  * algorithm, so it makes exactly the lookups the real decision will. */
@@ -59,6 +97,10 @@ void mxv_prefetch(mxv_policy *policy, const char *domain, const char *ip)
     if (!policy || (!domain && !ip))
         return;
     pthread_mutex_lock(&lock);
+    if (seen_lately(domain, ip)) {
+        pthread_mutex_unlock(&lock);
+        return;
+    }
     if (!worker_running) {
         pthread_t t;
         pthread_attr_t attr;
@@ -88,4 +130,5 @@ void mxv_prefetch_forget_after_fork(void)
     memcpy(&wake, &fresh_cond, sizeof(wake));
     head = count = 0;
     worker_running = false;
+    memset(recent, 0, sizeof(recent)); /* the child's cache may differ: look again */
 }
