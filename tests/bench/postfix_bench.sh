@@ -11,7 +11,8 @@
 #            longest path: MX, PTR and address lookups of mxverify's own)
 # Prints the time from `postfix start` (the messages already in the
 # maildrop) to the last delivery, messages per second and the ratios. Not
-# run by CTest; asserts nothing. Root, Postfix, unbound and python3 needed.
+# run by CTest but by the bench target; asserts nothing. Root, Postfix,
+# unbound and python3 needed (else it says skipped).
 #
 #   cd build && MAKE_CERTS=$PWD/tests/integration/make_test_certs \
 #       SHIM=$PWD/libmxverify-preload.so MXVERIFY=$PWD/mxverify SRCDIR=.. \
@@ -22,9 +23,9 @@ PATH=$PATH:/usr/sbin:/sbin
 export MXVERIFY=${MXVERIFY:-mxverify}
 if [ "${MXV_POSTFIX_NS:-}" != 1 ]; then
     for tool in postfix postconf sendmail unshare ip unbound; do
-        command -v $tool >/dev/null || { echo "postfix_bench: $tool not installed"; exit 77; }
+        command -v $tool >/dev/null || { echo "postfix_bench: skipped: $tool not installed"; exit 0; }
     done
-    unshare --net --mount true 2>/dev/null || { echo "postfix_bench: root needed"; exit 77; }
+    unshare --net --mount true 2>/dev/null || { echo "postfix_bench: skipped: root needed (network namespace)"; exit 0; }
     exec unshare --net --mount -- env MXV_POSTFIX_NS=1 bash "$0" "$@"
 fi
 . "$SRCDIR/tests/integration/lib.sh"

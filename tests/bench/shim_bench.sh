@@ -8,23 +8,48 @@
 #  3. One delivery with a DNS server 50 ms away: time mxverify adds, for a
 #     certificate matching the domain, an MX host, and a PTR name.
 set -euo pipefail
-: "${MXVERIFY:?}" "${MAKE_CERTS:?}" "${SHIM:?}" "${PROVIDER:?}" "${NATIVE_CLIENT:?}" "${SRCDIR:?}"
+: "${MXVERIFY:?}" "${MAKE_CERTS:?}" "${SHIM:?}" "${EMPTY_PRELOAD:?}" "${PROVIDER:?}" "${NATIVE_CLIENT:?}" "${SRCDIR:?}"
 work=$(mktemp -d /tmp/mxv-bench.XXXXXX)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
 "$MAKE_CERTS" "$work" >/dev/null
+. "$SRCDIR/tests/integration/openssl_cnf.sh"
 now() { date +%s.%N; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 
+# Alternating batches, so that drift in the machine's load falls on all.
+batches() { # N_BATCHES BATCH CMD...: prints the total seconds of each CMD
+    local n=$1 size=$2 i t0 t1
+    shift 2
+    local -a tot=()
+    for _ in $(seq "$n"); do
+        for i in $(seq 0 $(($# - 1))); do
+            local cmd=${*:$((i + 1)):1}
+            t0=$(now); for _ in $(seq "$size"); do eval "$cmd"; done; t1=$(now)
+            tot[i]=$(awk -v s="${tot[i]:-0}" -v a="$t0" -v b="$t1" 'BEGIN { print s + b - a }')
+        done
+    done
+    echo "${tot[*]}"
+}
+
+# What any preloaded library costs (the loader opens and maps the file) is
+# shown apart from what the shim adds to that: an empty library built with
+# the same flags.
 echo "== /bin/true x 1000"
 for round in 1 2; do
-    t0=$(now); for _ in $(seq 1000); do /bin/true; done; t1=$(now)
-    for _ in $(seq 1000); do LD_PRELOAD=$SHIM /bin/true; done; t2=$(now)
-    plain=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
-    shim=$(awk -v a="$t1" -v b="$t2" 'BEGIN { print b - a }')
+    read -r plain empty shim < <(batches 10 100 "/bin/true" "LD_PRELOAD=$EMPTY_PRELOAD /bin/true" \
+        "LD_PRELOAD=$SHIM /bin/true")
     printf '  round %d: without %.3f s, with shim %.3f s, ratio %s (target <= 1.02)\n' \
         "$round" "$plain" "$shim" "$(ratio "$shim" "$plain")"
+    printf '           an empty preloaded library %.3f s (ratio %s): the shim vs it, ratio %s\n' \
+        "$empty" "$(ratio "$empty" "$plain")" "$(ratio "$shim" "$empty")"
 done
+if command -v valgrind >/dev/null; then
+    ir() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 |
+        awk '/Collected/ { print $NF }'; }
+    printf '  instructions (callgrind): without %s, empty library %s, with shim %s\n' \
+        "$(ir /bin/true)" "$(LD_PRELOAD=$EMPTY_PRELOAD ir /bin/true)" "$(LD_PRELOAD=$SHIM ir /bin/true)"
+fi
 
 cat > "$work/world.conf" <<'CONF'
 server:
@@ -36,38 +61,77 @@ server:
     local-data: "mx0a.emailhosted.not. 300 IN A 127.0.0.21"
 CONF
 port=$((20000 + RANDOM % 30000))
-openssl s_server -quiet -accept "127.0.0.21:$port" -cert "$work/emailhosted.pem" \
-    -key "$work/emailhosted.key" -naccept 1000000 >/dev/null 2>&1 < /dev/null &
+openssl s_server -quiet -no_cache -accept "127.0.0.21:$port" -cert "$work/emailhosted.pem" \
+    -key "$work/emailhosted.key" -naccept 100000000 >/dev/null 2>&1 < /dev/null &
 pids+=($!)
 sleep 1
 export MXVERIFY_DOMAIN=example.com MXVERIFY_PORTS=$port MXVERIFY_UNBOUND_CONF=$work/world.conf \
     MXVERIFY_CAFILE=$work/ca.pem MXVERIFY_LOG=none
-cat > "$work/openssl.cnf" <<CNF
-openssl_conf = openssl_init
-[openssl_init]
-providers = provider_sect
-[provider_sect]
-default = default_sect
-mxverify = mxverify_sect
-[default_sect]
-activate = 1
-[mxverify_sect]
-module = $PROVIDER
-activate = 1
-mode = required-verify-hosted
-CNF
-rate() { # ENV...: handshakes per second over 4 s
-    env "$@" openssl s_time -connect "127.0.0.21:$port" -new -time 4 -CAfile "$work/ca.pem" 2>/dev/null |
-        awk '/connections in .* real seconds/ { printf "%.1f", $1 / $4 }'
+openssl_cnf "$work/openssl.cnf" "$PROVIDER" mode=required-verify-hosted
+openssl_cnf "$work/plain.cnf"
+echo "== start-up of a short OpenSSL program (openssl rand -hex 4) x 500"
+for round in 1 2; do
+    read -r plain prov < <(batches 10 50 \
+        "OPENSSL_CONF=$work/plain.cnf openssl rand -hex 4 >/dev/null" \
+        "OPENSSL_CONF=$work/openssl.cnf openssl rand -hex 4 >/dev/null")
+    printf '  round %d: %.2f ms per run without, %.2f ms with the provider: +%s ms (target <= 2)\n' \
+        "$round" "$(awk -v t="$plain" 'BEGIN { print t * 2 }')" \
+        "$(awk -v t="$prov" 'BEGIN { print t * 2 }')" \
+        "$(awk -v a="$plain" -v b="$prov" 'BEGIN { printf "%.2f", (b - a) * 2 }')"
+done
+
+count() { # ENV...: "CONNECTIONS SECONDS" of full handshakes in about 2 s
+    # (timed here: s_time's own "real seconds" is whole seconds)
+    local t0 t1 n
+    t0=$(now)
+    n=$(env "$@" openssl s_time -connect "127.0.0.21:$port" -new -time 2 -CAfile "$work/ca.pem" \
+        2>/dev/null | awk '/connections in .* real seconds/ { print $1 }')
+    t1=$(now)
+    echo "${n:-0} $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')"
 }
 echo "== TLS handshakes per second, policy deciding each (required-verify-hosted, warm DNS)"
-for round in 1 2; do
-    none=$(rate MXVERIFY_MODE=none)
-    shim=$(rate LD_PRELOAD="$SHIM" MXVERIFY_MODE=required-verify-hosted)
-    prov=$(rate OPENSSL_CONF="$work/openssl.cnf")
-    printf '  round %d: without %s/s, shim %s/s (ratio %s), provider %s/s (ratio %s) (target >= 0.97)\n' \
-        "$round" "$none" "$shim" "$(ratio "$shim" "$none")" "$prov" "$(ratio "$prov" "$none")"
+echo "   (8 alternating 2 s windows each, the order rotated, totals compared)"
+variants=("MXVERIFY_MODE=none" "LD_PRELOAD=$SHIM MXVERIFY_MODE=required-verify-hosted"
+    "OPENSSL_CONF=$work/openssl.cnf")
+declare -a conns=(0 0 0) secs=(0 0 0)
+for round in $(seq 0 7); do
+    for k in 0 1 2; do
+        v=$(((k + round) % 3))
+        # shellcheck disable=SC2086 # each variant is a list of NAME=VALUE words
+        read -r c t < <(count ${variants[v]})
+        conns[v]=$((conns[v] + ${c:-0}))
+        secs[v]=$(awk -v a="${secs[v]}" -v b="${t:-0}" 'BEGIN { print a + b }')
+    done
 done
+rate_of() { awk -v c="${conns[$1]}" -v t="${secs[$1]}" 'BEGIN { printf "%.1f", (t > 0) ? c / t : 0 }'; }
+none=$(rate_of 0) shim=$(rate_of 1) prov=$(rate_of 2)
+printf '  without %s/s, shim %s/s (ratio %s), provider %s/s (ratio %s) (target >= 0.97)\n' \
+    "$none" "$shim" "$(ratio "$shim" "$none")" "$prov" "$(ratio "$prov" "$none")"
+
+# Wall-clock rates on a shared machine drift by several per cent between
+# windows; instructions do not. The client's instructions per handshake in
+# steady state: the difference between a 6 s and a 2 s run under callgrind
+# over the difference in connections (start-up and first lookups cancel).
+if command -v valgrind >/dev/null; then
+    ir_run() { # SECONDS ENV...: "INSTRUCTIONS CONNECTIONS"
+        local secs=$1 log
+        shift
+        log=$(env "$@" valgrind --tool=callgrind --callgrind-out-file=/dev/null openssl s_time \
+            -connect "127.0.0.21:$port" -new -time "$secs" -CAfile "$work/ca.pem" 2>&1)
+        printf '%s\n' "$log" | awk '/Collected/ { i = $NF } /real seconds/ { n = $1 } END { print i, n }'
+    }
+    per_conn() { # ENV...: instructions per handshake
+        local i2 n2 i6 n6
+        read -r i2 n2 < <(ir_run 2 "$@")
+        read -r i6 n6 < <(ir_run 6 "$@")
+        awk -v a="$i2" -v b="$i6" -v m="$n2" -v n="$n6" 'BEGIN { printf "%.0f", (n > m) ? (b - a) / (n - m) : 0 }'
+    }
+    # shellcheck disable=SC2086
+    { ir_none=$(per_conn ${variants[0]}); ir_shim=$(per_conn ${variants[1]}); ir_prov=$(per_conn ${variants[2]}); }
+    pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.1f %%", (a > 0) ? (b - a) * 100 / a : 0 }'; }
+    printf '  instructions per handshake, client side (callgrind): without %s, shim %s (%s), provider %s (%s)\n' \
+        "$ir_none" "$ir_shim" "$(pct "$ir_none" "$ir_shim")" "$ir_prov" "$(pct "$ir_none" "$ir_prov")"
+fi
 
 echo "== one delivery, DNS 50 ms away"
 if ! command -v unbound >/dev/null || [ ! -x /usr/bin/python3 ]; then

@@ -60,20 +60,7 @@ for lib in libmxverify libssl libcrypto libunbound; do
 done
 
 # An OpenSSL program with the provider configured, no mail to deliver.
-cat > "$work/openssl.cnf" <<CNF
-openssl_conf = openssl_init
-[openssl_init]
-providers = provider_sect
-[provider_sect]
-default = default_sect
-mxverify = mxverify_sect
-[default_sect]
-activate = 1
-[mxverify_sect]
-module = $PROVIDER
-activate = 1
-mode = required-verify-hosted
-CNF
+openssl_cnf "$work/openssl.cnf" "$PROVIDER" mode=required-verify-hosted
 set +e
 out=$(OPENSSL_CONF="$work/openssl.cnf" openssl list -providers 2>&1) err=""
 set -e

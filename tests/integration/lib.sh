@@ -26,6 +26,8 @@ if [ "${MXV_TEST_NO_PYTHON:-0}" != 1 ] && [ -x /usr/bin/python3 ] &&
     PY=/usr/bin/python3
 fi
 
+. "$SRCDIR/tests/integration/openssl_cnf.sh"
+
 "$MAKE_CERTS" "$work" >/dev/null
 certs=$work
 

@@ -63,20 +63,7 @@ in_err 'reason=starttls-not-supported'
 in_err 'why="MAIL FROM in clear refused: no TLS on this connection'
 client 1 0 LD_PRELOAD="$preload" MXVERIFY_MODE=none -- 127.0.0.26 "$port" shim-none
 
-cat > "$work/openssl.cnf" <<CNF
-openssl_conf = openssl_init
-[openssl_init]
-providers = provider_sect
-[provider_sect]
-default = default_sect
-mxverify = mxverify_sect
-[default_sect]
-activate = 1
-[mxverify_sect]
-module = $PROVIDER
-activate = 1
-mode = required-verify-hosted
-CNF
+openssl_cnf "$work/openssl.cnf" "$PROVIDER" mode=required-verify-hosted
 prov=(OPENSSL_CONF="$work/openssl.cnf")
 client 8 8 "${prov[@]}" -- 127.0.0.21 "$port" prov-threads --threads 8 --ctx-per-thread --cleanup
 client 0 0 "${prov[@]}" -- 127.0.0.26 "$port" prov-mismatch --cleanup

@@ -32,19 +32,16 @@ fi
 # the provider with those settings (option names as config keys).
 provider_conf() {
     local file=$1; shift
-    {
-        printf 'openssl_conf = openssl_init\n[openssl_init]\nproviders = provider_sect\n'
-        printf '[provider_sect]\ndefault = default_sect\nmxverify = mxverify_sect\n'
-        printf '[default_sect]\nactivate = 1\n[mxverify_sect]\nmodule = %s\nactivate = 1\nlog = stderr\n' "$PROVIDER"
-        while [ $# -gt 0 ]; do
-            local key=${1#--}; key=${key//-/_}; shift
-            if [ $# -gt 0 ] && [[ $1 != --* ]]; then
-                printf '%s = %s\n' "$key" "$1"; shift
-            else
-                printf '%s = 1\n' "$key"
-            fi
-        done
-    } > "$file"
+    local -a kvs=(log=stderr)
+    while [ $# -gt 0 ]; do
+        local key=${1#--}; key=${key//-/_}; shift
+        if [ $# -gt 0 ] && [[ $1 != --* ]]; then
+            kvs+=("$key=$1"); shift
+        else
+            kvs+=("$key=1")
+        fi
+    done
+    openssl_cnf "$file" "$PROVIDER" "${kvs[@]}"
 }
 
 # DNS: example.com's MX is mx01.subd.emailhosted.not (127.0.0.23); every
