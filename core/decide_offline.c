@@ -9,6 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+static bool issuer_unknown(int error)
+{
+    return error == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+           error == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
+           error == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN ||
+           error == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT;
+}
+
 void mxv_check_chain(mxv_decision *d, mxv_policy *policy, X509 *leaf, STACK_OF(X509) * chain)
 {
     d->chain_checked = true;
@@ -32,6 +40,15 @@ void mxv_check_chain(mxv_decision *d, mxv_policy *policy, X509 *leaf, STACK_OF(X
     /* The same purpose libssl's client sets: a TLS server certificate. */
     X509_STORE_CTX_set_default(ctx, "ssl_server");
     d->chain_ok = X509_verify_cert(ctx) == 1;
+    if (!d->chain_ok && issuer_unknown(X509_STORE_CTX_get_error(ctx)) &&
+        mxv_policy_store_add_bundle(policy)) {
+        /* The CA directory lacked the issuer: now with the bundle file too. */
+        X509_STORE_CTX_cleanup(ctx);
+        if (X509_STORE_CTX_init(ctx, store, leaf, chain)) {
+            X509_STORE_CTX_set_default(ctx, "ssl_server");
+            d->chain_ok = X509_verify_cert(ctx) == 1;
+        }
+    }
     if (!d->chain_ok) {
         d->chain_error = X509_STORE_CTX_get_error(ctx);
         d->chain_error_text = strdup(X509_verify_cert_error_string(d->chain_error));

@@ -276,6 +276,7 @@ static void after_fork_child(void)
         pthread_mutex_init(&p->lock, NULL);
         p->dns = NULL;
         p->store = NULL;
+        p->store_bundle_loaded = false;
     }
     mxv_prefetch_forget_after_fork();
     mxv_recent_failures_after_fork();

@@ -24,6 +24,7 @@ struct mxv_policy {
     char *dns_error; /* why the DNS context could not be built (sticky) */
     X509_STORE *store;
     char *store_error;
+    bool store_bundle_loaded; /* the system's CA file, read on demand */
 };
 
 /* The settings in force for `domain` (may be NULL: globals only). */
@@ -34,5 +35,8 @@ mxv_settings *mxv_policy_add_destination(mxv_policy *policy, const char *pattern
 /* Lazily built run-time parts; NULL with *why set when unavailable. */
 mxv_dns *mxv_policy_dns(mxv_policy *policy, const char **why);
 X509_STORE *mxv_policy_store(mxv_policy *policy, const char **why);
+/* Reads the system's CA bundle file into the store, once: true when it was
+ * read now (a chain that found no issuer is then worth checking again). */
+bool mxv_policy_store_add_bundle(mxv_policy *policy);
 
 #endif

@@ -283,4 +283,22 @@ x 2 --cert "$certs/emailhosted.pem" --domain example.com --dns-timeout never
 x 2 --cert "$work/missing.pem" --domain example.com --json
 lacks '"verdict"'
 
+# The system's anchors without --ca-file: the CA directory is read first
+# (certificates by subject hash, as chains need them), the bundle file
+# only when the directory lacks the issuer. Both found; neither = untrusted.
+mkdir -p "$work/cadir" "$work/emptydir"
+cp "$certs/ca.pem" "$work/cadir/"
+if openssl rehash "$work/cadir" 2>/dev/null; then
+    sys() { expect_exit "$1" -- explain --unbound-conf "$world" --cert "$certs/emailhosted.pem" \
+        --domain example.com --ip 192.0.2.1 --json; }
+    SSL_CERT_DIR=$work/cadir SSL_CERT_FILE=$work/missing.pem sys 0
+    json_is 'j["chain"]["ok"]' 'true'
+    SSL_CERT_DIR=$work/emptydir SSL_CERT_FILE=$certs/ca.pem sys 0
+    json_is 'j["chain"]["ok"]' 'true'
+    SSL_CERT_DIR=$work/emptydir SSL_CERT_FILE=$work/missing.pem sys 1
+    json_is 'j["reason"]' '"certificate-not-trusted"'
+else
+    echo "note: openssl rehash unavailable, system anchor checks not run" >&2
+fi
+
 finish
