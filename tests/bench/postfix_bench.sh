@@ -104,10 +104,11 @@ CONF
     done
     t1=$(date +%s.%N)
     pf_stop "$pf"
-    local secs
+    local secs procs
     secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
-    printf '  %-7s %4d of %d delivered in %6s s, %6.1f messages/s\n' "$name" "$n" "$total" "$secs" \
-        "$(awk -v n="$n" -v s="$secs" 'BEGIN { print n / s }')"
+    procs=$(grep -o 'postfix/smtp\[[0-9]*\]' "$pf/maillog" 2>/dev/null | sort -u | wc -l)
+    printf '  %-7s %4d of %d delivered in %6s s, %6.1f messages/s, %d smtp processes\n' "$name" \
+        "$n" "$total" "$secs" "$(awk -v n="$n" -v s="$secs" 'BEGIN { print n / s }')" "$procs"
     took[$name]=$(awk -v a="${took[$name]:-0}" -v b="$secs" 'BEGIN { print a + b }')
 }
 
