@@ -12,6 +12,7 @@
  */
 #include "buf.h"
 #include "cli.h"
+#include "postfix_match.h"
 #include "smtp.h"
 #include "target.h"
 
@@ -246,8 +247,13 @@ static bool greeting_exact(X509 *leaf, const char *greeting)
     return false;
 }
 
+static const char *pass_if(bool ok)
+{
+    return ok ? "pass" : "fail";
+}
+
 static void algorithms(report *r, mxv_policy *policy, const target *t, const char *domain,
-                       const char *ip, const char *greeting, STACK_OF(X509) * sent)
+                       const char *ip, const char *greeting, STACK_OF(X509) * sent, bool trusted)
 {
     X509 *leaf = sk_X509_value(sent, 0);
     STACK_OF(X509) *rest = sk_X509_new_null();
@@ -265,13 +271,12 @@ static void algorithms(report *r, mxv_policy *policy, const target *t, const cha
          "ESA Verify Hosted Domains: domain, MX, PTR"},
         {"greeting-exact", greeting_exact(leaf, greeting) ? "pass" : "fail",
          "a name equal to the greeting name, no wildcard"},
-        {"postfix-verify",
-         host ? algorithm(policy, "required-verify-hosted", NULL, host, ip, leaf, rest) : "n/a",
-         "the MX host name, as Postfix 'verify'"},
+        /* Postfix's own matching rules, not RFC 6125's (postfix_match.h). */
+        {"postfix-verify", host ? pass_if(trusted && postfix_verify_matches(leaf, host)) : "n/a",
+         "the MX host name, as Postfix 'verify' (a wildcard may cover several labels)"},
         {"postfix-secure",
-         domain ? algorithm(policy, "required-verify-hosted", domain, domain, ip, leaf, rest)
-                : "n/a",
-         "the recipient domain, as Postfix 'secure'"},
+         domain ? pass_if(trusted && postfix_secure_matches(leaf, domain)) : "n/a",
+         "the recipient domain or a subdomain of it, as Postfix 'secure'"},
     };
     sk_X509_free(rest);
     if (r->json) {
@@ -379,10 +384,11 @@ static int audit(report *r, mxv_policy *policy, const target *t, const char *dom
         check_cn(r, leaf, s.greeting);
         check_chain(r, sent, d);
         check_dates(r, leaf);
+        bool trusted = mxv_decision_chain_error(d) == NULL;
         mxv_decision_free(d);
         mxv_request_free(req);
         check_fcrdns(r, policy, ip);
-        algorithms(r, policy, t, domain, ip, s.greeting, sent);
+        algorithms(r, policy, t, domain, ip, s.greeting, sent, trusted);
     } else {
         if (s.starttls)
             check(r, "tls", FAIL, "TLS handshake failed: %s", s.error);

@@ -4,6 +4,7 @@
  * Seeds: corpus/presented/, written by make_seeds.c.
  */
 #include "names.h"
+#include "postfix_match.h"
 #include "presented.h"
 
 #include <openssl/x509.h>
@@ -49,6 +50,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         mxv_presented_clear(&ids);
     }
+    /* Postfix's matching (audit): what level verify accepts for a name,
+     * level secure accepts for the same name as next hop. */
+    for (size_t r = 0; r < sizeof(refs) / sizeof(refs[0]); r++)
+        if (postfix_verify_matches(cert, refs[r]) && !postfix_secure_matches(cert, refs[r]))
+            abort();
     X509_free(cert);
     return 0;
 }

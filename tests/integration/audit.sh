@@ -48,6 +48,7 @@ srv() { echo "$1=$certs/$2.pem,$certs/$2.key,${3:-mail.example.com}"; }
     "$(srv 127.0.0.43 self-signed)" "$(srv 127.0.0.44 unknown-ca)" 127.0.0.45=none,mail.example.com \
     "$(srv 127.0.0.46 expired)" "$(srv 127.0.0.47 via-intermediate-missing)" \
     "$(srv 127.0.0.48 disordered)" "$(srv 127.0.0.49 example localhost)" \
+    "$(srv 127.0.0.54 mx01 mx01.subd.emailhosted.not)" \
     "$(srv 127.0.0.53 example '[127.0.0.53]')" ${soon:+"$(srv 127.0.0.52 soon soon.example.com)"} &
 cleanup_hooks+=("kill $! 2>/dev/null")
 "$PY" "$SRCDIR/tests/integration/starttls_server.py" "$work/stall.port" "$certs/example.pem" \
@@ -92,16 +93,26 @@ a 1 mx01.subd.emailhosted.not --domain example.com
 line FAIL cn-greeting "CN *.emailhosted.not is a wildcard, not the greeting name mx01.subd.emailhosted.not exactly"
 line FAIL fcrdns "127.0.0.42 has no PTR record"
 has "  hosted          fail"
-has "  postfix-verify  fail"
+# Postfix (tls_wildcard_matches_multiple_labels = yes by default) lets
+# *.emailhosted.not cover mx01.subd.emailhosted.not; RFC 6125 does not.
+has "  postfix-verify  pass"
+has "  postfix-secure  fail"
 golden audit-fail
 
 a 1 127.0.0.43
 line FAIL self-signed "the server certificate is self-signed"
 line FAIL chain-trust "self-signed certificate"
-a 1 127.0.0.44
+a 1 127.0.0.44 --domain example.com
 line FAIL chain-trust "unable to get local issuer certificate"
+has "  postfix-secure  fail" # the name (example.com) would do; the chain does not
 # mail.example.com's address is 127.0.0.41: this PTR is not forward-confirmed.
 line FAIL fcrdns "PTR 127.0.0.44 -> mail.example.com is not forward-confirmed"
+# Postfix 'secure' takes any subdomain of the next hop (dot-nexthop).
+a 1 127.0.0.54 --domain emailhosted.not
+has "  postfix-secure  pass"
+has "  hosted          fail"
+a 1 127.0.0.54 --domain example.net
+has "  postfix-secure  fail"
 a 1 127.0.0.45
 line FAIL starttls "STARTTLS not offered: no sender can use TLS"
 a 1 127.0.0.46
