@@ -17,6 +17,22 @@ static bool issuer_unknown(int error)
            error == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT;
 }
 
+/* One chain verification as libssl's client makes it (purpose: a TLS
+ * server certificate): 1 valid, 0 not (*error says why), -1 could not be
+ * set up. */
+static int verify_with(X509_STORE *store, X509 *leaf, STACK_OF(X509) * chain, int *error)
+{
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    int rc = -1;
+    if (ctx && X509_STORE_CTX_init(ctx, store, leaf, chain)) {
+        X509_STORE_CTX_set_default(ctx, "ssl_server");
+        rc = X509_verify_cert(ctx) == 1;
+        *error = rc ? X509_V_OK : X509_STORE_CTX_get_error(ctx);
+    }
+    X509_STORE_CTX_free(ctx);
+    return rc;
+}
+
 void mxv_check_chain(mxv_decision *d, mxv_policy *policy, X509 *leaf, STACK_OF(X509) * chain)
 {
     d->chain_checked = true;
@@ -30,30 +46,21 @@ void mxv_check_chain(mxv_decision *d, mxv_policy *policy, X509 *leaf, STACK_OF(X
         d->chain_error_text = strdup(why);
         return;
     }
-    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-    if (!ctx || !X509_STORE_CTX_init(ctx, store, leaf, chain)) {
+    int error = X509_V_OK;
+    int rc = verify_with(store, leaf, chain, &error);
+    /* The CA directory lacked the issuer: again with the bundle file too. */
+    if (rc == 0 && issuer_unknown(error) && mxv_policy_store_add_bundle(policy))
+        rc = verify_with(store, leaf, chain, &error);
+    if (rc < 0) {
         d->chain_error = X509_V_ERR_OUT_OF_MEM;
         d->chain_error_text = strdup("cannot set up chain verification");
-        X509_STORE_CTX_free(ctx);
         return;
     }
-    /* The same purpose libssl's client sets: a TLS server certificate. */
-    X509_STORE_CTX_set_default(ctx, "ssl_server");
-    d->chain_ok = X509_verify_cert(ctx) == 1;
-    if (!d->chain_ok && issuer_unknown(X509_STORE_CTX_get_error(ctx)) &&
-        mxv_policy_store_add_bundle(policy)) {
-        /* The CA directory lacked the issuer: now with the bundle file too. */
-        X509_STORE_CTX_cleanup(ctx);
-        if (X509_STORE_CTX_init(ctx, store, leaf, chain)) {
-            X509_STORE_CTX_set_default(ctx, "ssl_server");
-            d->chain_ok = X509_verify_cert(ctx) == 1;
-        }
-    }
+    d->chain_ok = rc == 1;
     if (!d->chain_ok) {
-        d->chain_error = X509_STORE_CTX_get_error(ctx);
-        d->chain_error_text = strdup(X509_verify_cert_error_string(d->chain_error));
+        d->chain_error = error;
+        d->chain_error_text = strdup(X509_verify_cert_error_string(error));
     }
-    X509_STORE_CTX_free(ctx);
 }
 
 mxv_decision *mxv_decide(mxv_policy *policy, const mxv_request *req, X509 *leaf,

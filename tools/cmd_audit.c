@@ -269,7 +269,7 @@ static void algorithms(report *r, mxv_policy *policy, const target *t, const cha
         {"hosted",
          domain ? algorithm(policy, "required-verify-hosted", domain, NULL, ip, leaf, rest) : "n/a",
          "ESA Verify Hosted Domains: domain, MX, PTR"},
-        {"greeting-exact", greeting_exact(leaf, greeting) ? "pass" : "fail",
+        {"greeting-exact", pass_if(greeting_exact(leaf, greeting)),
          "a name equal to the greeting name, no wildcard"},
         /* Postfix's own matching rules, not RFC 6125's (postfix_match.h). */
         {"postfix-verify", host ? pass_if(trusted && postfix_verify_matches(leaf, host)) : "n/a",
