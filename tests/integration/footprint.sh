@@ -19,14 +19,25 @@ loaded() {
     env "${env[@]}" LD_DEBUG=files "$@" 2>&1 >/dev/null | awk '/file=.*\[0\];  needed by|calling init:/ { print }' |
         sed -n 's/.*file=\([^ ]*\).*/\1/p; s/.*calling init: \([^ ]*\).*/\1/p' | sort -u | tr '\n' ' '
 }
-check() { # check NAME COMMAND...
-    checks=$((checks + 1))
-    if ! "$@"; then
-        out="" err=""
-        fail "$1"
-    fi
-}
 contains() { case " $1 " in *"$2.so"*) return 0 ;; esac; return 1; }  # LIB.so, not libmxverify-preload
+# none_of WHAT LIST LIB...: one check per LIB, failing when LIST names it.
+none_of() {
+    local what=$1 list=$2 lib
+    shift 2
+    for lib; do
+        checks=$((checks + 1))
+        if contains "$list" "$lib"; then out=$list err=""; fail "$what $lib"; fi
+    done
+}
+# all_of WHAT LIST LIB...: one check per LIB, failing when LIST lacks it.
+all_of() {
+    local what=$1 list=$2 lib
+    shift 2
+    for lib; do
+        checks=$((checks + 1))
+        contains "$list" "$lib" || { out=$list err=""; fail "$what $lib"; }
+    done
+}
 
 shim_needs=$(needed "$SHIM")
 echo "shim needs: $shim_needs"
@@ -34,30 +45,17 @@ if contains "$shim_needs" libasan; then
     echo "skipped: a sanitizer build (its runtime is what it loads first)"
     exit $SKIP
 fi
-checks=$((checks + 1))
-case "$shim_needs" in
-*libc.so.6*) ;;
-*) out=$shim_needs err=""; fail "the shim does not name libc" ;;
-esac
-for lib in libssl libcrypto libmxverify libunbound libidn2; do
-    checks=$((checks + 1))
-    if contains "$shim_needs" "$lib"; then out=$shim_needs err=""; fail "the shim links $lib"; fi
-done
+all_of "the shim does not name" "$shim_needs" libc
+none_of "the shim links" "$shim_needs" libssl libcrypto libmxverify libunbound libidn2
 
 engine_needs=$(needed "$engine")
 echo "libmxverify needs: $engine_needs"
-for lib in libunbound libidn2 libevent libunistring; do
-    checks=$((checks + 1))
-    if contains "$engine_needs" "$lib"; then out=$engine_needs err=""; fail "libmxverify links $lib"; fi
-done
+none_of "libmxverify links" "$engine_needs" libunbound libidn2 libevent libunistring
 
 # /bin/true with the shim: nothing but the shim itself is added.
 true_libs=$(loaded LD_PRELOAD="$SHIM" -- /bin/true)
 echo "/bin/true with the shim loads: $true_libs"
-for lib in libmxverify libssl libcrypto libunbound; do
-    checks=$((checks + 1))
-    if contains "$true_libs" "$lib"; then out=$true_libs err=""; fail "/bin/true with the shim loaded $lib"; fi
-done
+none_of "/bin/true with the shim loaded" "$true_libs" libmxverify libssl libcrypto libunbound
 
 # An OpenSSL program with the provider configured, no mail to deliver.
 openssl_cnf "$work/openssl.cnf" "$PROVIDER" mode=required-verify-hosted
@@ -68,12 +66,8 @@ has "mxverify: ESA-style TLS verification for SMTP clients"
 has "status: active"
 rand_libs=$(loaded OPENSSL_CONF="$work/openssl.cnf" -- openssl rand -hex 4)
 echo "openssl rand with the provider loads: $rand_libs"
-checks=$((checks + 1))
-contains "$rand_libs" libmxverify || { out=$rand_libs err=""; fail "the provider did not load libmxverify"; }
-for lib in libunbound libidn2; do
-    checks=$((checks + 1))
-    if contains "$rand_libs" "$lib"; then out=$rand_libs err=""; fail "openssl rand with the provider loaded $lib"; fi
-done
+all_of "the provider did not load" "$rand_libs" libmxverify
+none_of "openssl rand with the provider loaded" "$rand_libs" libunbound libidn2
 
 # A decision that needs DNS and an internationalised name loads both, and
 # works.
@@ -81,10 +75,7 @@ explain_libs=$(loaded -- "$MXVERIFY" explain --unbound-conf "$SRCDIR/examples/sa
     --ca-file "$certs/ca.pem" --cert "$certs/emailhosted.pem" --domain example.com --ip 192.0.2.1 \
     --reference bücher.example)
 echo "mxverify explain loads: $explain_libs"
-for lib in libunbound libidn2; do
-    checks=$((checks + 1))
-    contains "$explain_libs" "$lib" || { out=$explain_libs err=""; fail "explain did not load $lib"; }
-done
+all_of "explain did not load" "$explain_libs" libunbound libidn2
 expect_exit 0 -- explain --unbound-conf "$SRCDIR/examples/sandbox/world.conf" --ca-file "$certs/ca.pem" \
     --cert "$certs/emailhosted.pem" --domain example.com --ip 192.0.2.1 --reference bücher.example
 has "Verdict:    pass (verified)"
