@@ -5,7 +5,7 @@ set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libssl-dev openssl libunbound-dev libidn2-dev
             dns-root-data ca-certificates)
-test_pkgs=(libcunit1-dev unbound ldnsutils clang libclang-rt-14-dev valgrind clang-format swaks curl
+test_pkgs=(libcunit1-dev unbound ldnsutils clang libclang-rt-14-dev valgrind clang-format swaks libnet-ssleay-perl curl
            python3 postfix)
 
 demo_pkgs=(python3 curl)
