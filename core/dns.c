@@ -1,5 +1,6 @@
 #include "dns.h"
 #include "dns_cache.h"
+#include "dns_shared.h"
 #include "lazy_libs.h"
 #include "names.h"
 
@@ -26,51 +27,83 @@ typedef struct pending {
 } pending;
 
 struct mxv_dns {
-    const mxv_unbound_api *u; /* libunbound, loaded at the first context */
-    struct ub_ctx *ub;
+    const mxv_unbound_api *u; /* libunbound, loaded with the context */
+    struct ub_ctx *ub;        /* built at the first lookup no cache answers */
+    char *unbound_conf;
     bool validate;
+    char ub_error[256]; /* why the context could not be built (sticky) */
     pending *queue;
     mxv_dns_cache *cache;
+    mxv_dns_shared *shared; /* answers shared with other processes, or NULL */
 };
 
 mxv_dns *mxv_dns_new(const char *unbound_conf, bool validate, char *err, size_t errlen)
 {
-    const mxv_unbound_api *u = mxv_unbound(err, errlen);
-    if (!u)
-        return NULL;
     mxv_dns *dns = calloc(1, sizeof(*dns));
-    if (!dns || !(dns->cache = mxv_dns_cache_new()) || !(dns->u = u) ||
-        !(dns->ub = u->ctx_create())) {
-        snprintf(err, errlen, "cannot create a libunbound context");
-        if (dns)
-            mxv_dns_cache_free(dns->cache);
-        free(dns);
-        return NULL;
-    }
-    dns->validate = validate;
-    /* Threads, not the default fork: a forked resolver process inside a
-     * host program (the preload shim's case) would be a surprise. */
-    int rc = dns->u->ctx_async(dns->ub, 1);
-    if (rc == 0 && unbound_conf) {
-        rc = dns->u->ctx_config(dns->ub, unbound_conf);
-        if (rc != 0) {
-            snprintf(err, errlen, "unbound_conf %s: %s", unbound_conf, dns->u->strerror(rc));
-            mxv_dns_free(dns);
-            return NULL;
-        }
-    } else if (rc == 0) {
-        /* Without resolv.conf libunbound recurses from the root itself. */
-        (void)dns->u->ctx_resolvconf(dns->ub, NULL);
-        (void)dns->u->ctx_hosts(dns->ub, NULL);
-        if (validate && access(ROOT_ANCHOR, R_OK) == 0)
-            rc = dns->u->ctx_add_ta_file(dns->ub, ROOT_ANCHOR);
-    }
-    if (rc != 0) {
-        snprintf(err, errlen, "libunbound set-up failed: %s", dns->u->strerror(rc));
+    if (!dns || !(dns->cache = mxv_dns_cache_new()) ||
+        (unbound_conf && !(dns->unbound_conf = strdup(unbound_conf)))) {
+        snprintf(err, errlen, "out of memory");
         mxv_dns_free(dns);
         return NULL;
     }
+    dns->validate = validate;
     return dns;
+}
+
+void mxv_dns_share(mxv_dns *dns, mxv_dns_shared *shared)
+{
+    mxv_dns_shared_close(dns->shared);
+    dns->shared = shared;
+}
+
+/* The libunbound context, built once: loading libunbound, seeding its
+ * random generators and starting its thread cost more than a decision, so
+ * a process whose lookups the caches answer never pays for them. */
+static bool ensure_ub(mxv_dns *dns)
+{
+    if (dns->ub || dns->ub_error[0])
+        return dns->ub != NULL;
+    char *err = dns->ub_error;
+    size_t errlen = sizeof(dns->ub_error);
+    const mxv_unbound_api *u = mxv_unbound(err, errlen);
+    if (!u)
+        return false;
+    struct ub_ctx *ub = u->ctx_create();
+    if (!ub) {
+        snprintf(err, errlen, "cannot create a libunbound context");
+        return false;
+    }
+    /* Threads, not the default fork: a forked resolver process inside a
+     * host program (the preload shim's case) would be a surprise. */
+    int rc = u->ctx_async(ub, 1);
+    if (rc == 0 && dns->unbound_conf) {
+        rc = u->ctx_config(ub, dns->unbound_conf);
+        if (rc != 0)
+            snprintf(err, errlen, "unbound_conf %s: %s", dns->unbound_conf, u->strerror(rc));
+    } else if (rc == 0) {
+        /* Without resolv.conf libunbound recurses from the root itself. */
+        (void)u->ctx_resolvconf(ub, NULL);
+        (void)u->ctx_hosts(ub, NULL);
+        if (dns->validate && access(ROOT_ANCHOR, R_OK) == 0)
+            rc = u->ctx_add_ta_file(ub, ROOT_ANCHOR);
+    }
+    if (rc != 0) {
+        if (!err[0])
+            snprintf(err, errlen, "libunbound set-up failed: %s", u->strerror(rc));
+        u->ctx_delete(ub);
+        return false;
+    }
+    dns->u = u;
+    dns->ub = ub;
+    return true;
+}
+
+bool mxv_dns_ready(mxv_dns *dns, char *err, size_t errlen)
+{
+    if (ensure_ub(dns))
+        return true;
+    snprintf(err, errlen, "%s", dns->ub_error);
+    return false;
 }
 
 void mxv_dns_free(mxv_dns *dns)
@@ -86,6 +119,8 @@ void mxv_dns_free(mxv_dns *dns)
     if (dns->ub)
         dns->u->ctx_delete(dns->ub);
     mxv_dns_cache_free(dns->cache);
+    mxv_dns_shared_close(dns->shared);
+    free(dns->unbound_conf);
     free(dns);
 }
 
@@ -136,8 +171,12 @@ static void on_result(void *arg, int err, struct ub_result *result)
     p->done = true;
     mxv_dns_answer answer;
     translate(p->dns, err, result, &answer);
-    if (result)
-        mxv_dns_cache_put(p->dns->cache, p->name, p->rrtype, time(NULL), result->ttl, &answer);
+    if (result) {
+        time_t now = time(NULL);
+        mxv_dns_cache_put(p->dns->cache, p->name, p->rrtype, now, result->ttl, &answer);
+        if (p->dns->shared)
+            mxv_dns_shared_put(p->dns->shared, p->name, p->rrtype, now, result->ttl, &answer);
+    }
     p->cb(p->arg, &answer);
     p->dns->u->resolve_free(result);
 }
@@ -145,8 +184,24 @@ static void on_result(void *arg, int err, struct ub_result *result)
 bool mxv_dns_submit(mxv_dns *dns, const char *name, int rrtype, mxv_dns_cb cb, void *arg)
 {
     mxv_dns_answer cached;
-    if (mxv_dns_cache_get(dns->cache, name, rrtype, time(NULL), &cached)) {
+    time_t now = time(NULL);
+    if (mxv_dns_cache_get(dns->cache, name, rrtype, now, &cached)) {
         cb(arg, &cached);
+        return true;
+    }
+    mxv_dns_shared_hit *hit = dns->shared ? malloc(sizeof(*hit)) : NULL;
+    if (hit && mxv_dns_shared_get(dns->shared, name, rrtype, now, hit)) {
+        /* Kept here too, for the rest of this process's decisions. */
+        mxv_dns_cache_put(dns->cache, name, rrtype, now, hit->ttl, &hit->answer);
+        cb(arg, &hit->answer);
+        free(hit);
+        return true;
+    }
+    free(hit);
+    if (!ensure_ub(dns)) {
+        mxv_dns_answer a = {.status = MXV_DNS_FAIL};
+        snprintf(a.detail, sizeof(a.detail), "resolver unavailable: %.130s", dns->ub_error);
+        cb(arg, &a);
         return true;
     }
     pending *p = calloc(1, sizeof(*p));

@@ -46,9 +46,15 @@ typedef void (*mxv_dns_cb)(void *arg, const mxv_dns_answer *answer);
 typedef struct mxv_dns mxv_dns;
 
 /* unbound_conf NULL: /etc/resolv.conf and /etc/hosts, root trust anchor if
- * installed and validate is true. */
+ * installed and validate is true. The libunbound context is built at the
+ * first lookup the caches cannot answer; mxv_dns_ready() builds it now,
+ * to report a broken configuration before any lookup. */
 mxv_dns *mxv_dns_new(const char *unbound_conf, bool validate, char *err, size_t errlen);
+bool mxv_dns_ready(mxv_dns *dns, char *err, size_t errlen);
 void mxv_dns_free(mxv_dns *dns);
+/* Answers from and for other processes too (dns_shared.h); dns owns it. */
+struct mxv_dns_shared;
+void mxv_dns_share(mxv_dns *dns, struct mxv_dns_shared *shared);
 bool mxv_dns_submit(mxv_dns *dns, const char *name, int rrtype, mxv_dns_cb cb, void *arg);
 void mxv_dns_run(mxv_dns *dns, int timeout_ms);
 

@@ -1,4 +1,6 @@
 #include "policy.h"
+#include "dns_shared.h"
+#include "log.h"
 #include "names.h"
 
 #include <openssl/err.h>
@@ -7,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
 
 #define DEFAULT_CONF        "/etc/mxverify.conf"
 #define DEFAULT_DNS_TIMEOUT 5000
@@ -124,6 +127,8 @@ static void layer(mxv_effective *e, const mxv_settings *s)
         e->log_json = s->log_json;
     if (s->set & MXV_SET_DNS_TIMEOUT)
         e->dns_timeout_ms = s->dns_timeout_ms;
+    if (s->set & MXV_SET_DNS_CACHE)
+        e->dns_cache = *s->dns_cache ? s->dns_cache : NULL;
 }
 
 void mxv_policy_effective(const mxv_policy *p, const char *domain, mxv_effective *out)
@@ -198,6 +203,7 @@ static const struct {
     {"log", "MXVERIFY_LOG"},
     {"log_format", "MXVERIFY_LOG_FORMAT"},
     {"dns_timeout", "MXVERIFY_DNS_TIMEOUT"},
+    {"dns_cache", "MXVERIFY_DNS_CACHE"},
 };
 
 int mxv_policy_load_env(mxv_policy *p, char *err, size_t errlen)
@@ -248,6 +254,19 @@ static bool any_validation(const mxv_policy *p)
     return false;
 }
 
+/* A cache file that cannot be used safely only costs speed: say so once
+ * and go on with this process's own lookups. */
+static void share_answers(mxv_dns *dns, const mxv_effective *e, bool validate)
+{
+    char err[512];
+    mxv_dns_shared *shared = mxv_dns_shared_open(
+        e->dns_cache, mxv_dns_shared_scope(e->unbound_conf, validate), err, sizeof(err));
+    if (shared)
+        mxv_dns_share(dns, shared);
+    else
+        mxv_log_message(e, LOG_WARNING, "dns_cache %s; DNS answers are not shared", err);
+}
+
 /* Callers hold p->lock. */
 mxv_dns *mxv_policy_dns(mxv_policy *p, const char **why)
 {
@@ -255,9 +274,12 @@ mxv_dns *mxv_policy_dns(mxv_policy *p, const char **why)
         mxv_effective e;
         mxv_policy_effective(p, NULL, &e);
         char err[512];
-        p->dns = mxv_dns_new(e.unbound_conf, any_validation(p), err, sizeof(err));
+        bool validate = any_validation(p);
+        p->dns = mxv_dns_new(e.unbound_conf, validate, err, sizeof(err));
         if (!p->dns)
             p->dns_error = strdup(err);
+        else if (e.dns_cache)
+            share_answers(p->dns, &e, validate);
     }
     *why = p->dns_error ? p->dns_error : "out of memory";
     return p->dns;
@@ -328,7 +350,13 @@ int mxv_policy_prepare(mxv_policy *p, char *err, size_t errlen)
 {
     const char *why;
     pthread_mutex_lock(&p->lock);
-    bool ok = mxv_policy_dns(p, &why) != NULL;
+    mxv_dns *dns = mxv_policy_dns(p, &why);
+    bool ok = dns != NULL;
+    char dns_err[512];
+    if (ok && !mxv_dns_ready(dns, dns_err, sizeof(dns_err))) {
+        why = dns_err;
+        ok = false;
+    }
     if (ok)
         ok = mxv_policy_store(p, &why) != NULL;
     if (!ok)

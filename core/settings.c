@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,6 +28,7 @@ static const struct {
     {"log", MXV_SET_LOG},
     {"log_format", MXV_SET_LOG_FORMAT},
     {"dns_timeout", MXV_SET_DNS_TIMEOUT},
+    {"dns_cache", MXV_SET_DNS_CACHE},
 };
 
 unsigned mxv_setting_bit(const char *key)
@@ -230,6 +232,27 @@ static bool replace_path(char **field, const char *value, bool directory, char *
     return replace_string(field, value, err, errlen);
 }
 
+/* An absolute path in an existing directory ("" for none); the file
+ * itself is checked when opened (dns_shared.c). */
+static bool parse_cache_path(const char *value, char **field, char *err, size_t errlen)
+{
+    const char *slash = strrchr(value, '/');
+    if (*value && (value[0] != '/' || !slash[1])) {
+        snprintf(err, errlen, "\"%s\" is not an absolute file path", value);
+        return false;
+    }
+    if (*value) {
+        char dir[PATH_MAX];
+        struct stat st;
+        snprintf(dir, sizeof(dir), "%.*s", slash == value ? 1 : (int)(slash - value), value);
+        if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            snprintf(err, errlen, "%s: no such directory", dir);
+            return false;
+        }
+    }
+    return replace_string(field, value, err, errlen);
+}
+
 static bool parse_log(const char *value, mxv_settings *s, char *err, size_t errlen)
 {
     if (strcmp(value, "stderr") == 0)
@@ -354,6 +377,9 @@ bool mxv_settings_apply(mxv_settings *s, const char *key, const char *value, cha
     case MXV_SET_DNS_TIMEOUT:
         ok = parse_timeout(value, &s->dns_timeout_ms, err, errlen);
         break;
+    case MXV_SET_DNS_CACHE:
+        ok = parse_cache_path(value, &s->dns_cache, err, errlen);
+        break;
     default:
         snprintf(err, errlen, "unknown key");
         return false;
@@ -374,5 +400,6 @@ void mxv_settings_clear(mxv_settings *s)
     free(s->ca_path);
     free(s->unbound_conf);
     free(s->log_path);
+    free(s->dns_cache);
     memset(s, 0, sizeof(*s));
 }

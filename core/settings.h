@@ -35,6 +35,7 @@ enum {
     MXV_SET_LOG = 1u << 11,
     MXV_SET_LOG_FORMAT = 1u << 12,
     MXV_SET_DNS_TIMEOUT = 1u << 13,
+    MXV_SET_DNS_CACHE = 1u << 14,
 };
 
 /* Keys a destination entry may set; the rest are machine-wide. */
@@ -58,6 +59,7 @@ typedef struct {
     char *log_path;
     bool log_json;
     int dns_timeout_ms;
+    char *dns_cache;
 } mxv_settings;
 
 typedef struct {
@@ -79,6 +81,7 @@ typedef struct {
     const char *log_path;
     bool log_json;
     int dns_timeout_ms;
+    const char *dns_cache;
     const char *destination; /* the matching destination pattern, or NULL */
 } mxv_effective;
 

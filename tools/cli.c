@@ -22,6 +22,7 @@ static const struct {
     {"unbound-conf", required_argument, KIND_SETTING, "unbound_conf", NULL},
     {"dnssec", required_argument, KIND_SETTING, "dnssec", NULL},
     {"dns-timeout", required_argument, KIND_SETTING, "dns_timeout", NULL},
+    {"dns-cache", required_argument, KIND_SETTING, "dns_cache", NULL},
     {"report-only", no_argument, KIND_SETTING, "report_only", "1"},
     {"domain", required_argument, KIND_REQUEST, "domain", NULL},
     {"mx", required_argument, KIND_REQUEST, "mx", NULL},

@@ -33,6 +33,7 @@ static const struct {
     {"unbound-conf", "unbound_conf", "MXVERIFY_UNBOUND_CONF", false},
     {"dnssec", "dnssec", "MXVERIFY_DNSSEC", false},
     {"dns-timeout", "dns_timeout", "MXVERIFY_DNS_TIMEOUT", false},
+    {"dns-cache", "dns_cache", "MXVERIFY_DNS_CACHE", false},
     {"log", "log", "MXVERIFY_LOG", false},
     {"log-format", "log_format", "MXVERIFY_LOG_FORMAT", false},
     {"report-only", "report_only", "MXVERIFY_REPORT_ONLY", false},

@@ -80,6 +80,11 @@ static const value_row values[] = {
     {"dns_timeout", "0.0001", false}, /* would round to 0 ms */
     {"dns_timeout", "0.001", true},
     {"dns_timeout", "soon", false},
+    {"dns_cache", "/var/tmp/mxverify-dns.cache", true},
+    {"dns_cache", "", false}, /* unset it instead */
+    {"dns_cache", "mxverify-dns.cache", false},
+    {"dns_cache", "/nonexistent/mxverify-dns.cache", false},
+    {"dns_cache", "/var/tmp/", false},
     {"no_such_key", "1", false},
 };
 

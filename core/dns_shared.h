@@ -1,0 +1,60 @@
+/*
+ * dns_shared: DNS answers shared, for their TTL, by the processes of one
+ * user through a file (the `dns_cache` setting).
+ *
+ * An MTA delivers from many short-lived processes (Postfix starts a new
+ * smtp process every 100 deliveries); each one would otherwise build its
+ * own libunbound context, worker thread and cache (~10 ms of CPU here) to
+ * ask again what its siblings asked a second ago. With this file only
+ * a process that misses in it builds one.
+ *
+ * The file is a fixed table of fixed-size slots read and written with
+ * single pread()/pwrite() calls (no mmap: a truncated file must not be a
+ * SIGBUS in the host program). Each slot carries a checksum, so a slot
+ * read while another process rewrites it, or damaged in any way, is a
+ * miss and never an answer. The file is used only when it is a regular
+ * file owned by the process's effective user and writable by no one
+ * else: the answers are evidence, and only that user may write them.
+ * Answers are tagged with the DNS configuration they came from (`scope`),
+ * so programs with different resolvers or DNSSEC settings never share.
+ */
+#ifndef MXV_DNS_SHARED_H
+#define MXV_DNS_SHARED_H
+
+#include "dns.h"
+
+#include <time.h>
+
+typedef struct mxv_dns_shared mxv_dns_shared;
+
+/* Opens, creating it (mode 0600) if absent, the file at `path`; NULL and a
+ * reason in err when it cannot be used safely. */
+mxv_dns_shared *mxv_dns_shared_open(const char *path, uint64_t scope, char *err, size_t errlen);
+void mxv_dns_shared_close(mxv_dns_shared *shared);
+/* The scope of answers from a DNS configuration: libunbound's config file
+ * (path and identity of its current version) or the system resolver's
+ * files, and whether answers are validated. */
+uint64_t mxv_dns_shared_scope(const char *unbound_conf, bool validate);
+
+/* An answer for the file's scope: storage for its rdata, owned by the caller. */
+typedef struct {
+    mxv_dns_answer answer;
+    int ttl; /* seconds left */
+    uint8_t data[1024];
+} mxv_dns_shared_hit;
+
+bool mxv_dns_shared_get(mxv_dns_shared *shared, const char *name, int rrtype, time_t now,
+                        mxv_dns_shared_hit *hit);
+/* Stores OK and NODATA answers that fit in a slot; anything else is left out. */
+void mxv_dns_shared_put(mxv_dns_shared *shared, const char *name, int rrtype, time_t now, int ttl,
+                        const mxv_dns_answer *answer);
+
+/* Exposed for the fuzz target: the size of a raw slot; seals one (writes
+ * its checksum, as a put does); decodes one raw slot; false unless it is a
+ * whole, consistent answer for (scope, name, rrtype) still valid at now. */
+#define MXV_DNS_SHARED_SLOT 1024
+void mxv_dns_shared_seal(uint8_t *raw);
+bool mxv_dns_shared_decode(const uint8_t *raw, size_t len, uint64_t scope, const char *name,
+                           int rrtype, time_t now, mxv_dns_shared_hit *hit);
+
+#endif
