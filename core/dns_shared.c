@@ -37,9 +37,24 @@ _Static_assert(OFF_DATA + 256 <= SLOT, "a slot holds at least 256 bytes of rdata
 _Static_assert(DATA_MAX <= sizeof(((mxv_dns_shared_hit *)0)->data), "hit buffer too small");
 
 struct mxv_dns_shared {
-    int fd;
+    int fd; /* -1 once the descriptor is no longer ours */
+    dev_t dev;
+    ino_t ino;
     uint64_t scope;
 };
+
+/* The host program may close descriptors it did not open (daemons do,
+ * after start-up) and get the same number for a socket of its own: never
+ * read or write through a descriptor that no longer names the file. */
+static bool still_ours(mxv_dns_shared *shared)
+{
+    struct stat st;
+    if (shared->fd >= 0 && fstat(shared->fd, &st) == 0 && st.st_dev == shared->dev &&
+        st.st_ino == shared->ino)
+        return true;
+    shared->fd = -1; /* not closed: the number is someone else's now */
+    return false;
+}
 
 static uint64_t fnv(uint64_t h, const void *data, size_t len)
 {
@@ -131,7 +146,7 @@ mxv_dns_shared *mxv_dns_shared_open(const char *path, uint64_t scope, char *err,
         close(fd);
         return NULL;
     }
-    *shared = (mxv_dns_shared){.fd = fd, .scope = scope};
+    *shared = (mxv_dns_shared){.fd = fd, .dev = st.st_dev, .ino = st.st_ino, .scope = scope};
     return shared;
 }
 
@@ -139,7 +154,8 @@ void mxv_dns_shared_close(mxv_dns_shared *shared)
 {
     if (!shared)
         return;
-    close(shared->fd);
+    if (still_ours(shared))
+        close(shared->fd);
     free(shared);
 }
 
@@ -191,6 +207,8 @@ bool mxv_dns_shared_get(mxv_dns_shared *shared, const char *name, int rrtype, ti
                         mxv_dns_shared_hit *hit)
 {
     uint8_t raw[SLOT];
+    if (!still_ours(shared))
+        return false;
     ssize_t got = pread(shared->fd, raw, sizeof(raw), offset_of(shared->scope, name, rrtype));
     return got == (ssize_t)sizeof(raw) &&
            mxv_dns_shared_decode(raw, sizeof(raw), shared->scope, name, rrtype, now, hit);
@@ -225,6 +243,8 @@ void mxv_dns_shared_put(mxv_dns_shared *shared, const char *name, int rrtype, ti
         off += answer->rdlen[i];
     }
     mxv_dns_shared_seal(raw);
+    if (!still_ours(shared))
+        return;
     /* One write: a reader sees the old slot, the new one, or a mix that
      * fails the checksum, never a wrong answer. A failed write only costs
      * the other processes a lookup of their own. */

@@ -227,6 +227,32 @@ static void test_foreign_file_left_untouched(void)
     CU_ASSERT_EQUAL(st.st_size, 45);
 }
 
+/* A daemon that closes every descriptor after start-up and opens one of
+ * its own under the same number: the cache neither writes into it nor
+ * reads answers from it. */
+static void test_descriptor_taken_over(void)
+{
+    int expected = dup(0); /* the number the cache's open() will get */
+    close(expected);
+    mxv_dns_shared *s = open_new("taken-over", SCOPE);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    mxv_dns_answer a = answer_of(MXV_DNS_OK, MXV_SEC_SECURE);
+    mxv_dns_shared_put(s, "example.net", 15, 1000, 300, &a);
+    char path[128];
+    path_in_dir(path, sizeof(path), "the-daemons-own");
+    CU_ASSERT_EQUAL_FATAL(close(expected), 0);
+    int fd = open(path, O_CREAT | O_RDWR, 0600);
+    CU_ASSERT_EQUAL_FATAL(fd, expected);
+    mxv_dns_shared_put(s, "example.org", 15, 1000, 300, &a);
+    mxv_dns_shared_hit hit;
+    CU_ASSERT_FALSE(mxv_dns_shared_get(s, "example.net", 15, 1001, &hit));
+    mxv_dns_shared_close(s); /* must not close the daemon's descriptor */
+    struct stat st;
+    CU_ASSERT_EQUAL(fstat(fd, &st), 0);
+    CU_ASSERT_EQUAL(st.st_size, 0);
+    close(fd);
+}
+
 /* A real lookup through libunbound (local data) in a child process; the
  * parent then gets the answer from the file without building a resolver:
  * its configuration is broken, so any lookup of its own would fail. */
@@ -312,6 +338,7 @@ int main(void)
          test_untrusted_files_refused},
         {"a file that is not a cache is refused and left untouched",
          test_foreign_file_left_untouched},
+        {"a descriptor the host program took over is never used", test_descriptor_taken_over},
         {"a lookup made in one process answers another without a resolver",
          test_answer_from_another_process},
         {NULL, NULL},
