@@ -16,8 +16,11 @@ typedef struct {
     uint8_t *data; /* the rdata of `answer`, one block */
 } slot;
 
+/* Slots are allocated when first filled: a process that looks up ten
+ * names touches ten slots, not a megabyte of zeroed pages (each first
+ * touch of a page is a fault, and faults are dear in virtual machines). */
 struct mxv_dns_cache {
-    slot slots[SLOTS];
+    slot *slots[SLOTS];
 };
 
 /* FNV-1a over the lower-cased name and the type. */
@@ -41,15 +44,18 @@ void mxv_dns_cache_free(mxv_dns_cache *cache)
     if (!cache)
         return;
     for (size_t i = 0; i < SLOTS; i++)
-        free(cache->slots[i].data);
+        if (cache->slots[i]) {
+            free(cache->slots[i]->data);
+            free(cache->slots[i]);
+        }
     free(cache);
 }
 
 bool mxv_dns_cache_get(mxv_dns_cache *cache, const char *name, int rrtype, time_t now,
                        mxv_dns_answer *out)
 {
-    const slot *s = &cache->slots[slot_of(name, rrtype)];
-    if (s->expires <= now || s->rrtype != rrtype || strcasecmp(s->name, name) != 0)
+    const slot *s = cache->slots[slot_of(name, rrtype)];
+    if (!s || s->expires <= now || s->rrtype != rrtype || strcasecmp(s->name, name) != 0)
         return false;
     *out = s->answer;
     return true;
@@ -58,15 +64,18 @@ bool mxv_dns_cache_get(mxv_dns_cache *cache, const char *name, int rrtype, time_
 void mxv_dns_cache_put(mxv_dns_cache *cache, const char *name, int rrtype, time_t now, int ttl,
                        const mxv_dns_answer *answer)
 {
-    if (answer->status == MXV_DNS_FAIL || ttl <= 0 || strlen(name) >= sizeof(cache->slots[0].name))
+    if (answer->status == MXV_DNS_FAIL || ttl <= 0 || strlen(name) >= sizeof(((slot *)0)->name))
         return;
     size_t total = 0;
     for (size_t i = 0; i < answer->n; i++)
         total += answer->rdlen[i];
+    slot **place = &cache->slots[slot_of(name, rrtype)];
+    if (!*place && !(*place = calloc(1, sizeof(slot))))
+        return;
     uint8_t *data = malloc(total ? total : 1);
     if (!data)
         return;
-    slot *s = &cache->slots[slot_of(name, rrtype)];
+    slot *s = *place;
     free(s->data);
     s->data = data;
     s->answer = *answer;
