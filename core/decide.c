@@ -288,7 +288,16 @@ static void gather_dns(state *st)
     st->ptr_status = -1;
     if (!need_mx && !need_ptr)
         return;
-    pthread_mutex_lock(&st->policy->lock);
+    if (!d->dns_cache_only) {
+        pthread_mutex_lock(&st->policy->lock);
+    } else if (pthread_mutex_trylock(&st->policy->lock) != 0) {
+        d->dns_missed = true; /* another decision is resolving: do not wait for it */
+        st->dns_failed = true;
+        st->mx_status = MXV_DNS_FAIL;
+        if (need_ptr)
+            st->ptr_status = MXV_DNS_FAIL;
+        return;
+    }
     const char *why;
     mxv_dns *dns = mxv_policy_dns(st->policy, &why);
     if (!dns) {
@@ -304,12 +313,15 @@ static void gather_dns(state *st)
         return;
     }
     st->dns = dns;
+    mxv_dns_cache_only(dns, d->dns_cache_only);
     if (need_mx)
         mxv_dns_submit(dns, d->domain, MXV_RR_MX, on_mx, st);
     char rev[128];
     if (need_ptr && mxv_dns_reverse_name(d->ip, rev, sizeof(rev)))
         mxv_dns_submit(dns, rev, MXV_RR_PTR, on_ptr, st);
     mxv_dns_run(dns, st->e.dns_timeout_ms);
+    if (mxv_dns_cache_only(dns, false))
+        d->dns_missed = true;
     st->dns = NULL;
     pthread_mutex_unlock(&st->policy->lock);
 }

@@ -65,6 +65,10 @@ struct mxv_decision {
     const char *reason; /* RFC 8460 result type of a failure, NULL on pass */
     mxv_strlist notes;  /* DNS events and explanations, in order */
     char *why;          /* for the log line, when its other fields do not tell why */
+    /* For the prefetch probe (prefetch.c): lookups from the caches only,
+     * and whether one was not there (or the resolver was busy). */
+    bool dns_cache_only;
+    bool dns_missed;
 };
 
 mxv_algorithm mxv_mode_algorithm(mxv_mode mode);

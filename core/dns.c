@@ -34,7 +34,8 @@ struct mxv_dns {
     char ub_error[256]; /* why the context could not be built (sticky) */
     pending *queue;
     mxv_dns_cache *cache;
-    mxv_dns_shared *shared; /* answers shared with other processes, or NULL */
+    mxv_dns_shared *shared;  /* answers shared with other processes, or NULL */
+    bool cache_only, missed; /* mxv_dns_cache_only() */
 };
 
 mxv_dns *mxv_dns_new(const char *unbound_conf, bool validate, char *err, size_t errlen)
@@ -198,6 +199,13 @@ bool mxv_dns_submit(mxv_dns *dns, const char *name, int rrtype, mxv_dns_cb cb, v
         return true;
     }
     free(hit);
+    if (dns->cache_only) {
+        dns->missed = true;
+        mxv_dns_answer a = {.status = MXV_DNS_FAIL};
+        snprintf(a.detail, sizeof(a.detail), "not cached");
+        cb(arg, &a);
+        return true;
+    }
     if (!ensure_ub(dns)) {
         mxv_dns_answer a = {.status = MXV_DNS_FAIL};
         snprintf(a.detail, sizeof(a.detail), "resolver unavailable: %.130s", dns->ub_error);
@@ -218,6 +226,14 @@ bool mxv_dns_submit(mxv_dns *dns, const char *name, int rrtype, mxv_dns_cb cb, v
         cb(arg, &a);
     }
     return true;
+}
+
+bool mxv_dns_cache_only(mxv_dns *dns, bool on)
+{
+    bool missed = dns->missed;
+    dns->cache_only = on;
+    dns->missed = false;
+    return missed;
 }
 
 static long long now_ms(void)

@@ -56,6 +56,10 @@ void mxv_dns_free(mxv_dns *dns);
 struct mxv_dns_shared;
 void mxv_dns_share(mxv_dns *dns, struct mxv_dns_shared *shared);
 bool mxv_dns_submit(mxv_dns *dns, const char *name, int rrtype, mxv_dns_cb cb, void *arg);
+/* While on (set and cleared under the owner's lock), a lookup the caches
+ * cannot answer fails at once ("not cached") instead of going to
+ * libunbound. Turning it off returns whether any lookup missed. */
+bool mxv_dns_cache_only(mxv_dns *dns, bool on);
 void mxv_dns_run(mxv_dns *dns, int timeout_ms);
 
 /* Wire-format helpers for untrusted rdata; false when malformed. A name is

@@ -59,20 +59,25 @@ static bool seen_lately(const char *domain, const char *ip)
 }
 
 /* Deciding for a certificate with no names reaches every DNS step of the
- * algorithm, so it makes exactly the lookups the real decision will. */
-static void run(const job *j)
+ * algorithm, so it makes exactly the lookups the real decision will.
+ * cache_only: only ask the caches; true when they answered everything. */
+static bool run(const job *j, bool cache_only)
 {
+    bool answered = false;
     char err[64];
     mxv_request *r = mxv_request_new();
     mxv_decision *d = mxv_decision_new();
     if (r && d && (!j->domain[0] || mxv_request_set(r, "domain", j->domain, err, sizeof(err))) &&
         (!j->ip[0] || mxv_request_set(r, "ip", j->ip, err, sizeof(err)))) {
         mxv_decision_begin(d, j->policy, r, NULL);
+        d->dns_cache_only = cache_only;
         if (d->algorithm != MXV_ALG_NONE)
             mxv_decide_identity(d, j->policy, r);
+        answered = !d->dns_missed;
     }
     mxv_decision_free(d);
     mxv_request_free(r);
+    return answered;
 }
 
 static void *worker(void *arg)
@@ -86,7 +91,7 @@ static void *worker(void *arg)
         head = (head + 1) % QUEUE_MAX;
         count--;
         pthread_mutex_unlock(&lock);
-        run(&j);
+        run(&j, false);
         pthread_mutex_lock(&lock);
     }
     return NULL;
@@ -97,10 +102,18 @@ void mxv_prefetch(mxv_policy *policy, const char *domain, const char *ip)
     if (!policy || (!domain && !ip))
         return;
     pthread_mutex_lock(&lock);
-    if (seen_lately(domain, ip)) {
-        pthread_mutex_unlock(&lock);
+    bool seen = seen_lately(domain, ip);
+    pthread_mutex_unlock(&lock);
+    job probe = {.policy = policy};
+    if (domain)
+        strncpy(probe.domain, domain, sizeof(probe.domain) - 1);
+    if (ip)
+        strncpy(probe.ip, ip, sizeof(probe.ip) - 1);
+    /* Answers another process already got (dns_cache) or this one did:
+     * nothing to fetch, and no thread to start for it. */
+    if (seen || run(&probe, true))
         return;
-    }
+    pthread_mutex_lock(&lock);
     if (!worker_running) {
         pthread_t t;
         pthread_attr_t attr;
@@ -110,13 +123,7 @@ void mxv_prefetch(mxv_policy *policy, const char *domain, const char *ip)
         pthread_attr_destroy(&attr);
     }
     if (worker_running && count < QUEUE_MAX) {
-        job *j = &queue[(head + count++) % QUEUE_MAX];
-        memset(j, 0, sizeof(*j));
-        j->policy = policy;
-        if (domain)
-            strncpy(j->domain, domain, sizeof(j->domain) - 1);
-        if (ip)
-            strncpy(j->ip, ip, sizeof(j->ip) - 1);
+        queue[(head + count++) % QUEUE_MAX] = probe;
         pthread_cond_signal(&wake);
     }
     pthread_mutex_unlock(&lock);

@@ -4,8 +4,12 @@
  * answers are in the resolver's cache when the certificate arrives a few
  * round trips later, instead of costing MX + PTR + A in series then.
  *
- * One worker thread per process, started at the first job; jobs beyond a
- * small bound are dropped (the decision then simply looks up itself).
+ * The caches are asked first, in the caller's thread and without waiting
+ * (dns.h's cache-only mode): when they hold every answer, as they do for
+ * a destination this process or another (dns_cache) met lately, there is
+ * nothing to fetch. Otherwise one worker thread per process, started at
+ * the first such job, looks up; jobs beyond a small bound are dropped
+ * (the decision then simply looks up itself).
  */
 #ifndef MXV_PREFETCH_H
 #define MXV_PREFETCH_H

@@ -1,0 +1,120 @@
+/* test_prefetch: background lookups start a thread only when the caches
+ * cannot answer: a process whose destinations another process already
+ * looked up (dns_cache) starts none. Each case runs in a child process, so
+ * that its threads are its own to count. */
+#include "dns_shared.h"
+#include "prefetch.h"
+#include "unit_main.h"
+#include "world.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char *world, cache[64];
+static mxv_policy *policy;
+
+static int threads(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* Waits (5 s at most) until the shared file holds the PTR answer the
+ * prefetch of 192.0.2.1 looks up. */
+static bool shared_has_ptr(void)
+{
+    char err[256];
+    mxv_dns_shared *s =
+        mxv_dns_shared_open(cache, mxv_dns_shared_scope(world, true), err, sizeof(err));
+    bool found = false;
+    for (int i = 0; s && i < 500 && !found; i++) {
+        mxv_dns_shared_hit hit;
+        found = mxv_dns_shared_get(s, "1.2.0.192.in-addr.arpa", 12, time(NULL), &hit);
+        if (!found)
+            usleep(10000);
+    }
+    mxv_dns_shared_close(s);
+    return found;
+}
+
+/* Runs fn in a child; its exit status is the test's verdict. */
+static void in_child(int (*fn)(void))
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(fn());
+    int status = -1;
+    CU_ASSERT_EQUAL_FATAL(waitpid(pid, &status, 0), pid);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fprintf(stderr, "\nchild failed: status %d\n", status);
+    CU_ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static int first_process(void)
+{
+    int before = threads();
+    mxv_prefetch(policy, "example.com", "192.0.2.1");
+    if (!shared_has_ptr())
+        return 1; /* the worker never looked up */
+    return threads() > before ? 0 : 2;
+}
+
+static int next_process(void)
+{
+    int before = threads();
+    mxv_prefetch(policy, "example.com", "192.0.2.1");
+    if (threads() != before)
+        return 3; /* a thread for answers already at hand */
+    /* A destination nobody looked up still gets its background lookups. */
+    mxv_prefetch(policy, "v6.example", "2001:db8::25");
+    return threads() > before ? 0 : 4;
+}
+
+static void test_thread_only_for_missing_answers(void)
+{
+    in_child(first_process);
+    in_child(next_process);
+}
+
+static int setup(void)
+{
+    char err[256];
+    snprintf(cache, sizeof(cache), "/tmp/mxv-prefetch-%d.cache", (int)getpid());
+    unlink(cache);
+    world = world_write(world_conf);
+    policy = mxv_policy_new();
+    return !world || !policy ||
+           !mxv_policy_set(policy, "mode", "required-verify-hosted", err, sizeof(err)) ||
+           !mxv_policy_set(policy, "unbound_conf", world, err, sizeof(err)) ||
+           !mxv_policy_set(policy, "dns_cache", cache, err, sizeof(err));
+}
+
+static int teardown(void)
+{
+    mxv_policy_free(policy);
+    unlink(cache);
+    if (world)
+        unlink(world);
+    free(world);
+    return 0;
+}
+
+int main(void)
+{
+    static const unit_test tests[] = {
+        {"a thread only for answers no cache holds", test_thread_only_for_missing_answers},
+        {NULL, NULL},
+    };
+    return unit_run("prefetch", setup, teardown, tests);
+}
