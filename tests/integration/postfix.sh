@@ -180,6 +180,7 @@ maximal_backoff_time = 600s
 mxverify_environment = LD_PRELOAD=$SHIM MXVERIFY_CONF=$pf/mxverify.conf
     MXVERIFY_UNBOUND_CONF=$work/dns.conf MXVERIFY_CAFILE=$certs/ca.pem
     MXVERIFY_LOG=file:$mxlog MXVERIFY_DNS_TIMEOUT=5
+    MXVERIFY_DNS_CACHE=$pf/data/mxverify-dns.cache
 import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C POSTLOG_SERVICE
     POSTLOG_HOSTNAME \$mxverify_environment
 CONF
@@ -279,6 +280,13 @@ check "clear text refusal reason" grep -q 'domain=clear.example.com.*reason=star
 check "clear text refusal says why" grep -q 'domain=clear.example.com.* why="MAIL FROM in clear refused: no TLS on this connection' "$mxlog"
 check "the relaxed destination's own mode" grep -q 'verdict=fail mode=preferred-verify domain=relaxed.example.net ip=127.0.0.39 .*action=proceed' "$mxlog"
 check "no decision without a domain" bash -c "! grep -q 'domain=- ' '$mxlog'"
+# examples/postfix's dns_cache: the smtp processes (user postfix) share
+# answers through a file of their own that nobody else may write.
+check "the shared DNS answer file belongs to postfix, mode 600" \
+    [ "$(stat -c '%U %a' "$pf/data/mxverify-dns.cache" 2>/dev/null)" = "postfix 600" ]
+check "the shared DNS answer file holds the destinations' answers" \
+    grep -q 'viaptr' "$pf/data/mxverify-dns.cache"
+check "no process refused the shared DNS answer file" bash -c "! grep -q 'dns_cache' '$mxlog'"
 # ... and Postfix's reasons, in its queue.
 postqueue -c "$pf/etc" -p > "$work/postqueue-p" 2>&1
 check "postqueue -p: the handshake failure" grep -q '(Cannot start TLS: handshake failure)' "$work/postqueue-p"
