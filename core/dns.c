@@ -192,9 +192,11 @@ bool mxv_dns_submit(mxv_dns *dns, const char *name, int rrtype, mxv_dns_cb cb, v
     }
     mxv_dns_shared_hit *hit = dns->shared ? malloc(sizeof(*hit)) : NULL;
     if (hit && mxv_dns_shared_get(dns->shared, name, rrtype, now, hit)) {
-        /* Kept here too, for the rest of this process's decisions. */
+        /* Kept here too, for the rest of this process's decisions, and
+         * handed out from here: its rdata then live as long as any cached
+         * answer's, not just until hit is freed. */
         mxv_dns_cache_put(dns->cache, name, rrtype, now, hit->ttl, &hit->answer);
-        cb(arg, &hit->answer);
+        cb(arg, mxv_dns_cache_get(dns->cache, name, rrtype, now, &cached) ? &cached : &hit->answer);
         free(hit);
         return true;
     }

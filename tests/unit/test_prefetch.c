@@ -29,15 +29,15 @@ static int threads(void)
     return n;
 }
 
-/* Waits (5 s at most) until the shared file holds the PTR answer the
- * prefetch of 192.0.2.1 looks up. */
+/* Waits (30 s at most: valgrind is slow) until the shared file holds the
+ * PTR answer the prefetch of 192.0.2.1 looks up. */
 static bool shared_has_ptr(void)
 {
     char err[256];
     mxv_dns_shared *s =
         mxv_dns_shared_open(cache, mxv_dns_shared_scope(world, true), err, sizeof(err));
     bool found = false;
-    for (int i = 0; s && i < 500 && !found; i++) {
+    for (int i = 0; s && i < 3000 && !found; i++) {
         mxv_dns_shared_hit hit;
         found = mxv_dns_shared_get(s, "1.2.0.192.in-addr.arpa", 12, time(NULL), &hit);
         if (!found)
