@@ -176,8 +176,10 @@ run() {
     cpu[$name]=$used
     complete[$name]=1
     if [ "$n" -lt "$total" ]; then
-        # Seen once in some hundred runs: the Python sink, starved of CPU,
-        # broke a session (Postfix logged a protocol error from the sink).
+        # Seen once in some hundred runs, before smtp_sink.py passed each
+        # connection to its thread instead of capturing the loop variable
+        # (Postfix logged a protocol error from the sink): never again, one
+        # hopes, but a lost message must not pass for a fast run.
         complete[$name]=0
         echo "  $name: $((total - n)) not delivered, this round is left out:"
         grep 'status=\(deferred\|bounced\)' "$pf/maillog" | sed 's/^/    /' | head -5

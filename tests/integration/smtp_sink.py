@@ -123,7 +123,11 @@ def serve(sock, addr, ctx):
             conn, _ = sock.accept()
         except OSError:
             return
-        threading.Thread(target=lambda: guarded(conn, addr, ctx), daemon=True).start()
+        # The connection is passed, not captured: a lambda would read the
+        # loop's variable when the thread runs, and under load the next
+        # accept() had rebound it by then (two sessions on one socket,
+        # none on the other: Postfix saw replies out of order).
+        threading.Thread(target=guarded, args=(conn, addr, ctx), daemon=True).start()
 
 def guarded(conn, addr, ctx):
     try:
