@@ -111,7 +111,14 @@ uint64_t mxv_dns_shared_scope(const char *unbound_conf, bool validate)
 
 mxv_dns_shared *mxv_dns_shared_open(const char *path, uint64_t scope, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    /* Not even opened when it is something else: opening a device can do
+     * things (a mistyped path naming /dev/watchdog, say). */
+    struct stat pre;
+    if (lstat(path, &pre) == 0 && !S_ISREG(pre.st_mode)) {
+        snprintf(err, errlen, "%s: not a regular file", path);
+        return NULL;
+    }
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
     if (fd < 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return NULL;

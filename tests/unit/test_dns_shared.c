@@ -201,9 +201,12 @@ static void test_untrusted_files_refused(void)
     path_in_dir(path, sizeof(path), "link");
     mxv_dns_shared_close(open_new("target", SCOPE));
     CU_ASSERT_EQUAL(symlink(target, path), 0);
-    expect_refused(path, "link");
-    /* A directory is not a cache. */
-    expect_refused(dir, "");
+    expect_refused(path, "not a regular file");
+    /* Nor a directory, nor a FIFO (never even opened). */
+    expect_refused(dir, "not a regular file");
+    path_in_dir(path, sizeof(path), "fifo");
+    CU_ASSERT_EQUAL(mkfifo(path, 0600), 0);
+    expect_refused(path, "not a regular file");
     /* Owned by another user (testable as root only). */
     struct passwd *nobody = getpwnam("nobody");
     path_in_dir(path, sizeof(path), "theirs");
