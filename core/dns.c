@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,6 +183,18 @@ static void on_result(void *arg, int err, struct ub_result *result)
     p->dns->u->resolve_free(result);
 }
 
+/* Tells a lookup's owner at once that it failed, and why. */
+__attribute__((format(printf, 3, 4))) static void fail_now(mxv_dns_cb cb, void *arg,
+                                                           const char *fmt, ...)
+{
+    mxv_dns_answer a = {.status = MXV_DNS_FAIL};
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(a.detail, sizeof(a.detail), fmt, ap);
+    va_end(ap);
+    cb(arg, &a);
+}
+
 bool mxv_dns_submit(mxv_dns *dns, const char *name, int rrtype, mxv_dns_cb cb, void *arg)
 {
     mxv_dns_answer cached;
@@ -203,15 +216,11 @@ bool mxv_dns_submit(mxv_dns *dns, const char *name, int rrtype, mxv_dns_cb cb, v
     free(hit);
     if (dns->cache_only) {
         dns->missed = true;
-        mxv_dns_answer a = {.status = MXV_DNS_FAIL};
-        snprintf(a.detail, sizeof(a.detail), "not cached");
-        cb(arg, &a);
+        fail_now(cb, arg, "not cached");
         return true;
     }
     if (!ensure_ub(dns)) {
-        mxv_dns_answer a = {.status = MXV_DNS_FAIL};
-        snprintf(a.detail, sizeof(a.detail), "resolver unavailable: %.130s", dns->ub_error);
-        cb(arg, &a);
+        fail_now(cb, arg, "resolver unavailable: %.130s", dns->ub_error);
         return true;
     }
     pending *p = calloc(1, sizeof(*p));
@@ -223,9 +232,7 @@ bool mxv_dns_submit(mxv_dns *dns, const char *name, int rrtype, mxv_dns_cb cb, v
     int rc = dns->u->resolve_async(dns->ub, name, rrtype, 1 /* IN */, p, on_result, &p->async_id);
     if (rc != 0) {
         p->done = true;
-        mxv_dns_answer a = {.status = MXV_DNS_FAIL};
-        snprintf(a.detail, sizeof(a.detail), "resolver error: %s", dns->u->strerror(rc));
-        cb(arg, &a);
+        fail_now(cb, arg, "resolver error: %s", dns->u->strerror(rc));
     }
     return true;
 }
@@ -273,9 +280,7 @@ void mxv_dns_run(mxv_dns *dns, int timeout_ms)
             continue;
         dns->u->cancel(dns->ub, p->async_id);
         p->done = true;
-        mxv_dns_answer a = {.status = MXV_DNS_FAIL};
-        snprintf(a.detail, sizeof(a.detail), "timeout after %d ms", timeout_ms);
-        p->cb(p->arg, &a);
+        fail_now(p->cb, p->arg, "timeout after %d ms", timeout_ms);
     }
     for (pending *p = dns->queue, *next; p; p = next) {
         next = p->next;
