@@ -279,6 +279,18 @@ static void on_ptr(void *arg, const mxv_dns_answer *a)
     }
 }
 
+/* No lookup made: the sources asked for are failures, with this detail. */
+static void dns_not_asked(state *st, bool need_ptr, const char *detail)
+{
+    st->dns_failed = true;
+    st->mx_status = MXV_DNS_FAIL;
+    snprintf(st->mx_detail, sizeof(st->mx_detail), "%s", detail);
+    if (need_ptr) {
+        st->ptr_status = MXV_DNS_FAIL;
+        snprintf(st->ptr_detail, sizeof(st->ptr_detail), "%s", detail);
+    }
+}
+
 static void gather_dns(state *st)
 {
     st->dns_gathered = true;
@@ -292,23 +304,14 @@ static void gather_dns(state *st)
         pthread_mutex_lock(&st->policy->lock);
     } else if (pthread_mutex_trylock(&st->policy->lock) != 0) {
         d->dns_missed = true; /* another decision is resolving: do not wait for it */
-        st->dns_failed = true;
-        st->mx_status = MXV_DNS_FAIL;
-        if (need_ptr)
-            st->ptr_status = MXV_DNS_FAIL;
+        dns_not_asked(st, need_ptr, "resolver busy");
         return;
     }
     const char *why;
     mxv_dns *dns = mxv_policy_dns(st->policy, &why);
     if (!dns) {
         mxv_decision_note(d, "DNS unavailable: %s", why);
-        st->dns_failed = true;
-        st->mx_status = MXV_DNS_FAIL;
-        snprintf(st->mx_detail, sizeof(st->mx_detail), "DNS unavailable");
-        if (need_ptr) {
-            st->ptr_status = MXV_DNS_FAIL;
-            snprintf(st->ptr_detail, sizeof(st->ptr_detail), "DNS unavailable");
-        }
+        dns_not_asked(st, need_ptr, "DNS unavailable");
         pthread_mutex_unlock(&st->policy->lock);
         return;
     }
