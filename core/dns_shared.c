@@ -64,6 +64,14 @@ static uint64_t fnv(uint64_t h, const void *data, size_t len)
     return h;
 }
 
+#define FNV_BASIS 14695981039346656037u
+
+/* The checksum of a raw slot: of everything after the checksum itself. */
+static uint64_t checksum(const uint8_t *raw)
+{
+    return fnv(FNV_BASIS, raw + 8, SLOT - 8);
+}
+
 static uint64_t get_u(const uint8_t *p, size_t bytes)
 {
     uint64_t v = 0;
@@ -80,7 +88,7 @@ static void put_u(uint8_t *p, uint64_t v, size_t bytes)
 
 static off_t offset_of(uint64_t scope, const char *name, int rrtype)
 {
-    uint64_t h = fnv(14695981039346656037u, &scope, sizeof(scope));
+    uint64_t h = fnv(FNV_BASIS, &scope, sizeof(scope));
     for (const char *p = name; *p; p++) {
         unsigned char c = (unsigned char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
         h = fnv(h, &c, 1);
@@ -103,7 +111,7 @@ static uint64_t scope_file(uint64_t h, const char *path)
 
 uint64_t mxv_dns_shared_scope(const char *unbound_conf, bool validate)
 {
-    uint64_t h = fnv(14695981039346656037u, &validate, sizeof(validate));
+    uint64_t h = fnv(FNV_BASIS, &validate, sizeof(validate));
     if (unbound_conf)
         return scope_file(h, unbound_conf);
     return scope_file(scope_file(h, "/etc/resolv.conf"), "/etc/hosts");
@@ -168,13 +176,13 @@ void mxv_dns_shared_close(mxv_dns_shared *shared)
 
 void mxv_dns_shared_seal(uint8_t *raw)
 {
-    put_u(raw + OFF_CHECK, fnv(14695981039346656037u, raw + 8, SLOT - 8), 8);
+    put_u(raw + OFF_CHECK, checksum(raw), 8);
 }
 
 bool mxv_dns_shared_decode(const uint8_t *raw, size_t len, uint64_t scope, const char *name,
                            int rrtype, time_t now, mxv_dns_shared_hit *hit)
 {
-    if (len != SLOT || get_u(raw + OFF_CHECK, 8) != fnv(14695981039346656037u, raw + 8, SLOT - 8))
+    if (len != SLOT || get_u(raw + OFF_CHECK, 8) != checksum(raw))
         return false; /* empty, torn by a concurrent write, or damaged */
     size_t namelen = strlen(name);
     int64_t expires = (int64_t)get_u(raw + OFF_EXPIRES, 8);
