@@ -128,7 +128,7 @@ static void layer(mxv_effective *e, const mxv_settings *s)
     if (s->set & MXV_SET_DNS_TIMEOUT)
         e->dns_timeout_ms = s->dns_timeout_ms;
     if (s->set & MXV_SET_DNS_CACHE)
-        e->dns_cache = *s->dns_cache ? s->dns_cache : NULL;
+        e->dns_cache = s->dns_cache;
 }
 
 void mxv_policy_effective(const mxv_policy *p, const char *domain, mxv_effective *out)

@@ -104,6 +104,8 @@ void mxv_prefetch(mxv_policy *policy, const char *domain, const char *ip)
     pthread_mutex_lock(&lock);
     bool seen = seen_lately(domain, ip);
     pthread_mutex_unlock(&lock);
+    if (seen)
+        return;
     job probe = {.policy = policy};
     if (domain)
         strncpy(probe.domain, domain, sizeof(probe.domain) - 1);
@@ -111,7 +113,7 @@ void mxv_prefetch(mxv_policy *policy, const char *domain, const char *ip)
         strncpy(probe.ip, ip, sizeof(probe.ip) - 1);
     /* Answers another process already got (dns_cache) or this one did:
      * nothing to fetch, and no thread to start for it. */
-    if (seen || run(&probe, true))
+    if (run(&probe, true))
         return;
     pthread_mutex_lock(&lock);
     if (!worker_running) {

@@ -232,23 +232,23 @@ static bool replace_path(char **field, const char *value, bool directory, char *
     return replace_string(field, value, err, errlen);
 }
 
-/* An absolute path in an existing directory ("" for none); the file
- * itself is checked when opened (dns_shared.c). */
+/* An absolute path in an existing directory; the file itself is checked
+ * when opened (dns_shared.c). */
 static bool parse_cache_path(const char *value, char **field, char *err, size_t errlen)
 {
+    if (!*value)
+        return replace_string(field, value, err, errlen); /* refused, as for every key */
     const char *slash = strrchr(value, '/');
-    if (*value && (value[0] != '/' || !slash[1])) {
+    if (value[0] != '/' || !slash[1]) {
         snprintf(err, errlen, "\"%s\" is not an absolute file path", value);
         return false;
     }
-    if (*value) {
-        char dir[PATH_MAX];
-        struct stat st;
-        snprintf(dir, sizeof(dir), "%.*s", slash == value ? 1 : (int)(slash - value), value);
-        if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-            snprintf(err, errlen, "%s: no such directory", dir);
-            return false;
-        }
+    char dir[PATH_MAX];
+    struct stat st;
+    snprintf(dir, sizeof(dir), "%.*s", slash == value ? 1 : (int)(slash - value), value);
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s: no such directory", dir);
+        return false;
     }
     return replace_string(field, value, err, errlen);
 }
