@@ -3,6 +3,7 @@
  * connection use), and the decision accessors. */
 #include "decision.h"
 #include "policy.h"
+#include "session_verdict.h"
 #include "ssl_verify.h"
 
 #include <openssl/x509_vfy.h>
@@ -19,8 +20,9 @@ static bool issuer_unknown(int error)
 
 /* One chain verification as libssl's client makes it (purpose: a TLS
  * server certificate): 1 valid, 0 not (*error says why), -1 could not be
- * set up. */
-static int verify_with(X509_STORE *store, X509 *leaf, STACK_OF(X509) * chain, int *error)
+ * set up. A valid chain's validity window goes into d. */
+static int verify_with(mxv_decision *d, X509_STORE *store, X509 *leaf, STACK_OF(X509) * chain,
+                       int *error)
 {
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();
     int rc = -1;
@@ -28,6 +30,9 @@ static int verify_with(X509_STORE *store, X509 *leaf, STACK_OF(X509) * chain, in
         X509_STORE_CTX_set_default(ctx, "ssl_server");
         rc = X509_verify_cert(ctx) == 1;
         *error = rc ? X509_V_OK : X509_STORE_CTX_get_error(ctx);
+        if (rc == 1)
+            d->chain_window = mxv_chain_window(X509_STORE_CTX_get0_chain(ctx), &d->chain_not_before,
+                                               &d->chain_not_after);
     }
     X509_STORE_CTX_free(ctx);
     return rc;
@@ -47,10 +52,10 @@ void mxv_check_chain(mxv_decision *d, mxv_policy *policy, X509 *leaf, STACK_OF(X
         return;
     }
     int error = X509_V_OK;
-    int rc = verify_with(store, leaf, chain, &error);
+    int rc = verify_with(d, store, leaf, chain, &error);
     /* The CA directory lacked the issuer: again with the bundle file too. */
     if (rc == 0 && issuer_unknown(error) && mxv_policy_store_add_bundle(policy))
-        rc = verify_with(store, leaf, chain, &error);
+        rc = verify_with(d, store, leaf, chain, &error);
     if (rc < 0) {
         d->chain_error = X509_V_ERR_OUT_OF_MEM;
         d->chain_error_text = strdup("cannot set up chain verification");

@@ -12,6 +12,7 @@
 #include "strlist.h"
 
 #include <stdbool.h>
+#include <time.h>
 
 typedef enum {
     MXV_SRC_DOMAIN,
@@ -55,10 +56,15 @@ struct mxv_decision {
     bool chain_ok;
     int chain_error; /* X509_V_ERR_* */
     char *chain_error_text;
+    /* The verified chain's validity window (UTC), when chain_ok: what a
+     * resumption of this session is checked against (session_verdict.h). */
+    bool chain_window;
+    time_t chain_not_before, chain_not_after;
 
     bool matched;
     size_t match_id, match_ref; /* indexes into presented.ids and refs */
 
+    bool resumed; /* decided for a session offered for resumption */
     bool pass;
     bool abort;
     bool temporary;

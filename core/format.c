@@ -199,6 +199,10 @@ static char *format_json(const mxv_decision *d, bool compact_log)
     json_str_or_null(&b, d->reason);
     json_key(&b, "temporary", false);
     mxv_buf_puts(&b, d->temporary ? "true" : "false");
+    if (d->resumed) {
+        json_key(&b, "resumed", false);
+        mxv_buf_puts(&b, "true");
+    }
     const char *why = decision_why(d);
     if (why) {
         json_key(&b, "why", false);
@@ -282,6 +286,8 @@ static char *format_log(const mxv_decision *d)
         mxv_buf_puts(&b, " temporary=1");
     if (d->report_only)
         mxv_buf_puts(&b, " report_only=1");
+    if (d->resumed)
+        mxv_buf_puts(&b, " resumed=1");
     return mxv_buf_finish(&b);
 }
 

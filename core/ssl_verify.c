@@ -20,6 +20,7 @@
 #include "log.h"
 #include "names.h"
 #include "policy.h"
+#include "session_verdict.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -197,12 +198,56 @@ static void policy_anchors(mxv_decision *d, const mxv_verify_ctx *v, X509_STORE_
     if (tmp.chain_ok) {
         d->chain_ok = true;
         d->chain_error = 0;
+        d->chain_window = tmp.chain_window;
+        d->chain_not_before = tmp.chain_not_before;
+        d->chain_not_after = tmp.chain_not_after;
         free(d->chain_error_text);
         d->chain_error_text = NULL;
         mxv_decision_note(d, "chain verified with mxverify's trust anchors (the program's own "
                              "store did not know the issuer)");
     }
     free(tmp.chain_error_text);
+}
+
+/* The chain's verdict goes with the session, for its resumptions: they
+ * carry the leaf alone once the program has saved and restored them. */
+static void remember_chain(SSL *ssl, X509 *leaf, const mxv_decision *d)
+{
+    mxv_session_verdict sv = {.chain_ok = d->chain_ok};
+    if (d->chain_ok && !d->chain_window)
+        return; /* dates unreadable: the resumption checks the leaf again */
+    if (d->chain_ok) {
+        sv.not_before = d->chain_not_before;
+        sv.not_after = d->chain_not_after;
+    } else {
+        sv.chain_error = d->chain_error ? d->chain_error : X509_V_ERR_UNSPECIFIED;
+    }
+    mxv_session_verdict_store(SSL_get_session(ssl), leaf, &sv);
+}
+
+/* The chain of a session offered for resumption: the verdict its full
+ * handshake recorded (dates checked again now), else the chain the session
+ * still holds in memory, checked with the policy's anchors. */
+static void resumed_chain(mxv_decision *d, mxv_policy *policy, SSL_SESSION *sess, X509 *leaf,
+                          STACK_OF(X509) * chain)
+{
+    mxv_session_verdict sv;
+    if (!mxv_session_verdict_load(sess, leaf, &sv)) {
+        mxv_check_chain(d, policy, leaf, chain);
+        return;
+    }
+    time_t now = time(NULL);
+    d->chain_checked = true;
+    d->chain_error = sv.chain_error;
+    if (sv.chain_ok && now < sv.not_before)
+        d->chain_error = X509_V_ERR_CERT_NOT_YET_VALID;
+    else if (sv.chain_ok && now > sv.not_after)
+        d->chain_error = X509_V_ERR_CERT_HAS_EXPIRED;
+    d->chain_ok = d->chain_error == X509_V_OK;
+    if (!d->chain_ok)
+        d->chain_error_text = strdup(X509_verify_cert_error_string(d->chain_error));
+    mxv_decision_note(d, "chain: as verified in the full handshake that made this session%s",
+                      sv.chain_ok && !d->chain_ok ? ", and out of date now" : "");
 }
 
 static void finish(mxv_decision *d, const mxv_verify_ctx *v, conn *c)
@@ -245,7 +290,10 @@ int mxv_ssl_verify(X509_STORE_CTX *x, SSL *ssl, const mxv_verify_ctx *v)
     if (!d->chain_error && program_ok <= 0 && !is_identity_error(X509_STORE_CTX_get_error(x)))
         d->chain_error = X509_STORE_CTX_get_error(x);
     d->chain_ok = d->chain_error == 0;
-    if (!d->chain_ok)
+    if (d->chain_ok)
+        d->chain_window = mxv_chain_window(X509_STORE_CTX_get0_chain(x), &d->chain_not_before,
+                                           &d->chain_not_after);
+    else
         d->chain_error_text = strdup(X509_verify_cert_error_string(d->chain_error));
     if (!d->chain_ok && v->hooked)
         policy_anchors(d, v, x);
@@ -253,6 +301,8 @@ int mxv_ssl_verify(X509_STORE_CTX *x, SSL *ssl, const mxv_verify_ctx *v)
         mxv_decision_note(d, "out of memory reading the certificate's names");
     mxv_decide_identity(d, v->policy, c->req);
     finish(d, v, c);
+    if (v->hooked && !d->abort)
+        remember_chain(ssl, X509_STORE_CTX_get0_cert(x), d);
 
     if (d->abort) {
         X509_STORE_CTX_set_error(x, d->chain_ok ? X509_V_ERR_HOSTNAME_MISMATCH : d->chain_error);
@@ -272,10 +322,11 @@ mxv_decision *mxv_ssl_decide_resumption(SSL *ssl, const mxv_verify_ctx *v, X509 
     if (!d)
         return NULL;
     fill_context(d, v, c, ssl);
+    d->resumed = true;
     mxv_decision_note(d, "session offered for resumption: decided again with its stored chain "
                          "for this destination");
     if (d->algorithm != MXV_ALG_NONE) {
-        mxv_check_chain(d, v->policy, leaf, chain);
+        resumed_chain(d, v->policy, SSL_get_session(ssl), leaf, chain);
         if (!mxv_presented_from_cert(leaf, &d->presented))
             mxv_decision_note(d, "out of memory reading the certificate's names");
         mxv_decide_identity(d, v->policy, c->req);

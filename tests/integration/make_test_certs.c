@@ -21,6 +21,9 @@
  *   via-intermediate          leaf issued by the intermediate, chain file
  *                             leaf + intermediate
  *   via-intermediate-missing  the same leaf, intermediate not sent
+ *   emailhosted-via-intermediate  names as emailhosted, issued by the
+ *                             intermediate, chain file leaf + intermediate
+ *                             (what nearly every real server sends)
  */
 #include "testcert.h"
 
@@ -97,6 +100,7 @@ int main(int argc, char **argv)
         {"self-signed", {.names = example, .self_signed = true}, NULL, NULL},
         {"unknown-ca", {.names = example}, &other, NULL},
         {"via-intermediate", {.names = example}, &inter, &inter},
+        {"emailhosted-via-intermediate", {.names = emailhosted}, &inter, &inter},
     };
     for (size_t i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++) {
         tc_pair leaf = tc_make_leaf(&leaves[i].spec, leaves[i].issuer);

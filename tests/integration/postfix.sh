@@ -124,9 +124,12 @@ stop_sink() {
     kill "${sink_pid[$1]}" 2>/dev/null || true
     wait "${sink_pid[$1]}" 2>/dev/null || true
 }
-start_sink steady 127.0.0.31="$(pair example)" 127.0.0.32="$(pair mx01)" \
-    127.0.0.33="$(pair emailhosted)" 127.0.0.36="$(pair emailhosted)" 127.0.0.35=none \
-    127.0.0.37="$(pair emailhosted)" 127.0.0.39="$(pair unknown-ca)"
+# Most servers send an intermediate with their certificate, as real ones
+# do: a resumed session must be decided as its full handshake was, though
+# Postfix's session cache keeps the leaf alone.
+start_sink steady 127.0.0.31="$(pair via-intermediate)" 127.0.0.32="$(pair mx01)" \
+    127.0.0.33="$(pair emailhosted-via-intermediate)" 127.0.0.36="$(pair emailhosted-via-intermediate)" \
+    127.0.0.35=none 127.0.0.37="$(pair emailhosted-via-intermediate)" 127.0.0.39="$(pair unknown-ca)"
 start_sink later 127.0.0.34="$(pair example)"
 
 # --- the Postfix instance ---
@@ -169,6 +172,8 @@ maillog_file_prefixes = $pf
 smtp_tls_security_level = may
 smtp_tls_CAfile = $certs/ca.pem
 smtp_tls_loglevel = 1
+# Debian's main.cf keeps TLS sessions: later deliveries resume them.
+smtp_tls_session_cache_database = btree:\${data_directory}/smtp_scache
 smtp_dns_support_level = ${PF_DNS_LEVEL:-}
 smtp_connect_timeout = 10s
 # No automatic retries during the test (postqueue -f retries), but mail
@@ -258,6 +263,24 @@ check "mail to the verified domains arrived within 60 s" wait_until 60 all_arriv
 for m in "${good_markers[@]}"; do
     check "$m delivered over TLS" [ "$(delivered "$m")" = tls ]
 done
+# Again, after Postfix closed its cached connections: new connections
+# resume the sessions its TLS session cache kept (decided again, with the
+# chain's verdict the full handshakes stored in them).
+sleep 3
+for round in 4 5; do
+    for d in "${good[@]}"; do
+        send "$d" "r$round-$d"
+        sent+=("r$round-$d")
+        good_markers+=("r$round-$d")
+    done
+done
+check "repeat mail to the verified domains arrived within 60 s" wait_until 60 all_arrived "${good_markers[@]}"
+for m in "${good_markers[@]}"; do
+    check "$m delivered over TLS" [ "$(delivered "$m")" = tls ]
+done
+check "resumed sessions were decided again and passed" grep -q 'verdict=pass .*resumed=1' "$mxlog"
+check "no resumed session was refused" bash -c "! grep -q 'action=abort.*resumed=1' '$mxlog'"
+
 # A certificate that matches nothing, and no STARTTLS: deferred.
 check "the queue settled within 60 s (deferred mail only)" wait_until 60 only_deferred_left
 check "later.example.net: 3 messages deferred" [ "$(deferred_count later.example.net)" = 3 ]

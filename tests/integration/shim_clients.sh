@@ -66,6 +66,10 @@ server:
     local-data: "mx0f.emailhosted.not. 300 IN A 127.0.0.99"
     local-data-ptr: "127.0.0.27 300 mx0g.emailhosted.not."
     local-data: "mx0g.emailhosted.not. 300 IN A 127.0.0.99"
+    local-data-ptr: "127.0.0.28 300 mx0h.emailhosted.not."
+    local-data: "mx0h.emailhosted.not. 300 IN A 127.0.0.28"
+    local-data-ptr: "127.0.0.29 300 mx0i.emailhosted.not."
+    local-data: "mx0i.emailhosted.not. 300 IN A 127.0.0.99"
 CONF
 start_unbound "$work/daemon" "$work/daemon/world.conf" || { echo "FAIL: unbound did not start"; exit 1; }
 forward_conf "$work/dns.conf" 'local-zone: "127.in-addr.arpa." nodefault'
@@ -74,13 +78,15 @@ forward_conf "$work/dns.conf" 'local-zone: "127.in-addr.arpa." nodefault'
 # mxonly = DNS:mx01.subd.emailhosted.not (hosted via MX; verify fails),
 # untrusted = unknown CA, plain = no STARTTLS, mismatch = SAN-only
 # *.emailhosted.not on an address whose PTR is not forward-confirmed.
-# 127.0.0.27 shares 127.0.0.21's certificate and session tickets.
+# 127.0.0.27 shares 127.0.0.21's certificate and session tickets; 127.0.0.28
+# and .29 (not forward-confirmed) share a chain with an intermediate.
 port=$(free_port)
 other_port=$(free_port)
 pair() { echo "$certs/$1.pem,$certs/$1.key"; }
 "$PY" "$SRCDIR/tests/integration/smtp_sink.py" "$work/spool" "$work/sink.port" --port "$port" \
     127.0.0.21="$(pair emailhosted)" 127.0.0.23="$(pair mx01)" 127.0.0.24="$(pair unknown-ca)" \
-    127.0.0.25=none 127.0.0.26="$(pair san-only)" 127.0.0.27="$(pair emailhosted)" &
+    127.0.0.25=none 127.0.0.26="$(pair san-only)" 127.0.0.27="$(pair emailhosted)" \
+    127.0.0.28="$(pair emailhosted-via-intermediate)" 127.0.0.29="$(pair emailhosted-via-intermediate)" &
 cleanup_hooks+=("kill $! 2>/dev/null")
 "$PY" "$SRCDIR/tests/integration/smtp_sink.py" "$work/spool-other" "$work/other.port" \
     --port "$other_port" 127.0.0.26="$(pair san-only)" &
@@ -214,6 +220,39 @@ in_err 'verdict=pass'
 expect_delivery none python 127.0.0.21 "py-own-name" --mode preferred-verify -- "$certs/ca.pem"
 expect_delivery tls python 127.0.0.21 "py-own-name-ok" --mode preferred-verify -- "$certs/ca.pem" \
     --name mx0a.emailhosted.not
+
+# A session saved to a file and offered again by another process (as
+# Postfix's session cache does): it holds the leaf alone, yet it is decided
+# as its full handshake was, against a server that sends an intermediate;
+# offered to another destination, it is still refused.
+# with_settings CMD...: CMD with the shim (run) or the provider (OPENSSL_CONF).
+with_settings() {
+    if [ "$VIA" = provider ]; then
+        provider_conf "$work/openssl.cnf" "${run_opts[@]}" --mode required-verify-hosted
+        OPENSSL_CONF="$work/openssl.cnf" "$@"
+    else
+        "$MXVERIFY" run "${run_opts[@]}" --mode required-verify-hosted -- "$@"
+    fi
+}
+for v in 1.2 1.3; do
+    rm -f "$work/sess.pem"
+    printf 'QUIT\r\n' | with_settings openssl s_client -tls${v/./_} -starttls smtp \
+        -connect "127.0.0.28:$port" -sess_out "$work/sess.pem" -quiet > /dev/null 2> "$work/err" || true
+    for target in 127.0.0.28:Reused 127.0.0.29:New; do
+        checks=$((checks + 1))
+        printf 'QUIT\r\n' | with_settings openssl s_client -tls${v/./_} -starttls smtp \
+            -connect "${target%%:*}:$port" -sess_in "$work/sess.pem" > "$work/out" 2> "$work/err" || true
+        out=$(cat "$work/out"); err=$(cat "$work/err")
+        if [ "${target#*:}" = Reused ]; then
+            grep -q "^Reused, TLSv$v" "$work/out" && grep -q 'verdict=pass .*resumed=1' "$work/err" ||
+                fail "TLS $v: a saved session was not resumed at its own destination"
+        else
+            grep -q 'verdict=fail .*ip=127.0.0.29 .*action=abort .*resumed=1' "$work/err" &&
+                ! grep -q "^Reused" "$work/out" ||
+                fail "TLS $v: a saved session was resumed at another destination"
+        fi
+    done
+done
 
 if [ "$VIA" = provider ]; then
     # Shown active by `openssl list -providers`, next to default.
