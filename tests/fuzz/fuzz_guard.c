@@ -1,0 +1,48 @@
+/* Fuzz: the clear-text and TLS boundary (core/guard.h) over arbitrary
+ * bytes a program might write. Invariants: judging never reads out of
+ * bounds; the verdict does not depend on how the bytes are cut into writes
+ * (the same stream, written at once or in pieces, is allowed or refused
+ * alike); a refusal names a reason; a stream allowed at the VERIFIED level
+ * is allowed at the TLS level, which is never stricter.
+ * Input: one octet of level, one of piece size, then the stream. */
+#include "guard.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static bool in_pieces(mxv_guard_level level, const uint8_t *p, size_t n, size_t piece)
+{
+    mxv_guard g;
+    mxv_guard_init(&g, level);
+    for (size_t at = 0; at < n; at += piece) {
+        size_t len = n - at < piece ? n - at : piece;
+        mxv_guard_refusal r = {0};
+        if (!mxv_guard_check(&g, p + at, len, &r)) {
+            if (!r.why)
+                abort();
+            return false;
+        }
+        mxv_guard_commit(&g, p + at, len);
+    }
+    return true;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 2 || size > 65536)
+        return 0;
+    mxv_guard_level level = (mxv_guard_level)(data[0] % 3);
+    size_t piece = data[1] ? data[1] : 1;
+    const uint8_t *p = data + 2;
+    size_t n = size - 2;
+    bool whole = in_pieces(level, p, n, n ? n : 1);
+    if (whole != in_pieces(level, p, n, piece) || whole != in_pieces(level, p, n, 1))
+        abort();
+    if (level == MXV_GUARD_VERIFIED && whole && !in_pieces(MXV_GUARD_TLS, p, n, n ? n : 1))
+        abort();
+    if (level == MXV_GUARD_WATCH && !whole)
+        abort(); /* watching refuses nothing */
+    return 0;
+}
