@@ -3,22 +3,36 @@
  * (see hook.h). Installed once per process by the preload shim or the
  * provider, whichever comes first.
  *
+ * Four points of every client handshake, all reached through an SSL_CTX
+ * ex_data "new" callback that sets them on each SSL_CTX as it is made:
+ *  - the ClientHello (a custom extension that is never sent): a session
+ *    offered for resumption on a socket is decided again here;
+ *  - the server's choice of cipher suite (the security callback,
+ *    SSL_SECOP_CIPHER_CHECK): a suite without a certificate, or a
+ *    resumption on a BIO of the program's own, is decided here (suites
+ *    without a certificate are still offered when the program offers
+ *    them: a server that prefers one is refused with a log line that says
+ *    so, rather than failing in silence for want of a shared suite);
+ *  - the certificate (the cert-verify callback): the decision;
+ *  - the server's signature (SSL_SECOP_SIGALG_CHECK), after the
+ *    certificate: a handshake that reached it with no decision (the program
+ *    replaced the callback) fails here.
+ * Every decision is reported to the shim (when it is there), whose guard
+ * lets TLS data leave only after a pass (core/guard.h).
+ *
  * Logs one line per decision (log.c); a policy that cannot be loaded is
  * logged once, then every in-scope connection fails closed.
  */
-#include "hook.h"
+#include "hook_state.h"
 #include "log.h"
-#include "policy.h"
 #include "prefetch.h"
 #include "recent_failures.h"
 #include "ssl_verify.h"
 
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -26,24 +40,18 @@
  * mxverify sees every ClientHello, where a resumption is offered. */
 #define RESUMPTION_EXT_TYPE 0xfd5a
 
-static struct {
-    pthread_mutex_t lock;
-    bool installed;
-    mxv_policy *policy; /* never NULL once installed */
-    char *broken;       /* why the policy could not be loaded: fail closed */
-    const mxv_hook_host *host;
-    int ctx_index;
-} hook = {.lock = PTHREAD_MUTEX_INITIALIZER, .ctx_index = -1};
+mxv_hook_state mxv_hook = {.lock = PTHREAD_MUTEX_INITIALIZER, .ctx_index = -1, .ssl_index = -1};
 
+typedef int (*security_fn)(const SSL *, const SSL_CTX *, int, int, int, void *, void *);
+
+/* What mxverify keeps per SSL_CTX. */
 typedef struct {
-    mxv_cert_verify_fn cb;
-    void *arg;
-} program_verify;
+    mxv_cert_verify_fn program_verify; /* the program's own cert-verify callback */
+    void *program_arg;
+    security_fn security; /* the security callback that was there before */
+} ctx_hooks;
 
-/* Messages that are not decisions, when the policy itself is unusable:
- * stderr and the mail log, since the configured sink may be what broke. */
-static void complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void complain(const char *fmt, ...)
+void mxv_hook_complain(const char *fmt, ...)
 {
     char msg[768], line[800];
     va_list ap;
@@ -58,133 +66,103 @@ static void complain(const char *fmt, ...)
     syslog(LOG_MAIL | LOG_ERR, "mxverify: %s", msg);
 }
 
-static bool port_listed(unsigned port)
+bool mxv_hook_port_listed(unsigned port)
 {
     mxv_effective e;
-    mxv_policy_effective(hook.policy, NULL, &e);
+    mxv_policy_effective(mxv_hook.policy, NULL, &e);
     for (size_t i = 0; i < e.nports; i++)
         if (e.ports[i] == port)
             return true;
     return false;
 }
 
-/* The peer port of a connected TCP socket, 0 if fd is not one. */
-static unsigned tcp_peer_port(int fd)
+bool mxv_hook_enforces_verify(const mxv_effective *e)
 {
-    int type = 0;
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof(ss), tlen = sizeof(type);
-    if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &len) != 0 ||
-        getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) != 0 || type != SOCK_STREAM)
-        return 0;
-    if (ss.ss_family == AF_INET)
-        return ntohs(((struct sockaddr_in *)&ss)->sin_port);
-    if (ss.ss_family == AF_INET6)
-        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-    return 0;
+    return !e->report_only &&
+           (e->mode == MXV_MODE_REQUIRED_VERIFY || e->mode == MXV_MODE_REQUIRED_VERIFY_HOSTED);
 }
 
-#define FD_SCAN_MAX 1024
-
-/* The program gave the SSL a BIO of its own (curl does) and no shim tells
- * which socket it writes to: the one in-scope TCP connection the process
- * has. -2 when there are several (cannot tell), -1 when none. */
-static int sole_in_scope_socket(void)
+bool mxv_hook_enforces_tls(const mxv_effective *e)
 {
-    int found = -1;
-    for (int fd = 0; fd < FD_SCAN_MAX; fd++) {
-        unsigned port = tcp_peer_port(fd);
-        if (port && port_listed(port)) {
-            if (found >= 0)
-                return -2;
-            found = fd;
-        }
-    }
-    return found;
+    return mxv_hook_enforces_verify(e) || (!e->report_only && e->mode == MXV_MODE_REQUIRED);
 }
 
-/* A TLS client on a TCP socket whose peer port is in `ports`. *fd_out is
- * -2 for "in scope, but which connection cannot be told". */
-static bool in_scope(SSL *ssl, int *fd_out)
-{
-    if (!ssl || SSL_is_server(ssl))
-        return false;
-    int fd = SSL_get_fd(ssl);
-    if (fd < 0 && hook.host && hook.host->fd_of)
-        fd = hook.host->fd_of(ssl);
-    if (fd < 0)
-        fd = sole_in_scope_socket();
-    *fd_out = fd;
-    if (fd == -2)
-        return true;
-    unsigned port = tcp_peer_port(fd);
-    return port && port_listed(port);
-}
-
-static program_verify *program_verify_of(SSL *ssl)
+static ctx_hooks *hooks_of(const SSL *ssl)
 {
     SSL_CTX *ctx = ssl ? SSL_get_SSL_CTX(ssl) : NULL;
-    return ctx ? SSL_CTX_get_ex_data(ctx, hook.ctx_index) : NULL;
+    return ctx ? SSL_CTX_get_ex_data(ctx, mxv_hook.ctx_index) : NULL;
+}
+
+static int run_program_verify(X509_STORE_CTX *x, SSL *ssl)
+{
+    ctx_hooks *h = hooks_of(ssl);
+    return h && h->program_verify ? h->program_verify(x, h->program_arg) : X509_verify_cert(x);
 }
 
 static mxv_verify_ctx verify_ctx(SSL *ssl, int fd, mxv_observed *seen)
 {
-    program_verify *pv = program_verify_of(ssl);
-    bool have = hook.host && hook.host->observed && hook.host->observed(fd, seen);
+    ctx_hooks *h = hooks_of(ssl);
+    bool have = mxv_hook.host && mxv_hook.host->observed && mxv_hook.host->observed(fd, seen);
     return (mxv_verify_ctx){
-        .policy = hook.policy,
+        .policy = mxv_hook.policy,
         .hooked = true,
-        .program_verify = pv ? pv->cb : NULL,
-        .program_arg = pv ? pv->arg : NULL,
+        .program_verify = h ? h->program_verify : NULL,
+        .program_arg = h ? h->program_arg : NULL,
         .observed = have ? seen : NULL,
         .fd = fd,
     };
 }
 
-static void tell_host(int fd, bool established)
+/* Tells the shim's guard what was decided for this handshake. */
+static void tell_host(SSL *ssl, int fd, bool pass)
 {
-    if (hook.host && hook.host->tls_state)
-        hook.host->tls_state(fd, established);
+    unsigned char random[MXV_HELLO_RANDOM_LEN];
+    if (mxv_hook.host && mxv_hook.host->decided && fd >= 0 &&
+        SSL_get_client_random(ssl, random, sizeof(random)) == sizeof(random))
+        mxv_hook.host->decided(fd, random, pass);
 }
 
-static int refuse_broken(X509_STORE_CTX *x, SSL *ssl, int fd)
+/* After a decision: the shim is told, a refused server remembered. */
+static void decided(SSL *ssl, int fd, const mxv_decision *d)
+{
+    if (d && d->abort)
+        mxv_recent_failure_add(d->ip, d->reason);
+    tell_host(ssl, fd, !(d && d->abort));
+}
+
+/* Makes a failure fatal even under SSL_VERIFY_NONE: libssl reads
+ * verify_mode after the cert-verify callback returns. */
+static int fail_handshake(X509_STORE_CTX *x, SSL *ssl, int error)
+{
+    X509_STORE_CTX_set_error(x, error);
+    SSL_set_verify(ssl, SSL_VERIFY_PEER, SSL_get_verify_callback(ssl));
+    return 0;
+}
+
+static void complain_broken(SSL *ssl, int fd, const char *what)
 {
     char ip[64];
     mxv_peer_ip(fd, ip, sizeof(ip));
-    complain("verdict=fail ip=%s action=abort reason=validation-failure: configuration error "
-             "(%s)",
-             ip[0] ? ip : "-", hook.broken);
-    X509_STORE_CTX_set_error(x, X509_V_ERR_APPLICATION_VERIFICATION);
-    SSL_set_verify(ssl, SSL_VERIFY_PEER, SSL_get_verify_callback(ssl));
-    tell_host(fd, false);
-    return 0;
+    mxv_hook_complain("verdict=fail ip=%s action=abort reason=validation-failure: %s refused: "
+                      "configuration error (%s)",
+                      ip[0] ? ip : "-", what, mxv_hook.broken);
+    tell_host(ssl, fd, false);
 }
 
-/* Several in-scope connections and no way to tell which one this SSL uses:
- * no IP, no destination. Enforcing settings fail closed, others proceed. */
+/* Several connections, and no way to tell which one this SSL uses: no IP,
+ * no destination. Enforcing settings fail closed, others proceed. */
 static bool unknown_connection_refused(void)
 {
     mxv_effective e;
-    mxv_policy_effective(hook.policy, NULL, &e);
-    bool enforce = !e.report_only && (e.mode == MXV_MODE_REQUIRED_VERIFY ||
-                                      e.mode == MXV_MODE_REQUIRED_VERIFY_HOSTED);
+    mxv_policy_effective(mxv_hook.policy, NULL, &e);
+    bool enforce = mxv_hook_enforces_verify(&e);
     mxv_log_message(&e, LOG_WARNING,
                     "verdict=fail mode=%s action=%s reason=validation-failure: cannot tell which "
-                    "of several SMTP connections this TLS handshake belongs to (the program "
-                    "uses its own BIO; the preload shim can tell)",
+                    "of the program's connections this TLS handshake belongs to (it uses a BIO "
+                    "of its own, and several connections sent data at once; the preload shim "
+                    "can tell)",
                     mxv_mode_name(e.mode), enforce ? "abort" : "proceed");
     return enforce;
-}
-
-static int refuse_unknown_connection(X509_STORE_CTX *x, SSL *ssl)
-{
-    if (!unknown_connection_refused()) {
-        program_verify *pv = program_verify_of(ssl);
-        return pv ? pv->cb(x, pv->arg) : X509_verify_cert(x);
-    }
-    X509_STORE_CTX_set_error(x, X509_V_ERR_APPLICATION_VERIFICATION);
-    SSL_set_verify(ssl, SSL_VERIFY_PEER, SSL_get_verify_callback(ssl));
-    return 0;
 }
 
 static int hooked_cert_verify(X509_STORE_CTX *x, void *arg)
@@ -192,61 +170,178 @@ static int hooked_cert_verify(X509_STORE_CTX *x, void *arg)
     (void)arg;
     SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
     int fd = -1;
-    if (!in_scope(ssl, &fd)) {
-        program_verify *pv = program_verify_of(ssl);
-        return pv ? pv->cb(x, pv->arg) : X509_verify_cert(x); /* untouched */
+    mxv_scope scope = mxv_hook_scope(ssl, true, &fd);
+    if (scope == MXV_SCOPE_OUT)
+        return run_program_verify(x, ssl); /* untouched */
+    if (mxv_hook.broken) {
+        complain_broken(ssl, fd, "certificate");
+        return fail_handshake(x, ssl, X509_V_ERR_APPLICATION_VERIFICATION);
     }
-    if (hook.broken)
-        return refuse_broken(x, ssl, fd);
-    if (fd == -2)
-        return refuse_unknown_connection(x, ssl);
+    if (scope != MXV_SCOPE_IN) {
+        if (!unknown_connection_refused())
+            return run_program_verify(x, ssl);
+        return fail_handshake(x, ssl, X509_V_ERR_APPLICATION_VERIFICATION);
+    }
     mxv_observed seen;
     memset(&seen, 0, sizeof(seen));
     mxv_verify_ctx v = verify_ctx(ssl, fd, &seen);
     int ok = mxv_ssl_verify(x, ssl, &v);
-    const mxv_decision *d = mxv_ssl_decision(ssl);
-    if (d && d->abort)
-        mxv_recent_failure_add(d->ip, d->reason);
-    tell_host(fd, !(d && d->abort));
+    decided(ssl, fd, mxv_ssl_decision(ssl));
     return ok;
 }
 
-/* Every ClientHello: when the program offers a stored session, libssl
- * will not call the cert-verify callback if the server accepts it, so the
- * session's chain is decided again here for this connection's destination
- * (a verdict never travels from one domain, IP or mode to another).
- * Returning -1 ends the handshake. Never adds the extension. */
-static int resumption_check(SSL *ssl, unsigned int type, unsigned int context,
-                            const unsigned char **out, size_t *outlen, X509 *x, size_t chainidx,
-                            int *al, void *arg)
+/* A session offered for resumption, on the connection on fd: libssl will
+ * not call the cert-verify callback if the server accepts it, so the
+ * session's chain is decided again for this connection's destination (a
+ * verdict never travels from one domain, IP or mode to another). false:
+ * refused. */
+static bool resumption_allowed(SSL *ssl, int fd)
 {
-    (void)type, (void)context, (void)out, (void)outlen, (void)x, (void)chainidx, (void)arg;
     SSL_SESSION *sess = SSL_get_session(ssl);
     X509 *leaf = sess ? SSL_SESSION_get0_peer(sess) : NULL;
-    int fd = -1;
-    if (!leaf || !in_scope(ssl, &fd))
-        return 0;
-    if (fd == -2) {
-        *al = SSL_AD_HANDSHAKE_FAILURE;
-        return unknown_connection_refused() ? -1 : 0;
-    }
-    if (hook.broken) {
-        complain("session resumption refused: configuration error (%s)", hook.broken);
-        *al = SSL_AD_HANDSHAKE_FAILURE;
-        return -1;
+    if (mxv_hook.broken) {
+        complain_broken(ssl, fd, "session resumption");
+        return false;
     }
     mxv_observed seen;
     memset(&seen, 0, sizeof(seen));
     mxv_verify_ctx v = verify_ctx(ssl, fd, &seen);
-    mxv_decision *d = mxv_ssl_decide_resumption(ssl, &v, leaf, SSL_get_peer_cert_chain(ssl));
-    if (!d || d->abort) {
-        if (d)
-            mxv_recent_failure_add(d->ip, d->reason);
-        tell_host(fd, false);
-        *al = SSL_AD_BAD_CERTIFICATE;
-        return -1;
+    mxv_decision *d = leaf ? mxv_ssl_decide_resumption(ssl, &v, leaf, SSL_get_peer_cert_chain(ssl))
+                           : mxv_ssl_decide_uncertified(ssl, &v,
+                                                        "a session without a certificate (an "
+                                                        "anonymous one) offered for resumption");
+    decided(ssl, fd, d);
+    return d && !d->abort;
+}
+
+/* Every ClientHello, before it is written. On a socket, an offered session
+ * is decided now. On a BIO of the program's own, the socket is not known
+ * until the ClientHello has left: the provider notes what each connection
+ * had sent so far (hook_scope.c), and a resumption is decided when the
+ * server accepts it (server_choice below). Returning -1 ends the
+ * handshake. Never adds the extension. */
+static int client_hello(SSL *ssl, unsigned int type, unsigned int context,
+                        const unsigned char **out, size_t *outlen, X509 *x, size_t chainidx,
+                        int *al, void *arg)
+{
+    (void)type, (void)context, (void)out, (void)outlen, (void)x, (void)chainidx, (void)arg;
+    int fd = -1;
+    mxv_scope scope = mxv_hook_scope(ssl, false, &fd);
+    if (scope == MXV_SCOPE_NOT_YET && !mxv_hook.host)
+        mxv_hook_scope_hello(ssl);
+    if (scope != MXV_SCOPE_IN || !SSL_get_session(ssl) ||
+        !SSL_SESSION_is_resumable(SSL_get_session(ssl)))
+        return 0;
+    if (resumption_allowed(ssl, fd))
+        return 0;
+    *al = SSL_AD_HANDSHAKE_FAILURE;
+    return -1;
+}
+
+/* RFC 8446 / 5246 suites that authenticate the server without a
+ * certificate: anonymous (aNULL), pre-shared key, SRP. */
+static bool certless(const SSL_CIPHER *c)
+{
+    int auth = c ? SSL_CIPHER_get_auth_nid(c) : NID_undef;
+    return auth == NID_auth_null || auth == NID_auth_psk || auth == NID_auth_srp;
+}
+
+/* The settings for the destination of the connection on fd. */
+static void effective_for(int fd, mxv_effective *e)
+{
+    mxv_observed seen;
+    memset(&seen, 0, sizeof(seen));
+    bool have = mxv_hook.host && mxv_hook.host->observed && mxv_hook.host->observed(fd, &seen);
+    mxv_policy_effective(mxv_hook.policy, have && seen.domain[0] ? seen.domain : NULL, e);
+}
+
+/* A handshake that reached a point with no certificate decision: decided
+ * (and logged) as failed, with `why`. false: the handshake must end. */
+static bool uncertified(SSL *ssl, int fd, const char *why)
+{
+    mxv_observed seen;
+    memset(&seen, 0, sizeof(seen));
+    mxv_verify_ctx v = verify_ctx(ssl, fd, &seen);
+    mxv_decision *d = mxv_ssl_decide_uncertified(ssl, &v, why);
+    decided(ssl, fd, d);
+    return d && !d->abort;
+}
+
+/* The server's choice, in its ServerHello. */
+static int server_choice(SSL *ssl, const SSL_CIPHER *c)
+{
+    int fd;
+    mxv_scope scope = mxv_hook_scope(ssl, true, &fd);
+    if (scope == MXV_SCOPE_OUT)
+        return 1;
+    if (mxv_hook.broken) {
+        complain_broken(ssl, fd, "handshake");
+        return 0;
     }
-    return 0;
+    if (scope != MXV_SCOPE_IN)
+        return !unknown_connection_refused();
+    if (certless(c)) {
+        char why[160];
+        snprintf(why, sizeof(why),
+                 "the server chose a cipher suite without a certificate (%s): nothing to verify",
+                 SSL_CIPHER_get_name(c));
+        return uncertified(ssl, fd, why);
+    }
+    mxv_effective e;
+    effective_for(fd, &e);
+    /* Without the shim, nothing would notice a handshake that the program
+     * took away from mxverify's callback and that has no later checkpoint
+     * (no server signature: TLS 1.2 static RSA, or TLS before 1.2). */
+    if (!mxv_hook.host && mxv_hook_enforces_verify(&e) && !SSL_session_reused(ssl) &&
+        (SSL_version(ssl) < TLS1_2_VERSION || SSL_CIPHER_get_kx_nid(c) == NID_kx_rsa)) {
+        char why[200];
+        snprintf(why, sizeof(why),
+                 "%s with %s has no server signature after the certificate, where mxverify "
+                 "could check that its decision was made (use the preload shim, or let the "
+                 "server choose a forward-secret suite)",
+                 SSL_get_version(ssl), SSL_CIPHER_get_name(c));
+        return uncertified(ssl, fd, why);
+    }
+    /* A resumption on a BIO of the program's own: its socket is known now. */
+    if (SSL_session_reused(ssl) && SSL_get_fd(ssl) < 0)
+        return resumption_allowed(ssl, fd);
+    return 1;
+}
+
+/* The server's signature, after its certificate: a full handshake that
+ * reaches it undecided had mxverify's callback taken away. */
+static int checkpoint(SSL *ssl)
+{
+    int fd;
+    X509 *peer = SSL_get0_peer_certificate(ssl);
+    if (!peer || SSL_session_reused(ssl) || mxv_ssl_decided_this_handshake(ssl) ||
+        mxv_hook_scope(ssl, true, &fd) != MXV_SCOPE_IN)
+        return 1;
+    mxv_effective e;
+    effective_for(fd, &e);
+    if (mxv_mode_algorithm(e.mode) == MXV_ALG_NONE && !mxv_hook.broken)
+        return 1;
+    return uncertified(ssl, fd,
+                       "the certificate was never shown to mxverify (the program replaced its "
+                       "certificate-verify callback with SSL_CTX_set_cert_verify_callback)");
+}
+
+static int security(const SSL *cssl, const SSL_CTX *ctx, int op, int bits, int nid, void *other,
+                    void *ex)
+{
+    SSL *ssl = (SSL *)cssl;
+    ctx_hooks *h = ssl ? hooks_of(ssl) : ctx ? SSL_CTX_get_ex_data(ctx, mxv_hook.ctx_index) : NULL;
+    int ok = h && h->security ? h->security(cssl, ctx, op, bits, nid, other, ex) : 1;
+    if (!ok || !ssl || SSL_is_server(ssl))
+        return ok;
+    switch (op) {
+    case SSL_SECOP_CIPHER_CHECK:
+        return server_choice(ssl, other);
+    case SSL_SECOP_SIGALG_CHECK:
+        return checkpoint(ssl);
+    default:
+        return 1;
+    }
 }
 
 static void ctx_new(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
@@ -255,10 +350,17 @@ static void ctx_new(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long a
     SSL_CTX *ctx = parent;
     if (!ctx)
         return;
-    /* Only fields are set: the SSL_CTX is still being built. */
+    /* Only fields are set: the SSL_CTX is still being built (its cert,
+     * with the security callback, already is). */
+    ctx_hooks *h = calloc(1, sizeof(*h));
+    if (h) {
+        h->security = SSL_CTX_get_security_callback(ctx);
+        CRYPTO_set_ex_data(ad, mxv_hook.ctx_index, h);
+        SSL_CTX_set_security_callback(ctx, security);
+    }
     SSL_CTX_set_cert_verify_callback(ctx, hooked_cert_verify, NULL);
     SSL_CTX_add_custom_ext(ctx, RESUMPTION_EXT_TYPE, SSL_EXT_TLS_ONLY | SSL_EXT_CLIENT_HELLO,
-                           resumption_check, NULL, NULL, NULL, NULL);
+                           client_hello, NULL, NULL, NULL, NULL);
 }
 
 static void ctx_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
@@ -271,7 +373,7 @@ static void ctx_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long 
  * store (its locks) are not the child's to use: leave them, build anew. */
 static void after_fork_child(void)
 {
-    mxv_policy *p = hook.policy;
+    mxv_policy *p = mxv_hook.policy;
     if (p) {
         pthread_mutex_init(&p->lock, NULL);
         p->dns = NULL;
@@ -282,207 +384,46 @@ static void after_fork_child(void)
     mxv_recent_failures_after_fork();
 }
 
-static bool any_mode(const mxv_policy *p)
-{
-    mxv_effective e;
-    mxv_policy_effective(p, NULL, &e);
-    if (e.mode != MXV_MODE_NONE)
-        return true;
-    for (size_t i = 0; i < p->ndests; i++)
-        if ((p->dests[i].s.set & MXV_SET_MODE) && p->dests[i].s.mode != MXV_MODE_NONE)
-            return true;
-    return false;
-}
-
 int mxv_hook_install(mxv_policy *policy, const char *broken, char *err, size_t errlen)
 {
-    pthread_mutex_lock(&hook.lock);
-    if (hook.installed) {
-        pthread_mutex_unlock(&hook.lock);
+    pthread_mutex_lock(&mxv_hook.lock);
+    if (mxv_hook.installed) {
+        pthread_mutex_unlock(&mxv_hook.lock);
         mxv_policy_free(policy);
         return 1;
     }
     if (!policy && !(policy = mxv_policy_new())) {
-        pthread_mutex_unlock(&hook.lock);
+        pthread_mutex_unlock(&mxv_hook.lock);
         snprintf(err, errlen, "out of memory");
         return 0;
     }
-    hook.ctx_index =
+    mxv_hook.ctx_index =
         CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL_CTX, 0, NULL, ctx_new, NULL, ctx_free);
-    if (hook.ctx_index < 0) {
-        pthread_mutex_unlock(&hook.lock);
+    mxv_hook.ssl_index =
+        CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL, 0, NULL, NULL, NULL, mxv_hook_ssl_free);
+    if (mxv_hook.ctx_index < 0 || mxv_hook.ssl_index < 0) {
+        pthread_mutex_unlock(&mxv_hook.lock);
         mxv_policy_free(policy);
-        snprintf(err, errlen, "cannot register an SSL_CTX ex_data index");
+        snprintf(err, errlen, "cannot register ex_data indexes");
         return 0;
     }
-    hook.policy = policy;
-    hook.broken = broken ? strdup(broken) : NULL;
+    mxv_hook.policy = policy;
+    mxv_hook.broken = broken ? strdup(broken) : NULL;
     pthread_atfork(NULL, NULL, after_fork_child);
-    hook.installed = true;
-    pthread_mutex_unlock(&hook.lock);
+    mxv_hook.installed = true;
+    pthread_mutex_unlock(&mxv_hook.lock);
     return 1;
 }
 
-/* --- the preload shim's entry points --- */
-
-static bool active; /* a mode other than none somewhere, or a broken policy */
-
-static bool api_port_in_scope(unsigned port)
-{
-    return active && port_listed(port);
-}
-
-static bool enforces_tls(const mxv_effective *e)
-{
-    return !e->report_only &&
-           (e->mode == MXV_MODE_REQUIRED || e->mode == MXV_MODE_REQUIRED_VERIFY ||
-            e->mode == MXV_MODE_REQUIRED_VERIFY_HOSTED);
-}
-
-static bool api_connected(const char *domain, const char *host, const char *ip)
-{
-    (void)host;
-    if (hook.broken)
-        return true;
-    mxv_effective e;
-    mxv_policy_effective(hook.policy, domain, &e);
-    if (mxv_mode_algorithm(e.mode) != MXV_ALG_NONE)
-        mxv_prefetch(hook.policy, domain ? domain : e.domain, ip);
-    return enforces_tls(&e);
-}
-
-static void api_mx_lookup_seen(const char *domain)
-{
-    if (!active || hook.broken)
-        return;
-    mxv_effective e;
-    mxv_policy_effective(hook.policy, domain, &e);
-    if (mxv_mode_algorithm(e.mode) != MXV_ALG_NONE)
-        mxv_prefetch(hook.policy, domain, NULL);
-}
-
-/* How long a refused certificate explains a later clear-text attempt to the
- * same address (Postfix retries in clear in the same delivery, within
- * seconds; its smtp processes live minutes). */
-enum { RETRY_WINDOW_SECONDS = 3600 };
-
-static void api_plaintext_refused(const char *domain, const char *host, const char *ip)
-{
-    if (hook.broken) {
-        complain("verdict=fail ip=%s action=abort reason=starttls-not-supported: MAIL FROM in "
-                 "clear refused (configuration error: %s)",
-                 ip && *ip ? ip : "-", hook.broken);
-        return;
-    }
-    char err[64];
-    mxv_request *r = mxv_request_new();
-    mxv_decision *d = mxv_decision_new();
-    if (r && d) {
-        if (domain)
-            mxv_request_set(r, "domain", domain, err, sizeof(err));
-        if (ip)
-            mxv_request_set(r, "ip", ip, err, sizeof(err));
-        mxv_effective e;
-        mxv_decision_begin(d, hook.policy, r, &e);
-        d->host = host ? strdup(host) : NULL;
-        d->chain_error_text = strdup("not checked (no TLS)");
-        d->reason = "starttls-not-supported";
-        d->abort = true;
-        mxv_decision_note(d, "MAIL FROM sent in clear under %s: connection ended",
-                          mxv_mode_name(d->mode));
-        const char *before;
-        time_t age;
-        char why[200];
-        if (mxv_recent_failure_find(d->ip, RETRY_WINDOW_SECONDS, &before, &age))
-            snprintf(why, sizeof(why),
-                     "clear-text retry refused: this server's certificate was refused %llds ago "
-                     "(%s)",
-                     (long long)age, before);
-        else
-            snprintf(why, sizeof(why),
-                     "MAIL FROM in clear refused: no TLS on this connection "
-                     "(STARTTLS not offered, or not used by the program)");
-        d->why = strdup(why);
-        mxv_log_decision(&e, d);
-    }
-    mxv_decision_free(d);
-    mxv_request_free(r);
-}
-
-static bool api_set_program_cert_verify(void *ssl_ctx, mxv_cert_verify_fn cb, void *arg)
+bool mxv_hook_set_program_verify(void *ssl_ctx, mxv_cert_verify_fn cb, void *arg)
 {
     /* mxverify's own callback, being installed by ctx_new(): not the program's. */
-    if (!hook.installed || !ssl_ctx || (void *)cb == (void *)hooked_cert_verify)
+    if (!mxv_hook.installed || !ssl_ctx || (void *)cb == (void *)hooked_cert_verify)
         return false;
-    SSL_CTX *ctx = ssl_ctx;
-    program_verify *pv = SSL_CTX_get_ex_data(ctx, hook.ctx_index);
-    if (!cb) {
-        SSL_CTX_set_ex_data(ctx, hook.ctx_index, NULL);
-        free(pv);
-        return true;
-    }
-    if (!pv && !(pv = calloc(1, sizeof(*pv))))
+    ctx_hooks *h = SSL_CTX_get_ex_data(ssl_ctx, mxv_hook.ctx_index);
+    if (!h)
         return false;
-    pv->cb = cb;
-    pv->arg = arg;
-    SSL_CTX_set_ex_data(ctx, hook.ctx_index, pv);
+    h->program_verify = cb;
+    h->program_arg = cb ? arg : NULL;
     return true;
-}
-
-static const mxv_hook_api api = {
-    .version = MXV_HOOK_API_VERSION,
-    .port_in_scope = api_port_in_scope,
-    .connected = api_connected,
-    .mx_lookup_seen = api_mx_lookup_seen,
-    .plaintext_refused = api_plaintext_refused,
-    .set_program_cert_verify = api_set_program_cert_verify,
-};
-
-/* A policy that cannot be loaded: the mode alone decides whether to fail
- * closed (an enforcing or unreadable mode) or to stay out of the way. */
-static bool broken_mode_enforces(void)
-{
-    const char *value = secure_getenv("MXVERIFY_MODE");
-    mxv_mode mode;
-    if (!value || !mxv_parse_mode(value, &mode))
-        return true;
-    return mode == MXV_MODE_REQUIRED || mode == MXV_MODE_REQUIRED_VERIFY ||
-           mode == MXV_MODE_REQUIRED_VERIFY_HOSTED;
-}
-
-const mxv_hook_api *mxv_preload_engine(const mxv_hook_host *host, char *err, size_t errlen)
-{
-    static pthread_mutex_t once = PTHREAD_MUTEX_INITIALIZER;
-    static bool done;
-    pthread_mutex_lock(&once);
-    if (done) {
-        pthread_mutex_unlock(&once);
-        return &api;
-    }
-    char why[512];
-    mxv_policy *p = mxv_policy_load_default(why, sizeof(why));
-    hook.host = host;
-    bool ok = true;
-    if (p) {
-        active = any_mode(p);
-        if (active)
-            ok = mxv_hook_install(p, NULL, err, errlen);
-        else
-            mxv_policy_free(p); /* mode none everywhere: nothing to hook */
-    } else if (broken_mode_enforces()) {
-        complain("configuration error: %s; connections in scope fail closed", why);
-        /* Scope still honours a readable MXVERIFY_PORTS. */
-        mxv_policy *ports_only = mxv_policy_new();
-        const char *ports = secure_getenv("MXVERIFY_PORTS");
-        char ignored[64];
-        if (ports_only && ports)
-            mxv_policy_set(ports_only, "ports", ports, ignored, sizeof(ignored));
-        active = true;
-        ok = mxv_hook_install(ports_only, why, err, errlen);
-    } else {
-        complain("configuration error: %s; the mode does not enforce, so mxverify stays off", why);
-    }
-    done = ok;
-    pthread_mutex_unlock(&once);
-    return ok ? &api : NULL;
 }

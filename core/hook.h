@@ -19,7 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define MXV_HOOK_API_VERSION 1
+#define MXV_HOOK_API_VERSION 2
 
 /* What the host program itself revealed about one connection (filled by the
  * shim from the program's DNS lookups; "" when unknown). */
@@ -28,18 +28,34 @@ typedef struct {
     char host[256];   /* the name whose address lookup returned the peer IP */
 } mxv_observed;
 
+#define MXV_HELLO_RANDOM_LEN 32
+
 /* Callbacks from the engine into the preload shim. */
 typedef struct {
     /* What the program's DNS lookups say about the connection on fd. */
     bool (*observed)(int fd, mxv_observed *out);
-    /* TLS on fd was established (true) or refused by the policy (false). */
-    void (*tls_state)(int fd, bool established);
-    /* The socket an SSL writes to when libssl cannot say (the program gave
-     * it a BIO of its own, as curl does): -1 when unknown. */
-    int (*fd_of)(const void *ssl);
+    /* The engine decided the handshake whose ClientHello carries `random`
+     * on socket fd: pass (TLS data may follow) or not (nothing but an
+     * alert and QUIT may follow). */
+    void (*decided)(int fd, const unsigned char random[MXV_HELLO_RANDOM_LEN], bool pass);
+    /* The socket whose outgoing bytes carried the ClientHello with this
+     * random (programs that give the SSL a BIO of their own: memory BIOs,
+     * curl): -1 when no in-scope socket carried it. */
+    int (*fd_of_hello)(const unsigned char random[MXV_HELLO_RANDOM_LEN]);
 } mxv_hook_host;
 
 typedef int (*mxv_cert_verify_fn)(void *x509_store_ctx, void *arg);
+
+/* How much of a connection the shim guards (core/guard.h levels). */
+typedef enum { MXV_HOOK_WATCH, MXV_HOOK_REQUIRE_TLS, MXV_HOOK_REQUIRE_VERIFIED } mxv_hook_level;
+
+/* Why the shim ended a connection, for the engine's log line. */
+typedef struct {
+    const char *domain, *host, *ip; /* NULL when unknown */
+    bool no_decision;               /* TLS data without a pass decision (else: clear text) */
+    const char *why;                /* the guard's reason */
+    const char *line;               /* the refused line's start, "" when not a line */
+} mxv_hook_refusal;
 
 /* What the engine offers the preload shim. */
 typedef struct {
@@ -47,13 +63,19 @@ typedef struct {
     /* Does the policy apply to TCP connections to this peer port? */
     bool (*port_in_scope)(unsigned port);
     /* A new in-scope connection: starts gathering DNS evidence in the
-     * background. Returns true when the destination's setting forbids mail
-     * in clear on it (the required modes, enforced). */
-    bool (*connected)(const char *domain, const char *host, const char *ip);
+     * background. Returns how much the destination's setting guards. */
+    mxv_hook_level (*connected)(const char *domain, const char *host, const char *ip);
     /* The program asked DNS for the MX of `domain`: look it up too. */
     void (*mx_lookup_seen)(const char *domain);
-    /* The program sent MAIL FROM in clear where that is forbidden: log it. */
-    void (*plaintext_refused)(const char *domain, const char *host, const char *ip);
+    /* The shim refused bytes on an in-scope connection: one log line. */
+    void (*refused)(const mxv_hook_refusal *r);
+    /* A ClientHello with this random is about to leave on socket fd: a
+     * resumption the engine could not tie to its socket earlier is decided
+     * now. false: refuse it (the engine logged why). */
+    bool (*hello_sent)(int fd, const unsigned char random[MXV_HELLO_RANDOM_LEN]);
+    /* The program is about to chroot(): load what deciding needs from the
+     * file system (resolver, trust anchors, libraries) while it is there. */
+    void (*before_chroot)(void);
     /* The program's own SSL_CTX_set_cert_verify_callback(). Returns false
      * when mxverify does not hook `ctx`: call the real function. */
     bool (*set_program_cert_verify)(void *ssl_ctx, mxv_cert_verify_fn cb, void *arg);

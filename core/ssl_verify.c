@@ -36,6 +36,8 @@ typedef struct {
     mxv_decision *decision;
     int (*program_cb)(int, X509_STORE_CTX *);
     int first_chain_error;
+    /* the ClientHello random of the handshake `decision` was made for */
+    unsigned char random[32];
 } conn;
 
 static int conn_index = -1;
@@ -250,8 +252,9 @@ static void resumed_chain(mxv_decision *d, mxv_policy *policy, SSL_SESSION *sess
                       sv.chain_ok && !d->chain_ok ? ", and out of date now" : "");
 }
 
-static void finish(mxv_decision *d, const mxv_verify_ctx *v, conn *c)
+static void finish(mxv_decision *d, const mxv_verify_ctx *v, conn *c, SSL *ssl)
 {
+    SSL_get_client_random(ssl, c->random, sizeof(c->random));
     mxv_decision_conclude(d);
     mxv_effective e;
     mxv_policy_effective(v->policy, d->domain, &e);
@@ -300,7 +303,7 @@ int mxv_ssl_verify(X509_STORE_CTX *x, SSL *ssl, const mxv_verify_ctx *v)
     if (!mxv_presented_from_cert(X509_STORE_CTX_get0_cert(x), &d->presented))
         mxv_decision_note(d, "out of memory reading the certificate's names");
     mxv_decide_identity(d, v->policy, c->req);
-    finish(d, v, c);
+    finish(d, v, c, ssl);
     if (v->hooked && !d->abort)
         remember_chain(ssl, X509_STORE_CTX_get0_cert(x), d);
 
@@ -331,7 +334,36 @@ mxv_decision *mxv_ssl_decide_resumption(SSL *ssl, const mxv_verify_ctx *v, X509 
             mxv_decision_note(d, "out of memory reading the certificate's names");
         mxv_decide_identity(d, v->policy, c->req);
     }
-    finish(d, v, c);
+    finish(d, v, c, ssl);
+    return d;
+}
+
+bool mxv_ssl_decided_this_handshake(const SSL *ssl)
+{
+    conn *c = get_conn(ssl, false);
+    unsigned char random[sizeof(c->random)];
+    return c && c->decision &&
+           SSL_get_client_random(ssl, random, sizeof(random)) == sizeof(random) &&
+           memcmp(random, c->random, sizeof(random)) == 0;
+}
+
+mxv_decision *mxv_ssl_decide_uncertified(SSL *ssl, const mxv_verify_ctx *v, const char *why)
+{
+    conn *c = get_conn(ssl, true);
+    mxv_decision *d = c ? mxv_decision_new() : NULL;
+    if (!d)
+        return NULL;
+    fill_context(d, v, c, ssl);
+    if (d->algorithm != MXV_ALG_NONE) {
+        d->chain_checked = true;
+        d->chain_error = X509_V_ERR_UNSPECIFIED;
+        d->chain_error_text = strdup("no certificate decision");
+        d->why = strdup(why);
+    }
+    mxv_decision_conclude(d);
+    if (!d->pass)
+        d->reason = "validation-failure";
+    finish(d, v, c, ssl);
     return d;
 }
 

@@ -32,6 +32,16 @@ int mxv_ssl_verify(X509_STORE_CTX *x, SSL *ssl, const mxv_verify_ctx *v);
 mxv_decision *mxv_ssl_decide_resumption(SSL *ssl, const mxv_verify_ctx *v, X509 *leaf,
                                         STACK_OF(X509) * chain);
 
+/* Was a decision made for the handshake now under way (its ClientHello's
+ * random), not only for an earlier one on the same SSL? */
+bool mxv_ssl_decided_this_handshake(const SSL *ssl);
+
+/* A decision for a handshake that has no certificate to decide on (an
+ * anonymous cipher suite) or whose certificate mxverify could not check
+ * (its callback was replaced): `why` says which. Logged; in a verifying
+ * mode it fails. */
+mxv_decision *mxv_ssl_decide_uncertified(SSL *ssl, const mxv_verify_ctx *v, const char *why);
+
 /* The connected peer address of socket fd ("" when not a socket). */
 void mxv_peer_ip(int fd, char *out, size_t outlen);
 

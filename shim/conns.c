@@ -1,15 +1,16 @@
 /*
- * conns: the in-scope connections of the program, by file descriptor.
+ * conns: the in-scope connections of the program, one object per socket,
+ * named by every descriptor that refers to it (dup, dup2, F_DUPFD, a
+ * descriptor inherited across exec or received from another process: the
+ * socket is recognised by its inode). The context the program revealed
+ * (its DNS lookups) follows the socket, not a descriptor number.
  *
- * A connection enters at connect() when its peer port is in scope; the
- * engine says whether its destination forbids mail in clear (the required
- * settings). Outgoing bytes are looked at until TLS starts (a TLS handshake
- * record at the start of a line): that moment also ties the SSL being
- * driven in this thread to the socket, for programs whose SSL writes
- * through a BIO of their own. Where mail in clear is forbidden, the bytes
- * are scanned line by line: a MAIL FROM command before TLS ends the
- * connection, so no message data crosses it in clear. A TLS handshake the
- * policy refused puts the connection back under watch.
+ * Each connection has a guard (core/guard.h) at the level the engine gave
+ * it: every byte the program sends on it, by whatever call, is judged
+ * before it leaves; a refusal shuts the socket down (so every descriptor of
+ * it, and every later write, fails) and is logged once. The guard also
+ * notes the ClientHello's random, which ties an SSL with a BIO of the
+ * program's own to this socket.
  */
 #include "shim.h"
 
@@ -17,59 +18,26 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#define FD_MAX 65536
-
-typedef struct {
-    bool enforce; /* mail in clear forbidden */
-    bool tls;     /* a TLS handshake started */
-    bool refused; /* MAIL FROM in clear was refused: every later write fails too */
-    unsigned char linepos;
-    char prefix[9];
-    struct sockaddr_storage peer;
+typedef struct shim_conn {
+    struct shim_conn *next, *prev; /* every live connection */
+    unsigned refs;                 /* descriptors naming it */
+    dev_t dev;
+    ino_t ino;
+    mxv_guard guard;
+    bool refused;    /* ended by the shim: every later write fails */
+    bool engineless; /* the engine could not be loaded: nothing passes */
+    int last_fd;     /* the descriptor it was last used through */
     char ip[64];
     mxv_observed seen;
-} conn;
+} shim_conn;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* The table by descriptor, allocated at the first in-scope connection: a
- * program that makes none (most programs the shim is preloaded into) maps
- * no memory for it, which is measurable in start-up time. */
-typedef struct {
-    conn *table[FD_MAX];
-    atomic_uchar watched[FD_MAX];
-} fd_map;
-static _Atomic(fd_map *) fds;
-
-static fd_map *fds_get(void)
-{
-    return atomic_load_explicit(&fds, memory_order_acquire);
-}
-
-/* Called with the lock held. */
-static fd_map *fds_create_locked(void)
-{
-    fd_map *m = fds_get();
-    if (!m && (m = calloc(1, sizeof(*m))))
-        atomic_store_explicit(&fds, m, memory_order_release);
-    return m;
-}
-
-/* SSL objects and the sockets their handshakes started on, newest last. */
-#define PAIRS 64
-static struct {
-    const void *ssl;
-    int fd;
-} pairs[PAIRS];
-static unsigned next_pair;
-
-__thread const void *shim_current_ssl __attribute__((tls_model("initial-exec")));
-static __thread int last_tls_fd __attribute__((tls_model("initial-exec"))) = -1;
+static shim_conn *live;
 
 static void reset_after_fork(void)
 {
@@ -82,25 +50,59 @@ __attribute__((constructor)) static void conns_init(void)
     pthread_atfork(NULL, NULL, reset_after_fork);
 }
 
-static void drop_locked(int fd)
+static shim_conn *conn_of(uintptr_t entry)
 {
-    fd_map *m = fds_get();
-    if (!m)
-        return;
-    atomic_store_explicit(&m->watched[fd], 0, memory_order_relaxed);
-    free(m->table[fd]);
-    m->table[fd] = NULL;
+    return entry > SHIM_FD_PLAIN ? (shim_conn *)(entry & ~SHIM_FD_GUARDING) : NULL;
 }
 
-void shim_conn_closed(int fd)
+static bool watching(const shim_conn *c)
 {
-    fd_map *m = fds_get();
-    if (fd < 0 || fd >= FD_MAX || !m || !m->table[fd])
-        return;
-    pthread_mutex_lock(&lock);
-    drop_locked(fd);
-    pthread_mutex_unlock(&lock);
+    return c->refused || !mxv_guard_finished(&c->guard);
 }
+
+static uintptr_t entry_for(shim_conn *c)
+{
+    return (uintptr_t)c | (watching(c) ? SHIM_FD_GUARDING : 0);
+}
+
+/* --- with the lock held --- */
+
+static void release_locked(shim_conn *c)
+{
+    if (--c->refs)
+        return;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        live = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    free(c);
+}
+
+/* fd now holds `entry`; what it held before lets go. */
+static void set_locked(int fd, uintptr_t entry)
+{
+    shim_conn *old = conn_of(shim_fd_entry(fd)), *c = conn_of(entry);
+    if (c)
+        c->refs++;
+    if (!shim_fd_set(fd, entry) && c) {
+        c->refs--;
+        return;
+    }
+    if (old)
+        release_locked(old);
+}
+
+static shim_conn *find_socket_locked(dev_t dev, ino_t ino)
+{
+    for (shim_conn *c = live; c; c = c->next)
+        if (c->dev == dev && c->ino == ino)
+            return c;
+    return NULL;
+}
+
+/* --- context --- */
 
 static unsigned port_of(const struct sockaddr *addr)
 {
@@ -126,150 +128,309 @@ static const void *ip_of(const struct sockaddr *addr, int *family, char *text, s
     return raw;
 }
 
-void shim_conn_connected(int fd, const struct sockaddr *addr, socklen_t len)
+static mxv_guard_level guard_level(mxv_hook_level level)
 {
-    if (fd < 0 || fd >= FD_MAX || !addr ||
-        (addr->sa_family != AF_INET && addr->sa_family != AF_INET6) ||
-        len < (addr->sa_family == AF_INET ? sizeof(struct sockaddr_in)
-                                          : sizeof(struct sockaddr_in6))) {
-        shim_conn_closed(fd);
-        return;
-    }
+    return level == MXV_HOOK_REQUIRE_VERIFIED ? MXV_GUARD_VERIFIED
+           : level == MXV_HOOK_REQUIRE_TLS    ? MXV_GUARD_TLS
+                                              : MXV_GUARD_WATCH;
+}
+
+/* How a TCP connection to addr is guarded, or false: not in scope. */
+static bool scope_of(const struct sockaddr *addr, shim_conn *c)
+{
     unsigned port = port_of(addr);
     const mxv_hook_api *api = shim_engine(shim_engine_wanted(port));
-    int type = 0;
-    socklen_t tlen = sizeof(type);
-    if (!api || !api->port_in_scope(port) ||
-        getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) != 0 || type != SOCK_STREAM) {
-        shim_conn_closed(fd);
-        return;
-    }
-    conn *c = calloc(1, sizeof(*c));
-    if (!c)
-        return;
-    memcpy(&c->peer, addr, len < sizeof(c->peer) ? len : sizeof(c->peer));
     int family;
     const void *raw = ip_of(addr, &family, c->ip, sizeof(c->ip));
-    shim_lookups_explain(family, raw, &c->seen);
-    shim_busy++;
-    c->enforce = api->connected(c->seen.domain[0] ? c->seen.domain : NULL,
-                                c->seen.host[0] ? c->seen.host : NULL, c->ip);
-    shim_busy--;
-    pthread_mutex_lock(&lock);
-    fd_map *m = fds_create_locked();
-    if (!m) {
+    if (api) {
+        if (!api->port_in_scope(port))
+            return false;
+        shim_lookups_explain(family, raw, &c->seen);
+        shim_busy++;
+        mxv_hook_level level = api->connected(c->seen.domain[0] ? c->seen.domain : NULL,
+                                              c->seen.host[0] ? c->seen.host : NULL, c->ip);
+        shim_busy--;
+        mxv_guard_init(&c->guard, guard_level(level));
+        return true;
+    }
+    /* No engine where one was needed: what the settings might enforce is
+     * enforced, and nothing can pass a decision that cannot be made. */
+    if (!shim_engine_failed() || !shim_settings_may_enforce() || !shim_env_lists_port(port))
+        return false;
+    c->engineless = true;
+    mxv_guard_init(&c->guard, MXV_GUARD_VERIFIED);
+    return true;
+}
+
+static void attach(int fd, const struct sockaddr *addr, socklen_t len, const struct stat *st)
+{
+    if (!addr || (addr->sa_family != AF_INET && addr->sa_family != AF_INET6) ||
+        len < (addr->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+                                          : sizeof(struct sockaddr_in6))) {
+        pthread_mutex_lock(&lock);
+        set_locked(fd, SHIM_FD_PLAIN);
         pthread_mutex_unlock(&lock);
-        free(c);
         return;
     }
-    drop_locked(fd);
-    m->table[fd] = c;
-    atomic_store_explicit(&m->watched[fd], 1, memory_order_relaxed);
+    shim_conn *c = calloc(1, sizeof(*c));
+    int type = 0;
+    socklen_t tlen = sizeof(type);
+    if (!c || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) != 0 || type != SOCK_STREAM ||
+        !scope_of(addr, c)) {
+        free(c);
+        pthread_mutex_lock(&lock);
+        set_locked(fd, SHIM_FD_PLAIN);
+        pthread_mutex_unlock(&lock);
+        return;
+    }
+    c->dev = st->st_dev;
+    c->ino = st->st_ino;
+    pthread_mutex_lock(&lock);
+    /* connect() again on a socket already known: a fresh connection. */
+    shim_conn *old = find_socket_locked(c->dev, c->ino);
+    if (old)
+        old->ino = 0, old->dev = 0; /* no longer this socket's record */
+    c->next = live;
+    if (live)
+        live->prev = c;
+    live = c;
+    c->refs = 0;
+    c->last_fd = fd;
+    set_locked(fd, entry_for(c));
+    if (c->refs == 0) /* out of memory for the table */
+        release_locked((c->refs = 1, c));
     pthread_mutex_unlock(&lock);
 }
 
-bool shim_conn_watched(int fd)
+void shim_conn_connected(int fd, const struct sockaddr *addr, socklen_t len)
 {
-    fd_map *m = fds_get();
-    return m && fd >= 0 && fd < FD_MAX &&
-           atomic_load_explicit(&m->watched[fd], memory_order_relaxed);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0)
+        return;
+    attach(fd, addr, len, &st);
 }
 
-/* Still the connection that was recorded? (An fd closed behind the shim's
- * back, e.g. by fclose(), may now be something else.) */
-static bool same_peer(int fd, const conn *c)
+/* A descriptor the shim never saw made: a socket inherited across exec or
+ * received from another process is an in-scope connection like any. */
+static void classify(int fd)
 {
-    struct sockaddr_storage now;
-    socklen_t len = sizeof(now);
-    if (getpeername(fd, (struct sockaddr *)&now, &len) != 0 || now.ss_family != c->peer.ss_family)
-        return false;
-    if (now.ss_family == AF_INET)
-        return memcmp(&((struct sockaddr_in *)&now)->sin_addr,
-                      &((const struct sockaddr_in *)&c->peer)->sin_addr, 4) == 0 &&
-               port_of((struct sockaddr *)&now) == port_of((const struct sockaddr *)&c->peer);
-    return memcmp(&((struct sockaddr_in6 *)&now)->sin6_addr,
-                  &((const struct sockaddr_in6 *)&c->peer)->sin6_addr, 16) == 0 &&
-           port_of((struct sockaddr *)&now) == port_of((const struct sockaddr *)&c->peer);
-}
-
-static void tls_started(conn *c, int fd)
-{
-    c->tls = true;
-    last_tls_fd = fd;
-    if (shim_current_ssl) {
-        pairs[next_pair % PAIRS].ssl = shim_current_ssl;
-        pairs[next_pair % PAIRS].fd = fd;
-        next_pair++;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+        pthread_mutex_lock(&lock);
+        set_locked(fd, SHIM_FD_PLAIN);
+        pthread_mutex_unlock(&lock);
+        return;
     }
-}
-
-/* true: MAIL FROM found at the start of a line. */
-static bool scan(conn *c, int fd, const unsigned char *p, size_t n)
-{
-    static const char mail_from[9] = "MAIL FROM";
-    for (size_t i = 0; i < n && !c->tls; i++) {
-        unsigned char b = p[i];
-        if (c->linepos == 0 && b == 0x16) {
-            tls_started(c, fd); /* a TLS handshake record: STARTTLS done */
-            return false;
-        }
-        if (!c->enforce) {
-            c->linepos = b == '\n' ? 0 : 1;
-            continue;
-        }
-        if (b == '\n') {
-            c->linepos = 0;
-            continue;
-        }
-        if (c->linepos < sizeof(c->prefix)) {
-            c->prefix[c->linepos++] = (char)(b >= 'a' && b <= 'z' ? b - 32 : b);
-            if (c->linepos == sizeof(c->prefix) && memcmp(c->prefix, mail_from, 9) == 0)
-                return true;
-        }
-    }
-    return false;
-}
-
-bool shim_conn_outgoing(int fd, const void *const *bufs, const size_t *lens, size_t n)
-{
-    fd_map *m = fds_get();
-    if (!m || fd < 0 || fd >= FD_MAX)
-        return true;
     pthread_mutex_lock(&lock);
-    conn *c = m->table[fd];
-    bool refuse = c && c->refused;
-    if (refuse) {
+    shim_conn *known = find_socket_locked(st.st_dev, st.st_ino);
+    if (known)
+        set_locked(fd, entry_for(known));
+    pthread_mutex_unlock(&lock);
+    if (known)
+        return;
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
+        len = 0;
+    attach(fd, len ? (struct sockaddr *)&ss : NULL, len, &st);
+}
+
+bool shim_guarded(int fd)
+{
+    if (shim_busy || fd < 0)
+        return false;
+    uintptr_t e = shim_fd_entry(fd);
+    if (e == SHIM_FD_UNKNOWN) {
+        if (!shim_settings_present())
+            return false;
+        shim_busy++;
+        classify(fd);
+        shim_busy--;
+        e = shim_fd_entry(fd);
+    }
+    return e > SHIM_FD_PLAIN && (e & SHIM_FD_GUARDING);
+}
+
+bool shim_guarded_strictly(int fd)
+{
+    if (!shim_guarded(fd))
+        return false;
+    pthread_mutex_lock(&lock);
+    shim_conn *c = conn_of(shim_fd_entry(fd));
+    bool strict = c && c->guard.level != MXV_GUARD_WATCH;
+    pthread_mutex_unlock(&lock);
+    return strict;
+}
+
+void shim_conn_closed(int fd)
+{
+    if (shim_fd_entry(fd) == SHIM_FD_UNKNOWN)
+        return; /* nothing known, nothing to forget (and no page to make) */
+    pthread_mutex_lock(&lock);
+    set_locked(fd, SHIM_FD_PLAIN);
+    pthread_mutex_unlock(&lock);
+}
+
+void shim_conn_closed_range(unsigned first, unsigned last)
+{
+    /* Only descriptors that name a connection matter: the others stay what
+     * they were (PLAIN or UNKNOWN), as after close(). */
+    int high = shim_fd_high();
+    for (unsigned fd = first; fd <= last && (int)fd <= high && fd <= 0x7fffffffu; fd++)
+        if (shim_fd_entry((int)fd) > SHIM_FD_PLAIN)
+            shim_conn_closed((int)fd);
+}
+
+void shim_conn_duplicated(int oldfd, int newfd)
+{
+    if (oldfd == newfd || newfd < 0)
+        return;
+    pthread_mutex_lock(&lock);
+    uintptr_t e = shim_fd_entry(oldfd);
+    shim_conn *c = conn_of(e);
+    /* An unknown original leaves the copy unknown: classified, by inode,
+     * at its first write. */
+    set_locked(newfd, c ? entry_for(c) : e);
+    bool std_stream = c && newfd <= 2 && c->guard.level != MXV_GUARD_WATCH;
+    pthread_mutex_unlock(&lock);
+    if (std_stream)
+        shim_stdio_std_attached(newfd);
+}
+
+void shim_conn_received(int fd)
+{
+    pthread_mutex_lock(&lock);
+    set_locked(fd, SHIM_FD_UNKNOWN);
+    pthread_mutex_unlock(&lock);
+}
+
+void shim_conn_kernel_tls(int fd)
+{
+    pthread_mutex_lock(&lock);
+    shim_conn *c = conn_of(shim_fd_entry(fd));
+    if (c) {
+        mxv_guard_kernel_tls(&c->guard);
+        shim_fd_set(fd, entry_for(c));
+    }
+    pthread_mutex_unlock(&lock);
+}
+
+/* --- sending --- */
+
+/* Still the socket that was recorded? A descriptor closed behind the
+ * shim's back (fclose() closes without close()) may name something else
+ * now: then the record goes, and the bytes are not the guard's. */
+static bool same_socket(int fd, const shim_conn *c)
+{
+    struct stat st;
+    return fstat(fd, &st) == 0 && st.st_dev == c->dev && st.st_ino == c->ino;
+}
+
+/* Ends the connection: nothing more leaves on any of its descriptors. */
+static ssize_t end_connection(int fd, shim_conn *c, const mxv_guard_refusal *r)
+{
+    shutdown(fd, SHUT_RDWR);
+    mxv_hook_refusal what = {
+        .domain = c->seen.domain[0] ? c->seen.domain : NULL,
+        .host = c->seen.host[0] ? c->seen.host : NULL,
+        .ip = c->ip,
+        .no_decision = r->tls,
+        .why = r->why,
+        .line = r->head,
+    };
+    const mxv_hook_api *api = c->engineless ? NULL : shim_engine(false);
+    shim_busy++;
+    if (api)
+        api->refused(&what);
+    else
+        shim_say("verdict=fail ip=%s action=abort reason=%s why=\"%s%s%s%s (libmxverify could "
+                 "not be loaded: in-scope connections fail closed)\"",
+                 c->ip, what.no_decision ? "validation-failure" : "starttls-not-supported",
+                 r->why ? r->why : "refused", r->head[0] ? ": '" : "", r->head,
+                 r->head[0] ? "'" : "");
+    shim_busy--;
+    errno = ECONNABORTED;
+    return -1;
+}
+
+/* Judges iov against a copy of the guard, which moves on as if all of it
+ * left; c is locked. */
+static bool judge_locked(const shim_conn *c, const struct iovec *iov, size_t n,
+                         mxv_guard_refusal *r)
+{
+    mxv_guard g = c->guard;
+    for (size_t i = 0; i < n; i++) {
+        if (!mxv_guard_check(&g, iov[i].iov_base, iov[i].iov_len, r))
+            return false;
+        mxv_guard_commit(&g, iov[i].iov_base, iov[i].iov_len);
+    }
+    return true;
+}
+
+static void commit_locked(shim_conn *c, const struct iovec *iov, size_t n, size_t sent)
+{
+    for (size_t i = 0; i < n && sent; i++) {
+        size_t len = iov[i].iov_len < sent ? iov[i].iov_len : sent;
+        mxv_guard_commit(&c->guard, iov[i].iov_base, len);
+        sent -= len;
+    }
+}
+
+ssize_t shim_conn_send(int fd, const struct iovec *iov, size_t n, shim_send_fn send, void *arg)
+{
+    pthread_mutex_lock(&lock);
+    shim_conn *c = conn_of(shim_fd_entry(fd));
+    if (!c || !watching(c)) {
+        pthread_mutex_unlock(&lock);
+        return send(arg);
+    }
+    if (c->refused) {
         pthread_mutex_unlock(&lock);
         errno = ECONNABORTED;
-        return false;
+        return -1;
     }
-    for (size_t i = 0; c && !c->tls && i < n && !refuse; i++)
-        refuse = scan(c, fd, bufs[i], lens[i]);
-    if (c && c->tls)
-        atomic_store_explicit(&m->watched[fd], 0, memory_order_relaxed);
-    mxv_observed seen;
-    char ip[64];
-    if (refuse && !same_peer(fd, c)) {
-        drop_locked(fd);
-        refuse = false;
-    } else if (refuse) {
-        seen = c->seen;
-        memcpy(ip, c->ip, sizeof(ip));
+    mxv_guard_refusal r = {0};
+    if (!judge_locked(c, iov, n, &r)) {
+        if (!same_socket(fd, c)) {
+            set_locked(fd, SHIM_FD_UNKNOWN);
+            pthread_mutex_unlock(&lock);
+            return send(arg);
+        }
         c->refused = true;
+        shim_conn copy = *c;
+        pthread_mutex_unlock(&lock);
+        return end_connection(fd, &copy, &r);
     }
     pthread_mutex_unlock(&lock);
-    if (!refuse)
-        return true;
-    shutdown(fd, SHUT_RDWR);
-    const mxv_hook_api *api = shim_engine(false);
-    if (api) {
-        shim_busy++;
-        api->plaintext_refused(seen.domain[0] ? seen.domain : NULL, seen.host[0] ? seen.host : NULL,
-                               ip);
-        shim_busy--;
+    ssize_t sent = send(arg);
+    if (sent <= 0)
+        return sent;
+    int saved = errno;
+    pthread_mutex_lock(&lock);
+    if (conn_of(shim_fd_entry(fd)) == c) {
+        c->last_fd = fd;
+        commit_locked(c, iov, n, (size_t)sent);
+        if (!watching(c))
+            shim_fd_set(fd, entry_for(c));
     }
-    errno = ECONNABORTED;
-    return false;
+    pthread_mutex_unlock(&lock);
+    errno = saved;
+    return sent;
+}
+
+ssize_t shim_conn_refuse_opaque(int fd, const char *how)
+{
+    pthread_mutex_lock(&lock);
+    shim_conn *c = conn_of(shim_fd_entry(fd));
+    if (!c || !watching(c) || c->guard.level == MXV_GUARD_WATCH) {
+        pthread_mutex_unlock(&lock);
+        return 0; /* not refused: the caller sends */
+    }
+    c->refused = true;
+    shim_conn copy = *c;
+    pthread_mutex_unlock(&lock);
+    mxv_guard_refusal r = {.why = how};
+    return end_connection(fd, &copy, &r);
 }
 
 /* --- the engine's view --- */
@@ -277,11 +438,8 @@ bool shim_conn_outgoing(int fd, const void *const *bufs, const size_t *lens, siz
 static bool host_observed(int fd, mxv_observed *out)
 {
     bool found = false;
-    fd_map *m = fds_get();
-    if (!m || fd < 0 || fd >= FD_MAX)
-        return false;
     pthread_mutex_lock(&lock);
-    const conn *c = m->table[fd];
+    const shim_conn *c = conn_of(shim_fd_entry(fd));
     if (c && (c->seen.domain[0] || c->seen.host[0])) {
         *out = c->seen;
         found = true;
@@ -290,34 +448,34 @@ static bool host_observed(int fd, mxv_observed *out)
     return found;
 }
 
-static void host_tls_state(int fd, bool established)
+static void host_decided(int fd, const unsigned char random[MXV_HELLO_RANDOM_LEN], bool pass)
 {
-    fd_map *m = fds_get();
-    if (!m || fd < 0 || fd >= FD_MAX)
-        return;
     pthread_mutex_lock(&lock);
-    conn *c = m->table[fd];
-    if (c) {
-        c->tls = established;
-        c->linepos = 0;
-        atomic_store_explicit(&m->watched[fd], !established, memory_order_relaxed);
-    }
+    shim_conn *c = conn_of(shim_fd_entry(fd));
+    if (c)
+        mxv_guard_decided(&c->guard, random, pass);
     pthread_mutex_unlock(&lock);
 }
 
-static int host_fd_of(const void *ssl)
+static int host_fd_of_hello(const unsigned char random[MXV_HELLO_RANDOM_LEN])
 {
     int fd = -1;
     pthread_mutex_lock(&lock);
-    for (unsigned k = 1; k <= PAIRS && k <= next_pair && fd < 0; k++)
-        if (pairs[(next_pair - k) % PAIRS].ssl == ssl)
-            fd = pairs[(next_pair - k) % PAIRS].fd;
+    const shim_conn *found = NULL;
+    uint8_t r[MXV_GUARD_RANDOM_LEN];
+    for (const shim_conn *c = live; c && !found; c = c->next)
+        if (mxv_guard_hello_random(&c->guard, r) && memcmp(r, random, sizeof(r)) == 0)
+            found = c;
+    /* The descriptor that carried it (still naming it: a descriptor is
+     * never shared by two connections). */
+    if (found && conn_of(shim_fd_entry(found->last_fd)) == found)
+        fd = found->last_fd;
     pthread_mutex_unlock(&lock);
-    return fd >= 0 ? fd : last_tls_fd;
+    return fd;
 }
 
 const mxv_hook_host shim_host = {
     .observed = host_observed,
-    .tls_state = host_tls_state,
-    .fd_of = host_fd_of,
+    .decided = host_decided,
+    .fd_of_hello = host_fd_of_hello,
 };

@@ -4,17 +4,27 @@
  * mxverify might care about while it has libssl or the port is listed in
  * MXVERIFY_PORTS / is 25). From the directory the shim was loaded from,
  * else the system's library path.
+ *
+ * When it is needed and cannot be loaded (not installed, a chroot the
+ * program entered first, a version mismatch), what the settings might
+ * enforce is enforced without it: in-scope connections fail closed
+ * (conns.c), and this is said once.
  */
 #include "shim.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
+
+#define DEFAULT_CONF "/etc/mxverify.conf"
 
 __thread int shim_busy __attribute__((tls_model("initial-exec")));
 
@@ -40,9 +50,13 @@ static void *open_engine(void)
     return dlopen("libmxverify.so.0", RTLD_NOW | RTLD_LOCAL);
 }
 
-static void say(const char *msg)
+void shim_say(const char *fmt, ...)
 {
-    char line[600];
+    char msg[700], line[720];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
     int n = snprintf(line, sizeof(line), "mxverify: %s\n", msg);
     if (n > 0) {
         ssize_t w = write(2, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
@@ -59,21 +73,21 @@ const mxv_hook_api *shim_engine(bool load)
     shim_busy++;
     pthread_mutex_lock(&load_lock);
     if (!atomic_load(&tried)) {
-        char err[512] = "", msg[600];
+        char err[512] = "";
         void *h = open_engine();
         const mxv_hook_api *(*entry)(const mxv_hook_host *, char *, size_t) =
             h ? (const mxv_hook_api *(*)(const mxv_hook_host *, char *, size_t))dlsym(
                     h, "mxv_preload_engine")
               : NULL;
+        const char *consequence = shim_settings_may_enforce()
+                                      ? "in-scope connections fail closed"
+                                      : "TLS is not verified (the settings do not enforce)";
         if (!entry) {
-            snprintf(msg, sizeof(msg), "cannot load libmxverify (%s): TLS is not verified",
-                     dlerror());
-            say(msg);
+            shim_say("cannot load libmxverify (%s): %s", dlerror(), consequence);
         } else if (!(a = entry(&shim_host, err, sizeof(err)))) {
-            snprintf(msg, sizeof(msg), "cannot start: %s", err);
-            say(msg);
+            shim_say("cannot start: %s: %s", err, consequence);
         } else if (a->version != MXV_HOOK_API_VERSION) {
-            say("libmxverify and the preload shim are of different versions");
+            shim_say("libmxverify and the preload shim are of different versions: %s", consequence);
             a = NULL;
         }
         atomic_store_explicit(&api, a, memory_order_release);
@@ -85,12 +99,23 @@ const mxv_hook_api *shim_engine(bool load)
     return a;
 }
 
-/* MXVERIFY_PORTS read without the engine: digits and commas only. */
-static bool env_lists_port(unsigned port)
+bool shim_engine_failed(void)
+{
+    return atomic_load_explicit(&tried, memory_order_acquire) &&
+           !atomic_load_explicit(&api, memory_order_acquire);
+}
+
+/* MXVERIFY_PORTS read without the engine: a list of ports, digits and
+ * commas only; anything else lists every port (the engine would refuse
+ * it as a configuration error, and failing closed must not miss the port
+ * meant). */
+bool shim_env_lists_port(unsigned port)
 {
     const char *v = secure_getenv("MXVERIFY_PORTS");
     if (!v || !*v)
         return port == 25;
+    if (strspn(v, "0123456789, ") != strlen(v))
+        return true;
     unsigned cur = 0;
     bool digits = false;
     for (;; v++) {
@@ -108,11 +133,53 @@ static bool env_lists_port(unsigned port)
     }
 }
 
+static bool conf_present(void)
+{
+    const char *conf = secure_getenv("MXVERIFY_CONF");
+    struct stat st;
+    return (conf && *conf) || stat(DEFAULT_CONF, &st) == 0;
+}
+
+/* Settings come from MXVERIFY_* variables (not for set-user-ID programs,
+ * as secure_getenv) and the config file; checked once, the first time a
+ * descriptor needs it. */
+bool shim_settings_present(void)
+{
+    static atomic_int known; /* 0 not yet, 1 none, 2 present */
+    int k = atomic_load_explicit(&known, memory_order_relaxed);
+    if (k)
+        return k == 2;
+    extern char **environ;
+    bool present = conf_present();
+    for (char **e = environ; !present && !getauxval(AT_SECURE) && e && *e; e++) {
+        const char *eq = strchr(*e, '=');
+        present = strncmp(*e, "MXVERIFY_", 9) == 0 && eq && eq[1] != '\0';
+    }
+    atomic_store_explicit(&known, present ? 2 : 1, memory_order_relaxed);
+    return present;
+}
+
+bool shim_settings_may_enforce(void)
+{
+    const char *mode = secure_getenv("MXVERIFY_MODE");
+    if (mode && *mode) {
+        static const char *const lax[] = {"none", "preferred", "preferred-verify", "1", "2", "4"};
+        const char *report = secure_getenv("MXVERIFY_REPORT_ONLY");
+        if (report && strcmp(report, "1") == 0)
+            return false;
+        for (size_t i = 0; i < sizeof(lax) / sizeof(lax[0]); i++)
+            if (strcmp(mode, lax[i]) == 0)
+                return conf_present(); /* a destination in the file may enforce */
+        return true;                   /* required*, or a value only the engine could judge */
+    }
+    return conf_present();
+}
+
 bool shim_engine_wanted(unsigned port)
 {
     if (atomic_load_explicit(&tried, memory_order_relaxed))
         return true;
-    if (env_lists_port(port))
+    if (shim_env_lists_port(port))
         return true;
     if (!atomic_load_explicit(&have_libssl, memory_order_relaxed)) {
         void *h = dlopen("libssl.so.3", RTLD_LAZY | RTLD_NOLOAD);

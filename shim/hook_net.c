@@ -1,16 +1,34 @@
-/* connect() and close(): where a connection enters and leaves scope. */
+/*
+ * Where descriptors come, go and change: connect() (a connection enters
+ * scope), close() and close_range() (it leaves), the dup family (one more
+ * descriptor names the same connection), descriptors received from another
+ * process (SCM_RIGHTS: unknown until looked at), kernel TLS turned on
+ * (setsockopt TLS_TX), and chroot(), before which the engine loads what
+ * it will need from the file system.
+ */
 #include "shim.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <string.h>
 #include <unistd.h>
+
+#define REAL(name, type, fail)                                                                     \
+    static __typeof__(type) real;                                                                  \
+    if (!real && !(real = (type)shim_real(name))) {                                                \
+        errno = ENOSYS;                                                                            \
+        return fail;                                                                               \
+    }
+
+/* linux/tls.h, not included: it pulls in kernel headers the shim does not
+ * otherwise need. */
+#define SHIM_SOL_TLS 282
+#define SHIM_TLS_TX  1
 
 SHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
-    static int (*real)(int, const struct sockaddr *, socklen_t);
-    if (!real && !(real = shim_real("connect"))) {
-        errno = ENOSYS;
-        return -1;
-    }
+    REAL("connect", int (*)(int, const struct sockaddr *, socklen_t), -1);
     int r = real(fd, addr, len);
     if (shim_busy || (r != 0 && errno != EINPROGRESS))
         return r;
@@ -24,11 +42,147 @@ SHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 
 SHIM_EXPORT int close(int fd)
 {
-    static int (*real)(int);
-    if (!real && !(real = shim_real("close"))) {
+    REAL("close", int (*)(int), -1);
+    shim_conn_closed(fd);
+    return real(fd);
+}
+
+SHIM_EXPORT int close_range(unsigned first, unsigned last, int flags)
+{
+    REAL("close_range", int (*)(unsigned, unsigned, int), -1);
+    int r = real(first, last, flags);
+    if (r == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
+        shim_conn_closed_range(first, last);
+    return r;
+}
+
+SHIM_EXPORT void closefrom(int low)
+{
+    static void (*real)(int);
+    if (!real && !(real = (void (*)(int))shim_real("closefrom")))
+        return;
+    real(low);
+    if (low >= 0)
+        shim_conn_closed_range((unsigned)low, ~0u);
+}
+
+static int duplicated(int oldfd, int newfd)
+{
+    if (newfd >= 0) {
+        int saved = errno;
+        shim_conn_duplicated(oldfd, newfd);
+        errno = saved;
+    }
+    return newfd;
+}
+
+SHIM_EXPORT int dup(int fd)
+{
+    REAL("dup", int (*)(int), -1);
+    return duplicated(fd, real(fd));
+}
+
+SHIM_EXPORT int dup2(int oldfd, int newfd)
+{
+    REAL("dup2", int (*)(int, int), -1);
+    return duplicated(oldfd, real(oldfd, newfd));
+}
+
+SHIM_EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+    REAL("dup3", int (*)(int, int, int), -1);
+    return duplicated(oldfd, real(oldfd, newfd, flags));
+}
+
+/* fcntl's third argument is an int or a pointer: passed on as glibc reads
+ * it, one machine word. */
+static int fcntl_common(const char *name, int fd, int cmd, void *arg)
+{
+    static int (*real_fcntl)(int, int, ...), (*real_fcntl64)(int, int, ...);
+    int (**slot)(int, int, ...) = name[5] ? &real_fcntl64 : &real_fcntl;
+    if (!*slot && !(*slot = (int (*)(int, int, ...))shim_real(name))) {
         errno = ENOSYS;
         return -1;
     }
-    shim_conn_closed(fd);
-    return real(fd);
+    int r = (*slot)(fd, cmd, arg);
+    if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+        return duplicated(fd, r);
+    return r;
+}
+
+SHIM_EXPORT int fcntl(int fd, int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    return fcntl_common("fcntl", fd, cmd, arg);
+}
+
+SHIM_EXPORT int fcntl64(int fd, int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    return fcntl_common("fcntl64", fd, cmd, arg);
+}
+
+SHIM_EXPORT int setsockopt(int fd, int level, int name, const void *value, socklen_t len)
+{
+    REAL("setsockopt", int (*)(int, int, int, const void *, socklen_t), -1);
+    int r = real(fd, level, name, value, len);
+    if (r == 0 && level == SHIM_SOL_TLS && name == SHIM_TLS_TX && !shim_busy)
+        shim_conn_kernel_tls(fd);
+    return r;
+}
+
+static void received(const struct msghdr *msg)
+{
+    if (!msg || !msg->msg_control || msg->msg_controllen == 0)
+        return;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR((struct msghdr *)msg); c;
+         c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        const unsigned char *data = CMSG_DATA(c);
+        for (size_t i = 0; i < n; i++) {
+            int fd;
+            memcpy(&fd, data + i * sizeof(int), sizeof(int));
+            shim_conn_received(fd);
+        }
+    }
+}
+
+SHIM_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+    REAL("recvmsg", ssize_t(*)(int, struct msghdr *, int), -1);
+    ssize_t r = real(fd, msg, flags);
+    if (r >= 0 && !shim_busy)
+        received(msg);
+    return r;
+}
+
+SHIM_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags, struct timespec *t)
+{
+    REAL("recvmmsg", int (*)(int, struct mmsghdr *, unsigned, int, struct timespec *), -1);
+    int r = real(fd, v, n, flags, t);
+    for (int i = 0; i < r && !shim_busy; i++)
+        received(&v[i].msg_hdr);
+    return r;
+}
+
+SHIM_EXPORT int chroot(const char *path)
+{
+    REAL("chroot", int (*)(const char *), -1);
+    if (!shim_busy && shim_settings_present()) {
+        const mxv_hook_api *api = shim_engine(true);
+        if (api) {
+            shim_busy++;
+            api->before_chroot();
+            shim_busy--;
+        }
+    }
+    return real(path);
 }

@@ -41,21 +41,3 @@ SHIM_EXPORT void SSL_CTX_set_cert_verify_callback(void *ctx, mxv_cert_verify_fn 
         return;
     real(ctx, cb, arg);
 }
-
-/* The calls that drive a client handshake: while they run, the SSL is
- * "current" in this thread (see conns.c). */
-#define DRIVER(name)                                                                               \
-    SHIM_EXPORT int name(void *ssl)                                                                \
-    {                                                                                              \
-        static int (*real)(void *);                                                                \
-        if (!real && !(real = shim_real(#name)))                                                   \
-            return -1;                                                                             \
-        const void *outer = shim_current_ssl;                                                      \
-        shim_current_ssl = ssl;                                                                    \
-        int r = real(ssl);                                                                         \
-        shim_current_ssl = outer;                                                                  \
-        return r;                                                                                  \
-    }
-
-DRIVER(SSL_connect)
-DRIVER(SSL_do_handshake)

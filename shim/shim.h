@@ -1,9 +1,10 @@
 /*
  * The preload shim: a thin layer that watches what an unmodified program
- * does (connects, DNS lookups, writes, SSL_CTX creation) and hands the
- * decisions to the engine (core/hook.c), loaded only when the program
- * turns out to do TLS or SMTP. It links no OpenSSL and no libunbound, so a
- * program that never uses them pays for a few pointer checks, nothing more.
+ * does (connects, DNS lookups, every way it can write to a socket,
+ * SSL_CTX creation) and hands the decisions to the engine (core/hook.c),
+ * loaded only when the program turns out to do TLS or SMTP. It links no
+ * OpenSSL and no libunbound, so a program that never uses them pays for a
+ * few pointer checks, nothing more.
  *
  * One file per group of interposed calls; each exported symbol resolves the
  * real function once, calls it, and passes what it saw to this layer.
@@ -11,12 +12,15 @@
 #ifndef MXV_SHIM_H
 #define MXV_SHIM_H
 
+#include "guard.h"
 #include "hook.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
 
 #define SHIM_EXPORT __attribute__((visibility("default")))
 
@@ -28,23 +32,76 @@ void *shim_real(const char *name);
  * the engine, so that those calls are passed straight through. */
 extern __thread int shim_busy __attribute__((tls_model("initial-exec")));
 
+/* --- the engine (engine.c) --- */
 /* The engine, loaded on first need (`load`), or NULL: not loaded yet, not
  * loadable, or nothing to do (mode none everywhere). */
 const mxv_hook_api *shim_engine(bool load);
 /* Is there a reason to load the engine at a connect to `port`? */
 bool shim_engine_wanted(unsigned port);
+/* The engine was needed and could not be loaded (or started). */
+bool shim_engine_failed(void);
+/* Does the process have mxverify settings at all (MXVERIFY_* variables or
+ * a config file)? Without any, the shim changes nothing. */
+bool shim_settings_present(void);
+/* Without the engine: might the settings enforce TLS (an enforcing or
+ * unreadable MXVERIFY_MODE, or a config file only the engine can read)? */
+bool shim_settings_may_enforce(void);
+/* Without the engine: is `port` in MXVERIFY_PORTS (25 when unset)? */
+bool shim_env_lists_port(unsigned port);
+/* One line on stderr and in the mail log, for what the engine cannot log. */
+void shim_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* --- the descriptor table (fdtab.c) ---
+ * Per descriptor number, lock-free to read: UNKNOWN (never seen: maybe a
+ * socket inherited across exec or received from another process), PLAIN
+ * (not a connection mxverify watches), or a connection, tagged when its
+ * outgoing bytes must pass the guard. Descriptors of any size. */
+#define SHIM_FD_UNKNOWN  ((uintptr_t)0)
+#define SHIM_FD_PLAIN    ((uintptr_t)1)
+#define SHIM_FD_GUARDING ((uintptr_t)2)
+uintptr_t shim_fd_entry(int fd);
+/* Callers hold the connection lock (conns.c). false: out of memory. */
+bool shim_fd_set(int fd, uintptr_t entry);
+/* The highest descriptor that was ever given an entry, or -1. */
+int shim_fd_high(void);
 
 /* --- connections (conns.c) --- */
+/* connect() (or sendto() with MSG_FASTOPEN) on fd succeeded or is under way. */
 void shim_conn_connected(int fd, const struct sockaddr *addr, socklen_t len);
+/* fd was closed; or every descriptor from `first` to `last`. */
 void shim_conn_closed(int fd);
-/* Fast check for the write path: false for every fd not being watched. */
-bool shim_conn_watched(int fd);
-/* Scans outgoing bytes of a watched fd; false: refuse them (connection ended). */
-bool shim_conn_outgoing(int fd, const void *const *bufs, const size_t *lens, size_t n);
+void shim_conn_closed_range(unsigned first, unsigned last);
+/* newfd now names what oldfd names (dup, dup2, dup3, F_DUPFD). */
+void shim_conn_duplicated(int oldfd, int newfd);
+/* fd came from another process (SCM_RIGHTS): unknown until classified. */
+void shim_conn_received(int fd);
+/* The program turned kernel TLS on for sending on fd. */
+void shim_conn_kernel_tls(int fd);
+
+/* Must bytes written to fd pass the guard? Fast: false for every
+ * descriptor that is not an in-scope connection still being guarded. A
+ * descriptor never seen is looked at once (shim_settings_present only). */
+bool shim_guarded(int fd);
+/* The same, for stdio: only where clear text is restricted (not WATCH). */
+bool shim_guarded_strictly(int fd);
+
+/* Sends bytes on a guarded fd: the guard judges all of them first; if it
+ * refuses, nothing is sent, the connection is shut down (every descriptor
+ * and every later write fails) and one line is logged. `send` does the
+ * program's real call and returns what it returns. */
+typedef ssize_t (*shim_send_fn)(void *arg);
+ssize_t shim_conn_send(int fd, const struct iovec *iov, size_t n, shim_send_fn send, void *arg);
+/* Refuses a way of writing the guard cannot read (sendfile, splice) on a
+ * guarded fd: -1 (ECONNABORTED) after ending the connection. */
+ssize_t shim_conn_refuse_opaque(int fd, const char *how);
+
 extern const mxv_hook_host shim_host;
-/* The SSL whose handshake this thread is driving (SSL_connect() and
- * friends), to tie it to the socket its ClientHello goes out on. */
-extern __thread const void *shim_current_ssl __attribute__((tls_model("initial-exec")));
+
+/* --- stdio (hook_stdio.c) --- */
+/* A standard stream's descriptor (0, 1, 2) now names a guarded connection:
+ * what the stream buffered is judged now, and it is unbuffered from now on
+ * so that each of its writes is judged before it leaves. */
+void shim_stdio_std_attached(int fd);
 
 /* --- what the program looked up in DNS (lookups.c) --- */
 void shim_seen_addresses(const char *name, const struct sockaddr *const *addrs, size_t n);

@@ -60,7 +60,7 @@ client 0 0 "${shim[@]}" -- 127.0.0.26 "$port" mismatch
 in_err 'reason=certificate-host-mismatch'
 client 0 0 "${shim[@]}" -- 127.0.0.25 "$port" plain --plain
 in_err 'reason=starttls-not-supported'
-in_err 'why="MAIL FROM in clear refused: no TLS on this connection'
+in_err 'why="\"MAIL FROM:<s@native.test>\" in clear refused: no TLS on this connection yet'
 client 1 0 LD_PRELOAD="$preload" MXVERIFY_MODE=none -- 127.0.0.26 "$port" shim-none
 
 openssl_cnf "$work/openssl.cnf" "$PROVIDER" mode=required-verify-hosted

@@ -300,7 +300,7 @@ check "second MX's PTR match logged" logged "$hosted domain=backup.example.org i
 check "mismatch logged" logged "verdict=fail mode=required-verify-hosted domain=later.example.net ip=127.0.0.34 match=none chain=ok action=abort reason=certificate-host-mismatch"
 check "clear text refusal logged" logged "verdict=fail mode=required-verify-hosted domain=clear.example.com ip=127.0.0.35 match=none"
 check "clear text refusal reason" grep -q 'domain=clear.example.com.*reason=starttls-not-supported' "$mxlog"
-check "clear text refusal says why" grep -q 'domain=clear.example.com.* why="MAIL FROM in clear refused: no TLS on this connection' "$mxlog"
+check "clear text refusal says why" grep -q 'domain=clear.example.com.* why="\\"MAIL FROM:<sender@sender.test>.* in clear refused: no TLS on this connection yet' "$mxlog"
 check "the relaxed destination's own mode" grep -q 'verdict=fail mode=preferred-verify domain=relaxed.example.net ip=127.0.0.39 .*action=proceed' "$mxlog"
 check "no decision without a domain" bash -c "! grep -q 'domain=- ' '$mxlog'"
 # examples/postfix's dns_cache: the smtp processes (user postfix) share

@@ -1,0 +1,193 @@
+/*
+ * hook_preload: the engine's entry points for the preload shim (hook.h's
+ * mxv_hook_api): scope and guard level of a new connection, DNS evidence
+ * started early, the log line of a refusal the shim's guard made, and what
+ * a program needs loaded before it chroots.
+ */
+#include "hook_state.h"
+#include "lazy_libs.h"
+#include "log.h"
+#include "prefetch.h"
+#include "recent_failures.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+bool mxv_hook_active; /* a mode other than none somewhere, or a broken policy */
+
+static bool api_port_in_scope(unsigned port)
+{
+    return mxv_hook_active && mxv_hook_port_listed(port);
+}
+
+static mxv_hook_level api_connected(const char *domain, const char *host, const char *ip)
+{
+    (void)host;
+    if (mxv_hook.broken)
+        return MXV_HOOK_REQUIRE_VERIFIED; /* nothing will pass: fail closed */
+    mxv_effective e;
+    mxv_policy_effective(mxv_hook.policy, domain, &e);
+    if (mxv_mode_algorithm(e.mode) != MXV_ALG_NONE)
+        mxv_prefetch(mxv_hook.policy, domain ? domain : e.domain, ip);
+    return mxv_hook_enforces_verify(&e) ? MXV_HOOK_REQUIRE_VERIFIED
+           : mxv_hook_enforces_tls(&e)  ? MXV_HOOK_REQUIRE_TLS
+                                        : MXV_HOOK_WATCH;
+}
+
+static void api_mx_lookup_seen(const char *domain)
+{
+    if (!mxv_hook_active || mxv_hook.broken)
+        return;
+    mxv_effective e;
+    mxv_policy_effective(mxv_hook.policy, domain, &e);
+    if (mxv_mode_algorithm(e.mode) != MXV_ALG_NONE)
+        mxv_prefetch(mxv_hook.policy, domain, NULL);
+}
+
+/* How long a refused certificate explains a later clear-text attempt to the
+ * same address (Postfix retries in clear in the same delivery, within
+ * seconds; its smtp processes live minutes). */
+enum { RETRY_WINDOW_SECONDS = 3600 };
+
+static void refusal_why(const mxv_decision *d, const mxv_hook_refusal *r, char *why, size_t len)
+{
+    const char *before;
+    time_t age;
+    const char *what = r->why ? r->why : "refused";
+    if (r->no_decision)
+        snprintf(why, len, "%s", what);
+    else if (mxv_recent_failure_find(d->ip, RETRY_WINDOW_SECONDS, &before, &age))
+        snprintf(why, len,
+                 "clear-text retry refused: this server's certificate was refused %llds ago (%s)",
+                 (long long)age, before);
+    else if (r->line && *r->line)
+        snprintf(why, len, "\"%s\" in clear refused: %s", r->line, what);
+    else
+        snprintf(why, len, "clear text refused: %s", what);
+}
+
+static void api_refused(const mxv_hook_refusal *r)
+{
+    if (mxv_hook.broken) {
+        mxv_hook_complain("verdict=fail ip=%s action=abort reason=%s: connection ended "
+                          "(configuration error: %s)",
+                          r->ip && *r->ip ? r->ip : "-",
+                          r->no_decision ? "validation-failure" : "starttls-not-supported",
+                          mxv_hook.broken);
+        return;
+    }
+    char err[64];
+    mxv_request *req = mxv_request_new();
+    mxv_decision *d = mxv_decision_new();
+    if (req && d) {
+        if (r->domain)
+            mxv_request_set(req, "domain", r->domain, err, sizeof(err));
+        if (r->ip)
+            mxv_request_set(req, "ip", r->ip, err, sizeof(err));
+        mxv_effective e;
+        mxv_decision_begin(d, mxv_hook.policy, req, &e);
+        d->host = r->host ? strdup(r->host) : NULL;
+        d->chain_error_text =
+            strdup(r->no_decision ? "no certificate decision" : "not checked (no TLS)");
+        d->reason = r->no_decision ? "validation-failure" : "starttls-not-supported";
+        d->abort = true;
+        mxv_decision_note(d, "connection ended under %s: %s", mxv_mode_name(d->mode),
+                          r->why ? r->why : "refused");
+        char why[400];
+        refusal_why(d, r, why, sizeof(why));
+        d->why = strdup(why);
+        mxv_log_decision(&e, d);
+    }
+    mxv_decision_free(d);
+    mxv_request_free(req);
+}
+
+/* A chroot()ed program will not find the resolver's configuration, the
+ * CA directory or the libraries afterwards: all are loaded now. */
+static void api_before_chroot(void)
+{
+    if (!mxv_hook.installed || mxv_hook.broken)
+        return;
+    char err[512];
+    if (!mxv_policy_prepare(mxv_hook.policy, err, sizeof(err)))
+        mxv_hook_complain("before chroot: %s; in-scope connections will fail closed", err);
+    mxv_policy_store_add_bundle(mxv_hook.policy);
+    char *ascii = NULL;
+    if (mxv_idn2_to_ascii_8z("example", &ascii, 0) == 0)
+        free(ascii);
+}
+
+static const mxv_hook_api api = {
+    .version = MXV_HOOK_API_VERSION,
+    .port_in_scope = api_port_in_scope,
+    .connected = api_connected,
+    .mx_lookup_seen = api_mx_lookup_seen,
+    .refused = api_refused,
+    .before_chroot = api_before_chroot,
+    .set_program_cert_verify = mxv_hook_set_program_verify,
+};
+
+static bool any_mode(const mxv_policy *p)
+{
+    mxv_effective e;
+    mxv_policy_effective(p, NULL, &e);
+    if (e.mode != MXV_MODE_NONE)
+        return true;
+    for (size_t i = 0; i < p->ndests; i++)
+        if ((p->dests[i].s.set & MXV_SET_MODE) && p->dests[i].s.mode != MXV_MODE_NONE)
+            return true;
+    return false;
+}
+
+/* A policy that cannot be loaded: the mode alone decides whether to fail
+ * closed (an enforcing or unreadable mode) or to stay out of the way. */
+static bool broken_mode_enforces(void)
+{
+    const char *value = secure_getenv("MXVERIFY_MODE");
+    mxv_mode mode;
+    if (!value || !mxv_parse_mode(value, &mode))
+        return true;
+    return mode == MXV_MODE_REQUIRED || mode == MXV_MODE_REQUIRED_VERIFY ||
+           mode == MXV_MODE_REQUIRED_VERIFY_HOSTED;
+}
+
+const mxv_hook_api *mxv_preload_engine(const mxv_hook_host *host, char *err, size_t errlen)
+{
+    static pthread_mutex_t once = PTHREAD_MUTEX_INITIALIZER;
+    static bool done;
+    pthread_mutex_lock(&once);
+    if (done) {
+        pthread_mutex_unlock(&once);
+        return &api;
+    }
+    char why[512];
+    mxv_policy *p = mxv_policy_load_default(why, sizeof(why));
+    mxv_hook.host = host;
+    bool ok = true;
+    if (p) {
+        mxv_hook_active = any_mode(p);
+        if (mxv_hook_active)
+            ok = mxv_hook_install(p, NULL, err, errlen);
+        else
+            mxv_policy_free(p); /* mode none everywhere: nothing to hook */
+    } else if (broken_mode_enforces()) {
+        mxv_hook_complain("configuration error: %s; connections in scope fail closed", why);
+        /* Scope still honours a readable MXVERIFY_PORTS. */
+        mxv_policy *ports_only = mxv_policy_new();
+        const char *ports = secure_getenv("MXVERIFY_PORTS");
+        char ignored[64];
+        if (ports_only && ports)
+            mxv_policy_set(ports_only, "ports", ports, ignored, sizeof(ignored));
+        mxv_hook_active = true;
+        ok = mxv_hook_install(ports_only, why, err, errlen);
+    } else {
+        mxv_hook_complain("configuration error: %s; the mode does not enforce, so mxverify "
+                          "stays off",
+                          why);
+    }
+    done = ok;
+    pthread_mutex_unlock(&once);
+    return ok ? &api : NULL;
+}

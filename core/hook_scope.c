@@ -1,0 +1,208 @@
+/*
+ * hook_scope: which connection an SSL's handshake belongs to (see
+ * hook_state.h). Everything here reads the kernel's view of the process's
+ * sockets; nothing is sent or changed.
+ */
+#include "hook_state.h"
+
+#include <dirent.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+/* The TCP connections of the process and what each had sent, at one
+ * moment. */
+typedef struct {
+    int fd;
+    ino_t ino;
+    bool in_scope;
+    unsigned long long sent; /* octets sent (tcpi_bytes_sent), or ~0: unknown */
+} sent_mark;
+
+struct mxv_hook_ssl {
+    sent_mark *marks;
+    size_t nmarks;
+    bool marked; /* a snapshot was taken at this SSL's ClientHello */
+};
+
+/* The peer port of a connected TCP socket, 0 if fd is not one. */
+static unsigned tcp_peer_port(int fd)
+{
+    int type = 0;
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss), tlen = sizeof(type);
+    if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &len) != 0 ||
+        getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) != 0 || type != SOCK_STREAM)
+        return 0;
+    if (ss.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return 0;
+}
+
+static bool in_scope_socket(int fd)
+{
+    unsigned port = tcp_peer_port(fd);
+    return port && mxv_hook_port_listed(port);
+}
+
+static unsigned long long octets_sent(int fd)
+{
+    struct tcp_info ti;
+    socklen_t len = sizeof(ti);
+    memset(&ti, 0, sizeof(ti));
+    /* tcpi_bytes_sent came with Linux 4.19: an older kernel fills less. */
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
+        len < offsetof(struct tcp_info, tcpi_bytes_sent) + sizeof(ti.tcpi_bytes_sent))
+        return ~0ULL;
+    return ti.tcpi_bytes_sent;
+}
+
+/* Calls each(fd) for every open descriptor: /proc/self/fd, else every
+ * number below the descriptor limit (a chroot without /proc). Every
+ * descriptor, however high: a socket at 70000 is found as one at 5. */
+static void each_descriptor(void (*each)(int fd, void *arg), void *arg)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (d) {
+        int self = dirfd(d);
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            char *end;
+            long fd = strtol(e->d_name, &end, 10);
+            if (*end == '\0' && e->d_name[0] != '\0' && fd != self && fd >= 0 && fd <= 0x7fffffff)
+                each((int)fd, arg);
+        }
+        closedir(d);
+        return;
+    }
+    struct rlimit rl;
+    rlim_t max = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 1024;
+    for (rlim_t fd = 0; fd < max && fd < (1u << 20); fd++)
+        each((int)fd, arg);
+}
+
+typedef struct {
+    sent_mark *marks;
+    size_t n, cap;
+} mark_list;
+
+static void mark_one(int fd, void *arg)
+{
+    mark_list *l = arg;
+    struct stat st;
+    unsigned port = tcp_peer_port(fd);
+    if (!port || fstat(fd, &st) != 0)
+        return;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        sent_mark *m = realloc(l->marks, cap * sizeof(*m));
+        if (!m)
+            return;
+        l->marks = m;
+        l->cap = cap;
+    }
+    l->marks[l->n++] = (sent_mark){.fd = fd,
+                                   .ino = st.st_ino,
+                                   .in_scope = mxv_hook_port_listed(port),
+                                   .sent = octets_sent(fd)};
+}
+
+mxv_hook_ssl *mxv_hook_ssl_get(SSL *ssl, bool create)
+{
+    mxv_hook_ssl *h = SSL_get_ex_data(ssl, mxv_hook.ssl_index);
+    if (h || !create)
+        return h;
+    if ((h = calloc(1, sizeof(*h))) && !SSL_set_ex_data(ssl, mxv_hook.ssl_index, h)) {
+        free(h);
+        h = NULL;
+    }
+    return h;
+}
+
+void mxv_hook_ssl_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+    (void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
+    mxv_hook_ssl *h = ptr;
+    if (h)
+        free(h->marks);
+    free(h);
+}
+
+void mxv_hook_scope_hello(SSL *ssl)
+{
+    mxv_hook_ssl *h = mxv_hook_ssl_get(ssl, true);
+    if (!h)
+        return;
+    mark_list l = {0};
+    each_descriptor(mark_one, &l);
+    free(h->marks);
+    h->marks = l.marks;
+    h->nmarks = l.n;
+    h->marked = true;
+}
+
+/* Without the shim, a BIO of the program's own: the TCP connection that
+ * sent octets since this SSL's ClientHello was made. When one in scope did
+ * and no other connection did, that is it; when only connections out of
+ * scope did, it went there; anything else cannot be told. */
+static mxv_scope correlate(SSL *ssl, int *fd)
+{
+    mxv_hook_ssl *h = mxv_hook_ssl_get(ssl, false);
+    if (!h || !h->marked)
+        return MXV_SCOPE_AMBIGUOUS;
+    mark_list now = {0};
+    each_descriptor(mark_one, &now);
+    int found = -1, moved_in = 0, moved_out = 0;
+    for (size_t i = 0; i < now.n; i++) {
+        const sent_mark *m = &now.marks[i], *before = NULL;
+        for (size_t j = 0; j < h->nmarks && !before; j++)
+            if (h->marks[j].fd == m->fd && h->marks[j].ino == m->ino)
+                before = &h->marks[j];
+        /* A connection opened since, or one whose count cannot be read,
+         * may have carried it too. */
+        if (before && m->sent != ~0ULL && before->sent != ~0ULL && m->sent == before->sent)
+            continue;
+        if (m->in_scope) {
+            moved_in++;
+            found = m->fd;
+        } else {
+            moved_out++;
+        }
+    }
+    free(now.marks);
+    if (moved_in == 0)
+        return MXV_SCOPE_OUT;
+    *fd = found;
+    return moved_in == 1 && moved_out == 0 ? MXV_SCOPE_IN : MXV_SCOPE_AMBIGUOUS;
+}
+
+mxv_scope mxv_hook_scope(SSL *ssl, bool hello_sent, int *fd)
+{
+    *fd = -1;
+    if (!ssl || SSL_is_server(ssl))
+        return MXV_SCOPE_OUT;
+    int own = SSL_get_fd(ssl);
+    if (own >= 0) {
+        *fd = own;
+        return in_scope_socket(own) ? MXV_SCOPE_IN : MXV_SCOPE_OUT;
+    }
+    unsigned char random[MXV_HELLO_RANDOM_LEN];
+    if (!hello_sent || SSL_get_client_random(ssl, random, sizeof(random)) != sizeof(random))
+        return MXV_SCOPE_NOT_YET;
+    if (mxv_hook.host && mxv_hook.host->fd_of_hello) {
+        /* The shim watches every in-scope socket until its ClientHello: one
+         * that no in-scope socket carried went elsewhere. */
+        int tied = mxv_hook.host->fd_of_hello(random);
+        if (tied < 0)
+            return MXV_SCOPE_OUT;
+        *fd = tied;
+        return MXV_SCOPE_IN;
+    }
+    return correlate(ssl, fd);
+}

@@ -1,0 +1,343 @@
+/*
+ * stdio on a guarded connection (fdopen() of an SMTP socket, or a socket
+ * made a program's standard output with dup2(): shell scripts do both).
+ * glibc writes a stream's buffer through an internal write that no
+ * interposer sees, so the bytes are judged where they enter the stream:
+ * each output function below, on a stream whose descriptor is a guarded
+ * connection where clear text is restricted, judges what the stream
+ * already holds and what the call adds, then makes the call and flushes,
+ * so that nothing judged stays behind and nothing unjudged goes out. On
+ * every other stream each costs a table read.
+ *
+ * Out of reach, and said so in docs/decisions.md: bytes put into a stream
+ * by glibc's inline macros (putc_unlocked and friends) and left there until
+ * exit(), whose final flush no interposer sees; wide-character output.
+ */
+#include "shim.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define REAL(name, type, fail)                                                                     \
+    static __typeof__(type) real;                                                                  \
+    if (!real && !(real = (type)shim_real(name))) {                                                \
+        errno = ENOSYS;                                                                            \
+        return fail;                                                                               \
+    }
+
+typedef size_t (*fwrite_fn)(const void *, size_t, size_t, FILE *);
+typedef int (*fflush_fn)(FILE *);
+
+/* The descriptor of a stream on a guarded connection, or -1. */
+static int guarded_stream(FILE *fp)
+{
+    if (!fp || shim_busy)
+        return -1;
+    int fd = fp->_fileno; /* struct _IO_FILE is glibc's public ABI */
+    return fd >= 0 && shim_guarded_strictly(fd) ? fd : -1;
+}
+
+static size_t pending(const FILE *fp)
+{
+    return fp->_IO_write_ptr > fp->_IO_write_base ? (size_t)(fp->_IO_write_ptr - fp->_IO_write_base)
+                                                  : 0;
+}
+
+static fwrite_fn real_fwrite(void)
+{
+    static fwrite_fn f;
+    if (!f)
+        f = (fwrite_fn)shim_real("fwrite");
+    return f;
+}
+
+static fflush_fn real_fflush(void)
+{
+    static fflush_fn f;
+    if (!f)
+        f = (fflush_fn)shim_real("fflush");
+    return f;
+}
+
+typedef struct {
+    FILE *fp;
+    const void *data;
+    size_t len, held;
+} emission;
+
+/* What the guard agreed to: the call's bytes into the stream, then out. */
+static ssize_t emit_now(void *arg)
+{
+    emission *e = arg;
+    fwrite_fn w = real_fwrite();
+    fflush_fn f = real_fflush();
+    shim_busy++;
+    bool ok = w && f && (e->len == 0 || w(e->data, 1, e->len, e->fp) == e->len) && f(e->fp) == 0;
+    shim_busy--;
+    return ok ? (ssize_t)(e->held + e->len) : -1;
+}
+
+/* len bytes onto the guarded stream fp (descriptor fd): judged with what
+ * the stream already held, then written and flushed. 0, or EOF with the
+ * stream's error flag set and errno said. */
+static int emit(FILE *fp, int fd, const void *data, size_t len)
+{
+    flockfile(fp);
+    emission e = {.fp = fp, .data = data, .len = len, .held = pending(fp)};
+    struct iovec iov[2] = {{.iov_base = fp->_IO_write_base, .iov_len = e.held},
+                           {.iov_base = (void *)data, .iov_len = len}};
+    ssize_t r = shim_conn_send(fd, iov, 2, emit_now, &e);
+    if (r < 0)
+        fp->_flags |= _IO_ERR_SEEN;
+    funlockfile(fp);
+    return r < 0 ? EOF : 0;
+}
+
+void shim_stdio_std_attached(int fd)
+{
+    FILE *fp = fd == 0 ? stdin : fd == 1 ? stdout : stderr;
+    if (fp && fp->_fileno == fd && guarded_stream(fp) == fd)
+        emit(fp, fd, "", 0); /* what it buffered before goes now, judged */
+}
+
+/* --- unformatted output --- */
+
+static size_t write_items(const char *name, const void *p, size_t size, size_t n, FILE *fp)
+{
+    static fwrite_fn real_w, real_wu;
+    fwrite_fn *slot = name[6] ? &real_wu : &real_w;
+    if (!*slot && !(*slot = (fwrite_fn)shim_real(name)))
+        return 0;
+    int fd = guarded_stream(fp);
+    if (fd < 0)
+        return (*slot)(p, size, n, fp);
+    if (size && n > (size_t)-1 / size)
+        return 0;
+    return emit(fp, fd, p, size * n) == 0 ? n : 0;
+}
+
+SHIM_EXPORT size_t fwrite(const void *p, size_t size, size_t n, FILE *fp)
+{
+    return write_items("fwrite", p, size, n, fp);
+}
+
+SHIM_EXPORT size_t fwrite_unlocked(const void *p, size_t size, size_t n, FILE *fp)
+{
+    return write_items("fwrite_unlocked", p, size, n, fp);
+}
+
+#define STRING_OUT(name)                                                                           \
+    SHIM_EXPORT int name(const char *s, FILE *fp)                                                  \
+    {                                                                                              \
+        REAL(#name, int (*)(const char *, FILE *), EOF);                                           \
+        int fd = guarded_stream(fp);                                                               \
+        return fd < 0 ? real(s, fp) : emit(fp, fd, s, strlen(s));                                  \
+    }
+STRING_OUT(fputs)
+STRING_OUT(fputs_unlocked)
+
+#define CHAR_OUT(name)                                                                             \
+    SHIM_EXPORT int name(int ch, FILE *fp)                                                         \
+    {                                                                                              \
+        REAL(#name, int (*)(int, FILE *), EOF);                                                    \
+        int fd = guarded_stream(fp);                                                               \
+        unsigned char b = (unsigned char)ch;                                                       \
+        return fd < 0 ? real(ch, fp) : emit(fp, fd, &b, 1) == 0 ? b : EOF;                         \
+    }
+CHAR_OUT(fputc)
+CHAR_OUT(fputc_unlocked)
+CHAR_OUT(putc)
+CHAR_OUT(putc_unlocked)
+CHAR_OUT(_IO_putc)
+
+#define STDOUT_CHAR_OUT(name)                                                                      \
+    SHIM_EXPORT int name(int ch)                                                                   \
+    {                                                                                              \
+        REAL(#name, int (*)(int), EOF);                                                            \
+        int fd = guarded_stream(stdout);                                                           \
+        unsigned char b = (unsigned char)ch;                                                       \
+        return fd < 0 ? real(ch) : emit(stdout, fd, &b, 1) == 0 ? b : EOF;                         \
+    }
+STDOUT_CHAR_OUT(putchar)
+STDOUT_CHAR_OUT(putchar_unlocked)
+
+SHIM_EXPORT int puts(const char *s)
+{
+    REAL("puts", int (*)(const char *), EOF);
+    int fd = guarded_stream(stdout);
+    if (fd < 0)
+        return real(s);
+    size_t len = strlen(s);
+    char *line = malloc(len + 1);
+    if (!line)
+        return EOF;
+    memcpy(line, s, len);
+    line[len] = '\n';
+    int r = emit(stdout, fd, line, len + 1);
+    free(line);
+    return r == 0 ? 1 : EOF;
+}
+
+/* The inline putc macros call __overflow when the buffer is full (or, on
+ * an unbuffered stream, for each character). */
+SHIM_EXPORT int __overflow(FILE *fp, int ch)
+{
+    REAL("__overflow", int (*)(FILE *, int), EOF);
+    int fd = guarded_stream(fp);
+    if (fd < 0 || ch == EOF)
+        return real(fp, ch);
+    unsigned char b = (unsigned char)ch;
+    return emit(fp, fd, &b, 1) == 0 ? b : EOF;
+}
+
+#define FLUSH(name)                                                                                \
+    SHIM_EXPORT int name(FILE *fp)                                                                 \
+    {                                                                                              \
+        REAL(#name, int (*)(FILE *), EOF);                                                         \
+        int fd = guarded_stream(fp);                                                               \
+        return fd < 0 ? real(fp) : emit(fp, fd, "", 0);                                            \
+    }
+FLUSH(fflush)
+FLUSH(fflush_unlocked)
+
+/* fclose() flushes and closes the descriptor itself, without close(). */
+SHIM_EXPORT int fclose(FILE *fp)
+{
+    REAL("fclose", int (*)(FILE *), EOF);
+    int fd = fp ? fp->_fileno : -1;
+    int guarded = guarded_stream(fp);
+    if (guarded >= 0)
+        emit(fp, guarded, "", 0);
+    if (fd >= 0)
+        shim_conn_closed(fd);
+    return real(fp);
+}
+
+/* --- formatted output: formatted here, then as above --- */
+
+static int emit_format(FILE *fp, int fd, const char *fmt, va_list ap)
+{
+    char *text = NULL;
+    int n = vasprintf(&text, fmt, ap);
+    if (n < 0)
+        return -1;
+    int r = emit(fp, fd, text, (size_t)n);
+    free(text);
+    return r == 0 ? n : -1;
+}
+
+SHIM_EXPORT int vfprintf(FILE *fp, const char *fmt, va_list ap)
+{
+    REAL("vfprintf", int (*)(FILE *, const char *, va_list), -1);
+    int fd = guarded_stream(fp);
+    return fd < 0 ? real(fp, fmt, ap) : emit_format(fp, fd, fmt, ap);
+}
+
+SHIM_EXPORT int __vfprintf_chk(FILE *fp, int flag, const char *fmt, va_list ap)
+{
+    REAL("__vfprintf_chk", int (*)(FILE *, int, const char *, va_list), -1);
+    int fd = guarded_stream(fp);
+    return fd < 0 ? real(fp, flag, fmt, ap) : emit_format(fp, fd, fmt, ap);
+}
+
+SHIM_EXPORT int vprintf(const char *fmt, va_list ap)
+{
+    return vfprintf(stdout, fmt, ap);
+}
+
+SHIM_EXPORT int __vprintf_chk(int flag, const char *fmt, va_list ap)
+{
+    return __vfprintf_chk(stdout, flag, fmt, ap);
+}
+
+SHIM_EXPORT int fprintf(FILE *fp, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = vfprintf(fp, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+SHIM_EXPORT int __fprintf_chk(FILE *fp, int flag, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = __vfprintf_chk(fp, flag, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+SHIM_EXPORT int printf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = vfprintf(stdout, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+SHIM_EXPORT int __printf_chk(int flag, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = __vfprintf_chk(stdout, flag, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+/* dprintf() writes to a descriptor through glibc's internal write. */
+static int dprint(int fd, const char *fmt, va_list ap)
+{
+    char *text = NULL;
+    int n = vasprintf(&text, fmt, ap);
+    if (n < 0)
+        return -1;
+    size_t done = 0;
+    while (done < (size_t)n) {
+        ssize_t w = write(fd, text + done, (size_t)n - done); /* the guarded write */
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            free(text);
+            return -1;
+        }
+        done += (size_t)w;
+    }
+    free(text);
+    return n;
+}
+
+SHIM_EXPORT int vdprintf(int fd, const char *fmt, va_list ap)
+{
+    REAL("vdprintf", int (*)(int, const char *, va_list), -1);
+    return shim_busy || !shim_guarded(fd) ? real(fd, fmt, ap) : dprint(fd, fmt, ap);
+}
+
+SHIM_EXPORT int __vdprintf_chk(int fd, int flag, const char *fmt, va_list ap)
+{
+    REAL("__vdprintf_chk", int (*)(int, int, const char *, va_list), -1);
+    return shim_busy || !shim_guarded(fd) ? real(fd, flag, fmt, ap) : dprint(fd, fmt, ap);
+}
+
+SHIM_EXPORT int dprintf(int fd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = vdprintf(fd, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+SHIM_EXPORT int __dprintf_chk(int fd, int flag, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = __vdprintf_chk(fd, flag, fmt, ap);
+    va_end(ap);
+    return r;
+}
