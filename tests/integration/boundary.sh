@@ -1,0 +1,374 @@
+#!/usr/bin/env bash
+# boundary.sh: the enforcement boundary. Under required-verify-hosted (and
+# required), no clear text beyond the greeting exchange and no TLS data
+# without a pass decision leaves an in-scope connection, whatever the
+# server does and however the program writes. In a network and mount
+# namespace of its own (SMTP on port 25, resolv.conf bind-mounted there
+# only): adversary_smtp.py plays the servers (alert after the ClientHello,
+# 454, garbage, anonymous suites only, a slow ServerHello, an injected
+# reply, no STARTTLS) and records every line that crossed in clear;
+# guard_client (every unusual-but-legal way of writing, holding a socket
+# and feeding OpenSSL), asyncio_client.py and Debian's swaks, curl,
+# openssl s_client and Python smtplib are the programs. Each numbered
+# case is an input of the issue that made this test.
+# VIA=provider: the cases the provider can reach, through OPENSSL_CONF.
+set -u
+SKIP=77
+PATH=$PATH:/usr/sbin:/sbin
+if [ "${MXV_BOUNDARY_NS:-}" != 1 ]; then
+    for tool in unshare ip unbound swaks curl openssl; do
+        command -v $tool >/dev/null || { echo "skipped: $tool not installed"; exit $SKIP; }
+    done
+    [ -x /usr/bin/python3 ] || { echo "skipped: Debian's python3 needed"; exit $SKIP; }
+    : "${SHIM:?}" "${GUARD_CLIENT:?}"
+    if ldd "$SHIM" 2>/dev/null | grep -q libasan; then
+        # Debian's clients cannot run with a preloaded ASan runtime; the
+        # native client covers the shim under ASan (native_client.sh).
+        echo "skipped: ASan build"
+        exit $SKIP
+    fi
+    if ! unshare --net --mount true 2>/dev/null; then
+        echo "skipped: cannot create network and mount namespaces (root needed)"
+        exit $SKIP
+    fi
+    exec unshare --net --mount -- env MXV_BOUNDARY_NS=1 bash "$0" "$@"
+fi
+
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/postfix_lib.sh"
+ip link set lo up
+VIA=${VIA:-shim}
+chmod 755 "$work"
+
+# --- DNS, for mxverify (libunbound) and for programs that look up (libc) ---
+# example.com's MX is mail.example.com (.51, certificate for example.com);
+# every other server has a PTR name, forward-confirmed except .49 and .50.
+mkdir -p "$work/dns"
+cat > "$work/dns/world.conf" <<'CONF'
+server:
+    local-zone: "127.in-addr.arpa." nodefault
+    local-zone: "example.com." static
+    local-zone: "emailhosted.not." static
+    local-data: "example.com. 300 IN MX 10 mail.example.com."
+    local-data: "mail.example.com. 300 IN A 127.0.0.51"
+CONF
+for n in 41 42 43 44 45 46 47 48; do
+    printf '    local-data-ptr: "127.0.0.%s 300 mx%s.emailhosted.not."\n    local-data: "mx%s.emailhosted.not. 300 IN A 127.0.0.%s"\n' \
+        $n $n $n $n >> "$work/dns/world.conf"
+done
+for n in 49 50; do
+    printf '    local-data-ptr: "127.0.0.%s 300 mx%s.emailhosted.not."\n    local-data: "mx%s.emailhosted.not. 300 IN A 127.0.0.99"\n' \
+        $n $n $n >> "$work/dns/world.conf"
+done
+pf_dns "$work/dns" "$work/dns/world.conf" || { echo "FAIL: unbound did not start"; exit 1; }
+
+# --- the servers ---
+pair() { echo "$certs/$1.pem,$certs/$1.key"; }
+"$PY" "$SRCDIR/tests/integration/adversary_smtp.py" "$work/spool" "$work/adv.port" --port 25 \
+    --lifetime 600 --slow-seconds 2 \
+    127.0.0.41=normal,"$(pair emailhosted)" 127.0.0.42=alert 127.0.0.43=454 127.0.0.44=garbage \
+    127.0.0.45=anon 127.0.0.46=slow,"$(pair emailhosted)" 127.0.0.47=inject,"$(pair emailhosted)" \
+    127.0.0.48=notls 127.0.0.49=normal,"$(pair san-only)" 127.0.0.50=normal,"$(pair emailhosted)" \
+    127.0.0.51=normal,"$(pair example)" 2> "$work/adv.err" &
+cleanup_hooks+=("kill $! 2>/dev/null")
+"$PY" "$SRCDIR/tests/integration/adversary_smtp.py" "$work/spool-side" "$work/side.port" \
+    --port 8443 --lifetime 600 127.0.0.60=tlsecho,"$(pair unknown-ca)" 2>> "$work/adv.err" &
+cleanup_hooks+=("kill $! 2>/dev/null")
+for _ in $(seq 100); do [ -s "$work/adv.port" ] && [ -s "$work/side.port" ] && break; sleep 0.1; done
+[ -s "$work/adv.port" ] || { echo "FAIL: the SMTP servers did not start"; cat "$work/adv.err"; exit 1; }
+
+settings=(--unbound-conf "$work/dns.conf" --ca-file "$certs/ca.pem" --dns-timeout 5)
+
+# with MODE CMD...: CMD under mxverify in MODE for example.com (shim:
+# `mxverify run`; provider: OPENSSL_CONF). $out/$err keep what it said.
+with() {
+    local mode=$1; shift
+    local -a opts=("${settings[@]}" --mode "$mode")
+    [ -n "${NO_DOMAIN:-}" ] || opts+=(--domain example.com)
+    if [ "$VIA" = provider ]; then
+        local -a kvs=(log=stderr)
+        local i
+        for ((i = 0; i < ${#opts[@]}; i += 2)); do
+            local k=${opts[i]#--}
+            kvs+=("${k//-/_}=${opts[i + 1]}")
+        done
+        openssl_cnf "$work/openssl.cnf" "$PROVIDER" "${kvs[@]}"
+        OPENSSL_CONF="$work/openssl.cnf" timeout 30 "$@" > "$work/out" 2> "$work/err" < /dev/null ||
+            true
+    else
+        timeout 30 "$MXVERIFY" run "${opts[@]}" -- "$@" > "$work/out" 2> "$work/err" < /dev/null ||
+            true
+    fi
+    out=$(tr -d '\0' < "$work/out")
+    err=$(cat "$work/err")
+}
+
+
+# clean ADDR: no line other than the greeting exchange reached ADDR in clear.
+clean() {
+    checks=$((checks + 1))
+    local bad
+    bad=$("$PY" "$SRCDIR/tests/integration/adversary_smtp.py" --check-clear "$work/spool" "$1") ||
+        { out="clear text at $1: $bad"; fail "clear text beyond the greeting reached $1 ($2)"; }
+}
+# nothing_in_tls ADDR WHY: no line at all was received inside TLS at ADDR.
+nothing_in_tls() {
+    checks=$((checks + 1))
+    [ ! -s "$work/spool/$1/tls.log" ] || { out=$(cat "$work/spool/$1/tls.log"); fail "$2"; }
+}
+# got MARKER: tls | clear | none, at any server
+got() {
+    local f
+    f=$(grep -rl --include='*.eml' -- "$1" "$work/spool" 2>/dev/null | head -1)
+    if [ -z "$f" ]; then echo none; elif head -1 "$f" | grep -q yes; then echo tls; else echo clear; fi
+}
+expect_got() { # expect_got WANT MARKER WHAT
+    checks=$((checks + 1))
+    local g
+    g=$(got "$2")
+    [ "$g" = "$1" ] || { out=$(grep -rl --include='*.eml' -- "$2" "$work/spool" | xargs -r head -2); fail "$3: $2 $g, wanted $1"; }
+}
+reset_spool() { rm -rf "$work/spool"/127.0.0.*/clear.log "$work/spool"/127.0.0.*/tls.log; }
+
+if [ "$VIA" = shim ]; then
+# 1. A handshake that failed for another reason than the policy: the
+#    program goes on in clear; nothing but QUIT may follow.
+for server in 42 43 44; do
+    for mode in required-verify-hosted required; do
+        reset_spool
+        with $mode swaks --server 127.0.0.$server --to user@example.com --from s@client.test -tlso \
+            --header "Subject: c1-swaks-$server-$mode" --body x
+        clean 127.0.0.$server "swaks -tlso after $server under $mode"
+        expect_got none "c1-swaks-$server-$mode" "swaks -tlso to .$server under $mode"
+        in_err "why="
+        with $mode gc 127.0.0.$server 25 --on-tls-failure continue --marker "c1-gc-$server-$mode"
+        clean 127.0.0.$server "guard_client continuing in clear after $server under $mode"
+        expect_got none "c1-gc-$server-$mode" "guard_client to .$server under $mode"
+    done
+done
+# ... and after a certificate the policy refused (swaks -tlso goes on).
+reset_spool
+with required-verify-hosted swaks --server 127.0.0.49 --to user@example.com --from s@client.test \
+    -tlso --header "Subject: c1-refused" --body x
+clean 127.0.0.49 "swaks -tlso after a refused certificate"
+expect_got none c1-refused "swaks -tlso after a refused certificate"
+in_err "reason=certificate-host-mismatch"
+in_err 'why="clear-text retry refused'
+
+# 2. A handshake that completes without a certificate: anonymous suites.
+reset_spool
+with required-verify-hosted "$GUARD_CLIENT" 127.0.0.45 25 --ciphers 'ALL:@SECLEVEL=0' --tls-max 1.2 --marker c2-anon
+expect_got none c2-anon "anonymous TLS under required-verify-hosted"
+nothing_in_tls 127.0.0.45 "data went over anonymous TLS under required-verify-hosted"
+clean 127.0.0.45 "anonymous TLS under required-verify-hosted"
+in_err "reason=validation-failure"
+with required "$GUARD_CLIENT" 127.0.0.45 25 --ciphers 'ALL:@SECLEVEL=0' --tls-max 1.2 --marker c2-anon-required
+expect_got tls c2-anon-required "anonymous TLS under required (TLS, no verification asked)"
+
+# 3. Memory BIOs, two handshakes interleaved in one thread: each is tied to
+#    its own socket, and judged on its own.
+reset_spool
+with required-verify-hosted "$GUARD_CLIENT" 127.0.0.49 25 --bio mem --interleave 127.0.0.41 --marker c3
+checks=$((checks + 1))
+grep -q '^conn1: failed' "$work/out" && grep -q '^conn2: delivered tls=yes' "$work/out" ||
+    fail "interleaved memory-BIO handshakes: the unverified one passed or the verified one failed"
+in_err 'verdict=fail mode=required-verify-hosted domain=example.com ip=127.0.0.49'
+in_err 'verdict=pass mode=required-verify-hosted domain=example.com ip=127.0.0.41'
+nothing_in_tls 127.0.0.49 "data reached the unverified server of an interleaved pair"
+with required-verify-hosted "$PY" "$SRCDIR/tests/integration/asyncio_client.py" 127.0.0.49 25 \
+    --interleave 127.0.0.41 --marker c3-asyncio
+checks=$((checks + 1))
+grep -q '^127.0.0.49 failed' "$work/out" && grep -q '^127.0.0.41 delivered tls=yes' "$work/out" ||
+    fail "asyncio: interleaved handshakes judged wrongly"
+nothing_in_tls 127.0.0.49 "asyncio: data reached the unverified server"
+
+# 4. A session resumed over a memory BIO at another destination (the
+#    descriptor numbers differ): decided again, refused.
+for v in 1.2 1.3; do
+    for bio in mem custom; do
+        reset_spool
+        with required-verify-hosted "$GUARD_CLIENT" 127.0.0.41 25 --bio $bio --tls-max $v --resume-to 127.0.0.50 \
+            --marker "c4-$bio-$v"
+        checks=$((checks + 1))
+        grep -q '^conn1: delivered tls=yes' "$work/out" && grep -q '^conn2: failed' "$work/out" ||
+            fail "TLS $v, $bio BIO: a session resumed at another destination was not refused"
+        in_err 'ip=127.0.0.50 '
+        nothing_in_tls 127.0.0.50 "TLS $v $bio: data went over a resumed session nobody decided"
+    done
+done
+reset_spool
+with required-verify-hosted "$PY" "$SRCDIR/tests/integration/asyncio_client.py" 127.0.0.41 25 \
+    --resume-to 127.0.0.50 --marker c4-asyncio
+checks=$((checks + 1))
+grep -q '^127.0.0.50 failed' "$work/out" || fail "asyncio: a session resumed at another destination passed"
+nothing_in_tls 127.0.0.50 "asyncio: data went over a resumed session nobody decided"
+
+# 5. Every way of writing, to a server without STARTTLS, under required.
+for how in write send sendto sendmsg writev sendmmsg stdio stdout sendfile splice; do
+    reset_spool
+    with required "$GUARD_CLIENT" 127.0.0.48 25 --write $how --marker "c5-$how"
+    clean 127.0.0.48 "--write $how"
+    expect_got none "c5-$how" "--write $how"
+done
+for how in writev sendmsg sendmmsg; do
+    reset_spool
+    with required "$GUARD_CLIENT" 127.0.0.48 25 --write $how --iov 100 --marker "c5-iov-$how"
+    clean 127.0.0.48 "--write $how with 100 iovecs"
+done
+for dup in dup dup2 fcntl; do
+    reset_spool
+    with required "$GUARD_CLIENT" 127.0.0.48 25 --dup $dup --marker "c5-$dup"
+    clean 127.0.0.48 "a socket used through $dup()"
+done
+reset_spool
+with required "$GUARD_CLIENT" 127.0.0.48 25 --exec-child --marker c5-exec
+clean 127.0.0.48 "a socket inherited across exec"
+expect_got none c5-exec "a socket inherited across exec"
+reset_spool
+with required "$GUARD_CLIENT" 127.0.0.48 25 --fd-gap 3000 --marker c5-gap
+clean 127.0.0.48 "a socket above descriptor 3000"
+set +e
+gc 127.0.0.48 25 --bigfd --no-mail > /dev/null 2>&1
+bigfd=$?
+set -e
+if [ $bigfd -eq 77 ]; then
+    echo "note: descriptors >= 70000 not allowed here (RLIMIT_NOFILE); --fd-gap 3000 instead"
+else
+    reset_spool
+    with required "$GUARD_CLIENT" 127.0.0.48 25 --bigfd --marker c5-bigfd
+    clean 127.0.0.48 "a socket above descriptor 70000"
+fi
+
+# 6. A TLS connection to another port (a certificate no policy would
+#    pass), made right after an SMTP connection's handshake: untouched,
+#    judged by nothing; one decision only, the SMTP connection's.
+with required-verify-hosted "$GUARD_CLIENT" 127.0.0.41 25 --port8443 127.0.0.60:8443 --marker c6
+checks=$((checks + 1))
+grep -q '^side: ok' "$work/out" && grep -q '^delivered tls=yes' "$work/out" &&
+    [ "$(grep -c 'verdict=' "$work/err")" = 1 ] ||
+    fail "a memory-BIO connection to port 8443 was touched"
+
+# 8. An engine that cannot be loaded is not no policy: the shim alone
+#    fails in-scope connections closed.
+mkdir -p "$work/lonely"
+cp "$SHIM" "$work/lonely/"
+for server in 48 41; do
+    reset_spool
+    MXVERIFY_MODE=required-verify-hosted MXVERIFY_DOMAIN=example.com \
+        LD_PRELOAD="$work/lonely/$(basename "$SHIM")" timeout 30 "$GUARD_CLIENT" 127.0.0.$server 25 \
+        --marker "c8-$server" > "$work/out" 2> "$work/err" < /dev/null || true
+    out=$(cat "$work/out") err=$(cat "$work/err")
+    expect_got none "c8-$server" "no engine, server .$server"
+    clean 127.0.0.$server "no engine, server .$server"
+    in_err "cannot load libmxverify"
+    in_err "fail closed"
+done
+nothing_in_tls 127.0.0.41 "data went over TLS no engine decided"
+# ... and a program that chroots first has what it needs loaded before.
+mkdir -p "$work/jail"
+reset_spool
+with required-verify-hosted "$GUARD_CLIENT" 127.0.0.41 25 --chroot "$work/jail" --marker c8-chroot
+expect_got tls c8-chroot "a chrooted program"
+in_err 'verdict=pass mode=required-verify-hosted domain=example.com ip=127.0.0.41'
+
+# 10. The context follows the socket: looked up on one descriptor, TLS on a
+#     duplicate. The certificate matches the recipient domain only.
+reset_spool
+NO_DOMAIN=1 with required-verify-hosted "$GUARD_CLIENT" - 25 --lookup example.com --dup dup --marker c10
+expect_got tls c10 "TLS on a duplicate of the socket whose MX lookup was seen"
+in_err 'verdict=pass mode=required-verify-hosted domain=example.com ip=127.0.0.51 match=dns:example.com~domain:example.com'
+
+# 11. The scanner's own grammar: none of these may cross in clear.
+reset_spool
+with required "$GUARD_CLIENT" 127.0.0.48 25 --no-mail --raw ' MAIL FROM:<a@b>' --marker c11a
+with required "$GUARD_CLIENT" 127.0.0.48 25 --no-mail --raw 'MAIL\tFROM:<a@b>' --marker c11b
+with required "$GUARD_CLIENT" 127.0.0.48 25 --no-mail --raw 'MAIL  FROM:<a@b>' --marker c11c
+with required "$GUARD_CLIENT" 127.0.0.48 25 --no-mail --raw 'BDAT 10 LAST' --marker c11d
+with required "$GUARD_CLIENT" 127.0.0.48 25 --no-mail --raw 'DATA' --marker c11e
+with required "$GUARD_CLIENT" 127.0.0.48 25 --split 3 --marker c11f
+with required "$GUARD_CLIENT" 127.0.0.48 25 --split 1 --marker c11g
+clean 127.0.0.48 "the scanner's grammar"
+for m in c11f c11g; do expect_got none $m "MAIL FROM split across writes"; done
+
+# Real clients against the whole cast: nothing but the greeting in clear,
+# nothing at all over TLS that was not verified.
+for server in 42 43 44 45 46 47 48 49; do
+    reset_spool
+    with required-verify-hosted swaks --server 127.0.0.$server --to user@example.com \
+        --from s@client.test -tlso --header "Subject: real-swaks-$server" --body x
+    printf 'Subject: real-curl-%s\r\n\r\nx\r\n' $server > "$work/msg"
+    with required-verify-hosted curl -sS -k --ssl "smtp://127.0.0.$server:25" \
+        --mail-from s@client.test --mail-rcpt user@example.com -T "$work/msg"
+    printf 'EHLO c\r\nMAIL FROM:<s@c>\r\nRCPT TO:<user@example.com>\r\nDATA\r\nSubject: real-sclient-%s\r\n\r\nx\r\n.\r\nQUIT\r\n' \
+        $server | with required-verify-hosted openssl s_client -starttls smtp -connect 127.0.0.$server:25 -quiet
+    with required-verify-hosted /usr/bin/python3 "$SRCDIR/tests/integration/send_smtplib.py" \
+        127.0.0.$server 25 user@example.com "real-smtplib-$server" "$certs/ca.pem"
+    clean 127.0.0.$server "real clients against .$server"
+    for c in swaks curl sclient smtplib; do
+        g=$(got "real-$c-$server")
+        checks=$((checks + 1))
+        # .46 (slow) and .47 (injected reply) present a verifiable
+        # certificate: over TLS, or not at all; never in clear.
+        if [ $server = 46 ] || [ $server = 47 ]; then
+            [ "$g" != clear ] || fail "$c to .$server: delivered in clear"
+        else
+            [ "$g" = none ] || fail "$c to .$server: delivered ($g)"
+        fi
+    done
+    [ $server = 46 ] || [ $server = 47 ] || nothing_in_tls 127.0.0.$server "real clients to .$server"
+done
+fi
+
+# --- what the provider can reach, and the same what the shim reaches ---
+if [ "$VIA" = provider ] || [ "$VIA" = shim ]; then
+    # 2. Anonymous suites: no certificate decision, no handshake.
+    reset_spool
+    with required-verify-hosted "$GUARD_CLIENT" 127.0.0.45 25 --ciphers 'ALL:@SECLEVEL=0' --tls-max 1.2 \
+        --marker "p2-anon-$VIA"
+    nothing_in_tls 127.0.0.45 "$VIA: data went over anonymous TLS"
+    in_err "without a certificate"
+    # 6. Another port, with an SMTP connection open: untouched.
+    with required-verify-hosted "$GUARD_CLIENT" 127.0.0.41 25 --port8443 127.0.0.60:8443 --marker "p6-$VIA"
+    checks=$((checks + 1))
+    grep -q '^side: ok' "$work/out" && [ "$(grep -c 'verdict=' "$work/err")" = 1 ] ||
+        fail "$VIA: a TLS connection to port 8443 was touched"
+    # 7. A BIO of the program's own, on a descriptor above 1024.
+    reset_spool
+    with required-verify-hosted "$GUARD_CLIENT" 127.0.0.49 25 --bio custom --fd-gap 1100 --marker "p7-$VIA"
+    expect_got none "p7-$VIA" "$VIA: a custom BIO above descriptor 1024 to an unverified server"
+    nothing_in_tls 127.0.0.49 "$VIA: data went to an unverified server through a custom BIO"
+    with required-verify-hosted "$GUARD_CLIENT" 127.0.0.41 25 --bio custom --fd-gap 1100 --marker "p7-ok-$VIA"
+    expect_got tls "p7-ok-$VIA" "$VIA: a custom BIO above descriptor 1024 to a verified server"
+    # 9. The program's own cert-verify callback, set after mxverify's.
+    reset_spool
+    with required-verify-hosted "$GUARD_CLIENT" 127.0.0.49 25 --own-verify-cb --marker "p9-$VIA"
+    expect_got none "p9-$VIA" "$VIA: a program's own cert-verify callback bypassed the policy"
+    nothing_in_tls 127.0.0.49 "$VIA: data went past a replaced callback"
+    in_err "verdict=fail"
+    with required-verify-hosted "$GUARD_CLIENT" 127.0.0.41 25 --own-verify-cb --marker "p9-ok-$VIA"
+    if [ "$VIA" = shim ]; then
+        # The shim sees the setter: the program's callback runs inside mxverify's.
+        expect_got tls "p9-ok-$VIA" "shim: the program's own callback with a verified server"
+    else
+        # The provider cannot: the replacement is found at the server's
+        # signature, and the handshake fails closed, saying why.
+        expect_got none "p9-ok-$VIA" "provider: a replaced callback, even to a verified server"
+        in_err "the certificate was never shown to mxverify"
+    fi
+    # 3/4 without the shim: memory BIOs are tied to their socket, or fail.
+    reset_spool
+    with required-verify-hosted "$GUARD_CLIENT" 127.0.0.49 25 --bio mem --interleave 127.0.0.41 --marker "p3-$VIA"
+    checks=$((checks + 1))
+    grep -q '^conn1: failed' "$work/out" || fail "$VIA: an interleaved unverified handshake passed"
+    nothing_in_tls 127.0.0.49 "$VIA: data reached the unverified server of an interleaved pair"
+    for v in 1.2 1.3; do
+        reset_spool
+        with required-verify-hosted "$GUARD_CLIENT" 127.0.0.41 25 --bio mem --tls-max $v --resume-to 127.0.0.50 \
+            --marker "p4-$v-$VIA"
+        checks=$((checks + 1))
+        grep -q '^conn2: failed' "$work/out" ||
+            fail "$VIA: TLS $v, a memory-BIO session resumed at another destination passed"
+        nothing_in_tls 127.0.0.50 "$VIA: TLS $v: data over a resumed session nobody decided"
+    done
+fi
+finish
