@@ -275,6 +275,14 @@ void mxv_guard_commit(mxv_guard *g, const void *buf, size_t len)
 
 void mxv_guard_decided(mxv_guard *g, const uint8_t random[MXV_GUARD_RANDOM_LEN], bool pass)
 {
+    /* A decision for another handshake on a connection whose ClientHello
+     * is known: a renegotiation inside the TLS session. Its pass changes
+     * nothing; its failure ends the session as the first one's would. */
+    if (hello_known(g) && memcmp(random, g->hello + 6, MXV_GUARD_RANDOM_LEN) != 0) {
+        if (!pass && this_decision(g) == MXV_GUARD_PASSED)
+            g->decision = MXV_GUARD_FAILED;
+        return;
+    }
     memcpy(g->decided_random, random, MXV_GUARD_RANDOM_LEN);
     g->decision = pass ? MXV_GUARD_PASSED : MXV_GUARD_FAILED;
 }

@@ -392,9 +392,10 @@ ssize_t shim_conn_send(int fd, const struct iovec *iov, size_t n, shim_send_fn s
     mxv_guard_refusal r = {0};
     if (!judge_locked(c, iov, n, &r)) {
         if (!same_socket(fd, c)) {
+            /* Looked at afresh: it may be another in-scope connection. */
             set_locked(fd, SHIM_FD_UNKNOWN);
             pthread_mutex_unlock(&lock);
-            return send(arg);
+            return shim_guarded(fd) ? shim_conn_send(fd, iov, n, send, arg) : send(arg);
         }
         c->refused = true;
         shim_conn copy = *c;

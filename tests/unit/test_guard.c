@@ -22,7 +22,7 @@
 #define HANDSHAKE "\x16\x03\x03\x00\x04\xaa\xbb\xcc\xdd"
 #define APPDATA   "\x17\x03\x03\x00\x05\x01\x02\x03\x04\x05"
 
-typedef enum { END, SEND, PASS, FAIL, PASS_OTHER, KTLS } op_kind;
+typedef enum { END, SEND, PASS, FAIL, PASS_OTHER, FAIL_OTHER, KTLS } op_kind;
 
 typedef struct {
     op_kind op;
@@ -201,7 +201,8 @@ static void test_table(void)
                 mxv_guard_decided(&g, random_a5, s->op == PASS);
                 continue;
             case PASS_OTHER:
-                mxv_guard_decided(&g, other, true);
+            case FAIL_OTHER:
+                mxv_guard_decided(&g, other, s->op == PASS_OTHER);
                 continue;
             case KTLS:
                 mxv_guard_kernel_tls(&g);
