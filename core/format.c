@@ -156,17 +156,33 @@ static void json_match(mxv_buf *b, const mxv_decision *d)
     mxv_buf_printf(b, ",\"source\":\"%s\"}", mxv_source_name(r->source));
 }
 
-/* One line of why for a log reader, or NULL when the fields say it all. */
-static const char *decision_why(const mxv_decision *d)
+/* One line of why for a log reader, or NULL for a pass whose fields say
+ * it all. Every failure says why: in its own words when the decision has
+ * them, else from its chain and match (buf holds that text). */
+static const char *decision_why(const mxv_decision *d, char *buf, size_t len)
 {
     if (d->why)
         return d->why;
-    if (mxv_mode_algorithm(d->mode) != MXV_ALG_NONE && d->chain_checked && !d->matched &&
-        d->nrefs == 0)
+    bool verifying = mxv_mode_algorithm(d->mode) != MXV_ALG_NONE;
+    if (verifying && d->chain_checked && !d->matched && d->nrefs == 0)
         return d->domain ? "no reference identifier"
                          : "recipient domain unknown (no setting, no MX lookup seen): nothing to "
                            "compare the certificate with";
-    return NULL;
+    if (!verifying || d->pass)
+        return NULL;
+    if (!d->chain_ok)
+        snprintf(buf, len, "the certificate chain did not verify: %s",
+                 d->chain_error_text ? d->chain_error_text : "not checked");
+    else if (d->temporary)
+        snprintf(buf, len,
+                 "no match, and a DNS lookup failed: the missing evidence might have matched "
+                 "(temporary)");
+    else
+        snprintf(buf, len,
+                 "none of the certificate's %zu presented identifiers matches any of the %zu "
+                 "reference identifiers",
+                 d->presented.n, d->nrefs);
+    return buf;
 }
 
 static char *format_json(const mxv_decision *d, bool compact_log)
@@ -203,7 +219,8 @@ static char *format_json(const mxv_decision *d, bool compact_log)
         json_key(&b, "resumed", false);
         mxv_buf_puts(&b, "true");
     }
-    const char *why = decision_why(d);
+    char whybuf[300];
+    const char *why = decision_why(d, whybuf, sizeof(whybuf));
     if (why) {
         json_key(&b, "why", false);
         json_str_or_null(&b, why);
@@ -279,7 +296,8 @@ static char *format_log(const mxv_decision *d)
     log_field(&b, "reason", d->reason);
     if (d->host)
         log_field(&b, "mx", d->host);
-    const char *why = decision_why(d);
+    char whybuf[300];
+    const char *why = decision_why(d, whybuf, sizeof(whybuf));
     if (why)
         log_field(&b, "why", why);
     if (d->temporary)
