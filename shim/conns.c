@@ -235,19 +235,14 @@ static void classify(int fd)
     attach(fd, len ? (struct sockaddr *)&ss : NULL, len, &st);
 }
 
-bool shim_guarded(int fd)
+bool shim_guarded_unknown(int fd)
 {
-    if (shim_busy || fd < 0)
+    if (fd < 0 || !shim_settings_present())
         return false;
+    shim_busy++;
+    classify(fd);
+    shim_busy--;
     uintptr_t e = shim_fd_entry(fd);
-    if (e == SHIM_FD_UNKNOWN) {
-        if (!shim_settings_present())
-            return false;
-        shim_busy++;
-        classify(fd);
-        shim_busy--;
-        e = shim_fd_entry(fd);
-    }
     return e > SHIM_FD_PLAIN && (e & SHIM_FD_GUARDING);
 }
 

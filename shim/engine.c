@@ -27,6 +27,7 @@
 #define DEFAULT_CONF "/etc/mxverify.conf"
 
 __thread int shim_busy __attribute__((tls_model("initial-exec")));
+bool shim_no_settings;
 
 static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic(const mxv_hook_api *) api;
@@ -156,6 +157,7 @@ bool shim_settings_present(void)
         present = strncmp(*e, "MXVERIFY_", 9) == 0 && eq && eq[1] != '\0';
     }
     atomic_store_explicit(&known, present ? 2 : 1, memory_order_relaxed);
+    shim_no_settings = !present;
     return present;
 }
 

@@ -8,41 +8,22 @@
  */
 #include "shim.h"
 
-#include <stdatomic.h>
 #include <stdlib.h>
 
-#define BITS  10
-#define PAGE  (1u << BITS)
-#define ROOTS (1u << (31 - 2 * BITS)) /* 2048 roots cover every int >= 0 */
+#define BITS  SHIM_FD_BITS
+#define PAGE  SHIM_FD_PAGE
+#define ROOTS SHIM_FD_ROOTS
+typedef shim_fd_leaf leaf;
+typedef shim_fd_mid mid;
+typedef shim_fd_root root;
+#define table shim_fd_table
 
-typedef struct {
-    _Atomic uintptr_t e[PAGE];
-} leaf;
-typedef struct {
-    _Atomic(leaf *) p[PAGE];
-} mid;
-typedef struct {
-    _Atomic(mid *) p[ROOTS];
-} root;
-
-static _Atomic(root *) table;
+_Atomic(root *) shim_fd_table;
 static atomic_int high = -1; /* the highest descriptor ever given an entry */
 
 int shim_fd_high(void)
 {
     return atomic_load_explicit(&high, memory_order_relaxed);
-}
-
-uintptr_t shim_fd_entry(int fd)
-{
-    root *r = atomic_load_explicit(&table, memory_order_acquire);
-    if (!r || fd < 0)
-        return SHIM_FD_UNKNOWN;
-    unsigned u = (unsigned)fd;
-    mid *m = atomic_load_explicit(&r->p[u >> (2 * BITS)], memory_order_acquire);
-    leaf *l =
-        m ? atomic_load_explicit(&m->p[(u >> BITS) & (PAGE - 1)], memory_order_acquire) : NULL;
-    return l ? atomic_load_explicit(&l->e[u & (PAGE - 1)], memory_order_acquire) : SHIM_FD_UNKNOWN;
 }
 
 bool shim_fd_set(int fd, uintptr_t entry)

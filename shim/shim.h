@@ -15,6 +15,7 @@
 #include "guard.h"
 #include "hook.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -59,7 +60,34 @@ void shim_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define SHIM_FD_UNKNOWN  ((uintptr_t)0)
 #define SHIM_FD_PLAIN    ((uintptr_t)1)
 #define SHIM_FD_GUARDING ((uintptr_t)2)
-uintptr_t shim_fd_entry(int fd);
+#define SHIM_FD_BITS     10
+#define SHIM_FD_PAGE     (1u << SHIM_FD_BITS)
+#define SHIM_FD_ROOTS    (1u << (31 - 2 * SHIM_FD_BITS)) /* 2048 roots: every int >= 0 */
+typedef struct {
+    _Atomic uintptr_t e[SHIM_FD_PAGE];
+} shim_fd_leaf;
+typedef struct {
+    _Atomic(shim_fd_leaf *) p[SHIM_FD_PAGE];
+} shim_fd_mid;
+typedef struct {
+    _Atomic(shim_fd_mid *) p[SHIM_FD_ROOTS];
+} shim_fd_root;
+extern _Atomic(shim_fd_root *) shim_fd_table;
+
+/* Inline: every write() of every program the shim is in reads it. */
+static inline uintptr_t shim_fd_entry(int fd)
+{
+    shim_fd_root *r = atomic_load_explicit(&shim_fd_table, memory_order_acquire);
+    if (!r || fd < 0)
+        return SHIM_FD_UNKNOWN;
+    unsigned u = (unsigned)fd;
+    shim_fd_mid *m = atomic_load_explicit(&r->p[u >> (2 * SHIM_FD_BITS)], memory_order_acquire);
+    shim_fd_leaf *l = m ? atomic_load_explicit(&m->p[(u >> SHIM_FD_BITS) & (SHIM_FD_PAGE - 1)],
+                                               memory_order_acquire)
+                        : NULL;
+    return l ? atomic_load_explicit(&l->e[u & (SHIM_FD_PAGE - 1)], memory_order_acquire)
+             : SHIM_FD_UNKNOWN;
+}
 /* Callers hold the connection lock (conns.c). false: out of memory. */
 bool shim_fd_set(int fd, uintptr_t entry);
 /* The highest descriptor that was ever given an entry, or -1. */
@@ -81,7 +109,17 @@ void shim_conn_kernel_tls(int fd);
 /* Must bytes written to fd pass the guard? Fast: false for every
  * descriptor that is not an in-scope connection still being guarded. A
  * descriptor never seen is looked at once (shim_settings_present only). */
-bool shim_guarded(int fd);
+bool shim_guarded_unknown(int fd);
+extern bool shim_no_settings; /* known: no settings at all, nothing to guard */
+static inline bool shim_guarded(int fd)
+{
+    if (shim_busy)
+        return false;
+    uintptr_t e = shim_fd_entry(fd);
+    if (e > SHIM_FD_PLAIN)
+        return (e & SHIM_FD_GUARDING) != 0;
+    return e == SHIM_FD_UNKNOWN && !shim_no_settings && shim_guarded_unknown(fd);
+}
 /* The same, for stdio: only where clear text is restricted (not WATCH). */
 bool shim_guarded_strictly(int fd);
 
