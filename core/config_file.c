@@ -13,11 +13,14 @@
 #include "policy.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/conf.h>
 #include <openssl/err.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define MAX_LINE 4096
 
@@ -123,7 +126,7 @@ static int apply_destinations(mxv_policy *p, const char *path, CONF *conf, const
             snprintf(err, errlen, "%s: too many sections", path);
             return 0;
         }
-        if (!apply_section(path, conf, row->value, s, MXV_DESTINATION_KEYS, err, errlen))
+        if (!apply_section(path, conf, row->value, s, mxv_destination_bits(), err, errlen))
             return 0;
     }
     return 1;
@@ -153,14 +156,34 @@ static int check_unused_sections(const char *path, CONF *conf, const char **used
     return ok;
 }
 
+/* A configuration is a regular file: a directory, a device, /dev/zero or
+ * a FIFO would read as an empty file (or never end), silently meaning
+ * "no settings". Opened without blocking, checked on what was opened. */
+static bool regular_file(const char *path, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return false;
+    }
+    close(fd);
+    if (S_ISREG(st.st_mode))
+        return true;
+    snprintf(err, errlen, "%s: not a regular file (%s)", path,
+             S_ISDIR(st.st_mode)                          ? "a directory"
+             : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+             : S_ISFIFO(st.st_mode)                       ? "a FIFO"
+                                                          : "not a file");
+    return false;
+}
+
 int mxv_policy_load_file(mxv_policy *p, const char *path, char *err, size_t errlen)
 {
-    FILE *probe = fopen(path, "r");
-    if (!probe) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    if (!regular_file(path, err, errlen))
         return 0;
-    }
-    fclose(probe);
     CONF *conf = NCONF_new_ex(NULL, NULL);
     long eline = 0;
     if (!conf || NCONF_load(conf, path, &eline) <= 0) {
@@ -180,4 +203,47 @@ int mxv_policy_load_file(mxv_policy *p, const char *path, char *err, size_t errl
              check_unused_sections(path, conf, used, nused, err, errlen);
     NCONF_free(conf);
     return ok;
+}
+
+/* Keys OpenSSL itself reads from a provider's section (crypto/provider_conf.c). */
+static bool openssl_provider_key(const char *key)
+{
+    static const char *const own[] = {"module", "activate", "identity", "soft_load"};
+    for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+        if (strcmp(key, own[i]) == 0)
+            return true;
+    return false;
+}
+
+int mxv_config_check_provider_section(const char *path, const char *provider, char *err,
+                                      size_t errlen)
+{
+    CONF *conf = NCONF_new_ex(NULL, NULL);
+    long eline = 0;
+    if (!conf || !path || !provider || NCONF_load(conf, path, &eline) <= 0) {
+        ERR_clear_error();
+        NCONF_free(conf);
+        snprintf(err, errlen, "%s: cannot be read to check the provider's section",
+                 path ? path : "(no configuration file)");
+        return -1;
+    }
+    /* openssl_conf = INIT; [INIT] providers = PROVS; [PROVS] NAME = SECTION */
+    const char *init = NCONF_get_string(conf, NULL, "openssl_conf");
+    const char *provs = init ? NCONF_get_string(conf, init, "providers") : NULL;
+    const char *section = provs ? NCONF_get_string(conf, provs, provider) : NULL;
+    ERR_clear_error(); /* a missing key leaves an error queued */
+    STACK_OF(CONF_VALUE) *values = section ? NCONF_get_section(conf, section) : NULL;
+    int rc = 1;
+    if (!values) {
+        snprintf(err, errlen, "%s: no section for provider '%s' found", path, provider);
+        rc = -1;
+    }
+    for (int i = 0; rc == 1 && i < sk_CONF_VALUE_num(values); i++) {
+        const CONF_VALUE *cv = sk_CONF_VALUE_value(values, i);
+        if (!mxv_setting_find(cv->name) && strcmp(cv->name, "conf") != 0 &&
+            !openssl_provider_key(cv->name))
+            rc = fail_at(path, section, cv->name, err, errlen, "unknown key");
+    }
+    NCONF_free(conf);
+    return rc;
 }

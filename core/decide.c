@@ -525,15 +525,9 @@ static const char *chain_reason(int err)
     }
 }
 
-static bool verifying(mxv_mode m)
-{
-    return m == MXV_MODE_PREFERRED_VERIFY || m == MXV_MODE_REQUIRED_VERIFY ||
-           m == MXV_MODE_REQUIRED_VERIFY_HOSTED;
-}
-
 void mxv_decision_conclude(mxv_decision *d)
 {
-    if (!verifying(d->mode)) {
+    if (!mxv_mode_verifies(d->mode)) {
         /* none, preferred, required: the certificate is not checked. */
         d->pass = true;
         d->abort = false;
@@ -559,6 +553,6 @@ void mxv_decision_conclude(mxv_decision *d)
 mxv_algorithm mxv_mode_algorithm(mxv_mode m)
 {
     return m == MXV_MODE_REQUIRED_VERIFY_HOSTED ? MXV_ALG_HOSTED
-           : verifying(m)                       ? MXV_ALG_VERIFY
+           : mxv_mode_verifies(m)               ? MXV_ALG_VERIFY
                                                 : MXV_ALG_NONE;
 }

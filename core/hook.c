@@ -68,23 +68,14 @@ void mxv_hook_complain(const char *fmt, ...)
 
 bool mxv_hook_port_listed(unsigned port)
 {
+    if (mxv_hook.every_port)
+        return true;
     mxv_effective e;
     mxv_policy_effective(mxv_hook.policy, NULL, &e);
     for (size_t i = 0; i < e.nports; i++)
         if (e.ports[i] == port)
             return true;
     return false;
-}
-
-bool mxv_hook_enforces_verify(const mxv_effective *e)
-{
-    return !e->report_only &&
-           (e->mode == MXV_MODE_REQUIRED_VERIFY || e->mode == MXV_MODE_REQUIRED_VERIFY_HOSTED);
-}
-
-bool mxv_hook_enforces_tls(const mxv_effective *e)
-{
-    return mxv_hook_enforces_verify(e) || (!e->report_only && e->mode == MXV_MODE_REQUIRED);
 }
 
 static ctx_hooks *hooks_of(const SSL *ssl)
@@ -155,7 +146,7 @@ static bool unknown_connection_refused(void)
 {
     mxv_effective e;
     mxv_policy_effective(mxv_hook.policy, NULL, &e);
-    bool enforce = mxv_hook_enforces_verify(&e);
+    bool enforce = mxv_enforces_verify(&e);
     mxv_log_message(&e, LOG_WARNING,
                     "verdict=fail mode=%s action=%s reason=validation-failure: cannot tell which "
                     "of the program's connections this TLS handshake belongs to (it uses a BIO "
@@ -292,7 +283,7 @@ static int server_choice(SSL *ssl, const SSL_CIPHER *c)
     /* Without the shim, nothing would notice a handshake that the program
      * took away from mxverify's callback and that has no later checkpoint
      * (no server signature: TLS 1.2 static RSA, or TLS before 1.2). */
-    if (!mxv_hook.host && mxv_hook_enforces_verify(&e) && !SSL_session_reused(ssl) &&
+    if (!mxv_hook.host && mxv_enforces_verify(&e) && !SSL_session_reused(ssl) &&
         (SSL_version(ssl) < TLS1_2_VERSION || SSL_CIPHER_get_kx_nid(c) == NID_kx_rsa)) {
         char why[200];
         snprintf(why, sizeof(why),
@@ -413,6 +404,20 @@ int mxv_hook_install(mxv_policy *policy, const char *broken, char *err, size_t e
     mxv_hook.installed = true;
     pthread_mutex_unlock(&mxv_hook.lock);
     return 1;
+}
+
+int mxv_hook_install_broken(const char *broken, const char *ports, char *err, size_t errlen)
+{
+    /* The ports meant, if they can be read (the section's, then
+     * MXVERIFY_PORTS); if not, every TCP port: failing closed must not
+     * miss the connections the settings were written for. */
+    mxv_policy *scope = mxv_policy_new();
+    const char *env = secure_getenv("MXVERIFY_PORTS");
+    char ignored[256];
+    if (scope && ((ports && !mxv_policy_set(scope, "ports", ports, ignored, sizeof(ignored))) ||
+                  (env && *env && !mxv_policy_set(scope, "ports", env, ignored, sizeof(ignored)))))
+        mxv_hook.every_port = true;
+    return mxv_hook_install(scope, broken, err, errlen);
 }
 
 bool mxv_hook_set_program_verify(void *ssl_ctx, mxv_cert_verify_fn cb, void *arg)

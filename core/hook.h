@@ -85,6 +85,15 @@ typedef struct {
 #define MXV_PRIVATE_API __attribute__((visibility("default")))
 #else
 #define MXV_PRIVATE_API
+/*
+ * The same, for settings that cannot be used (`broken` says why): in-scope
+ * connections fail closed. Scope: the `ports` value given (a provider
+ * section's, may be NULL), then MXVERIFY_PORTS; when either cannot be
+ * read, every TCP port.
+ */
+MXV_PRIVATE_API int mxv_hook_install_broken(const char *broken, const char *ports, char *err,
+                                            size_t errlen);
+
 #endif
 
 /*
@@ -105,5 +114,14 @@ struct mxv_policy;
  */
 MXV_PRIVATE_API int mxv_hook_install(struct mxv_policy *policy, const char *broken, char *err,
                                      size_t errlen);
+
+/*
+ * The same, for settings that cannot be used (`broken` says why): in-scope
+ * connections fail closed. Scope: the `ports` value given (a provider
+ * section's, may be NULL), then MXVERIFY_PORTS; when either cannot be
+ * read, every TCP port.
+ */
+MXV_PRIVATE_API int mxv_hook_install_broken(const char *broken, const char *ports, char *err,
+                                            size_t errlen);
 
 #endif

@@ -22,6 +22,18 @@ static bool api_port_in_scope(unsigned port)
     return mxv_hook_active && mxv_hook_port_listed(port);
 }
 
+/* Destinations have settings of their own, and the program revealed no
+ * recipient domain before it connected (swaks --server ADDRESS): those
+ * settings cannot apply. Said for every such connection. */
+static void unknown_destination(const mxv_effective *e, const char *ip)
+{
+    mxv_log_message(e, LOG_WARNING,
+                    "destination=unknown ip=%s mode=%s why=\"no recipient domain known for this "
+                    "connection (no setting, no MX lookup seen): the global mode applies, not "
+                    "the %zu destination entries of the configuration\"",
+                    ip && *ip ? ip : "-", mxv_mode_name(e->mode), mxv_hook.policy->ndests);
+}
+
 static mxv_hook_level api_connected(const char *domain, const char *host, const char *ip)
 {
     (void)host;
@@ -29,11 +41,13 @@ static mxv_hook_level api_connected(const char *domain, const char *host, const 
         return MXV_HOOK_REQUIRE_VERIFIED; /* nothing will pass: fail closed */
     mxv_effective e;
     mxv_policy_effective(mxv_hook.policy, domain, &e);
+    if (!domain && !e.domain && mxv_hook.policy->ndests)
+        unknown_destination(&e, ip);
     if (mxv_mode_algorithm(e.mode) != MXV_ALG_NONE)
         mxv_prefetch(mxv_hook.policy, domain ? domain : e.domain, ip);
-    return mxv_hook_enforces_verify(&e) ? MXV_HOOK_REQUIRE_VERIFIED
-           : mxv_hook_enforces_tls(&e)  ? MXV_HOOK_REQUIRE_TLS
-                                        : MXV_HOOK_WATCH;
+    return mxv_enforces_verify(&e) ? MXV_HOOK_REQUIRE_VERIFIED
+           : mxv_enforces_tls(&e)  ? MXV_HOOK_REQUIRE_TLS
+                                   : MXV_HOOK_WATCH;
 }
 
 static void api_mx_lookup_seen(const char *domain)
@@ -149,8 +163,7 @@ static bool broken_mode_enforces(void)
     mxv_mode mode;
     if (!value || !mxv_parse_mode(value, &mode))
         return true;
-    return mode == MXV_MODE_REQUIRED || mode == MXV_MODE_REQUIRED_VERIFY ||
-           mode == MXV_MODE_REQUIRED_VERIFY_HOSTED;
+    return mxv_mode_requires_tls(mode);
 }
 
 const mxv_hook_api *mxv_preload_engine(const mxv_hook_host *host, char *err, size_t errlen)
@@ -174,14 +187,8 @@ const mxv_hook_api *mxv_preload_engine(const mxv_hook_host *host, char *err, siz
             mxv_policy_free(p); /* mode none everywhere: nothing to hook */
     } else if (broken_mode_enforces()) {
         mxv_hook_complain("configuration error: %s; connections in scope fail closed", why);
-        /* Scope still honours a readable MXVERIFY_PORTS. */
-        mxv_policy *ports_only = mxv_policy_new();
-        const char *ports = secure_getenv("MXVERIFY_PORTS");
-        char ignored[64];
-        if (ports_only && ports)
-            mxv_policy_set(ports_only, "ports", ports, ignored, sizeof(ignored));
         mxv_hook_active = true;
-        ok = mxv_hook_install(ports_only, why, err, errlen);
+        ok = mxv_hook_install_broken(why, NULL, err, errlen);
     } else {
         mxv_hook_complain("configuration error: %s; the mode does not enforce, so mxverify "
                           "stays off",

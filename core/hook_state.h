@@ -20,6 +20,7 @@ typedef struct {
     const mxv_hook_host *host; /* the preload shim, or NULL (the provider alone) */
     int ctx_index;             /* SSL_CTX ex_data: what mxverify keeps per SSL_CTX */
     int ssl_index;             /* SSL ex_data: what mxverify keeps per SSL */
+    bool every_port;           /* broken settings whose ports cannot be read */
 } mxv_hook_state;
 
 extern mxv_hook_state mxv_hook;
@@ -30,9 +31,6 @@ void mxv_hook_complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)
 
 /* The settings for a connection whose destination is not known yet. */
 bool mxv_hook_port_listed(unsigned port);
-/* Does `mode` (with report_only) refuse what it does not verify? */
-bool mxv_hook_enforces_verify(const mxv_effective *e);
-bool mxv_hook_enforces_tls(const mxv_effective *e);
 
 /*
  * Which connection an SSL's handshake belongs to (its socket, as fd):

@@ -1,44 +1,96 @@
 #include "log.h"
 #include "buf.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
-static void emit(const mxv_effective *e, int priority, const char *line)
+/* Control characters never reach a log as such: a value that came from a
+ * variable or a peer (a newline, an escape sequence) cannot forge a line.
+ * JSON lines arrive escaped already. */
+static char *printable(const char *line)
 {
-    switch (e->log) {
-    case MXV_LOG_NONE:
+    mxv_buf b = {0};
+    for (const char *p = line; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x20 || c == 0x7f)
+            mxv_buf_printf(&b, "\\x%02x", c);
+        else
+            mxv_buf_append(&b, p, 1);
+    }
+    return mxv_buf_finish(&b);
+}
+
+/* A log file that cannot be written: said once on stderr and in the mail
+ * log; its lines go to the mail log meanwhile, so that none is lost. */
+static void file_failed(const char *path, int error)
+{
+    static atomic_bool said;
+    if (atomic_exchange(&said, true))
         return;
-    case MXV_LOG_SYSLOG:
+    char msg[600];
+    snprintf(msg, sizeof(msg),
+             "mxverify: cannot write the log file %s (%s): decisions go to syslog (mail) "
+             "instead",
+             path, strerror(error));
+    ssize_t n = write(2, msg, strlen(msg));
+    n = write(2, "\n", 1);
+    (void)n;
+    syslog(LOG_MAIL | LOG_ERR, "%s", msg);
+}
+
+/* One write() per line: lines from threads and processes stay whole.
+ * File lines carry the time (UTC) and the process, as syslog's do. */
+static bool write_line(const mxv_effective *e, const char *line)
+{
+    mxv_buf b = {0};
+    int fd = 2;
+    if (e->log == MXV_LOG_FILE) {
+        /* O_NOFOLLOW: a link put in the log's place is not followed. */
+        fd = open(e->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+        if (fd < 0) {
+            file_failed(e->log_path, errno);
+            return false;
+        }
+        char stamp[32];
+        time_t now = time(NULL);
+        struct tm tm;
+        strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+        if (!e->log_json)
+            mxv_buf_printf(&b, "%s mxverify[%ld]: ", stamp, (long)getpid());
+    } else if (!e->log_json) {
+        mxv_buf_puts(&b, "mxverify: ");
+    }
+    mxv_buf_printf(&b, "%s\n", line);
+    char *text = mxv_buf_finish(&b);
+    if (text) {
+        ssize_t n = write(fd, text, strlen(text));
+        (void)n;
+    }
+    free(text);
+    if (fd != 2)
+        close(fd);
+    return true;
+}
+
+static void emit(const mxv_effective *e, int priority, const char *raw)
+{
+    if (e->log == MXV_LOG_NONE)
+        return;
+    char *line = printable(raw);
+    if (!line)
+        return;
+    if (e->log == MXV_LOG_SYSLOG || !write_line(e, line))
         /* No openlog(): the host program's identity and options stay. */
         syslog(LOG_MAIL | priority, "mxverify: %s", line);
-        return;
-    case MXV_LOG_STDERR:
-    case MXV_LOG_FILE: {
-        mxv_buf b = {0};
-        mxv_buf_printf(&b, "%s%s\n", e->log_json ? "" : "mxverify: ", line);
-        char *text = mxv_buf_finish(&b);
-        if (!text)
-            return;
-        int fd = 2;
-        if (e->log == MXV_LOG_FILE)
-            fd = open(e->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-        if (fd >= 0) {
-            /* One write() per line: lines from threads stay whole. */
-            ssize_t n = write(fd, text, strlen(text));
-            (void)n;
-            if (fd != 2)
-                close(fd);
-        }
-        free(text);
-        return;
-    }
-    }
+    free(line);
 }
 
 void mxv_log_decision(const mxv_effective *e, const mxv_decision *d)

@@ -114,7 +114,10 @@ bool mxv_reference_normalize(const char *in, char *out, size_t outlen, const cha
     }
     size_t len = without_trailing_dot(src, strlen(src));
     bool ok = len > 0 && len <= MXV_NAME_MAX && len < outlen;
+    /* A label over 63 octets cannot exist in DNS (RFC 1035 2.3.4): such a
+     * reference is an input error, never a lookup that fails. */
     size_t label = 0;
+    bool long_label = false;
     for (size_t i = 0; ok && i < len; i++) {
         unsigned char c = (unsigned char)src[i];
         if (c == '.') {
@@ -122,7 +125,7 @@ bool mxv_reference_normalize(const char *in, char *out, size_t outlen, const cha
             label = 0;
         } else if (is_ldh(c)) {
             out[i] = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
-            label++;
+            long_label |= ++label > 63;
             continue;
         } else {
             ok = false;
@@ -130,6 +133,10 @@ bool mxv_reference_normalize(const char *in, char *out, size_t outlen, const cha
         out[i] = (char)c;
     }
     ok = ok && label > 0;
+    if (ok && long_label) {
+        ok = false;
+        *why = "a label longer than 63 octets (RFC 1035)";
+    }
     /* An all-numeric last label is an address ("192.0.2.1." included),
      * never a host name (RFC 3696 2): treating it as one would turn a route
      * to an address into a route to a "name". */

@@ -93,44 +93,6 @@ static const mxv_destination *find_destination(const mxv_policy *p, const char *
     return best;
 }
 
-static void layer(mxv_effective *e, const mxv_settings *s)
-{
-    if (s->set & MXV_SET_MODE)
-        e->mode = s->mode;
-    if (s->set & MXV_SET_DOMAIN)
-        e->domain = s->domain;
-    if (s->set & MXV_SET_MX)
-        e->mx = &s->mx;
-    if (s->set & MXV_SET_ROUTE)
-        e->route = &s->route;
-    if (s->set & MXV_SET_REFERENCE)
-        e->reference = &s->reference;
-    if (s->set & MXV_SET_PORTS) {
-        e->ports = s->ports;
-        e->nports = s->nports;
-    }
-    if (s->set & MXV_SET_CA_FILE)
-        e->ca_file = s->ca_file;
-    if (s->set & MXV_SET_CA_PATH)
-        e->ca_path = s->ca_path;
-    if (s->set & MXV_SET_UNBOUND_CONF)
-        e->unbound_conf = s->unbound_conf;
-    if (s->set & MXV_SET_DNSSEC)
-        e->dnssec = s->dnssec;
-    if (s->set & MXV_SET_REPORT_ONLY)
-        e->report_only = s->report_only;
-    if (s->set & MXV_SET_LOG) {
-        e->log = s->log;
-        e->log_path = s->log_path;
-    }
-    if (s->set & MXV_SET_LOG_FORMAT)
-        e->log_json = s->log_json;
-    if (s->set & MXV_SET_DNS_TIMEOUT)
-        e->dns_timeout_ms = s->dns_timeout_ms;
-    if (s->set & MXV_SET_DNS_CACHE)
-        e->dns_cache = s->dns_cache;
-}
-
 void mxv_policy_effective(const mxv_policy *p, const char *domain, mxv_effective *out)
 {
     static const mxv_strlist empty;
@@ -146,16 +108,16 @@ void mxv_policy_effective(const mxv_policy *p, const char *domain, mxv_effective
         .log = MXV_LOG_SYSLOG,
         .dns_timeout_ms = DEFAULT_DNS_TIMEOUT,
     };
-    layer(out, &p->defaults);
-    layer(out, &p->global);
+    mxv_settings_layer(out, &p->defaults);
+    mxv_settings_layer(out, &p->global);
     if (!domain)
         domain = (p->override.set & MXV_SET_DOMAIN) ? p->override.domain : p->global.domain;
     const mxv_destination *d = find_destination(p, domain);
     if (d) {
-        layer(out, &d->s);
+        mxv_settings_layer(out, &d->s);
         out->destination = d->pattern;
     }
-    layer(out, &p->override);
+    mxv_settings_layer(out, &p->override);
 }
 
 mxv_mode mxv_policy_mode(const mxv_policy *p, const char *domain)
@@ -186,36 +148,17 @@ int mxv_policy_set_default(mxv_policy *p, const char *key, const char *value, ch
     return 1;
 }
 
-static const struct {
-    const char *key, *env;
-} env_names[] = {
-    {"mode", "MXVERIFY_MODE"},
-    {"domain", "MXVERIFY_DOMAIN"},
-    {"mx", "MXVERIFY_MX"},
-    {"route", "MXVERIFY_ROUTE"},
-    {"reference", "MXVERIFY_REFERENCE"},
-    {"ports", "MXVERIFY_PORTS"},
-    {"ca_file", "MXVERIFY_CAFILE"},
-    {"ca_path", "MXVERIFY_CAPATH"},
-    {"unbound_conf", "MXVERIFY_UNBOUND_CONF"},
-    {"dnssec", "MXVERIFY_DNSSEC"},
-    {"report_only", "MXVERIFY_REPORT_ONLY"},
-    {"log", "MXVERIFY_LOG"},
-    {"log_format", "MXVERIFY_LOG_FORMAT"},
-    {"dns_timeout", "MXVERIFY_DNS_TIMEOUT"},
-    {"dns_cache", "MXVERIFY_DNS_CACHE"},
-};
-
 int mxv_policy_load_env(mxv_policy *p, char *err, size_t errlen)
 {
-    for (size_t i = 0; i < sizeof(env_names) / sizeof(env_names[0]); i++) {
+    const mxv_setting *rows = mxv_setting_rows();
+    for (size_t i = 0; i < mxv_setting_count(); i++) {
         /* secure_getenv: a setuid program never takes policy from its caller. */
-        const char *value = secure_getenv(env_names[i].env);
+        const char *value = secure_getenv(rows[i].env);
         if (!value || !*value)
             continue;
         char why[256];
-        if (!mxv_settings_apply(&p->override, env_names[i].key, value, why, sizeof(why))) {
-            snprintf(err, errlen, "%s=%s: %s", env_names[i].env, value, why);
+        if (!mxv_settings_apply(&p->override, rows[i].key, value, why, sizeof(why))) {
+            snprintf(err, errlen, "%s=%s: %s", rows[i].env, value, why);
             return 0;
         }
     }

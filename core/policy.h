@@ -39,4 +39,14 @@ X509_STORE *mxv_policy_store(mxv_policy *policy, const char **why);
  * read now (a chain that found no issuer is then worth checking again). */
 bool mxv_policy_store_add_bundle(mxv_policy *policy);
 
+/*
+ * For the provider, which OpenSSL hands only the keys it asks for by name:
+ * every key of the section that configures provider `provider` in the
+ * configuration file `path` (the one OpenSSL loaded) must be a setting,
+ * `conf`, or one of OpenSSL's own. 1: all are; 0: err names the unknown key
+ * with its file and line; -1: the section could not be found (err says why).
+ */
+MXV_SETTINGS_API int mxv_config_check_provider_section(const char *path, const char *provider,
+                                                       char *err, size_t errlen);
+
 #endif

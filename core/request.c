@@ -4,6 +4,7 @@
 #include "settings.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +33,13 @@ static bool set_ip(mxv_request *r, const char *value, char *err, size_t errlen)
         snprintf(err, errlen, "ip: \"%s\" is not an IPv4 or IPv6 address", value);
         return false;
     }
-    /* Canonical text form, so "::ffff:..." and "2001:DB8::1" compare right. */
-    inet_ntop(family, addr, r->ip, sizeof(r->ip));
+    /* An IPv4-mapped IPv6 address is the IPv4 address (as the socket of
+     * such a connection is, in the shim and the hook): its PTR is under
+     * in-addr.arpa. Canonical text, so "2001:DB8::1" compares right. */
+    if (family == AF_INET6 && IN6_IS_ADDR_V4MAPPED((struct in6_addr *)addr))
+        inet_ntop(AF_INET, addr + 12, r->ip, sizeof(r->ip));
+    else
+        inet_ntop(family, addr, r->ip, sizeof(r->ip));
     return true;
 }
 

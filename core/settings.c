@@ -10,33 +10,79 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const struct {
-    const char *key;
-    unsigned bit;
-} keys[] = {
-    {"mode", MXV_SET_MODE},
-    {"domain", MXV_SET_DOMAIN},
-    {"mx", MXV_SET_MX},
-    {"route", MXV_SET_ROUTE},
-    {"reference", MXV_SET_REFERENCE},
-    {"ports", MXV_SET_PORTS},
-    {"ca_file", MXV_SET_CA_FILE},
-    {"ca_path", MXV_SET_CA_PATH},
-    {"unbound_conf", MXV_SET_UNBOUND_CONF},
-    {"dnssec", MXV_SET_DNSSEC},
-    {"report_only", MXV_SET_REPORT_ONLY},
-    {"log", MXV_SET_LOG},
-    {"log_format", MXV_SET_LOG_FORMAT},
-    {"dns_timeout", MXV_SET_DNS_TIMEOUT},
-    {"dns_cache", MXV_SET_DNS_CACHE},
+#define DEST   MXV_SETTING_DESTINATION
+#define REPEAT MXV_SETTING_REPEATABLE
+#define FLAG   MXV_SETTING_FLAG
+#define FACT   MXV_SETTING_FACT
+
+/* The one settings table (settings.h): key, variable, option, what it
+ * holds, where it may stand, and one line of help. */
+static const mxv_setting rows[] = {
+    {"mode", "MXVERIFY_MODE", "mode", MXV_SET_MODE, MXV_VALUE_MODE, DEST,
+     "none, preferred, required, preferred-verify, required-verify, required-verify-hosted, or "
+     "1..6"},
+    {"domain", "MXVERIFY_DOMAIN", "domain", MXV_SET_DOMAIN, MXV_VALUE_DOMAIN, FACT,
+     "the recipient domain (an address works too)"},
+    {"mx", "MXVERIFY_MX", "mx", MXV_SET_MX, MXV_VALUE_NAMES, DEST | REPEAT | FACT,
+     "MX host names, comma-separated (default: looked up in DNS)"},
+    {"route", "MXVERIFY_ROUTE", "route", MXV_SET_ROUTE, MXV_VALUE_ROUTES, DEST | REPEAT | FACT,
+     "SMTP route hosts: host, [host], [host]:port, or an address"},
+    {"reference", "MXVERIFY_REFERENCE", "reference", MXV_SET_REFERENCE, MXV_VALUE_NAMES,
+     DEST | REPEAT | FACT, "configured reference identifiers, comma-separated"},
+    {"ports", "MXVERIFY_PORTS", "ports", MXV_SET_PORTS, MXV_VALUE_PORTS, REPEAT,
+     "TCP ports the policy applies to (default 25)"},
+    {"ca_file", "MXVERIFY_CAFILE", "ca-file", MXV_SET_CA_FILE, MXV_VALUE_FILE, 0,
+     "extra trust anchors (PEM file), added to the system's"},
+    {"ca_path", "MXVERIFY_CAPATH", "ca-path", MXV_SET_CA_PATH, MXV_VALUE_DIRECTORY, 0,
+     "extra trust anchors (hashed directory), added to the system's"},
+    {"unbound_conf", "MXVERIFY_UNBOUND_CONF", "unbound-conf", MXV_SET_UNBOUND_CONF, MXV_VALUE_FILE,
+     0, "a libunbound configuration file for every lookup"},
+    {"dnssec", "MXVERIFY_DNSSEC", "dnssec", MXV_SET_DNSSEC, MXV_VALUE_DNSSEC, DEST,
+     "off, prefer (default) or require"},
+    {"report_only", "MXVERIFY_REPORT_ONLY", "report-only", MXV_SET_REPORT_ONLY, MXV_VALUE_BOOL,
+     DEST | FLAG, "decide and log, never enforce"},
+    {"log", "MXVERIFY_LOG", "log", MXV_SET_LOG, MXV_VALUE_LOG, 0,
+     "stderr, syslog (default), file:/ABSOLUTE/PATH or none"},
+    {"log_format", "MXVERIFY_LOG_FORMAT", "log-format", MXV_SET_LOG_FORMAT, MXV_VALUE_LOG_FORMAT, 0,
+     "text (default) or json"},
+    {"dns_timeout", "MXVERIFY_DNS_TIMEOUT", "dns-timeout", MXV_SET_DNS_TIMEOUT, MXV_VALUE_SECONDS,
+     0, "seconds for all lookups of one decision (default 5)"},
+    {"dns_cache", "MXVERIFY_DNS_CACHE", "dns-cache", MXV_SET_DNS_CACHE, MXV_VALUE_CACHE_FILE, 0,
+     "a file in which the processes of one user share DNS answers"},
 };
+#define NROWS (sizeof(rows) / sizeof(rows[0]))
+
+const mxv_setting *mxv_setting_rows(void)
+{
+    return rows;
+}
+
+size_t mxv_setting_count(void)
+{
+    return NROWS;
+}
+
+const mxv_setting *mxv_setting_find(const char *key)
+{
+    for (size_t i = 0; key && i < NROWS; i++)
+        if (strcmp(rows[i].key, key) == 0)
+            return &rows[i];
+    return NULL;
+}
 
 unsigned mxv_setting_bit(const char *key)
 {
-    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-        if (strcmp(keys[i].key, key) == 0)
-            return keys[i].bit;
-    return 0;
+    const mxv_setting *row = mxv_setting_find(key);
+    return row ? row->bit : 0;
+}
+
+unsigned mxv_destination_bits(void)
+{
+    unsigned bits = 0;
+    for (size_t i = 0; i < NROWS; i++)
+        if (rows[i].flags & DEST)
+            bits |= rows[i].bit;
+    return bits;
 }
 
 static const char *const mode_names[] = {
@@ -65,6 +111,28 @@ const char *mxv_mode_name(mxv_mode mode)
 {
     return (mode >= MXV_MODE_NONE && mode <= MXV_MODE_REQUIRED_VERIFY_HOSTED) ? mode_names[mode]
                                                                               : "?";
+}
+
+bool mxv_mode_verifies(mxv_mode mode)
+{
+    return mode == MXV_MODE_PREFERRED_VERIFY || mode == MXV_MODE_REQUIRED_VERIFY ||
+           mode == MXV_MODE_REQUIRED_VERIFY_HOSTED;
+}
+
+bool mxv_mode_requires_tls(mxv_mode mode)
+{
+    return mode == MXV_MODE_REQUIRED || mode == MXV_MODE_REQUIRED_VERIFY ||
+           mode == MXV_MODE_REQUIRED_VERIFY_HOSTED;
+}
+
+bool mxv_enforces_tls(const mxv_effective *e)
+{
+    return !e->report_only && mxv_mode_requires_tls(e->mode);
+}
+
+bool mxv_enforces_verify(const mxv_effective *e)
+{
+    return mxv_enforces_tls(e) && mxv_mode_verifies(e->mode);
 }
 
 bool mxv_split_list(const char *value, mxv_strlist *out, char *err, size_t errlen)
@@ -229,6 +297,11 @@ static bool replace_path(char **field, const char *value, bool directory, char *
         snprintf(err, errlen, "%s: %s", value, directory ? "not a directory" : "is a directory");
         return false;
     }
+    /* A device or FIFO would read as nothing, or never end. */
+    if (*value && !directory && !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: not a regular file", value);
+        return false;
+    }
     return replace_string(field, value, err, errlen);
 }
 
@@ -296,60 +369,87 @@ static bool parse_timeout(const char *value, int *ms, char *err, size_t errlen)
     return false;
 }
 
-bool mxv_settings_apply(mxv_settings *s, const char *key, const char *value, char *err,
+/* Where each list and path setting lives: in the settings, in the view. */
+static mxv_strlist *list_field(mxv_settings *s, unsigned bit)
+{
+    return bit == MXV_SET_MX ? &s->mx : bit == MXV_SET_REFERENCE ? &s->reference : &s->route;
+}
+
+static const mxv_strlist **list_view(mxv_effective *e, unsigned bit)
+{
+    return bit == MXV_SET_MX ? &e->mx : bit == MXV_SET_REFERENCE ? &e->reference : &e->route;
+}
+
+static char **path_field(mxv_settings *s, unsigned bit)
+{
+    switch (bit) {
+    case MXV_SET_CA_FILE:
+        return &s->ca_file;
+    case MXV_SET_CA_PATH:
+        return &s->ca_path;
+    case MXV_SET_DNS_CACHE:
+        return &s->dns_cache;
+    default:
+        return &s->unbound_conf;
+    }
+}
+
+static const char **path_view(mxv_effective *e, unsigned bit)
+{
+    switch (bit) {
+    case MXV_SET_CA_FILE:
+        return &e->ca_file;
+    case MXV_SET_CA_PATH:
+        return &e->ca_path;
+    case MXV_SET_DNS_CACHE:
+        return &e->dns_cache;
+    default:
+        return &e->unbound_conf;
+    }
+}
+
+static bool parse_value(mxv_settings *s, const mxv_setting *row, const char *value, char *err,
                         size_t errlen)
 {
-    unsigned bit = mxv_setting_bit(key);
-    bool ok;
     mxv_strlist list = {0};
-    switch (bit) {
-    case MXV_SET_MODE:
+    bool ok;
+    switch (row->type) {
+    case MXV_VALUE_MODE:
         ok = mxv_parse_mode(value, &s->mode);
         if (!ok)
-            snprintf(err, errlen,
-                     "\"%s\" is not a mode (none, preferred, required, preferred-verify, "
-                     "required-verify, required-verify-hosted, or 1-6)",
-                     value);
-        break;
-    case MXV_SET_DOMAIN: {
+            snprintf(err, errlen, "\"%s\" is not a mode (%s)", value, row->help);
+        return ok;
+    case MXV_VALUE_DOMAIN: {
         const char *at = strrchr(value, '@'); /* an address works too */
         char name[MXV_NAME_MAX + 1];
         const char *why;
-        ok = mxv_reference_normalize(at ? at + 1 : value, name, sizeof(name), &why);
-        if (!ok)
+        if (!mxv_reference_normalize(at ? at + 1 : value, name, sizeof(name), &why)) {
             snprintf(err, errlen, "\"%s\": %s", value, why);
-        else
-            ok = replace_string(&s->domain, name, err, errlen);
-        break;
+            return false;
+        }
+        return replace_string(&s->domain, name, err, errlen);
     }
-    case MXV_SET_MX:
-    case MXV_SET_REFERENCE:
-    case MXV_SET_ROUTE:
-        ok = bit == MXV_SET_ROUTE ? parse_routes(value, &list, err, errlen)
-                                  : parse_names(value, &list, err, errlen);
+    case MXV_VALUE_NAMES:
+    case MXV_VALUE_ROUTES:
+        ok = row->type == MXV_VALUE_ROUTES ? parse_routes(value, &list, err, errlen)
+                                           : parse_names(value, &list, err, errlen);
         if (ok) {
-            mxv_strlist *field = bit == MXV_SET_MX          ? &s->mx
-                                 : bit == MXV_SET_REFERENCE ? &s->reference
-                                                            : &s->route;
+            mxv_strlist *field = list_field(s, row->bit);
             mxv_strlist_clear(field);
             *field = list;
-            list = (mxv_strlist){0};
+        } else {
+            mxv_strlist_clear(&list);
         }
-        break;
-    case MXV_SET_PORTS:
-        ok = parse_ports(value, s, err, errlen);
-        break;
-    case MXV_SET_CA_FILE:
-        ok = replace_path(&s->ca_file, value, false, err, errlen);
-        break;
-    case MXV_SET_CA_PATH:
-        ok = replace_path(&s->ca_path, value, true, err, errlen);
-        break;
-    case MXV_SET_UNBOUND_CONF:
-        ok = replace_path(&s->unbound_conf, value, false, err, errlen);
-        break;
-    case MXV_SET_DNSSEC:
-        ok = true;
+        return ok;
+    case MXV_VALUE_PORTS:
+        return parse_ports(value, s, err, errlen);
+    case MXV_VALUE_FILE:
+    case MXV_VALUE_DIRECTORY:
+        return replace_path(path_field(s, row->bit), value, row->type == MXV_VALUE_DIRECTORY, err,
+                            errlen);
+    case MXV_VALUE_CACHE_FILE:
+        return parse_cache_path(value, path_field(s, row->bit), err, errlen);
+    case MXV_VALUE_DNSSEC:
         if (strcmp(value, "off") == 0)
             s->dnssec = MXV_DNSSEC_OFF;
         else if (strcmp(value, "prefer") == 0)
@@ -357,37 +457,87 @@ bool mxv_settings_apply(mxv_settings *s, const char *key, const char *value, cha
         else if (strcmp(value, "require") == 0)
             s->dnssec = MXV_DNSSEC_REQUIRE;
         else {
-            ok = false;
             snprintf(err, errlen, "\"%s\" is not off, prefer or require", value);
+            return false;
         }
-        break;
-    case MXV_SET_REPORT_ONLY:
-        ok = parse_bool01(value, &s->report_only, err, errlen);
-        break;
-    case MXV_SET_LOG:
-        ok = parse_log(value, s, err, errlen);
-        break;
-    case MXV_SET_LOG_FORMAT:
+        return true;
+    case MXV_VALUE_BOOL:
+        return parse_bool01(value, &s->report_only, err, errlen);
+    case MXV_VALUE_LOG:
+        return parse_log(value, s, err, errlen);
+    case MXV_VALUE_LOG_FORMAT:
         ok = strcmp(value, "text") == 0 || strcmp(value, "json") == 0;
         if (ok)
             s->log_json = value[0] == 'j';
         else
             snprintf(err, errlen, "\"%s\" is not text or json", value);
-        break;
-    case MXV_SET_DNS_TIMEOUT:
-        ok = parse_timeout(value, &s->dns_timeout_ms, err, errlen);
-        break;
-    case MXV_SET_DNS_CACHE:
-        ok = parse_cache_path(value, &s->dns_cache, err, errlen);
-        break;
-    default:
+        return ok;
+    case MXV_VALUE_SECONDS:
+        return parse_timeout(value, &s->dns_timeout_ms, err, errlen);
+    }
+    return false;
+}
+
+bool mxv_settings_apply(mxv_settings *s, const char *key, const char *value, char *err,
+                        size_t errlen)
+{
+    const mxv_setting *row = mxv_setting_find(key);
+    if (!row) {
         snprintf(err, errlen, "unknown key");
         return false;
     }
-    mxv_strlist_clear(&list);
-    if (ok)
-        s->set |= bit;
-    return ok;
+    if (!parse_value(s, row, value, err, errlen))
+        return false;
+    s->set |= row->bit;
+    return true;
+}
+
+void mxv_settings_layer(mxv_effective *e, const mxv_settings *s)
+{
+    for (size_t i = 0; i < NROWS; i++) {
+        unsigned bit = rows[i].bit;
+        if (!(s->set & bit))
+            continue;
+        /* The view points into s: the policy owns both. */
+        mxv_settings *w = (mxv_settings *)s;
+        switch (rows[i].type) {
+        case MXV_VALUE_MODE:
+            e->mode = s->mode;
+            break;
+        case MXV_VALUE_DOMAIN:
+            e->domain = s->domain;
+            break;
+        case MXV_VALUE_NAMES:
+        case MXV_VALUE_ROUTES:
+            *list_view(e, bit) = list_field(w, bit);
+            break;
+        case MXV_VALUE_PORTS:
+            e->ports = s->ports;
+            e->nports = s->nports;
+            break;
+        case MXV_VALUE_FILE:
+        case MXV_VALUE_DIRECTORY:
+        case MXV_VALUE_CACHE_FILE:
+            *path_view(e, bit) = *path_field(w, bit);
+            break;
+        case MXV_VALUE_DNSSEC:
+            e->dnssec = s->dnssec;
+            break;
+        case MXV_VALUE_BOOL:
+            e->report_only = s->report_only;
+            break;
+        case MXV_VALUE_LOG:
+            e->log = s->log;
+            e->log_path = s->log_path;
+            break;
+        case MXV_VALUE_LOG_FORMAT:
+            e->log_json = s->log_json;
+            break;
+        case MXV_VALUE_SECONDS:
+            e->dns_timeout_ms = s->dns_timeout_ms;
+            break;
+        }
+    }
 }
 
 void mxv_settings_clear(mxv_settings *s)

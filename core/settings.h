@@ -17,6 +17,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* The table is also read by the provider, through libmxverify's private
+ * version node. */
+#if defined(MXV_BUILDING)
+#define MXV_SETTINGS_API __attribute__((visibility("default")))
+#else
+#define MXV_SETTINGS_API
+#endif
+
 typedef enum { MXV_DNSSEC_OFF, MXV_DNSSEC_PREFER, MXV_DNSSEC_REQUIRE } mxv_dnssec_mode;
 typedef enum { MXV_LOG_SYSLOG, MXV_LOG_STDERR, MXV_LOG_FILE, MXV_LOG_NONE } mxv_log_target;
 
@@ -37,11 +45,6 @@ enum {
     MXV_SET_DNS_TIMEOUT = 1u << 13,
     MXV_SET_DNS_CACHE = 1u << 14,
 };
-
-/* Keys a destination entry may set; the rest are machine-wide. */
-#define MXV_DESTINATION_KEYS                                                                       \
-    (MXV_SET_MODE | MXV_SET_MX | MXV_SET_ROUTE | MXV_SET_REFERENCE | MXV_SET_DNSSEC |              \
-     MXV_SET_REPORT_ONLY)
 
 #define MXV_MAX_PORTS 32
 
@@ -85,13 +88,71 @@ typedef struct {
     const char *destination; /* the matching destination pattern, or NULL */
 } mxv_effective;
 
+/*
+ * The settings table: one row per setting, from which every way a setting
+ * arrives is derived: the config file's keys (and which may stand in a
+ * destination section), the MXVERIFY_* variables, the command-line options
+ * of every subcommand, what `mxverify run` exports, the provider's keys,
+ * and the check that the manual lists them all.
+ */
+typedef enum {
+    MXV_VALUE_MODE,       /* none .. required-verify-hosted, 1..6 */
+    MXV_VALUE_DOMAIN,     /* a domain, or an address whose domain it is */
+    MXV_VALUE_NAMES,      /* comma-separated host names */
+    MXV_VALUE_ROUTES,     /* comma-separated route hosts */
+    MXV_VALUE_PORTS,      /* comma-separated TCP ports */
+    MXV_VALUE_FILE,       /* a readable file */
+    MXV_VALUE_DIRECTORY,  /* a readable directory */
+    MXV_VALUE_DNSSEC,     /* off, prefer, require */
+    MXV_VALUE_BOOL,       /* 0, 1 */
+    MXV_VALUE_LOG,        /* stderr, syslog, file:/PATH, none */
+    MXV_VALUE_LOG_FORMAT, /* text, json */
+    MXV_VALUE_SECONDS,    /* 0.001 to 300 */
+    MXV_VALUE_CACHE_FILE, /* an absolute path in an existing directory */
+} mxv_value_type;
+
+enum {
+    MXV_SETTING_DESTINATION = 1u << 0, /* may be set per destination */
+    MXV_SETTING_REPEATABLE = 1u << 1,  /* an option given again adds to the list */
+    MXV_SETTING_FLAG = 1u << 2,        /* an option without a value: "1" */
+    /* On explain/check/audit, a fact about the connection (the request),
+     * not a policy setting. */
+    MXV_SETTING_FACT = 1u << 3,
+};
+
+typedef struct {
+    const char *key;    /* config file and provider section */
+    const char *env;    /* the MXVERIFY_* override */
+    const char *option; /* the command-line option, without "--" */
+    unsigned bit;       /* MXV_SET_* */
+    mxv_value_type type;
+    unsigned flags; /* MXV_SETTING_* */
+    const char *help;
+} mxv_setting;
+
+/* Every setting, in the manual's order; mxv_setting_count() rows. */
+MXV_SETTINGS_API const mxv_setting *mxv_setting_rows(void);
+MXV_SETTINGS_API size_t mxv_setting_count(void);
+/* The row of `key` (config key), or NULL. */
+MXV_SETTINGS_API const mxv_setting *mxv_setting_find(const char *key);
 /* Known key? Returns its MXV_SET_* bit, 0 if unknown. */
 unsigned mxv_setting_bit(const char *key);
+/* The MXV_SET_* bits a destination section may set. */
+unsigned mxv_destination_bits(void);
 /* Parses and stores one value; on error writes the reason (no location). */
 bool mxv_settings_apply(mxv_settings *s, const char *key, const char *value, char *err,
                         size_t errlen);
 void mxv_settings_clear(mxv_settings *s);
+/* Lays the settings given explicitly in s over e (precedence: policy.c). */
+void mxv_settings_layer(mxv_effective *e, const mxv_settings *s);
 
+/* The mode rules, in one place (policy.md section 3). */
+bool mxv_mode_verifies(mxv_mode mode);     /* the certificate is checked */
+bool mxv_mode_requires_tls(mxv_mode mode); /* no mail without TLS */
+/* What the settings in force enforce (report_only enforces nothing;
+ * preferred-verify logs a failed check and proceeds). */
+bool mxv_enforces_tls(const mxv_effective *e);
+bool mxv_enforces_verify(const mxv_effective *e);
 bool mxv_parse_mode(const char *value, mxv_mode *mode);
 /* Splits a comma-separated list, trimming blanks; rejects empty items. */
 bool mxv_split_list(const char *value, mxv_strlist *out, char *err, size_t errlen);

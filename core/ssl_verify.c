@@ -132,8 +132,7 @@ static int chain_observer(int ok, X509_STORE_CTX *x)
 
 static bool enforcing(const mxv_decision *d)
 {
-    return !d->report_only &&
-           (d->mode == MXV_MODE_REQUIRED_VERIFY || d->mode == MXV_MODE_REQUIRED_VERIFY_HOSTED);
+    return !d->report_only && mxv_mode_requires_tls(d->mode) && mxv_mode_verifies(d->mode);
 }
 
 /* The name the program gave OpenSSL for its peer: SSL_set1_host, else SNI. */

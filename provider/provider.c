@@ -14,10 +14,12 @@
  */
 #include "hook.h"
 #include "mxverify.h"
+#include "policy.h"
 
 #include <openssl/core.h>
 #include <openssl/core_dispatch.h>
 #include <openssl/core_names.h>
+#include <openssl/conf.h>
 #include <openssl/params.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,13 +29,11 @@
 
 #define PROVIDER_NAME "mxverify: ESA-style TLS verification for SMTP clients"
 
-/* The settings a section may hold, read one by one: OpenSSL hands a
- * provider only the parameters it asks for by name. */
-static const char *const keys[] = {
-    "mode",    "domain",       "mx",     "route",       "reference", "ports",      "ca_file",
-    "ca_path", "unbound_conf", "dnssec", "report_only", "log",       "log_format", "dns_timeout",
-};
-#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+/* The settings a section may hold are the settings table's keys, read
+ * one by one: OpenSSL hands a provider only the parameters it asks for by
+ * name. Keys it does not know are found by reading the section itself
+ * from the configuration file (mxv_config_check_provider_section). */
+#define MAX_KEYS 64
 
 static OSSL_FUNC_core_get_params_fn *core_get_params;
 static OSSL_FUNC_core_new_error_fn *core_new_error;
@@ -136,32 +136,63 @@ static void capture_core(const OSSL_DISPATCH *in)
     }
 }
 
+/* Every key of the provider's section must be one mxverify or OpenSSL
+ * knows: a misspelt `mdoe` would otherwise leave the mode unset and mail
+ * unchecked. The section is read from the file OpenSSL loaded. false: an
+ * unknown key (raised as an error). A section that cannot be found (a
+ * program that loaded a configuration of its own) is said once. */
+static bool section_keys_known(const OSSL_CORE_HANDLE *handle, const char *provider)
+{
+    char err[1024];
+    char *path = CONF_get1_default_config_file();
+    int rc = mxv_config_check_provider_section(path, provider, err, sizeof(err));
+    OPENSSL_free(path);
+    if (rc == 0)
+        raise_error(handle, "mxverify provider section: %s", err);
+    else if (rc < 0)
+        syslog(LOG_MAIL | LOG_WARNING,
+               "mxverify: %s; keys of the provider's section other than mxverify's are not "
+               "checked",
+               err);
+    return rc != 0;
+}
+
 /* The section's keys, then `conf`, then the environment. */
 static mxv_policy *load_policy(const OSSL_CORE_HANDLE *handle)
 {
-    char *values[NKEYS + 1] = {0};
-    OSSL_PARAM req[NKEYS + 2];
-    for (size_t i = 0; i < NKEYS; i++)
-        req[i] = OSSL_PARAM_construct_utf8_ptr(keys[i], &values[i], 0);
-    req[NKEYS] = OSSL_PARAM_construct_utf8_ptr("conf", &values[NKEYS], 0);
-    req[NKEYS + 1] = OSSL_PARAM_construct_end();
+    const mxv_setting *rows = mxv_setting_rows();
+    size_t nkeys = mxv_setting_count();
+    if (nkeys > MAX_KEYS) {
+        raise_error(handle, "mxverify: more settings than the provider reads");
+        return NULL;
+    }
+    char *values[MAX_KEYS + 1] = {0}, *name = NULL;
+    OSSL_PARAM req[MAX_KEYS + 3];
+    for (size_t i = 0; i < nkeys; i++)
+        req[i] = OSSL_PARAM_construct_utf8_ptr((char *)rows[i].key, &values[i], 0);
+    req[nkeys] = OSSL_PARAM_construct_utf8_ptr("conf", &values[MAX_KEYS], 0);
+    req[nkeys + 1] = OSSL_PARAM_construct_utf8_ptr(OSSL_PROV_PARAM_CORE_PROV_NAME, &name, 0);
+    req[nkeys + 2] = OSSL_PARAM_construct_end();
     if (!core_get_params || !core_get_params(handle, req)) {
         raise_error(handle, "mxverify: cannot read the provider's configuration section");
         return NULL;
     }
+    if (!section_keys_known(handle, name ? name : "mxverify"))
+        return NULL;
     char err[1024];
     mxv_policy *policy = mxv_policy_new();
     if (!policy) {
         raise_error(handle, "mxverify: out of memory");
         return NULL;
     }
-    for (size_t i = 0; i < NKEYS; i++) {
-        if (values[i] && !mxv_policy_set_default(policy, keys[i], values[i], err, sizeof(err))) {
+    for (size_t i = 0; i < nkeys; i++) {
+        if (values[i] &&
+            !mxv_policy_set_default(policy, rows[i].key, values[i], err, sizeof(err))) {
             raise_error(handle, "mxverify provider section: %s", err);
             goto fail;
         }
     }
-    if (values[NKEYS] && !mxv_policy_load_file(policy, values[NKEYS], err, sizeof(err))) {
+    if (values[MAX_KEYS] && !mxv_policy_load_file(policy, values[MAX_KEYS], err, sizeof(err))) {
         raise_error(handle, "mxverify provider conf: %s", err);
         goto fail;
     }
@@ -175,20 +206,13 @@ fail:
     return NULL;
 }
 
-/* For a section that cannot be used: its `ports` (or MXVERIFY_PORTS) if
- * readable, so that failing closed hits the connections meant. */
-static mxv_policy *scope_only(const OSSL_CORE_HANDLE *handle)
+/* The section's `ports`, for failing closed on the connections meant. */
+static char *section_ports(const OSSL_CORE_HANDLE *handle)
 {
-    char *ports = NULL, err[256];
+    char *ports = NULL;
     OSSL_PARAM req[2] = {OSSL_PARAM_construct_utf8_ptr("ports", &ports, 0),
                          OSSL_PARAM_construct_end()};
-    mxv_policy *p = mxv_policy_new();
-    const char *env = secure_getenv("MXVERIFY_PORTS");
-    if (p && core_get_params && core_get_params(handle, req) && ports)
-        mxv_policy_set(p, "ports", ports, err, sizeof(err));
-    if (p && env)
-        mxv_policy_set(p, "ports", env, err, sizeof(err));
-    return p;
+    return core_get_params && core_get_params(handle, req) ? ports : NULL;
 }
 
 __attribute__((visibility("default"))) int OSSL_provider_init(const OSSL_CORE_HANDLE *handle,
@@ -205,7 +229,7 @@ __attribute__((visibility("default"))) int OSSL_provider_init(const OSSL_CORE_HA
         fprintf(stderr, "mxverify: provider not activated: %s; SMTP connections fail closed\n",
                 last_error);
         syslog(LOG_MAIL | LOG_ERR, "mxverify: provider not activated: %s", last_error);
-        mxv_hook_install(scope_only(handle), last_error, err, sizeof(err));
+        mxv_hook_install_broken(last_error, section_ports(handle), err, sizeof(err));
         return 0;
     }
     if (!mxv_hook_install(policy, NULL, err, sizeof(err))) {

@@ -1,4 +1,5 @@
 #include "cli.h"
+#include "settings.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -6,46 +7,50 @@
 #include <string.h>
 
 /* Every shared option is either a setting (applied to the policy, over
- * the config file and env) or a fact about the connection (the request). */
+ * the config file and env), a fact about the connection (the request:
+ * domain, MX, route, reference, IP), or --conf / --json. The settings'
+ * options come from the settings table, under the same names everywhere. */
 enum kind { KIND_SETTING, KIND_REQUEST, KIND_CONF, KIND_JSON };
 
-static const struct {
+typedef struct {
     const char *option;
     int has_arg;
     enum kind kind;
-    const char *key;   /* the config key or request key */
-    const char *fixed; /* value for options without argument */
-} table[] = {
-    {"mode", required_argument, KIND_SETTING, "mode", NULL},
-    {"ca-file", required_argument, KIND_SETTING, "ca_file", NULL},
-    {"ca-path", required_argument, KIND_SETTING, "ca_path", NULL},
-    {"unbound-conf", required_argument, KIND_SETTING, "unbound_conf", NULL},
-    {"dnssec", required_argument, KIND_SETTING, "dnssec", NULL},
-    {"dns-timeout", required_argument, KIND_SETTING, "dns_timeout", NULL},
-    {"dns-cache", required_argument, KIND_SETTING, "dns_cache", NULL},
-    {"report-only", no_argument, KIND_SETTING, "report_only", "1"},
-    {"domain", required_argument, KIND_REQUEST, "domain", NULL},
-    {"mx", required_argument, KIND_REQUEST, "mx", NULL},
-    {"route", required_argument, KIND_REQUEST, "route", NULL},
-    {"reference", required_argument, KIND_REQUEST, "reference", NULL},
-    {"ip", required_argument, KIND_REQUEST, "ip", NULL},
-    {"conf", required_argument, KIND_CONF, NULL, NULL},
-    {"json", no_argument, KIND_JSON, NULL, NULL},
-};
-#define NOPTIONS (sizeof(table) / sizeof(table[0]))
-#define OPT_BASE 0x100 /* getopt values above any short option */
+    const char *key; /* the config key or request key */
+} shared_option;
+
+#define MAX_SHARED 48
+#define OPT_BASE   0x100 /* getopt values above any short option */
+
+static shared_option table[MAX_SHARED];
+static size_t noptions;
+
+static void build_table(void)
+{
+    if (noptions)
+        return;
+    const mxv_setting *rows = mxv_setting_rows();
+    for (size_t i = 0; i < mxv_setting_count() && noptions < MAX_SHARED - 3; i++)
+        table[noptions++] = (shared_option){
+            rows[i].option, (rows[i].flags & MXV_SETTING_FLAG) ? no_argument : required_argument,
+            (rows[i].flags & MXV_SETTING_FACT) ? KIND_REQUEST : KIND_SETTING, rows[i].key};
+    table[noptions++] = (shared_option){"ip", required_argument, KIND_REQUEST, "ip"};
+    table[noptions++] = (shared_option){"conf", required_argument, KIND_CONF, NULL};
+    table[noptions++] = (shared_option){"json", no_argument, KIND_JSON, NULL};
+}
 
 size_t cli_options(struct option *out, size_t room)
 {
+    build_table();
     size_t n = 0;
-    for (; n < NOPTIONS && n < room; n++)
+    for (; n < noptions && n < room; n++)
         out[n] = (struct option){table[n].option, table[n].has_arg, NULL, OPT_BASE + (int)n};
     return n;
 }
 
 bool cli_option_is(int opt, const char *name)
 {
-    return opt >= OPT_BASE && opt < OPT_BASE + (int)NOPTIONS &&
+    return opt >= OPT_BASE && opt < OPT_BASE + (int)noptions &&
            strcmp(table[opt - OPT_BASE].option, name) == 0;
 }
 
@@ -61,10 +66,10 @@ void cli_error(const char *fmt, ...)
 
 bool cli_take_option(cli_common *c, int opt, const char *arg, bool *error)
 {
-    if (opt < OPT_BASE || opt >= OPT_BASE + (int)NOPTIONS)
+    if (opt < OPT_BASE || opt >= OPT_BASE + (int)noptions)
         return false;
     size_t i = (size_t)(opt - OPT_BASE);
-    const char *value = table[i].fixed ? table[i].fixed : arg;
+    const char *value = table[i].has_arg == no_argument ? "1" : arg;
     char err[512];
     switch (table[i].kind) {
     case KIND_SETTING:

@@ -7,6 +7,7 @@
  * program's (this process becomes it).
  */
 #include "cli.h"
+#include "settings.h"
 
 #include <dlfcn.h>
 #include <elf.h>
@@ -18,29 +19,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const struct {
-    const char *option, *key, *env;
-    bool list; /* repeatable: values joined with commas */
-} settings[] = {
-    {"mode", "mode", "MXVERIFY_MODE", false},
-    {"domain", "domain", "MXVERIFY_DOMAIN", false},
-    {"mx", "mx", "MXVERIFY_MX", true},
-    {"route", "route", "MXVERIFY_ROUTE", true},
-    {"reference", "reference", "MXVERIFY_REFERENCE", true},
-    {"ports", "ports", "MXVERIFY_PORTS", true},
-    {"ca-file", "ca_file", "MXVERIFY_CAFILE", false},
-    {"ca-path", "ca_path", "MXVERIFY_CAPATH", false},
-    {"unbound-conf", "unbound_conf", "MXVERIFY_UNBOUND_CONF", false},
-    {"dnssec", "dnssec", "MXVERIFY_DNSSEC", false},
-    {"dns-timeout", "dns_timeout", "MXVERIFY_DNS_TIMEOUT", false},
-    {"dns-cache", "dns_cache", "MXVERIFY_DNS_CACHE", false},
-    {"log", "log", "MXVERIFY_LOG", false},
-    {"log-format", "log_format", "MXVERIFY_LOG_FORMAT", false},
-    {"report-only", "report_only", "MXVERIFY_REPORT_ONLY", false},
-};
-#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
-#define OPT_CONF  0x200
-#define OPT_HELP  0x201
+/* The options are the settings table's, each exported as its MXVERIFY_*
+ * variable; repeatable ones (mx, route, reference, ports) are joined with
+ * commas. */
+#define MAX_SETTINGS 48
+#define OPT_CONF     0x200
+#define OPT_HELP     0x201
 
 static const char usage[] =
     "usage: mxverify run [--mode M] [--domain D] [--mx H]... [--route R]... [--reference N]...\n"
@@ -127,25 +111,58 @@ static void warn_if_unprotectable(const char *path)
     close(fd);
 }
 
+/* Everything the program will be handed, checked as the shim will read
+ * it: the config file (--conf, else MXVERIFY_CONF, else /etc/mxverify.conf),
+ * the MXVERIFY_* variables already set, then these options. */
+static mxv_policy *check_settings(const char *conf, const mxv_setting *rows, char **values,
+                                  size_t n)
+{
+    char err[1024];
+    mxv_policy *p;
+    if (conf) {
+        p = mxv_policy_new();
+        if (p && (!mxv_policy_load_file(p, conf, err, sizeof(err)) ||
+                  !mxv_policy_load_env(p, err, sizeof(err)))) {
+            mxv_policy_free(p);
+            p = NULL;
+        }
+    } else {
+        p = mxv_policy_load_default(err, sizeof(err));
+    }
+    if (!p) {
+        cli_error("run: %s", err);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (values[i] && !mxv_policy_set(p, rows[i].key, values[i], err, sizeof(err))) {
+            const char *why = strchr(err, ':');
+            cli_error("--%s%s", rows[i].option, why ? why : err);
+            mxv_policy_free(p);
+            return NULL;
+        }
+    }
+    return p;
+}
+
 int cmd_run(int argc, char **argv)
 {
-    struct option opts[NSETTINGS + 3];
-    for (size_t i = 0; i < NSETTINGS; i++)
-        opts[i] = (struct option){settings[i].option,
-                                  strcmp(settings[i].key, "report_only") == 0 ? no_argument
-                                                                              : required_argument,
-                                  NULL, (int)i + 1};
-    opts[NSETTINGS] = (struct option){"conf", required_argument, NULL, OPT_CONF};
-    opts[NSETTINGS + 1] = (struct option){"help", no_argument, NULL, OPT_HELP};
-    opts[NSETTINGS + 2] = (struct option){0};
+    const mxv_setting *rows = mxv_setting_rows();
+    size_t n = mxv_setting_count() < MAX_SETTINGS ? mxv_setting_count() : MAX_SETTINGS;
+    struct option opts[MAX_SETTINGS + 3];
+    for (size_t i = 0; i < n; i++)
+        opts[i] = (struct option){
+            rows[i].option, (rows[i].flags & MXV_SETTING_FLAG) ? no_argument : required_argument,
+            NULL, (int)i + 1};
+    opts[n] = (struct option){"conf", required_argument, NULL, OPT_CONF};
+    opts[n + 1] = (struct option){"help", no_argument, NULL, OPT_HELP};
+    opts[n + 2] = (struct option){0};
 
-    char *values[NSETTINGS] = {0};
+    char *values[MAX_SETTINGS] = {0};
     const char *conf = NULL;
-    char err[1024];
     int status = EXIT_USAGE, opt;
-    mxv_policy *scratch = mxv_policy_new();
+    mxv_policy *checked = NULL;
     opterr = 0;
-    while (scratch && (opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
         if (opt == OPT_HELP) {
             fputs(usage, stdout);
             status = EXIT_VERIFIED;
@@ -155,33 +172,27 @@ int cmd_run(int argc, char **argv)
             conf = optarg;
             continue;
         }
-        if (opt < 1 || opt > (int)NSETTINGS) {
+        if (opt < 1 || opt > (int)n) {
             cli_error("run: unknown or incomplete option '%s'", argv[optind - 1]);
             fputs(usage, stderr);
             goto out;
         }
         size_t i = (size_t)opt - 1;
         const char *value = optarg ? optarg : "1";
-        if (!mxv_policy_set(scratch, settings[i].key, value, err, sizeof(err))) {
-            const char *why = strchr(err, ':');
-            cli_error("--%s%s", settings[i].option, why ? why : err);
-            goto out;
-        }
-        if (settings[i].list ? !append(&values[i], value)
-                             : (free(values[i]), !(values[i] = strdup(value)))) {
+        if ((rows[i].flags & MXV_SETTING_REPEATABLE)
+                ? !append(&values[i], value)
+                : (free(values[i]), !(values[i] = strdup(value)))) {
             cli_error("out of memory");
             goto out;
         }
     }
-    if (!scratch || optind >= argc) {
+    if (optind >= argc) {
         cli_error("run: no command given");
         fputs(usage, stderr);
         goto out;
     }
-    if (conf && !mxv_policy_load_file(scratch, conf, err, sizeof(err))) {
-        cli_error("%s", err);
+    if (!(checked = check_settings(conf, rows, values, n)))
         goto out;
-    }
     char shim[4096], program[4096];
     if (!shim_path(shim, sizeof(shim))) {
         cli_error("run: cannot find libmxverify-preload.so next to libmxverify");
@@ -201,29 +212,29 @@ int cmd_run(int argc, char **argv)
     }
     warn_if_unprotectable(program);
 
-    for (size_t i = 0; i < NSETTINGS; i++)
+    for (size_t i = 0; i < n; i++)
         if (values[i])
-            setenv(settings[i].env, values[i], 1);
+            setenv(rows[i].env, values[i], 1);
     if (conf)
         setenv("MXVERIFY_CONF", conf, 1);
     /* Under run, a person is watching: decisions go to stderr by default. */
-    size_t log_index = 0;
-    while (strcmp(settings[log_index].key, "log") != 0)
-        log_index++;
-    if (!values[log_index] && !getenv("MXVERIFY_LOG"))
-        setenv("MXVERIFY_LOG", "stderr", 1);
+    const mxv_setting *log = mxv_setting_find("log");
+    if (!values[log - rows] && !getenv(log->env))
+        setenv(log->env, "stderr", 1);
     const char *old = getenv("LD_PRELOAD");
     char *preload = NULL;
     if (old && *old && asprintf(&preload, "%s %s", old, shim) < 0)
         preload = NULL;
     setenv("LD_PRELOAD", preload ? preload : shim, 1);
     free(preload);
+    mxv_policy_free(checked);
+    checked = NULL;
     execv(program, argv + optind);
     cli_error("run: cannot execute %s: %s", program, strerror(errno));
     status = errno == ENOENT ? 127 : 126;
 out:
-    for (size_t i = 0; i < NSETTINGS; i++)
+    for (size_t i = 0; i < n; i++)
         free(values[i]);
-    mxv_policy_free(scratch);
+    mxv_policy_free(checked);
     return status;
 }
