@@ -53,17 +53,21 @@ typedef struct {
 
 void mxv_hook_complain(const char *fmt, ...)
 {
-    char msg[768], line[800];
+    char raw[768], line[1200];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    vsnprintf(raw, sizeof(raw), fmt, ap);
     va_end(ap);
+    char *msg = mxv_log_printable(raw); /* a value with a newline forges nothing */
+    if (!msg)
+        return;
     int n = snprintf(line, sizeof(line), "mxverify: %s\n", msg);
     if (n > 0) {
         ssize_t w = write(2, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
         (void)w;
     }
     syslog(LOG_MAIL | LOG_ERR, "mxverify: %s", msg);
+    free(msg);
 }
 
 bool mxv_hook_port_listed(unsigned port)

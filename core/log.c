@@ -15,7 +15,7 @@
 /* Control characters never reach a log as such: a value that came from a
  * variable or a peer (a newline, an escape sequence) cannot forge a line.
  * JSON lines arrive escaped already. */
-static char *printable(const char *line)
+char *mxv_log_printable(const char *line)
 {
     mxv_buf b = {0};
     for (const char *p = line; *p; p++) {
@@ -84,7 +84,7 @@ static void emit(const mxv_effective *e, int priority, const char *raw)
 {
     if (e->log == MXV_LOG_NONE)
         return;
-    char *line = printable(raw);
+    char *line = mxv_log_printable(raw);
     if (!line)
         return;
     if (e->log == MXV_LOG_SYSLOG || !write_line(e, line))

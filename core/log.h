@@ -13,4 +13,7 @@ void mxv_log_decision(const mxv_effective *e, const mxv_decision *d);
 void mxv_log_message(const mxv_effective *e, int priority, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* line with its control characters escaped (\xHH); caller frees. */
+char *mxv_log_printable(const char *line);
+
 #endif

@@ -53,11 +53,21 @@ static void *open_engine(void)
 
 void shim_say(const char *fmt, ...)
 {
-    char msg[700], line[720];
+    char raw[700], msg[700], line[720];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    vsnprintf(raw, sizeof(raw), fmt, ap);
     va_end(ap);
+    /* Control characters escaped: a value with a newline forges nothing. */
+    size_t k = 0;
+    for (const char *p = raw; *p && k + 5 < sizeof(msg); p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x20 || c == 0x7f)
+            k += (size_t)snprintf(msg + k, sizeof(msg) - k, "\\x%02x", c);
+        else
+            msg[k++] = (char)c;
+    }
+    msg[k] = '\0';
     int n = snprintf(line, sizeof(line), "mxverify: %s\n", msg);
     if (n > 0) {
         ssize_t w = write(2, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);

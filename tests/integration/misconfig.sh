@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# misconfig.sh: the mistakes a tired administrator makes, each of which
+# must end in exit 2 from the command, or in in-scope connections failing
+# closed with one clear line naming the mistake; never in weaker checking.
+# Real clients (curl, openssl) and a spooling SMTP server on loopback.
+. "$(dirname "$0")/lib.sh"
+: "${SHIM:?}" "${PROVIDER:?}"
+[ -n "$PY" ] || { echo "skipped: Debian's python3 needed"; exit $SKIP; }
+command -v curl >/dev/null || { echo "skipped: curl not installed"; exit $SKIP; }
+asan_rt=$(ldd "$SHIM" 2>/dev/null | awk '/libasan/ {print $3}')
+[ -z "$asan_rt" ] || { echo "skipped: ASan build (Debian's curl cannot run with a preloaded ASan runtime)"; exit $SKIP; }
+
+cat > "$work/world.conf" <<'CONF'
+server:
+    local-zone: "." static
+    local-zone: "127.in-addr.arpa." nodefault
+    local-data-ptr: "127.0.0.26 300 mx0f.emailhosted.not."
+    local-data: "mx0f.emailhosted.not. 300 IN A 127.0.0.99"
+CONF
+port=$(free_port)
+"$PY" "$SRCDIR/tests/integration/smtp_sink.py" "$work/spool" "$work/sink.port" --port "$port" \
+    127.0.0.26="$certs/san-only.pem,$certs/san-only.key" 127.0.0.25=none &
+cleanup_hooks+=("kill $! 2>/dev/null")
+for _ in $(seq 100); do [ -s "$work/sink.port" ] && break; sleep 0.1; done
+[ -s "$work/sink.port" ] || { echo "FAIL: SMTP sink did not start"; exit 1; }
+
+# outcome MARKER: tls | clear | none (what the sink received)
+outcome() {
+    local f
+    f=$(grep -rl -- "$1" "$work/spool" 2>/dev/null | head -1)
+    if [ -z "$f" ]; then echo none; elif head -1 "$f" | grep -q yes; then echo tls; else echo clear; fi
+}
+# deliver MARKER ADDR ENV...: curl -k --ssl with the environment given.
+deliver() {
+    local marker=$1 addr=$2; shift 2
+    printf 'Subject: %s\r\n\r\n%s\r\n' "$marker" "$marker" > "$work/msg"
+    env "$@" curl -sS -k --ssl "smtp://$addr:$port" --mail-from s@client.test \
+        --mail-rcpt user@example.com -T "$work/msg" > "$work/out" 2> "$work/err" < /dev/null || true
+    out=$(cat "$work/out") err=$(cat "$work/err")
+}
+expect_none() { # MARKER WHAT
+    checks=$((checks + 1))
+    [ "$(outcome "$1")" = none ] || fail "$2: delivered"
+}
+shim_env=(LD_PRELOAD="$SHIM" MXVERIFY_LOG=stderr MXVERIFY_UNBOUND_CONF="$work/world.conf"
+          MXVERIFY_CAFILE="$certs/ca.pem" MXVERIFY_DOMAIN=example.com)
+
+# 1. A misspelt key in the provider's section of openssl.cnf: not activated,
+#    said with file and line, SMTP connections fail closed.
+openssl_cnf "$work/openssl.cnf" "$PROVIDER" mdoe=required-verify-hosted "ports=$port" \
+    "unbound_conf=$work/world.conf" "ca_file=$certs/ca.pem" domain=example.com log=stderr
+set +e
+out=$(OPENSSL_CONF="$work/openssl.cnf" openssl list -providers 2>&1) err=
+set -e
+has "key 'mdoe': unknown key"
+has "$work/openssl.cnf:"
+checks=$((checks + 1))
+! grep -A3 'mxverify$' <<<"$out" | grep -q 'status: active' || fail "a section with 'mdoe' shows active"
+deliver c1-mdoe 127.0.0.26 OPENSSL_CONF="$work/openssl.cnf"
+expect_none c1-mdoe "a provider section with a misspelt key"
+in_err "mdoe"
+
+# 2. The shipped example makes a provider that cannot be loaded loud.
+checks=$((checks + 1))
+grep -q '^config_diagnostics = 1' "$SRCDIR/examples/openssl-mxverify.cnf" ||
+    fail "examples/openssl-mxverify.cnf does not set config_diagnostics = 1"
+# The example as shipped, with the module installed somewhere else.
+sed -e "s|/usr/lib/x86_64-linux-gnu/ossl-modules/mxverify.so|$work/nowhere/mxverify.so|" \
+    "$SRCDIR/examples/openssl-mxverify.cnf" > "$work/example.cnf"
+set +e
+OPENSSL_CONF="$work/example.cnf" openssl s_client -connect "127.0.0.26:$port" -starttls smtp \
+    < /dev/null > "$work/out" 2> "$work/err"
+status=$?
+set -e
+out=$(cat "$work/out") err=$(cat "$work/err")
+checks=$((checks + 1))
+[ $status -ne 0 ] && ! grep -q 'CONNECTED' "$work/out" || fail "a provider that cannot load went unnoticed"
+# ... and with the module where it is, but a misspelt key in its section.
+sed -e "s|/usr/lib/x86_64-linux-gnu/ossl-modules/mxverify.so|$PROVIDER|; s|^mode = |mdoe = |" \
+    "$SRCDIR/examples/openssl-mxverify.cnf" > "$work/example.cnf"
+set +e
+OPENSSL_CONF="$work/example.cnf" openssl s_client -connect "127.0.0.26:$port" -starttls smtp \
+    < /dev/null > "$work/out" 2> "$work/err"
+status=$?
+set -e
+out=$(cat "$work/out") err=$(cat "$work/err")
+checks=$((checks + 1))
+[ $status -ne 0 ] && ! grep -q 'CONNECTED' "$work/out" || fail "the example with a misspelt key went on"
+in_err "the provider 'mxverify' is not active"
+# ... and the example, right: the program runs.
+sed -e "s|/usr/lib/x86_64-linux-gnu/ossl-modules/mxverify.so|$PROVIDER|" \
+    "$SRCDIR/examples/openssl-mxverify.cnf" > "$work/example.cnf"
+set +e
+out=$(OPENSSL_CONF="$work/example.cnf" openssl list -providers 2>&1) err=
+set -e
+has "mxverify: ESA-style TLS verification for SMTP clients"
+
+# 3. MXVERIFY_CONF (or --conf) naming a directory, a device or /dev/zero.
+for bad in "$work" /dev/null /dev/zero; do
+    expect_exit 2 -- explain --conf "$bad" --cert "$certs/example.pem" --domain example.com --mx a.example.com
+    in_err "not a regular file"
+    MXVERIFY_CONF=$bad expect_exit 2 -- run --mode none -- true
+    in_err "not a regular file"
+    deliver "c3-$(basename "$bad")" 127.0.0.26 "${shim_env[@]}" MXVERIFY_CONF="$bad" \
+        MXVERIFY_MODE=required-verify-hosted MXVERIFY_PORTS="$port"
+    expect_none "c3-$(basename "$bad")" "MXVERIFY_CONF=$bad"
+    in_err "not a regular file"
+done
+MXVERIFY_CONF= expect_exit 0 -- run --mode none -- true # empty: no config file
+
+# 4. An unreadable port list fails closed on every port, not only on 25.
+deliver c4-ports 127.0.0.26 "${shim_env[@]}" MXVERIFY_MODE=required-verify-hosted \
+    MXVERIFY_PORTS="${port}x"
+expect_none c4-ports "MXVERIFY_PORTS=${port}x"
+in_err "MXVERIFY_PORTS"
+
+# 5. run checks every setting it hands over, before it runs anything.
+MXVERIFY_MODE=bogus expect_exit 2 -- run -- true
+in_err "MXVERIFY_MODE=bogus"
+printf 'mdoe = required-verify-hosted\n' > "$work/typo.conf"
+MXVERIFY_CONF=$work/typo.conf expect_exit 2 -- run -- true
+in_err "$work/typo.conf:1: key 'mdoe': unknown key"
+expect_exit 2 -- run --conf "$work/typo.conf" -- true
+in_err "key 'mdoe'"
+
+# 6. A log file that cannot be written: said once, decisions still made
+#    (and logged to syslog instead).
+deliver c6-log 127.0.0.26 "${shim_env[@]}" MXVERIFY_MODE=required-verify-hosted \
+    MXVERIFY_PORTS="$port" MXVERIFY_LOG=file:/nonexistent/dir/x
+expect_none c6-log "an unwritable log file (the mismatch must still be refused)"
+in_err "cannot write the log file /nonexistent/dir/x"
+checks=$((checks + 1))
+[ "$(grep -c 'cannot write the log file' "$work/err")" = 1 ] || fail "the log file failure was said more than once"
+
+# 7. Destinations have settings, the program gives no domain: one line per
+#    connection saying so, and which mode applied.
+printf 'mode = none\ndestinations = dests\n[dests]\nexample.com = strict\n[strict]\nmode = required-verify-hosted\n' \
+    > "$work/dests.conf"
+deliver c7-unknown 127.0.0.25 LD_PRELOAD="$SHIM" MXVERIFY_LOG=stderr MXVERIFY_CONF="$work/dests.conf" \
+    MXVERIFY_PORTS="$port" MXVERIFY_UNBOUND_CONF="$work/world.conf"
+in_err "destination=unknown ip=127.0.0.25 mode=none"
+
+# 8. A value with a newline cannot forge a log line.
+deliver c8-forge 127.0.0.26 "${shim_env[@]}" MXVERIFY_MODE=required-verify-hosted \
+    MXVERIFY_PORTS="$port" MXVERIFY_DNSSEC=$'sometimes\nmxverify: verdict=pass forged'
+checks=$((checks + 1))
+! grep -q '^mxverify: verdict=pass forged' "$work/err" || fail "a newline in a variable forged a log line"
+in_err 'sometimes\x0amxverify'
+
+# 11. One normalisation of an IPv4-mapped address, everywhere.
+expect_exit 1 -- explain --unbound-conf "$work/world.conf" --ca-file "$certs/ca.pem" \
+    --cert "$certs/san-only.pem" --domain example.com --ip ::ffff:127.0.0.26 --json
+json_is 'j["references"][-1]["name"]' '"mx0f.emailhosted.not"'
+
+# 12. A name that can never exist is an input error, not a DNS failure.
+expect_exit 2 -- explain --cert "$certs/example.pem" --mx a.example.com \
+    --domain "$(printf 'a%.0s' $(seq 64)).example.com"
+in_err "longer than 63 octets"
+finish
