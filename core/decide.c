@@ -106,6 +106,18 @@ void mxv_decision_begin(mxv_decision *d, mxv_policy *policy, const mxv_request *
         *effective = e;
 }
 
+void mxv_decision_dns_failed(mxv_decision *d, const char *fmt, ...)
+{
+    if (d->dns_why)
+        return; /* the first one tells */
+    char text[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    d->dns_why = strdup(text);
+}
+
 void mxv_decision_note(mxv_decision *d, const char *fmt, ...)
 {
     char line[512];
@@ -201,6 +213,15 @@ static void on_mx(void *arg, const mxv_dns_answer *a)
     snprintf(st->mx_detail, sizeof(st->mx_detail), "%s", a->detail);
     if (a->status != MXV_DNS_OK)
         return;
+    if (a->truncated) {
+        st->dns_failed = true; /* no match in the first ones is not a "no" */
+        mxv_decision_note(st->d,
+                          "MX answer of %s has more than %d records: only the first %d are "
+                          "compared, so a failure to match is temporary",
+                          st->d->domain, MXV_DNS_MAX_RECORDS, MXV_DNS_MAX_RECORDS);
+        mxv_decision_dns_failed(st->d, "the MX answer of %s has more than %d records",
+                                st->d->domain, MXV_DNS_MAX_RECORDS);
+    }
     for (size_t i = 0; i < a->n && st->nmx < MXV_DNS_MAX_RECORDS; i++) {
         unsigned pref;
         char name[MXV_NAME_MAX + 1];
@@ -245,6 +266,15 @@ static void on_forward(void *arg, const mxv_dns_answer *a)
     for (size_t i = 0; a->status == MXV_DNS_OK && i < a->n; i++)
         if (address_matches(a->rdata[i], a->rdlen[i], fa->st->d->ip))
             p->confirmed = true;
+    /* The connected address may be among the records not kept: that is
+     * not "not forward-confirmed", but not known either. */
+    if (!p->confirmed && a->status == MXV_DNS_OK && a->truncated) {
+        p->fwd_status = MXV_DNS_FAIL;
+        snprintf(p->fwd_detail, sizeof(p->fwd_detail),
+                 "more than %d addresses in the answer: the connected one may be among those "
+                 "not compared",
+                 MXV_DNS_MAX_RECORDS);
+    }
     free(fa);
 }
 
@@ -255,6 +285,15 @@ static void on_ptr(void *arg, const mxv_dns_answer *a)
     snprintf(st->ptr_detail, sizeof(st->ptr_detail), "%s", a->detail);
     if (a->status != MXV_DNS_OK)
         return;
+    if (a->truncated) {
+        st->dns_failed = true;
+        mxv_decision_note(st->d,
+                          "PTR answer of %s has more than %d names: only the first %d are "
+                          "compared, so a failure to match is temporary",
+                          st->d->ip, MXV_DNS_MAX_RECORDS, MXV_DNS_MAX_RECORDS);
+        mxv_decision_dns_failed(st->d, "the PTR answer of %s has more than %d names", st->d->ip,
+                                MXV_DNS_MAX_RECORDS);
+    }
     bool v6 = strchr(st->d->ip, ':') != NULL;
     for (size_t i = 0; i < a->n && st->nptr < MXV_DNS_MAX_RECORDS; i++) {
         ptr_name *p = &st->ptr[st->nptr];
@@ -283,6 +322,7 @@ static void on_ptr(void *arg, const mxv_dns_answer *a)
 static void dns_not_asked(state *st, bool need_ptr, const char *detail)
 {
     st->dns_failed = true;
+    mxv_decision_dns_failed(st->d, "no lookup made: %s", detail);
     st->mx_status = MXV_DNS_FAIL;
     snprintf(st->mx_detail, sizeof(st->mx_detail), "%s", detail);
     if (need_ptr) {
@@ -354,6 +394,7 @@ static void build_mx(state *st)
     if (st->mx_status == MXV_DNS_FAIL) {
         st->dns_failed = true;
         mxv_decision_note(d, "MX lookup of %s failed: %s (temporary)", d->domain, st->mx_detail);
+        mxv_decision_dns_failed(d, "MX lookup of %s failed: %s", d->domain, st->mx_detail);
         return;
     }
     if (st->mx_status == MXV_DNS_NODATA) {
@@ -385,6 +426,7 @@ static void build_ptr(state *st)
     if (st->ptr_status == MXV_DNS_FAIL) {
         st->dns_failed = true;
         mxv_decision_note(d, "PTR lookup of %s failed: %s (temporary)", d->ip, st->ptr_detail);
+        mxv_decision_dns_failed(d, "PTR lookup of %s failed: %s", d->ip, st->ptr_detail);
         return;
     }
     if (st->ptr_status == MXV_DNS_NODATA) {
@@ -401,6 +443,8 @@ static void build_ptr(state *st)
             st->dns_failed = true;
             snprintf(note, sizeof(note), "forward lookup (%s) failed: %s (temporary)", family,
                      p->fwd_detail);
+            mxv_decision_dns_failed(d, "%s lookup of %s (PTR name of %s) failed: %s", family,
+                                    p->name, d->ip, p->fwd_detail);
         } else if (!p->confirmed) {
             snprintf(note, sizeof(note), "not forward-confirmed: %s %s does not contain %s", family,
                      p->name, d->ip);

@@ -102,6 +102,7 @@ void mxv_decision_free(mxv_decision *d)
     free(d->destination);
     free(d->chain_error_text);
     free(d->why);
+    free(d->dns_why);
     mxv_strlist_clear(&d->notes);
     free(d);
 }
@@ -138,6 +139,24 @@ const char *mxv_decision_chain_error(const mxv_decision *d)
     if (d->chain_ok)
         return NULL;
     return d->chain_error_text ? d->chain_error_text : "not checked";
+}
+
+int mxv_decision_match(const mxv_decision *d, const char **presented, const char **presented_type,
+                       const char **reference, const char **source)
+{
+    if (!d || !d->matched)
+        return 0;
+    const mxv_presented_id *id = &d->presented.ids[d->match_id];
+    const mxv_reference *r = &d->refs[d->match_ref];
+    if (presented)
+        *presented = id->name;
+    if (presented_type)
+        *presented_type = mxv_id_type_name(id->type);
+    if (reference)
+        *reference = r->name;
+    if (source)
+        *source = mxv_source_name(r->source);
+    return 1;
 }
 
 void mxv_free(void *p)

@@ -71,6 +71,7 @@ struct mxv_decision {
     const char *reason; /* RFC 8460 result type of a failure, NULL on pass */
     mxv_strlist notes;  /* DNS events and explanations, in order */
     char *why;          /* for the log line, when its other fields do not tell why */
+    char *dns_why;      /* the first DNS failure that left evidence missing */
     /* For the prefetch probe (prefetch.c): lookups from the caches only,
      * and whether one was not there (or the resolver was busy). */
     bool dns_cache_only;
@@ -94,5 +95,9 @@ void mxv_decide_identity(mxv_decision *d, mxv_policy *policy, const mxv_request 
 void mxv_decision_conclude(mxv_decision *d);
 mxv_decision *mxv_decision_new(void);
 void mxv_decision_note(mxv_decision *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Records the first DNS failure (lookup and error) that left evidence
+ * missing: the log line's why= when it decides a failure. */
+void mxv_decision_dns_failed(mxv_decision *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -143,6 +143,7 @@ static void translate(const mxv_dns *dns, int err, const struct ub_result *r, mx
         a->rdlen[i] = (size_t)r->len[i];
         a->n = i + 1;
     }
+    a->truncated = r->havedata && a->n == MXV_DNS_MAX_RECORDS && r->data[a->n];
     if (r->bogus) {
         /* Bogus answers are discarded (policy.md 4): a validating
          * resolver would have said SERVFAIL, so this is temporary. */
@@ -173,7 +174,7 @@ static void on_result(void *arg, int err, struct ub_result *result)
     p->done = true;
     mxv_dns_answer answer;
     translate(p->dns, err, result, &answer);
-    if (result) {
+    if (result && !answer.truncated) {
         time_t now = time(NULL);
         mxv_dns_cache_put(p->dns->cache, p->name, p->rrtype, now, result->ttl, &answer);
         if (p->dns->shared)

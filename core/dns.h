@@ -39,6 +39,10 @@ typedef struct {
     size_t n;         /* records (only for OK and bogus-with-data) */
     const uint8_t *rdata[MXV_DNS_MAX_RECORDS];
     size_t rdlen[MXV_DNS_MAX_RECORDS];
+    /* The answer had more records than these: a consumer that found
+     * nothing in them must say so and treat it as temporary, never as a
+     * "no" (such answers are not cached). */
+    bool truncated;
 } mxv_dns_answer;
 
 typedef void (*mxv_dns_cb)(void *arg, const mxv_dns_answer *answer);

@@ -174,9 +174,8 @@ static const char *decision_why(const mxv_decision *d, char *buf, size_t len)
         snprintf(buf, len, "the certificate chain did not verify: %s",
                  d->chain_error_text ? d->chain_error_text : "not checked");
     else if (d->temporary)
-        snprintf(buf, len,
-                 "no match, and a DNS lookup failed: the missing evidence might have matched "
-                 "(temporary)");
+        snprintf(buf, len, "no match, and DNS evidence is missing (temporary): %s",
+                 d->dns_why ? d->dns_why : "a lookup failed");
     else
         snprintf(buf, len,
                  "none of the certificate's %zu presented identifiers matches any of the %zu "

@@ -131,6 +131,17 @@ MXV_API mxv_mode mxv_decision_mode(const mxv_decision *decision);
 MXV_API const char *mxv_decision_reason(const mxv_decision *decision);
 /* Why the chain failed ("unable to get local issuer certificate", ...), NULL when it passed. */
 MXV_API const char *mxv_decision_chain_error(const mxv_decision *decision);
+/*
+ * The pair of identifiers that matched (policy.md section 2): the presented
+ * identifier as the certificate has it and its type ("dns" for a DNS-ID,
+ * "cn" for a CN-ID), the reference identifier and its source ("domain",
+ * "configured", "mx", "ptr", "route"). Returns 1 and sets every non-NULL
+ * pointer; 0 when nothing matched (the pointers are left alone). The
+ * strings belong to the decision and live as long as it does.
+ */
+MXV_API int mxv_decision_match(const mxv_decision *decision, const char **presented,
+                               const char **presented_type, const char **reference,
+                               const char **source);
 /* A malloc'd string; release with mxv_free(). */
 MXV_API char *mxv_decision_format(const mxv_decision *decision, mxv_format format);
 MXV_API void mxv_free(void *p);

@@ -10,6 +10,7 @@
  */
 #include "buf.h"
 #include "cli.h"
+#include "decision.h"
 #include "smtp.h"
 #include "target.h"
 
@@ -42,6 +43,13 @@ static const char *paint(const check_options *o, const char *color)
 #define RED   "\033[31m"
 #define PLAIN "\033[0m"
 
+/* none, preferred and required use TLS without checking the certificate. */
+static bool checks_certificate(mxv_mode mode)
+{
+    return mode == MXV_MODE_PREFERRED_VERIFY || mode == MXV_MODE_REQUIRED_VERIFY ||
+           mode == MXV_MODE_REQUIRED_VERIFY_HOSTED;
+}
+
 /* Probes one server; prints its progress and verdict lines. */
 static enum outcome probe(const check_options *o, mxv_policy *policy, mxv_request *req,
                           const target *t, bool show_smtp, mxv_buf *json)
@@ -53,20 +61,30 @@ static enum outcome probe(const check_options *o, mxv_policy *policy, mxv_reques
         addrs = calloc(2, sizeof(char *));
         addrs[0] = strdup(t->host);
         naddrs = 1;
-    } else if (mxv_lookup_addresses(policy, t->host, &addrs, &naddrs, err, sizeof(err)) <= 0) {
-        if (!o->json)
-            printf("%s%s: no address: %s%s\n", paint(o, RED), t->host, err, paint(o, PLAIN));
-        if (!o->json) {
+    } else {
+        int rc = mxv_lookup_addresses(policy, t->host, &addrs, &naddrs, err, sizeof(err));
+        if (rc <= 0) {
+            /* No address at all is a definite answer (the name does not
+             * exist, or has no A/AAAA): no mail can go there. A lookup that
+             * failed is temporary. */
+            enum outcome r = rc == 0 ? NOT_VERIFIED : TEMPORARY;
+            char why[600];
+            snprintf(why, sizeof(why), "%.300s: %.290s", t->host,
+                     rc == 0 ? "no such host (no A or AAAA record): no mail can be delivered"
+                             : err);
+            if (!o->json) {
+                printf("%s%s%s\n", paint(o, RED), why, paint(o, PLAIN));
+            } else {
+                mxv_buf_puts(json, "{\"host\":");
+                mxv_buf_json_string(json, t->host, strlen(t->host));
+                mxv_buf_printf(json, ",\"result\":\"%s\",\"summary\":",
+                               r == TEMPORARY ? "temporary" : "failed");
+                mxv_buf_json_string(json, why, strlen(why));
+                mxv_buf_puts(json, ",\"decision\":null}");
+            }
             mxv_free_list(addrs);
-            return TEMPORARY;
+            return r;
         }
-        mxv_buf_puts(json, "{\"host\":");
-        mxv_buf_json_string(json, t->host, strlen(t->host));
-        mxv_buf_puts(json, ",\"result\":\"temporary\",\"summary\":");
-        mxv_buf_json_string(json, err, strlen(err));
-        mxv_buf_puts(json, ",\"decision\":null}");
-        mxv_free_list(addrs);
-        return TEMPORARY;
     }
     smtp_session s = {.show = show_smtp};
     enum outcome result = TEMPORARY;
@@ -111,29 +129,23 @@ static enum outcome probe(const check_options *o, mxv_policy *policy, mxv_reques
         result = mxv_decision_passed(d)      ? VERIFIED
                  : mxv_decision_temporary(d) ? TEMPORARY
                                              : NOT_VERIFIED;
-        /* "match=dns:*.example.net~ptr:mx1.example.net" -> "*.example.net ~ ptr
-         * mx1.example.net", the words mail people read. */
-        char *log = mxv_decision_format(d, MXV_FORMAT_LOG);
+        /* "*.example.net ~ ptr mx1.example.net", the words mail people read. */
+        const char *presented, *reference, *source, *reason = mxv_decision_reason(d);
         char matched[600] = "";
-        const char *m = log ? strstr(log, " match=") : NULL;
-        if (m && strncmp(m + 7, "none", 4) != 0) {
-            const char *presented = strchr(m + 7, ':') + 1, *tilde = strchr(presented, '~');
-            const char *ref = tilde ? strchr(tilde, ':') : NULL;
-            if (tilde && ref)
-                snprintf(matched, sizeof(matched), "matched %.*s ~ %.*s %.*s",
-                         (int)(tilde - presented), presented, (int)(ref - tilde - 1), tilde + 1,
-                         (int)strcspn(ref + 1, " "), ref + 1);
-        }
-        const char *reason = mxv_decision_reason(d);
-        if (mxv_decision_passed(d))
+        if (mxv_decision_match(d, &presented, NULL, &reference, &source))
+            snprintf(matched, sizeof(matched), "matched %s ~ %s %s", presented, source, reference);
+        if (!checks_certificate(o->mode))
+            snprintf(line, sizeof(line),
+                     "TLS connection established to %s [%s]: certificate not checked (mode %s) "
+                     "(%s)",
+                     t->host, connected, mxv_mode_name(o->mode), SSL_get_version(s.ssl));
+        else if (mxv_decision_passed(d))
             snprintf(line, sizeof(line), "Verified TLS connection established to %s [%s]: %s (%s)",
-                     t->host, connected, matched[0] ? matched : "certificate not checked",
-                     SSL_get_version(s.ssl));
+                     t->host, connected, matched, SSL_get_version(s.ssl));
         else
             snprintf(line, sizeof(line), "Untrusted TLS connection established to %s [%s]: %s%s",
                      t->host, connected, reason ? reason : "not verified",
                      mxv_decision_aborts(d) ? " (an enforcing sender would not deliver)" : "");
-        mxv_free(log);
     }
     if (!o->json) {
         printf("%s%s%s\n", paint(o, result == VERIFIED ? GREEN : RED), line, paint(o, PLAIN));
@@ -248,6 +260,9 @@ int cmd_check(int argc, char **argv)
         cli_error("check: %s", err);
         error = true;
     }
+    /* An address works too: the domain is the request's, normalised. */
+    if (!error)
+        domain = c.request->domain;
     o.json = c.json;
     mxv_policy *policy = error ? NULL : cli_load_policy(&c, "required-verify-hosted");
     if (!policy) {
@@ -275,7 +290,7 @@ int cmd_check(int argc, char **argv)
         size_t nhosts = 0;
         int rc = mxv_lookup_mx(policy, domain, &hosts, &nhosts, err, sizeof(err));
         if (rc < 0) {
-            cli_error("MX lookup failed: %s (temporary)", err);
+            cli_error("check: MX lookup of %s failed: %s (temporary)", domain, err);
             status = EXIT_TEMPORARY;
         } else if (rc == 0) {
             bad = !add_target(targets, &ntargets, 64, domain, port); /* implicit MX */

@@ -3,10 +3,13 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char usage[] =
     "usage: mxverify explain --cert CHAIN.pem --domain D [--mode M] [--mx H]... [--ip IP]\n"
@@ -14,30 +17,121 @@ static const char usage[] =
     "                        [--unbound-conf F] [--dnssec off|prefer|require]\n"
     "                        [--dns-timeout SECONDS] [--report-only] [--conf F] [--json]\n";
 
-/* Leaf first, then the intermediates the server would send. */
+#define CHAIN_FILE_MAX (1 << 20)
+
+/* The file's bytes, or NULL after saying why (a directory, a device, too
+ * big, unreadable). */
+static unsigned char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    struct stat st;
+    if (!f || fstat(fileno(f), &st) != 0) {
+        cli_error("--cert %s: %s", path, strerror(errno));
+        if (f)
+            fclose(f);
+        return NULL;
+    }
+    unsigned char *data = NULL;
+    if (S_ISDIR(st.st_mode))
+        cli_error("--cert %s: is a directory", path);
+    else if (!S_ISREG(st.st_mode))
+        cli_error("--cert %s: not a regular file", path);
+    else if (st.st_size > CHAIN_FILE_MAX)
+        cli_error("--cert %s: larger than a certificate chain can be (%d bytes at most)", path,
+                  CHAIN_FILE_MAX);
+    else if ((data = malloc((size_t)st.st_size + 1)))
+        *len = fread(data, 1, (size_t)st.st_size, f);
+    fclose(f);
+    return data;
+}
+
+static bool is_ca(X509 *cert)
+{
+    return X509_check_ca(cert) != 0;
+}
+
+/* Leaf first, then the intermediates the server would send, each PEM
+ * block read and checked: a damaged or truncated block, a DER file, or a
+ * chain whose first certificate is a CA while a later one is not is an
+ * error that names the file and the block, never a chain quietly cut. */
 static bool read_chain(const char *path, X509 **leaf, STACK_OF(X509) * *rest)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        cli_error("--cert %s: %s", path, strerror(errno));
+    size_t len = 0;
+    unsigned char *data = slurp(path, &len);
+    if (!data)
         return false;
-    }
+    BIO *bio = BIO_new_mem_buf(data, (int)len);
     *rest = sk_X509_new_null();
-    X509 *cert;
-    while ((cert = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
-        if (!*leaf)
+    bool ok = bio && *rest;
+    int block = 0;
+    for (; ok; block++) {
+        char *name = NULL, *header = NULL;
+        unsigned char *der = NULL;
+        long derlen = 0;
+        ERR_clear_error();
+        if (!PEM_read_bio(bio, &name, &header, &der, &derlen)) {
+            unsigned long e = ERR_peek_last_error();
+            if (ERR_GET_LIB(e) != ERR_LIB_PEM || ERR_GET_REASON(e) != PEM_R_NO_START_LINE) {
+                cli_error("--cert %s: PEM block %d is damaged or truncated (%s)", path, block + 1,
+                          ERR_reason_error_string(e) ? ERR_reason_error_string(e) : "unreadable");
+                ok = false;
+            }
+            break;
+        }
+        bool certificate = strcmp(name, PEM_STRING_X509) == 0 ||
+                           strcmp(name, PEM_STRING_X509_OLD) == 0 ||
+                           strcmp(name, PEM_STRING_X509_TRUSTED) == 0;
+        const unsigned char *p = der;
+        X509 *cert = !certificate                                 ? NULL
+                     : strcmp(name, PEM_STRING_X509_TRUSTED) == 0 ? d2i_X509_AUX(NULL, &p, derlen)
+                                                                  : d2i_X509(NULL, &p, derlen);
+        if (certificate && (!cert || p != der + derlen)) {
+            cli_error("--cert %s: PEM block %d (%s) is not a valid certificate", path, block + 1,
+                      name);
+            ok = false;
+        } else if (cert && !*leaf) {
             *leaf = cert;
-        else
-            sk_X509_push(*rest, cert);
+            cert = NULL;
+        } else if (cert && !sk_X509_push(*rest, cert)) {
+            ok = false;
+        } else {
+            cert = NULL; /* not a certificate block (a key): not part of the chain */
+        }
+        X509_free(cert);
+        OPENSSL_free(name);
+        OPENSSL_free(header);
+        OPENSSL_free(der);
     }
-    fclose(f);
-    if (!*leaf) {
-        cli_error("--cert %s: no PEM certificate found", path);
-        sk_X509_free(*rest);
+    ERR_clear_error();
+    if (ok && !*leaf) {
+        const unsigned char *p = data;
+        X509 *der = d2i_X509(NULL, &p, (long)len);
+        cli_error("--cert %s: no PEM certificate found%s", path,
+                  der ? " (the file is DER: convert it with openssl x509 -inform DER -in FILE "
+                        "-out FILE.pem)"
+                      : "");
+        X509_free(der);
+        ok = false;
+    }
+    /* The leaf comes first: a CA before a certificate that is not one is
+     * a chain in the wrong order. */
+    for (int i = 0; ok && is_ca(*leaf) && i < sk_X509_num(*rest); i++) {
+        if (!is_ca(sk_X509_value(*rest, i))) {
+            cli_error("--cert %s: certificate 1 is a CA and certificate %d is not: the server's "
+                      "own certificate (the leaf) must come first",
+                      path, i + 2);
+            ok = false;
+        }
+    }
+    BIO_free(bio);
+    free(data);
+    if (!ok) {
+        X509_free(*leaf);
+        *leaf = NULL;
+        sk_X509_pop_free(*rest, X509_free);
         *rest = NULL;
-        return false;
     }
-    return true;
+    return ok;
 }
 
 int cmd_explain(int argc, char **argv)

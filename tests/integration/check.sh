@@ -80,9 +80,18 @@ checks=$((checks + 1))
 # A server that talks nonsense.
 c 3 example.com --server 127.0.0.24
 has 'not an SMTP reply: "hello there, this is not SMTP"'
-# No address for the (implicit) MX: temporary.
-c 3 nomx.example
-has "no address"
+# A domain that does not exist (no MX, no address): a definite answer, not
+# a temporary one.
+c 1 nomx.example
+has "nomx.example: no such host"
+lacks "temporary"
+# An address works where a domain is asked for, as for explain and run.
+c 0 user@good.example
+has "Verified TLS connection established to mx01.subd.emailhosted.not"
+# A mode that does not verify says so, never "Verified".
+c 0 good.example --mode none
+has "TLS connection established to mx01.subd.emailhosted.not [127.0.0.21]: certificate not checked (mode none)"
+lacks "Verified"
 # Usage errors.
 c 2
 has "one DOMAIN is required"

@@ -147,6 +147,62 @@ checks=$((checks + 1))
 ! grep -q '^mxverify: verdict=pass forged' "$work/err" || fail "a newline in a variable forged a log line"
 in_err 'sometimes\x0amxverify'
 
+# 10. explain --cert: a damaged chain file is an error naming it, never a
+#     chain quietly cut short.
+head -n 13 "$certs/via-intermediate.pem" > "$work/truncated.pem"
+openssl x509 -in "$certs/example.pem" -outform DER -out "$work/example.der"
+cat "$certs/ca.pem" "$certs/example.pem" > "$work/ca-first.pem"
+explain_cert() { expect_exit 2 -- explain --cert "$1" --domain example.com --mx a.example.com \
+    --ca-file "$certs/ca.pem"; }
+explain_cert "$work/truncated.pem"
+in_err "$work/truncated.pem: PEM block 2 is damaged or truncated"
+explain_cert "$work/example.der"
+in_err "the file is DER"
+explain_cert "$work"
+in_err "$work: is a directory"
+explain_cert "$work/ca-first.pem"
+in_err "certificate 1 is a CA and certificate 2 is not"
+expect_exit 0 -- explain --cert "$certs/via-intermediate.pem" --domain example.com --ca-file "$certs/ca.pem"
+
+# 13. No answer size changes a verdict silently: a PTR answer of 41 names
+#     (one of them the certificate's), a PTR name with 40 addresses (one of
+#     them the connected one). Whatever order the resolver returns, the
+#     outcome is a pass, or temporary saying why; never a failure.
+{
+    printf 'server:\n    local-zone: "." static\n    local-zone: "127.in-addr.arpa." nodefault\n'
+    for i in $(seq 40); do
+        printf '    local-data: "77.0.0.127.in-addr.arpa. 300 IN PTR n%s.emailhosted.not."\n' "$i"
+        printf '    local-data: "n%s.emailhosted.not. 300 IN A 127.0.0.77"\n' "$i"
+    done
+    printf '    local-data: "77.0.0.127.in-addr.arpa. 300 IN PTR mx6.emailhosted.not."\n'
+    printf '    local-data: "mx6.emailhosted.not. 300 IN A 127.0.0.77"\n'
+} > "$work/many-names.conf"
+{
+    printf 'server:\n    local-zone: "." static\n    local-zone: "127.in-addr.arpa." nodefault\n'
+    printf '    local-data: "78.0.0.127.in-addr.arpa. 300 IN PTR mx6.emailhosted.not."\n'
+    for i in $(seq 39); do printf '    local-data: "mx6.emailhosted.not. 300 IN A 127.0.1.%s"\n' "$i"; done
+    printf '    local-data: "mx6.emailhosted.not. 300 IN A 127.0.0.78"\n'
+} > "$work/many-addresses.conf"
+for case in many-names:127.0.0.77 many-addresses:127.0.0.78; do
+    set +e
+    out=$("$MXVERIFY" explain --unbound-conf "$work/${case%%:*}.conf" --ca-file "$certs/ca.pem" \
+        --cert "$certs/mx6.pem" --domain example.com --mx other.example.com --ip "${case#*:}" 2>&1)
+    status=$?
+    set -e
+    err=
+    checks=$((checks + 1))
+    case $status in
+    0) ;;
+    3) has "more than 32" ;;
+    *) fail "${case%%:*}: an answer too big to compare whole decided exit $status" ;;
+    esac
+done
+# Nothing matches among the names compared: temporary, and the log says why.
+expect_exit 3 -- explain --unbound-conf "$work/many-names.conf" --ca-file "$certs/ca.pem" \
+    --cert "$certs/example.pem" --domain other.example --mx other.example.com --ip 127.0.0.77 --json
+json_is 'j["temporary"]' 'true'
+json_is '"more than 32" in j["why"]' 'true'
+
 # 11. One normalisation of an IPv4-mapped address, everywhere.
 expect_exit 1 -- explain --unbound-conf "$work/world.conf" --ca-file "$certs/ca.pem" \
     --cert "$certs/san-only.pem" --domain example.com --ip ::ffff:127.0.0.26 --json
