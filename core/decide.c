@@ -11,6 +11,7 @@
  * parallel queries, and none at all when the domain already matched.
  */
 #include "decision.h"
+#include "log.h"
 #include "names.h"
 #include "policy.h"
 
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 typedef enum { IDS_DNS, IDS_CN, IDS_HOSTED } id_kind;
 
@@ -363,6 +365,9 @@ static void gather_dns(state *st)
     if (need_ptr && mxv_dns_reverse_name(d->ip, rev, sizeof(rev)))
         mxv_dns_submit(dns, rev, MXV_RR_PTR, on_ptr, st);
     mxv_dns_run(dns, st->e.dns_timeout_ms);
+    const char *notice = mxv_dns_take_notice(dns);
+    if (notice)
+        mxv_log_message(&st->e, LOG_WARNING, "%s", notice);
     if (mxv_dns_cache_only(dns, false))
         d->dns_missed = true;
     st->dns = NULL;

@@ -25,7 +25,12 @@ typedef struct pending {
     bool done;
     mxv_dns_cb cb;
     void *arg;
+    struct ub_result *held; /* a bogus answer waiting for the path probe */
 } pending;
+
+/* Can this machine's resolver path carry DNSSEC? Asked once per context,
+ * in parallel with the first lookups (see probe_path()). */
+typedef enum { PATH_UNKNOWN, PATH_PROBING, PATH_DNSSEC, PATH_NO_DNSSEC } path_state;
 
 struct mxv_dns {
     const mxv_unbound_api *u; /* libunbound, loaded with the context */
@@ -37,6 +42,10 @@ struct mxv_dns {
     mxv_dns_cache *cache;
     mxv_dns_shared *shared;  /* answers shared with other processes, or NULL */
     bool cache_only, missed; /* mxv_dns_cache_only() */
+    bool may_downgrade;      /* dnssec = prefer everywhere: see probe_path() */
+    bool probe_wanted;       /* validating against the root anchor, system resolver */
+    path_state path;
+    char notice[400]; /* said once by the owner (mxv_dns_take_notice) */
 };
 
 mxv_dns *mxv_dns_new(const char *unbound_conf, bool validate, char *err, size_t errlen)
@@ -56,6 +65,61 @@ void mxv_dns_share(mxv_dns *dns, mxv_dns_shared *shared)
 {
     mxv_dns_shared_close(dns->shared);
     dns->shared = shared;
+}
+
+/* Names libunbound answers itself by default (RFC 6761, RFC 6303 and
+ * RFC 8375 zones: private and shared address space, the TEST-NETs, test.,
+ * home.arpa.), which the system resolver may well know: internal mail
+ * hosts on private addresses and lab names. With the system resolver
+ * they are asked there ("transparent"), as insecure (no public chain of
+ * trust can prove them). localhost, invalid. and onion. stay local. */
+static void ask_system_resolver(const mxv_unbound_api *u, struct ub_ctx *ub)
+{
+    static const char *const zones[] = {
+        "10.in-addr.arpa.",
+        "16.172.in-addr.arpa.",
+        "17.172.in-addr.arpa.",
+        "18.172.in-addr.arpa.",
+        "19.172.in-addr.arpa.",
+        "20.172.in-addr.arpa.",
+        "21.172.in-addr.arpa.",
+        "22.172.in-addr.arpa.",
+        "23.172.in-addr.arpa.",
+        "24.172.in-addr.arpa.",
+        "25.172.in-addr.arpa.",
+        "26.172.in-addr.arpa.",
+        "27.172.in-addr.arpa.",
+        "28.172.in-addr.arpa.",
+        "29.172.in-addr.arpa.",
+        "30.172.in-addr.arpa.",
+        "31.172.in-addr.arpa.",
+        "168.192.in-addr.arpa.",
+        "254.169.in-addr.arpa.",
+        "2.0.192.in-addr.arpa.",
+        "100.51.198.in-addr.arpa.",
+        "113.0.203.in-addr.arpa.",
+        "d.f.ip6.arpa.",
+        "8.e.f.ip6.arpa.",
+        "9.e.f.ip6.arpa.",
+        "a.e.f.ip6.arpa.",
+        "b.e.f.ip6.arpa.",
+        "8.b.d.0.1.0.0.2.ip6.arpa.",
+        "test.",
+        "home.arpa.",
+    };
+    char zone[64];
+    for (size_t i = 0; i < sizeof(zones) / sizeof(zones[0]); i++) {
+        snprintf(zone, sizeof(zone), "%s transparent", zones[i]);
+        (void)u->ctx_set_option(ub, "local-zone:", zone);
+        (void)u->ctx_set_option(ub, "domain-insecure:", zones[i]);
+    }
+    /* 100.64.0.0/10, shared address space (RFC 6598). */
+    for (int octet = 64; octet <= 127; octet++) {
+        snprintf(zone, sizeof(zone), "%d.100.in-addr.arpa. transparent", octet);
+        (void)u->ctx_set_option(ub, "local-zone:", zone);
+        snprintf(zone, sizeof(zone), "%d.100.in-addr.arpa.", octet);
+        (void)u->ctx_set_option(ub, "domain-insecure:", zone);
+    }
 }
 
 /* The libunbound context, built once: loading libunbound, seeding its
@@ -86,8 +150,11 @@ static bool ensure_ub(mxv_dns *dns)
         /* Without resolv.conf libunbound recurses from the root itself. */
         (void)u->ctx_resolvconf(ub, NULL);
         (void)u->ctx_hosts(ub, NULL);
-        if (dns->validate && access(ROOT_ANCHOR, R_OK) == 0)
+        ask_system_resolver(u, ub);
+        if (dns->validate && access(ROOT_ANCHOR, R_OK) == 0) {
             rc = u->ctx_add_ta_file(ub, ROOT_ANCHOR);
+            dns->probe_wanted = rc == 0 && dns->may_downgrade;
+        }
     }
     if (rc != 0) {
         if (!err[0])
@@ -134,8 +201,11 @@ static void translate(const mxv_dns *dns, int err, const struct ub_result *r, mx
         snprintf(a->detail, sizeof(a->detail), "resolver error: %s", dns->u->strerror(err));
         return;
     }
+    /* A path that carries no DNSSEC makes every answer "bogus" against
+     * the root anchor; under prefer those answers are insecure. */
+    bool bogus = r->bogus && dns->path != PATH_NO_DNSSEC;
     a->sec = !dns->validate ? MXV_SEC_NONE
-             : r->bogus     ? MXV_SEC_BOGUS
+             : bogus        ? MXV_SEC_BOGUS
              : r->secure    ? MXV_SEC_SECURE
                             : MXV_SEC_INSECURE;
     for (size_t i = 0; r->havedata && i < MXV_DNS_MAX_RECORDS && r->data[i]; i++) {
@@ -144,7 +214,7 @@ static void translate(const mxv_dns *dns, int err, const struct ub_result *r, mx
         a->n = i + 1;
     }
     a->truncated = r->havedata && a->n == MXV_DNS_MAX_RECORDS && r->data[a->n];
-    if (r->bogus) {
+    if (bogus) {
         /* Bogus answers are discarded (policy.md 4): a validating
          * resolver would have said SERVFAIL, so this is temporary. */
         a->status = MXV_DNS_FAIL;
@@ -168,9 +238,82 @@ static void translate(const mxv_dns *dns, int err, const struct ub_result *r, mx
     }
 }
 
+static void deliver(pending *p, int err, struct ub_result *result);
+
 static void on_result(void *arg, int err, struct ub_result *result)
 {
     pending *p = arg;
+    /* Bogus while the path is being probed: held until it is known
+     * whether the path carries DNSSEC at all. */
+    if (err == 0 && result && result->bogus && p->dns->path == PATH_PROBING) {
+        p->held = result;
+        return;
+    }
+    deliver(p, err, result);
+}
+
+/* The probe's answer: a root NS RRset that validates means the path
+ * carries DNSSEC, and a bogus answer then is a real validation failure;
+ * one that is bogus means signatures do not reach this machine (a
+ * resolver or middlebox that strips them): under dnssec = prefer the
+ * answers are taken as insecure, and that is said once. A probe that
+ * fails tells nothing: asked again next time. */
+static void on_probe(void *arg, int err, struct ub_result *result)
+{
+    pending *p = arg;
+    mxv_dns *dns = p->dns;
+    p->done = true;
+    dns->path = err != 0 || !result || (!result->secure && !result->bogus) ? PATH_UNKNOWN
+                : result->secure                                           ? PATH_DNSSEC
+                                                                           : PATH_NO_DNSSEC;
+    if (dns->path == PATH_NO_DNSSEC)
+        snprintf(dns->notice, sizeof(dns->notice),
+                 "this machine's resolver path carries no DNSSEC (the root's own records do not "
+                 "validate: %.120s): with dnssec = prefer its answers are taken as insecure; "
+                 "dnssec = require would refuse them",
+                 result->why_bogus ? result->why_bogus : "signatures missing");
+    if (result)
+        dns->u->resolve_free(result);
+    for (pending *q = dns->queue; q; q = q->next)
+        if (q->held) {
+            struct ub_result *held = q->held;
+            q->held = NULL;
+            deliver(q, 0, held);
+        }
+}
+
+static void start_probe(mxv_dns *dns)
+{
+    pending *p = calloc(1, sizeof(*p));
+    if (!p)
+        return;
+    *p = (pending){.next = dns->queue, .dns = dns, .rrtype = 2 /* NS */};
+    snprintf(p->name, sizeof(p->name), ".");
+    if (dns->u->resolve_async(dns->ub, ".", 2, 1, p, on_probe, &p->async_id) != 0) {
+        free(p);
+        return;
+    }
+    dns->queue = p;
+    dns->path = PATH_PROBING;
+}
+
+const char *mxv_dns_take_notice(mxv_dns *dns)
+{
+    static __thread char said[sizeof(dns->notice)];
+    if (!dns || !dns->notice[0])
+        return NULL;
+    memcpy(said, dns->notice, sizeof(said));
+    dns->notice[0] = '\0';
+    return said;
+}
+
+void mxv_dns_allow_downgrade(mxv_dns *dns, bool allow)
+{
+    dns->may_downgrade = allow;
+}
+
+static void deliver(pending *p, int err, struct ub_result *result)
+{
     p->done = true;
     mxv_dns_answer answer;
     translate(p->dns, err, result, &answer);
@@ -224,6 +367,8 @@ bool mxv_dns_submit(mxv_dns *dns, const char *name, int rrtype, mxv_dns_cb cb, v
         fail_now(cb, arg, "resolver unavailable: %.130s", dns->ub_error);
         return true;
     }
+    if (dns->probe_wanted && dns->path == PATH_UNKNOWN)
+        start_probe(dns);
     pending *p = calloc(1, sizeof(*p));
     if (!p)
         return false;
@@ -275,13 +420,24 @@ void mxv_dns_run(mxv_dns *dns, int timeout_ms)
         if (n > 0 && dns->u->process(dns->ub) != 0)
             break;
     }
+    /* A probe that did not finish tells nothing: the answers it held are
+     * what they are (bogus), and the path is asked about again later. */
+    if (dns->path == PATH_PROBING)
+        dns->path = PATH_UNKNOWN;
     /* Whatever is left timed out: cancel it and say so to its owner. */
     for (pending *p = dns->queue; p; p = p->next) {
         if (p->done)
             continue;
+        if (p->held) {
+            struct ub_result *held = p->held;
+            p->held = NULL;
+            deliver(p, 0, held);
+            continue;
+        }
         dns->u->cancel(dns->ub, p->async_id);
         p->done = true;
-        fail_now(p->cb, p->arg, "timeout after %d ms", timeout_ms);
+        if (p->cb)
+            fail_now(p->cb, p->arg, "timeout after %d ms", timeout_ms);
     }
     for (pending *p = dns->queue, *next; p; p = next) {
         next = p->next;

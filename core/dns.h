@@ -55,6 +55,13 @@ typedef struct mxv_dns mxv_dns;
  * to report a broken configuration before any lookup. */
 mxv_dns *mxv_dns_new(const char *unbound_conf, bool validate, char *err, size_t errlen);
 bool mxv_dns_ready(mxv_dns *dns, char *err, size_t errlen);
+/* dnssec = prefer everywhere (no setting requires DNSSEC): with the system
+ * resolver and the root anchor, a resolver path that carries no DNSSEC
+ * makes answers insecure instead of bogus (asked once, in parallel with
+ * the first lookups). Set before the first lookup. */
+void mxv_dns_allow_downgrade(mxv_dns *dns, bool allow);
+/* Something worth one log line (such a downgrade), once; else NULL. */
+const char *mxv_dns_take_notice(mxv_dns *dns);
 void mxv_dns_free(mxv_dns *dns);
 /* Answers from and for other processes too (dns_shared.h); dns owns it. */
 struct mxv_dns_shared;

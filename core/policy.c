@@ -197,6 +197,22 @@ static bool any_validation(const mxv_policy *p)
     return false;
 }
 
+/* Does any setting (global or a destination's) require DNSSEC? */
+static bool any_require(const mxv_policy *p)
+{
+    mxv_effective e;
+    mxv_policy_effective(p, NULL, &e);
+    if (e.dnssec == MXV_DNSSEC_REQUIRE)
+        return true;
+    for (size_t i = 0; i < p->ndests; i++) {
+        mxv_policy_effective(
+            p, p->dests[i].pattern[0] == '.' ? p->dests[i].pattern + 1 : p->dests[i].pattern, &e);
+        if (e.dnssec == MXV_DNSSEC_REQUIRE)
+            return true;
+    }
+    return false;
+}
+
 /* A cache file that cannot be used safely only costs speed: say so once
  * and go on with this process's own lookups. */
 static void share_answers(mxv_dns *dns, const mxv_effective *e, bool validate)
@@ -219,10 +235,13 @@ mxv_dns *mxv_policy_dns(mxv_policy *p, const char **why)
         char err[512];
         bool validate = any_validation(p);
         p->dns = mxv_dns_new(e.unbound_conf, validate, err, sizeof(err));
-        if (!p->dns)
+        if (!p->dns) {
             p->dns_error = strdup(err);
-        else if (e.dns_cache)
-            share_answers(p->dns, &e, validate);
+        } else {
+            mxv_dns_allow_downgrade(p->dns, !any_require(p));
+            if (e.dns_cache)
+                share_answers(p->dns, &e, validate);
+        }
     }
     *why = p->dns_error ? p->dns_error : "out of memory";
     return p->dns;

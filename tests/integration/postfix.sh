@@ -49,62 +49,83 @@ fi
 . "$(dirname "$0")/postfix_lib.sh"
 [ -n "$PY" ] || { echo "skipped: Debian's python3 needed"; exit $SKIP; }
 ip link set lo up
+# PF_WORLD=testnet: the servers on 192.0.2.0/24 (TEST-NET-1, a reverse zone
+# libunbound would answer NXDOMAIN for by itself), and mxverify on its
+# default DNS set-up with the default dnssec = prefer: the system resolver
+# of resolv.conf and the root trust anchor, bind-mounted here with a key of
+# the test's own, which the resolver's unsigned answers cannot satisfy (as
+# behind a resolver that strips DNSSEC).
+NET=127.0.0
+unbound_env="MXVERIFY_UNBOUND_CONF=$work/dns.conf"
+if [ "${PF_WORLD:-}" = testnet ]; then
+    command -v ldns-keygen >/dev/null && [ -f /usr/share/dns/root.key ] ||
+        { echo "skipped: ldns-keygen and dns-root-data needed"; exit $SKIP; }
+    NET=192.0.2
+    ip route add local 192.0.2.0/24 dev lo
+    mkdir -p "$work/anchor"
+    (cd "$work/anchor" && cp "$(ldns-keygen -a ECDSAP256SHA256 -k .).key" root.key)
+    mount --bind "$work/anchor/root.key" /usr/share/dns/root.key
+    unbound_env=
+fi
 # Postfix's daemons run as the postfix user: they must reach their queue,
 # the certificates and the DNS config below $work.
 chmod 755 "$work"
 
 # --- DNS: what Postfix (resolv.conf) and mxverify (libunbound) both ask ---
-# example.com          domain match    MX mail.example.com        127.0.0.31 cert example (SAN example.com)
-# viamx.example.net    MX match        MX mx01.subd.emailhosted.not 127.0.0.32 cert mx01
-# viaptr.example.org   PTR match       MX mx02/mx03.subd.emailhosted.not 127.0.0.33/.36 cert
+# example.com          domain match    MX mail.example.com        $NET.31 cert example (SAN example.com)
+# viamx.example.net    MX match        MX mx01.subd.emailhosted.not $NET.32 cert mx01
+# viaptr.example.org   PTR match       MX mx02/mx03.subd.emailhosted.not $NET.33/.36 cert
 #                                      *.emailhosted.not, PTR mx0a/mx0b (forward-confirmed)
-# later.example.net    no match, then  MX mx6.emailhosted.not     127.0.0.34 cert example, later mx6
+# later.example.net    no match, then  MX mx6.emailhosted.not     $NET.34 cert example, later mx6
 #                      MX match        (PTR not forward-confirmed)
-# clear.example.com    no STARTTLS     MX mail.clear.example.com  127.0.0.35
-# nomx.example.org     PTR match       no MX: its own A record    127.0.0.37 cert *.emailhosted.not,
+# clear.example.com    no STARTTLS     MX mail.clear.example.com  $NET.35
+# nomx.example.org     PTR match       no MX: its own A record    $NET.37 cert *.emailhosted.not,
 #                                      PTR mx0c (forward-confirmed)
-# backup.example.org   PTR match       MX 10 mx04 127.0.0.38 (nothing listens), MX 20 mx03 127.0.0.36
-# relaxed.example.net  its own mode,   MX mx.relaxed.example.net  127.0.0.39 cert of an unknown CA
+# backup.example.org   PTR match       MX 10 mx04 $NET.38 (nothing listens), MX 20 mx03 $NET.36
+# relaxed.example.net  its own mode,   MX mx.relaxed.example.net  $NET.39 cert of an unknown CA
 #                      preferred-verify
 mkdir -p "$work/dns"
-cat > "$work/dns/world.conf" <<'CONF'
+cat > "$work/dns/world.conf" <<CONF
 server:
     local-zone: "127.in-addr.arpa." nodefault
+    local-zone: "2.0.192.in-addr.arpa." nodefault
+    local-zone: "." static
+    local-data: ". 300 IN NS ns.root."
     local-zone: "example.com." static
     local-zone: "example.net." static
     local-zone: "example.org." static
     local-zone: "emailhosted.not." static
     local-data: "example.com. 300 IN MX 10 mail.example.com."
-    local-data: "mail.example.com. 300 IN A 127.0.0.31"
-    local-data-ptr: "127.0.0.31 300 mail.example.com."
+    local-data: "mail.example.com. 300 IN A $NET.31"
+    local-data-ptr: "$NET.31 300 mail.example.com."
     local-data: "viamx.example.net. 300 IN MX 10 mx01.subd.emailhosted.not."
-    local-data: "mx01.subd.emailhosted.not. 300 IN A 127.0.0.32"
+    local-data: "mx01.subd.emailhosted.not. 300 IN A $NET.32"
     local-data: "viaptr.example.org. 300 IN MX 10 mx02.subd.emailhosted.not."
     local-data: "viaptr.example.org. 300 IN MX 20 mx03.subd.emailhosted.not."
-    local-data: "mx02.subd.emailhosted.not. 300 IN A 127.0.0.33"
-    local-data: "mx03.subd.emailhosted.not. 300 IN A 127.0.0.36"
-    local-data-ptr: "127.0.0.33 300 mx0a.emailhosted.not."
-    local-data: "mx0a.emailhosted.not. 300 IN A 127.0.0.33"
-    local-data-ptr: "127.0.0.36 300 mx0b.emailhosted.not."
-    local-data: "mx0b.emailhosted.not. 300 IN A 127.0.0.36"
+    local-data: "mx02.subd.emailhosted.not. 300 IN A $NET.33"
+    local-data: "mx03.subd.emailhosted.not. 300 IN A $NET.36"
+    local-data-ptr: "$NET.33 300 mx0a.emailhosted.not."
+    local-data: "mx0a.emailhosted.not. 300 IN A $NET.33"
+    local-data-ptr: "$NET.36 300 mx0b.emailhosted.not."
+    local-data: "mx0b.emailhosted.not. 300 IN A $NET.36"
     local-data: "later.example.net. 300 IN MX 10 mx6.emailhosted.not."
-    local-data: "mx6.emailhosted.not. 300 IN A 127.0.0.34"
-    local-data-ptr: "127.0.0.34 300 mx0x.emailhosted.not."
-    local-data: "mx0x.emailhosted.not. 300 IN A 127.0.0.99"
+    local-data: "mx6.emailhosted.not. 300 IN A $NET.34"
+    local-data-ptr: "$NET.34 300 mx0x.emailhosted.not."
+    local-data: "mx0x.emailhosted.not. 300 IN A $NET.99"
     local-data: "clear.example.com. 300 IN MX 10 mail.clear.example.com."
-    local-data: "mail.clear.example.com. 300 IN A 127.0.0.35"
-    local-data: "nomx.example.org. 300 IN A 127.0.0.37"
-    local-data-ptr: "127.0.0.37 300 mx0c.emailhosted.not."
-    local-data: "mx0c.emailhosted.not. 300 IN A 127.0.0.37"
+    local-data: "mail.clear.example.com. 300 IN A $NET.35"
+    local-data: "nomx.example.org. 300 IN A $NET.37"
+    local-data-ptr: "$NET.37 300 mx0c.emailhosted.not."
+    local-data: "mx0c.emailhosted.not. 300 IN A $NET.37"
     local-data: "backup.example.org. 300 IN MX 10 mx04.subd.emailhosted.not."
     local-data: "backup.example.org. 300 IN MX 20 mx03.subd.emailhosted.not."
-    local-data: "mx04.subd.emailhosted.not. 300 IN A 127.0.0.38"
+    local-data: "mx04.subd.emailhosted.not. 300 IN A $NET.38"
     local-data: "relaxed.example.net. 300 IN MX 10 mx.relaxed.example.net."
-    local-data: "mx.relaxed.example.net. 300 IN A 127.0.0.39"
+    local-data: "mx.relaxed.example.net. 300 IN A $NET.39"
 CONF
 pf_dns "$work/dns" "$work/dns/world.conf" || { echo "FAIL: unbound did not start"; exit 1; }
 
-# --- SMTP sinks on port 25; 127.0.0.34 in a process of its own, restarted later ---
+# --- SMTP sinks on port 25; $NET.34 in a process of its own, restarted later ---
 pair() { echo "$certs/$1.pem,$certs/$1.key"; }
 # start_sink NAME ADDR=SPEC...: a sink process; its pid in sink_pid[NAME].
 declare -A sink_pid
@@ -127,10 +148,10 @@ stop_sink() {
 # Most servers send an intermediate with their certificate, as real ones
 # do: a resumed session must be decided as its full handshake was, though
 # Postfix's session cache keeps the leaf alone.
-start_sink steady 127.0.0.31="$(pair via-intermediate)" 127.0.0.32="$(pair mx01)" \
-    127.0.0.33="$(pair emailhosted-via-intermediate)" 127.0.0.36="$(pair emailhosted-via-intermediate)" \
-    127.0.0.35=none 127.0.0.37="$(pair emailhosted-via-intermediate)" 127.0.0.39="$(pair unknown-ca)"
-start_sink later 127.0.0.34="$(pair example)"
+start_sink steady $NET.31="$(pair via-intermediate)" $NET.32="$(pair mx01)" \
+    $NET.33="$(pair emailhosted-via-intermediate)" $NET.36="$(pair emailhosted-via-intermediate)" \
+    $NET.35=none $NET.37="$(pair emailhosted-via-intermediate)" $NET.39="$(pair unknown-ca)"
+start_sink later $NET.34="$(pair example)"
 
 # --- the Postfix instance ---
 pf=$work/postfix
@@ -183,7 +204,7 @@ queue_run_delay = 300s
 minimal_backoff_time = 2s
 maximal_backoff_time = 600s
 mxverify_environment = LD_PRELOAD=$SHIM MXVERIFY_CONF=$pf/mxverify.conf
-    MXVERIFY_UNBOUND_CONF=$work/dns.conf MXVERIFY_CAFILE=$certs/ca.pem
+    $unbound_env MXVERIFY_CAFILE=$certs/ca.pem
     MXVERIFY_LOG=file:$mxlog MXVERIFY_DNS_TIMEOUT=5
     MXVERIFY_DNS_CACHE=$pf/data/mxverify-dns.cache
 import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C POSTLOG_SERVICE
@@ -292,17 +313,21 @@ done
 
 # Why, in mxverify's log: the context came from Postfix's own DNS lookups.
 hosted='verdict=pass mode=required-verify-hosted'
-check "domain match logged" logged "$hosted domain=example.com ip=127.0.0.31 match=dns:example.com~domain:example.com chain=ok action=proceed"
-check "MX match logged" logged "$hosted domain=viamx.example.net ip=127.0.0.32 match=dns:mx01.subd.emailhosted.not~mx:mx01.subd.emailhosted.not chain=ok action=proceed"
-check "PTR match logged" logged "$hosted domain=viaptr.example.org ip=127.0.0.33 match=dns:*.emailhosted.not~ptr:mx0a.emailhosted.not chain=ok action=proceed"
-check "PTR match without MX logged" logged "$hosted domain=nomx.example.org ip=127.0.0.37 match=dns:*.emailhosted.not~ptr:mx0c.emailhosted.not chain=ok action=proceed"
-check "second MX's PTR match logged" logged "$hosted domain=backup.example.org ip=127.0.0.36 match=dns:*.emailhosted.not~ptr:mx0b.emailhosted.not chain=ok action=proceed"
-check "mismatch logged" logged "verdict=fail mode=required-verify-hosted domain=later.example.net ip=127.0.0.34 match=none chain=ok action=abort reason=certificate-host-mismatch"
-check "clear text refusal logged" logged "verdict=fail mode=required-verify-hosted domain=clear.example.com ip=127.0.0.35 match=none"
+check "domain match logged" logged "$hosted domain=example.com ip=$NET.31 match=dns:example.com~domain:example.com chain=ok action=proceed"
+check "MX match logged" logged "$hosted domain=viamx.example.net ip=$NET.32 match=dns:mx01.subd.emailhosted.not~mx:mx01.subd.emailhosted.not chain=ok action=proceed"
+check "PTR match logged" logged "$hosted domain=viaptr.example.org ip=$NET.33 match=dns:*.emailhosted.not~ptr:mx0a.emailhosted.not chain=ok action=proceed"
+check "PTR match without MX logged" logged "$hosted domain=nomx.example.org ip=$NET.37 match=dns:*.emailhosted.not~ptr:mx0c.emailhosted.not chain=ok action=proceed"
+check "second MX's PTR match logged" logged "$hosted domain=backup.example.org ip=$NET.36 match=dns:*.emailhosted.not~ptr:mx0b.emailhosted.not chain=ok action=proceed"
+check "mismatch logged" logged "verdict=fail mode=required-verify-hosted domain=later.example.net ip=$NET.34 match=none chain=ok action=abort reason=certificate-host-mismatch"
+check "clear text refusal logged" logged "verdict=fail mode=required-verify-hosted domain=clear.example.com ip=$NET.35 match=none"
 check "clear text refusal reason" grep -q 'domain=clear.example.com.*reason=starttls-not-supported' "$mxlog"
 check "clear text refusal says why" grep -q 'domain=clear.example.com.* why="\\"MAIL FROM:<sender@sender.test>.* in clear refused: no TLS on this connection yet' "$mxlog"
-check "the relaxed destination's own mode" grep -q 'verdict=fail mode=preferred-verify domain=relaxed.example.net ip=127.0.0.39 .*action=proceed' "$mxlog"
+check "the relaxed destination's own mode" grep -q "verdict=fail mode=preferred-verify domain=relaxed.example.net ip=$NET.39 .*action=proceed" "$mxlog"
 check "no decision without a domain" bash -c "! grep -q 'domain=- ' '$mxlog'"
+if [ "${PF_WORLD:-}" = testnet ]; then
+    check "the resolver path without DNSSEC was noticed" logged "carries no DNSSEC"
+    check "no answer was discarded as bogus" bash -c "! grep -q 'bogus' '$mxlog'"
+fi
 # examples/postfix's dns_cache: the smtp processes (user postfix) share
 # answers through a file of their own that nobody else may write.
 check "the shared DNS answer file belongs to postfix, mode 600" \
@@ -313,7 +338,7 @@ check "no process refused the shared DNS answer file" bash -c "! grep -q 'dns_ca
 # ... and Postfix's reasons, in its queue.
 postqueue -c "$pf/etc" -p > "$work/postqueue-p" 2>&1
 check "postqueue -p: the handshake failure" grep -q '(Cannot start TLS: handshake failure)' "$work/postqueue-p"
-check "postqueue -p: the connection ended at MAIL FROM" grep -q '(lost connection with mail.clear.example.com\[127.0.0.35\] while sending MAIL FROM)' "$work/postqueue-p"
+check "postqueue -p: the connection ended at MAIL FROM" grep -q "(lost connection with mail.clear.example.com\\[$NET.35\\] while sending MAIL FROM)" "$work/postqueue-p"
 check "nothing bounced" bash -c "! grep -q 'status=bounced' '$pf/maillog'"
 [ "$failures" -eq 0 ] || show_logs
 
@@ -322,29 +347,29 @@ check "nothing bounced" bash -c "! grep -q 'status=bounced' '$pf/maillog'"
 # shim ends it at MAIL FROM, so it stays deferred.
 later_reasons() { queue | grep '^deferred user@later.example.net ' | cut -d' ' -f3- | sort -u; }
 fell_back() {
-    [ "$(later_reasons)" = "lost connection with mx6.emailhosted.not[127.0.0.34] while sending MAIL FROM" ]
+    [ "$(later_reasons)" = "lost connection with mx6.emailhosted.not[$NET.34] while sending MAIL FROM" ]
 }
 sleep 2
 postqueue -c "$pf/etc" -f
 check "later.example.net: retried in clear, ended at MAIL FROM, within 60 s" wait_until 60 fell_back
 check "the queue settled again within 60 s" wait_until 60 only_deferred_left
 check "later.example.net: 3 messages still deferred" [ "$(deferred_count later.example.net)" = 3 ]
-check "clear text refusal on the server with STARTTLS logged" grep -q 'verdict=fail mode=required-verify-hosted domain=later.example.net ip=127.0.0.34 .*action=abort reason=starttls-not-supported' "$mxlog"
-check "the clear-text retry is explained by the refused certificate" grep -Eq 'domain=later.example.net ip=127.0.0.34 .*reason=starttls-not-supported .*why="clear-text retry refused: this server.s certificate was refused [0-9]+s ago \(certificate-host-mismatch\)"' "$mxlog"
-check "nothing reached later.example.net's server" [ ! -e "$work/spool/127.0.0.34" ]
+check "clear text refusal on the server with STARTTLS logged" grep -q "verdict=fail mode=required-verify-hosted domain=later.example.net ip=$NET.34 .*action=abort reason=starttls-not-supported" "$mxlog"
+check "the clear-text retry is explained by the refused certificate" grep -Eq "domain=later.example.net ip=$NET.34 .*reason=starttls-not-supported .*why=\"clear-text retry refused: this server.s certificate was refused [0-9]+s ago \\(certificate-host-mismatch\\)\"" "$mxlog"
+check "nothing reached later.example.net's server" [ ! -e "$work/spool/$NET.34" ]
 [ "$failures" -eq 0 ] || show_logs
 
 # The server of later.example.net now presents an acceptable certificate
 # (MX host name): a queue flush delivers what was deferred.
 stop_sink later
-start_sink later 127.0.0.34="$(pair mx6)"
+start_sink later $NET.34="$(pair mx6)"
 postqueue -c "$pf/etc" -f
 later_markers=(r1-later.example.net r2-later.example.net r3-later.example.net)
 check "deferred mail delivered within 60 s of the flush" wait_until 60 all_arrived "${later_markers[@]}"
 for m in "${later_markers[@]}"; do
     check "$m delivered over TLS" [ "$(delivered "$m")" = tls ]
 done
-check "the fixed server's MX match logged" logged "$hosted domain=later.example.net ip=127.0.0.34 match=dns:mx6.emailhosted.not~mx:mx6.emailhosted.not chain=ok action=proceed"
+check "the fixed server's MX match logged" logged "$hosted domain=later.example.net ip=$NET.34 match=dns:mx6.emailhosted.not~mx:mx6.emailhosted.not chain=ok action=proceed"
 check "the queue settled again within 60 s" wait_until 60 only_deferred_left
 check "later.example.net: nothing left in the queue" [ "$(deferred_count later.example.net)" = 0 ]
 check "clear.example.com: still deferred after the flush" [ "$(deferred_count clear.example.com)" = 3 ]
@@ -356,7 +381,7 @@ for m in "${sent[@]}"; do
 done
 received=$(find "$work/spool" -name '*.eml' | wc -l)
 check "sent ${#sent[@]}, received $received" [ "$received" = "${#sent[@]}" ]
-check "nothing reached the server without STARTTLS" [ ! -e "$work/spool/127.0.0.35" ]
+check "nothing reached the server without STARTTLS" [ ! -e "$work/spool/$NET.35" ]
 check "nothing arrived in clear" bash -c "! grep -rlq '^X-Sink-TLS: no' '$work/spool'"
 check "nothing bounced" bash -c "! grep -q 'status=bounced' '$pf/maillog'"
 [ "$failures" -eq 0 ] || show_logs
