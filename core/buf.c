@@ -63,19 +63,43 @@ void mxv_buf_printable(mxv_buf *b, const char *s, size_t n)
     }
 }
 
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), or 0. */
+static size_t utf8_sequence(const unsigned char *s, size_t n)
+{
+    size_t len = s[0] >= 0xc2 && s[0] <= 0xdf   ? 2
+                 : s[0] >= 0xe0 && s[0] <= 0xef ? 3
+                 : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4
+                                                : 0;
+    if (len == 0 || len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
+        (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
+        return 0;
+    return len;
+}
+
 void mxv_buf_json_string(mxv_buf *b, const char *s, size_t n)
 {
     mxv_buf_append(b, "\"", 1);
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
+        size_t seq;
         if (c == '"' || c == '\\') {
             char esc[2] = {'\\', (char)c};
             mxv_buf_append(b, esc, 2);
         } else if (c >= 0x20 && c < 0x7f) {
             mxv_buf_append(b, (const char *)&c, 1);
+        } else if (c >= 0x80 && (seq = utf8_sequence((const unsigned char *)s + i, n - i))) {
+            mxv_buf_append(b, s + i, seq); /* valid UTF-8: the text as it is */
+            i += seq - 1;
         } else {
-            /* Names from certificates are not trusted to be UTF-8: escape
-             * every control and non-ASCII byte so the output stays valid. */
+            /* Names from certificates are not trusted to be UTF-8: control
+             * bytes and bytes that are not valid UTF-8 are escaped, so the
+             * output stays valid JSON. */
             mxv_buf_printf(b, "\\u%04x", c);
         }
     }

@@ -17,7 +17,8 @@ void mxv_buf_puts(mxv_buf *b, const char *s);
 void mxv_buf_printf(mxv_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends bytes made printable: non-printable and non-ASCII bytes as \xHH. */
 void mxv_buf_printable(mxv_buf *b, const char *s, size_t n);
-/* Appends a JSON string literal (quotes included); invalid bytes as \u00HH. */
+/* Appends a JSON string literal (quotes included): valid UTF-8 as it is,
+ * control bytes and bytes that are not valid UTF-8 as \u00HH. */
 void mxv_buf_json_string(mxv_buf *b, const char *s, size_t n);
 /* Returns the string (caller frees) or NULL if an allocation failed. */
 char *mxv_buf_finish(mxv_buf *b);

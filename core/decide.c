@@ -69,67 +69,6 @@ typedef struct {
     size_t nptr;
 } state;
 
-const char *mxv_source_name(mxv_source s)
-{
-    static const char *const names[] = {"domain", "configured", "mx", "ptr", "route"};
-    return names[s];
-}
-
-const char *mxv_algorithm_name(mxv_algorithm a)
-{
-    return a == MXV_ALG_VERIFY ? "verify" : a == MXV_ALG_HOSTED ? "hosted" : NULL;
-}
-
-const char *mxv_dnssec_name(mxv_dnssec_status s)
-{
-    static const char *const names[] = {NULL, "secure", "insecure", "bogus"};
-    return names[s];
-}
-
-mxv_decision *mxv_decision_new(void)
-{
-    return calloc(1, sizeof(mxv_decision));
-}
-
-void mxv_decision_begin(mxv_decision *d, mxv_policy *policy, const mxv_request *req,
-                        mxv_effective *effective)
-{
-    mxv_effective e;
-    mxv_policy_effective(policy, req ? req->domain : NULL, &e);
-    const char *domain = req && req->domain ? req->domain : e.domain;
-    d->domain = domain ? strdup(domain) : NULL;
-    if (req)
-        memcpy(d->ip, req->ip, sizeof(d->ip));
-    d->mode = e.mode;
-    d->algorithm = mxv_mode_algorithm(e.mode);
-    d->report_only = e.report_only;
-    d->destination = e.destination ? strdup(e.destination) : NULL;
-    if (effective)
-        *effective = e;
-}
-
-void mxv_decision_dns_failed(mxv_decision *d, const char *fmt, ...)
-{
-    if (d->dns_why)
-        return; /* the first one tells */
-    char text[300];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof(text), fmt, ap);
-    va_end(ap);
-    d->dns_why = strdup(text);
-}
-
-void mxv_decision_note(mxv_decision *d, const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    mxv_strlist_add(&d->notes, line);
-}
-
 static void add_ref(state *st, const char *name, mxv_source source, mxv_dnssec_status sec,
                     bool eligible, const char *note)
 {
@@ -553,50 +492,6 @@ void mxv_decide_identity(mxv_decision *d, mxv_policy *policy, const mxv_request 
                              "(fail closed)");
     d->temporary = !d->matched && st->dns_failed;
     free(st);
-}
-
-static const char *chain_reason(int err)
-{
-    switch (err) {
-    case X509_V_ERR_CERT_HAS_EXPIRED:
-    case X509_V_ERR_CERT_NOT_YET_VALID:
-        return "certificate-expired";
-    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-    case X509_V_ERR_CERT_UNTRUSTED:
-    case X509_V_ERR_CERT_REJECTED:
-        return "certificate-not-trusted";
-    default:
-        return "validation-failure";
-    }
-}
-
-void mxv_decision_conclude(mxv_decision *d)
-{
-    if (!mxv_mode_verifies(d->mode)) {
-        /* none, preferred, required: the certificate is not checked. */
-        d->pass = true;
-        d->abort = false;
-        d->temporary = false;
-        d->reason = NULL;
-        return;
-    }
-    d->pass = d->chain_ok && d->matched;
-    if (!d->chain_ok)
-        d->temporary = false; /* a bad chain is final whatever DNS said */
-    if (d->pass) {
-        d->temporary = false;
-        d->reason = NULL;
-    } else if (!d->chain_ok) {
-        d->reason = chain_reason(d->chain_error);
-    } else {
-        d->reason =
-            d->temporary || d->nrefs == 0 ? "validation-failure" : "certificate-host-mismatch";
-    }
-    d->abort = !d->pass && !d->report_only && d->mode != MXV_MODE_PREFERRED_VERIFY;
 }
 
 mxv_algorithm mxv_mode_algorithm(mxv_mode m)

@@ -1,6 +1,6 @@
 /* decide_offline: mxv_decide(), the whole decision from a chain on disk or
  * in memory (what `mxverify explain` and programs without a live TLS
- * connection use), and the decision accessors. */
+ * connection use), and the chain check it and the hook share. */
 #include "decision.h"
 #include "policy.h"
 #include "session_verdict.h"
@@ -85,78 +85,6 @@ mxv_decision *mxv_decide(mxv_policy *policy, const mxv_request *req, X509 *leaf,
         mxv_decide_identity(d, policy, req);
     mxv_decision_conclude(d);
     return d;
-}
-
-void mxv_decision_free(mxv_decision *d)
-{
-    if (!d)
-        return;
-    mxv_presented_clear(&d->presented);
-    for (size_t i = 0; i < d->nrefs; i++) {
-        free(d->refs[i].name);
-        free(d->refs[i].note);
-    }
-    free(d->refs);
-    free(d->domain);
-    free(d->host);
-    free(d->destination);
-    free(d->chain_error_text);
-    free(d->why);
-    free(d->dns_why);
-    mxv_strlist_clear(&d->notes);
-    free(d);
-}
-
-int mxv_decision_passed(const mxv_decision *d)
-{
-    return d && d->pass;
-}
-
-int mxv_decision_aborts(const mxv_decision *d)
-{
-    return !d || d->abort;
-}
-
-int mxv_decision_temporary(const mxv_decision *d)
-{
-    return d && d->temporary;
-}
-
-mxv_mode mxv_decision_mode(const mxv_decision *d)
-{
-    return d ? d->mode : MXV_MODE_NONE;
-}
-
-const char *mxv_decision_reason(const mxv_decision *d)
-{
-    return d ? d->reason : "validation-failure";
-}
-
-const char *mxv_decision_chain_error(const mxv_decision *d)
-{
-    if (!d)
-        return "no decision";
-    if (d->chain_ok)
-        return NULL;
-    return d->chain_error_text ? d->chain_error_text : "not checked";
-}
-
-int mxv_decision_match(const mxv_decision *d, const char **presented, const char **presented_type,
-                       const char **reference, const char **source)
-{
-    if (!d || !d->matched)
-        return 0;
-    const mxv_presented_id *id = &d->presented.ids[d->match_id];
-    const mxv_reference *r = &d->refs[d->match_ref];
-    if (presented)
-        *presented = id->name;
-    if (presented_type)
-        *presented_type = mxv_id_type_name(id->type);
-    if (reference)
-        *reference = r->name;
-    if (source)
-        *source = mxv_source_name(r->source);
-    return 1;
 }
 
 void mxv_free(void *p)

@@ -32,7 +32,9 @@ void mxv_policy_effective(const mxv_policy *policy, const char *domain, mxv_effe
 /* Adds a destination entry (pattern validated) and returns its settings. */
 mxv_settings *mxv_policy_add_destination(mxv_policy *policy, const char *pattern, char *err,
                                          size_t errlen);
-/* Lazily built run-time parts; NULL with *why set when unavailable. */
+/* Lazily built run-time parts (policy_runtime.c); NULL with *why set when
+ * unavailable. */
+void mxv_policy_runtime_free(mxv_policy *p);
 mxv_dns *mxv_policy_dns(mxv_policy *policy, const char **why);
 X509_STORE *mxv_policy_store(mxv_policy *policy, const char **why);
 /* Reads the system's CA bundle file into the store, once: true when it was

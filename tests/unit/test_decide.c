@@ -553,9 +553,32 @@ static void test_hostile_names_escaped(void)
     tc_free(&leaf);
 }
 
+/* JSON keeps valid UTF-8 as it is and escapes only what is not. */
+static void test_json_utf8(void)
+{
+    static const char utf8[] = "H\xc3\xa9"
+                               "bergeur \xe2\x9c\x93",
+                      bad[] = "bad\xff\xc3(";
+    const tc_name names[] = {{"CN", utf8, 0}, {"DNS", bad, 0}, END};
+    tc_pair leaf = tc_make_leaf(&(tc_leaf_spec){.names = names}, &ca);
+    mxv_policy *p = policy_for(NULL, NULL, world);
+    trust_ca(p);
+    const row r = {.domain = "example.com"};
+    mxv_decision *d = decide(p, &r, leaf.cert, NULL);
+    char *out = mxv_decision_format(d, MXV_FORMAT_JSON);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"H\xc3\xa9"
+                                       "bergeur \xe2\x9c\x93\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"bad\\u00ff\\u00c3(\""));
+    free(out);
+    mxv_decision_free(d);
+    mxv_policy_free(p);
+    tc_free(&leaf);
+}
+
 int main(void)
 {
     static const unit_test tests[] = {
+        {"JSON keeps valid UTF-8, escapes the rest", test_json_utf8},
         {"algorithm rows (policy.md 2 and 5)", test_rows},
         {"used flags and order", test_used_flags},
         {"no reference fails closed", test_no_reference},

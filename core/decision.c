@@ -1,0 +1,191 @@
+/*
+ * decision: the life cycle of an mxv_decision (made, begun from the
+ * settings in force, noted, concluded, freed) and its public accessors;
+ * how it is reached is decide.c's (identity) and decide_offline.c's
+ * (a chain on disk), how it is shown format.c's.
+ */
+#include "decision.h"
+#include "policy.h"
+
+#include <openssl/x509_vfy.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *mxv_source_name(mxv_source s)
+{
+    static const char *const names[] = {"domain", "configured", "mx", "ptr", "route"};
+    return names[s];
+}
+
+const char *mxv_algorithm_name(mxv_algorithm a)
+{
+    return a == MXV_ALG_VERIFY ? "verify" : a == MXV_ALG_HOSTED ? "hosted" : NULL;
+}
+
+const char *mxv_dnssec_name(mxv_dnssec_status s)
+{
+    static const char *const names[] = {NULL, "secure", "insecure", "bogus"};
+    return names[s];
+}
+
+mxv_decision *mxv_decision_new(void)
+{
+    return calloc(1, sizeof(mxv_decision));
+}
+
+void mxv_decision_begin(mxv_decision *d, mxv_policy *policy, const mxv_request *req,
+                        mxv_effective *effective)
+{
+    mxv_effective e;
+    mxv_policy_effective(policy, req ? req->domain : NULL, &e);
+    const char *domain = req && req->domain ? req->domain : e.domain;
+    d->domain = domain ? strdup(domain) : NULL;
+    if (req)
+        memcpy(d->ip, req->ip, sizeof(d->ip));
+    d->mode = e.mode;
+    d->algorithm = mxv_mode_algorithm(e.mode);
+    d->report_only = e.report_only;
+    d->destination = e.destination ? strdup(e.destination) : NULL;
+    if (effective)
+        *effective = e;
+}
+
+void mxv_decision_dns_failed(mxv_decision *d, const char *fmt, ...)
+{
+    if (d->dns_why)
+        return; /* the first one tells */
+    char text[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    d->dns_why = strdup(text);
+}
+
+void mxv_decision_note(mxv_decision *d, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    mxv_strlist_add(&d->notes, line);
+}
+
+static const char *chain_reason(int err)
+{
+    switch (err) {
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+        return "certificate-expired";
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    case X509_V_ERR_CERT_UNTRUSTED:
+    case X509_V_ERR_CERT_REJECTED:
+        return "certificate-not-trusted";
+    default:
+        return "validation-failure";
+    }
+}
+
+void mxv_decision_conclude(mxv_decision *d)
+{
+    if (!mxv_mode_verifies(d->mode)) {
+        /* none, preferred, required: the certificate is not checked. */
+        d->pass = true;
+        d->abort = false;
+        d->temporary = false;
+        d->reason = NULL;
+        return;
+    }
+    d->pass = d->chain_ok && d->matched;
+    if (!d->chain_ok)
+        d->temporary = false; /* a bad chain is final whatever DNS said */
+    if (d->pass) {
+        d->temporary = false;
+        d->reason = NULL;
+    } else if (!d->chain_ok) {
+        d->reason = chain_reason(d->chain_error);
+    } else {
+        d->reason =
+            d->temporary || d->nrefs == 0 ? "validation-failure" : "certificate-host-mismatch";
+    }
+    d->abort = !d->pass && !d->report_only && d->mode != MXV_MODE_PREFERRED_VERIFY;
+}
+
+void mxv_decision_free(mxv_decision *d)
+{
+    if (!d)
+        return;
+    mxv_presented_clear(&d->presented);
+    for (size_t i = 0; i < d->nrefs; i++) {
+        free(d->refs[i].name);
+        free(d->refs[i].note);
+    }
+    free(d->refs);
+    free(d->domain);
+    free(d->host);
+    free(d->destination);
+    free(d->chain_error_text);
+    free(d->why);
+    free(d->dns_why);
+    mxv_strlist_clear(&d->notes);
+    free(d);
+}
+
+int mxv_decision_passed(const mxv_decision *d)
+{
+    return d && d->pass;
+}
+
+int mxv_decision_aborts(const mxv_decision *d)
+{
+    return !d || d->abort;
+}
+
+int mxv_decision_temporary(const mxv_decision *d)
+{
+    return d && d->temporary;
+}
+
+mxv_mode mxv_decision_mode(const mxv_decision *d)
+{
+    return d ? d->mode : MXV_MODE_NONE;
+}
+
+const char *mxv_decision_reason(const mxv_decision *d)
+{
+    return d ? d->reason : "validation-failure";
+}
+
+const char *mxv_decision_chain_error(const mxv_decision *d)
+{
+    if (!d)
+        return "no decision";
+    if (d->chain_ok)
+        return NULL;
+    return d->chain_error_text ? d->chain_error_text : "not checked";
+}
+
+int mxv_decision_match(const mxv_decision *d, const char **presented, const char **presented_type,
+                       const char **reference, const char **source)
+{
+    if (!d || !d->matched)
+        return 0;
+    const mxv_presented_id *id = &d->presented.ids[d->match_id];
+    const mxv_reference *r = &d->refs[d->match_ref];
+    if (presented)
+        *presented = id->name;
+    if (presented_type)
+        *presented_type = mxv_id_type_name(id->type);
+    if (reference)
+        *reference = r->name;
+    if (source)
+        *source = mxv_source_name(r->source);
+    return 1;
+}
