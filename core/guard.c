@@ -15,9 +15,10 @@ static const struct {
     {"EHLO", 4, ARG_ANY},  {"HELO", 4, ARG_ANY},  {"STARTTLS", 8, ARG_NONE},
     {"QUIT", 4, ARG_NONE}, {"RSET", 4, ARG_NONE}, {"NOOP", 4, ARG_ANY},
 };
-#define NVERBS    (sizeof(verbs) / sizeof(verbs[0]))
-#define VERB_QUIT 3
-#define NO_VERB   0xff
+#define NVERBS        (sizeof(verbs) / sizeof(verbs[0]))
+#define VERB_STARTTLS 2
+#define VERB_QUIT     3
+#define NO_VERB       0xff
 
 /* TLS record layer, RFC 8446 5.1 / RFC 5246 6.2: content types 20-23,
  * legacy version 3.x, at most 2^14 + 2048 octets of body. */
@@ -73,6 +74,8 @@ static bool line_octet(mxv_guard *g, uint8_t b, mxv_guard_refusal *r)
     if (g->linelen < sizeof(g->head))
         g->head[g->linelen] = (char)b;
     if (g->linelen == 0) {
+        g->spoke = true;
+        g->starttls = false;
         g->verb = NO_VERB;
         for (uint8_t v = 0; v < NVERBS; v++)
             if (verbs[v].name[0] == upper(b))
@@ -107,7 +110,9 @@ static bool line_octet(mxv_guard *g, uint8_t b, mxv_guard_refusal *r)
         if (at < len)
             return refuse(r, "an incomplete command, where only EHLO, HELO, STARTTLS, QUIT, RSET "
                              "and NOOP may precede TLS");
+        bool starttls = g->verb == VERB_STARTTLS;
         line_reset(g);
+        g->starttls = starttls;
         return true;
     }
     if (g->linelen == len && (verbs[g->verb].args == ARG_NONE || b != ' '))
@@ -129,10 +134,16 @@ static bool record_allowed(mxv_guard *g, mxv_guard_refusal *r)
         return g->level == MXV_GUARD_WATCH || refuse_tls(r, "a malformed TLS record header");
     if (g->level == MXV_GUARD_WATCH)
         return true;
+    if (type == CT_ALERT && (g->phase == MXV_GUARD_HANDSHAKE || g->body_left == 2))
+        return true; /* TLS state, nothing else (encrypted, inside a session) */
     if (type == CT_ALERT)
-        return true; /* an alert carries two octets of TLS state, nothing else */
+        return refuse(r, "a TLS alert record longer than an alert, outside TLS");
     if (g->phase == MXV_GUARD_CLEAR && type == CT_HANDSHAKE) {
-        g->phase = MXV_GUARD_HANDSHAKE; /* STARTTLS done, or TLS from the start */
+        /* TLS from the start (implicit TLS), or right after STARTTLS: the
+         * server reads anything else as SMTP lines. */
+        if (g->spoke && !g->starttls)
+            return refuse(r, "a TLS handshake in clear text that does not follow STARTTLS");
+        g->phase = MXV_GUARD_HANDSHAKE;
         return true;
     }
     if (g->phase != MXV_GUARD_HANDSHAKE)

@@ -13,8 +13,12 @@
  *   MXV_GUARD_TLS          TLS is mandatory (`required`): before TLS, only
  *                          the greeting exchange may be sent in clear
  *                          (EHLO, HELO, STARTTLS, QUIT, RSET, NOOP lines),
- *                          then the TLS handshake; after a handshake that
- *                          failed or ended, nothing in clear but QUIT.
+ *                          then the TLS handshake, which starts either the
+ *                          connection (implicit TLS) or right after the
+ *                          STARTTLS line; after a handshake that failed or
+ *                          ended, nothing in clear but QUIT. Outside a
+ *                          handshake, an alert is two octets (RFC 5246
+ *                          7.2), so nothing else rides in one.
  *   MXV_GUARD_VERIFIED     the same, and TLS application data only once
  *                          the handshake it belongs to has a pass decision
  *                          (`required-verify*`): a handshake that completes
@@ -58,6 +62,8 @@ typedef struct {
     uint8_t verb;     /* index of the verb the line starts with, or 0xff */
     uint8_t cr;       /* the last octet was CR: LF must follow */
     char head[16];    /* the line's first octets, for messages */
+    bool spoke;       /* some clear text was sent */
+    bool starttls;    /* the last complete line was STARTTLS, and nothing followed */
     /* the TLS record stream */
     uint8_t hdr[5], hdrlen; /* a record header being read */
     uint32_t body_left;     /* octets of the current record still to come */

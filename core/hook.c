@@ -28,6 +28,7 @@
 #include "prefetch.h"
 #include "recent_failures.h"
 #include "ssl_verify.h"
+#include "stderr_line.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -62,10 +63,8 @@ void mxv_hook_complain(const char *fmt, ...)
     if (!msg)
         return;
     int n = snprintf(line, sizeof(line), "mxverify: %s\n", msg);
-    if (n > 0) {
-        ssize_t w = write(2, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-        (void)w;
-    }
+    if (n > 0)
+        mxv_stderr_line(line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
     syslog(LOG_MAIL | LOG_ERR, "mxverify: %s", msg);
     free(msg);
 }
@@ -117,12 +116,13 @@ static void tell_host(SSL *ssl, int fd, bool pass)
         mxv_hook.host->decided(fd, random, pass);
 }
 
-/* After a decision: the shim is told, a refused server remembered. */
+/* After a decision (NULL: none could be made, out of memory): the shim
+ * is told, a refused server remembered. */
 static void decided(SSL *ssl, int fd, const mxv_decision *d)
 {
     if (d && d->abort)
         mxv_recent_failure_add(d->ip, d->reason);
-    tell_host(ssl, fd, !(d && d->abort));
+    tell_host(ssl, fd, d && !d->abort);
 }
 
 /* Makes a failure fatal even under SSL_VERIFY_NONE: libssl reads
@@ -160,6 +160,8 @@ static bool unknown_connection_refused(void)
     return enforce;
 }
 
+static void effective_for(int fd, mxv_effective *e);
+
 static int hooked_cert_verify(X509_STORE_CTX *x, void *arg)
 {
     (void)arg;
@@ -181,7 +183,16 @@ static int hooked_cert_verify(X509_STORE_CTX *x, void *arg)
     memset(&seen, 0, sizeof(seen));
     mxv_verify_ctx v = verify_ctx(ssl, fd, &seen);
     int ok = mxv_ssl_verify(x, ssl, &v);
-    decided(ssl, fd, mxv_ssl_decision(ssl));
+    mxv_effective e;
+    if (mxv_ssl_decided_this_handshake(ssl)) {
+        decided(ssl, fd, mxv_ssl_decision(ssl));
+    } else {
+        /* No decision: a mode that verifies nothing (nothing to tell), or
+         * none could be made (out of memory): failed. */
+        effective_for(fd, &e);
+        if (mxv_mode_algorithm(e.mode) != MXV_ALG_NONE)
+            decided(ssl, fd, NULL);
+    }
     return ok;
 }
 
@@ -246,8 +257,14 @@ static void effective_for(int fd, mxv_effective *e)
 {
     mxv_observed seen;
     memset(&seen, 0, sizeof(seen));
+    /* The configured recipient domain first, then the one the program
+     * looked up, as the decision takes them (ssl_verify.c). */
+    mxv_policy_effective(mxv_hook.policy, NULL, e);
+    if (e->domain)
+        return;
     bool have = mxv_hook.host && mxv_hook.host->observed && mxv_hook.host->observed(fd, &seen);
-    mxv_policy_effective(mxv_hook.policy, have && seen.domain[0] ? seen.domain : NULL, e);
+    if (have && seen.domain[0])
+        mxv_policy_effective(mxv_hook.policy, seen.domain, e);
 }
 
 /* A handshake that reached a point with no certificate decision: decided

@@ -19,7 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define MXV_HOOK_API_VERSION 2
+#define MXV_HOOK_API_VERSION 3
 
 /* What the host program itself revealed about one connection (filled by the
  * shim from the program's DNS lookups; "" when unknown). */
@@ -69,10 +69,6 @@ typedef struct {
     void (*mx_lookup_seen)(const char *domain);
     /* The shim refused bytes on an in-scope connection: one log line. */
     void (*refused)(const mxv_hook_refusal *r);
-    /* A ClientHello with this random is about to leave on socket fd: a
-     * resumption the engine could not tie to its socket earlier is decided
-     * now. false: refuse it (the engine logged why). */
-    bool (*hello_sent)(int fd, const unsigned char random[MXV_HELLO_RANDOM_LEN]);
     /* The program is about to chroot(): load what deciding needs from the
      * file system (resolver, trust anchors, libraries) while it is there. */
     void (*before_chroot)(void);

@@ -39,12 +39,18 @@ static mxv_hook_level api_connected(const char *domain, const char *host, const 
     (void)host;
     if (mxv_hook.broken)
         return MXV_HOOK_REQUIRE_VERIFIED; /* nothing will pass: fail closed */
+    /* The recipient domain as the decision will take it: the configured
+     * one first, then the one the program looked up (ssl_verify.c). */
     mxv_effective e;
-    mxv_policy_effective(mxv_hook.policy, domain, &e);
-    if (!domain && !e.domain && mxv_hook.policy->ndests)
+    mxv_policy_effective(mxv_hook.policy, NULL, &e); /* the configured one's settings */
+    if (e.domain)
+        domain = e.domain;
+    else
+        mxv_policy_effective(mxv_hook.policy, domain, &e);
+    if (!domain && mxv_hook.policy->ndests)
         unknown_destination(&e, ip);
     if (mxv_mode_algorithm(e.mode) != MXV_ALG_NONE)
-        mxv_prefetch(mxv_hook.policy, domain ? domain : e.domain, ip);
+        mxv_prefetch(mxv_hook.policy, domain, ip);
     return mxv_enforces_verify(&e) ? MXV_HOOK_REQUIRE_VERIFIED
            : mxv_enforces_tls(&e)  ? MXV_HOOK_REQUIRE_TLS
                                    : MXV_HOOK_WATCH;

@@ -27,6 +27,13 @@ struct mxv_hook_ssl {
     sent_mark *marks;
     size_t nmarks;
     bool marked; /* a snapshot was taken at this SSL's ClientHello */
+    /* The socket a handshake of this SSL was tied to (BIO of the
+     * program's own): a renegotiation's ClientHello is encrypted, so the
+     * next handshake is tied to it too, while it names the same socket. */
+    bool tied;
+    int tied_fd;
+    dev_t tied_dev;
+    ino_t tied_ino;
 };
 
 /* The peer port of a connected TCP socket, 0 if fd is not one. */
@@ -182,6 +189,34 @@ static mxv_scope correlate(SSL *ssl, int *fd)
     return moved_in == 1 && moved_out == 0 ? MXV_SCOPE_IN : MXV_SCOPE_AMBIGUOUS;
 }
 
+/* Remembers (or, tied = false, recalls) the socket an SSL with a BIO of
+ * the program's own was tied to. */
+static void tie(SSL *ssl, int fd)
+{
+    struct stat st;
+    mxv_hook_ssl *h = mxv_hook_ssl_get(ssl, true);
+    if (!h || fd < 0 || fstat(fd, &st) != 0)
+        return;
+    h->tied = true;
+    h->tied_fd = fd;
+    h->tied_dev = st.st_dev;
+    h->tied_ino = st.st_ino;
+}
+
+/* A later handshake of an SSL tied before (a renegotiation): its socket,
+ * if it still names the same one; AMBIGUOUS if not; OUT if never tied. */
+static mxv_scope tied_before(SSL *ssl, int *fd)
+{
+    mxv_hook_ssl *h = mxv_hook_ssl_get(ssl, false);
+    struct stat st;
+    if (!h || !h->tied)
+        return MXV_SCOPE_OUT;
+    if (fstat(h->tied_fd, &st) != 0 || st.st_dev != h->tied_dev || st.st_ino != h->tied_ino)
+        return MXV_SCOPE_AMBIGUOUS;
+    *fd = h->tied_fd;
+    return MXV_SCOPE_IN;
+}
+
 mxv_scope mxv_hook_scope(SSL *ssl, bool hello_sent, int *fd)
 {
     *fd = -1;
@@ -195,14 +230,21 @@ mxv_scope mxv_hook_scope(SSL *ssl, bool hello_sent, int *fd)
     unsigned char random[MXV_HELLO_RANDOM_LEN];
     if (!hello_sent || SSL_get_client_random(ssl, random, sizeof(random)) != sizeof(random))
         return MXV_SCOPE_NOT_YET;
+    mxv_scope scope;
     if (mxv_hook.host && mxv_hook.host->fd_of_hello) {
         /* The shim watches every in-scope socket until its ClientHello: one
-         * that no in-scope socket carried went elsewhere. */
+         * that no in-scope socket carried went elsewhere, unless it was
+         * encrypted (a renegotiation on a connection tied before). */
         int tied = mxv_hook.host->fd_of_hello(random);
-        if (tied < 0)
-            return MXV_SCOPE_OUT;
         *fd = tied;
-        return MXV_SCOPE_IN;
+        scope = tied >= 0 ? MXV_SCOPE_IN : MXV_SCOPE_OUT;
+    } else {
+        scope = correlate(ssl, fd);
     }
-    return correlate(ssl, fd);
+    if (scope == MXV_SCOPE_IN) {
+        tie(ssl, *fd);
+        return scope;
+    }
+    mxv_scope before = tied_before(ssl, fd);
+    return before != MXV_SCOPE_OUT ? before : scope;
 }

@@ -1,5 +1,6 @@
 #include "log.h"
 #include "buf.h"
+#include "stderr_line.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,14 +37,13 @@ static void file_failed(const char *path, int error)
     if (atomic_exchange(&said, true))
         return;
     char msg[600];
-    snprintf(msg, sizeof(msg),
-             "mxverify: cannot write the log file %s (%s): decisions go to syslog (mail) "
-             "instead",
-             path, strerror(error));
-    ssize_t n = write(2, msg, strlen(msg));
-    n = write(2, "\n", 1);
-    (void)n;
-    syslog(LOG_MAIL | LOG_ERR, "%s", msg);
+    int n = snprintf(msg, sizeof(msg),
+                     "mxverify: cannot write the log file %s (%s): decisions go to syslog "
+                     "(mail) instead\n",
+                     path, strerror(error));
+    if (n > 0)
+        mxv_stderr_line(msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
+    syslog(LOG_MAIL | LOG_ERR, "%.*s", n > 0 ? n - 1 : 0, msg);
 }
 
 /* One write() per line: lines from threads and processes stay whole.
@@ -70,14 +70,17 @@ static bool write_line(const mxv_effective *e, const char *line)
     }
     mxv_buf_printf(&b, "%s\n", line);
     char *text = mxv_buf_finish(&b);
-    if (text) {
+    bool said = true;
+    if (text && fd == 2) {
+        said = mxv_stderr_line(text, strlen(text));
+    } else if (text) {
         ssize_t n = write(fd, text, strlen(text));
         (void)n;
     }
     free(text);
     if (fd != 2)
         close(fd);
-    return true;
+    return said;
 }
 
 static void emit(const mxv_effective *e, int priority, const char *raw)

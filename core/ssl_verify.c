@@ -267,8 +267,10 @@ int mxv_ssl_verify(X509_STORE_CTX *x, SSL *ssl, const mxv_verify_ctx *v)
     conn *c = get_conn(ssl, true);
     mxv_decision *d = c ? mxv_decision_new() : NULL;
     if (!d) {
+        /* Cannot decide: fail closed, under SSL_VERIFY_NONE too. */
         X509_STORE_CTX_set_error(x, X509_V_ERR_OUT_OF_MEM);
-        return 0; /* cannot decide: fail closed */
+        SSL_set_verify(ssl, SSL_VERIFY_PEER, SSL_get_verify_callback(ssl));
+        return 0;
     }
     fill_context(d, v, c, ssl);
     if (d->algorithm == MXV_ALG_NONE) {

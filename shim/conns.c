@@ -6,63 +6,102 @@
  * (its DNS lookups) follows the socket, not a descriptor number.
  *
  * Each connection has a guard (core/guard.h) at the level the engine gave
- * it: every byte the program sends on it, by whatever call, is judged
- * before it leaves; a refusal shuts the socket down (so every descriptor of
- * it, and every later write, fails) and is logged once. The guard also
+ * it; send.c judges every byte the program sends on it. The guard also
  * notes the ClientHello's random, which ties an SSL with a BIO of the
  * program's own to this socket.
  */
-#include "shim.h"
+#include "conn.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/kcmp.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
-typedef struct shim_conn {
-    struct shim_conn *next, *prev; /* every live connection */
-    unsigned refs;                 /* descriptors naming it */
-    dev_t dev;
-    ino_t ino;
-    mxv_guard guard;
-    bool refused;    /* ended by the shim: every later write fails */
-    bool engineless; /* the engine could not be loaded: nothing passes */
-    int last_fd;     /* the descriptor it was last used through */
-    char ip[64];
-    mxv_observed seen;
-} shim_conn;
-
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static __thread int holding __attribute__((tls_model("initial-exec")));
 static shim_conn *live;
+static _Atomic pid_t owner; /* the process whose descriptors the table describes */
 
-static void reset_after_fork(void)
+static void fresh_lock(void)
 {
     pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
     memcpy(&lock, &fresh, sizeof(lock));
 }
 
+/* fork(): the child is one thread, whatever the parent's others held. */
+static void after_fork_child(void)
+{
+    fresh_lock();
+    holding = 0;
+    atomic_store(&owner, getpid());
+}
+
 __attribute__((constructor)) static void conns_init(void)
 {
-    pthread_atfork(NULL, NULL, reset_after_fork);
+    atomic_store(&owner, getpid());
+    pthread_atfork(NULL, NULL, after_fork_child);
 }
 
-static shim_conn *conn_of(uintptr_t entry)
+bool shim_conns_lock(void)
 {
-    return entry > SHIM_FD_PLAIN ? (shim_conn *)(entry & ~SHIM_FD_GUARDING) : NULL;
+    if (holding)
+        return false;
+    /* Said before waiting: a handler that interrupts the wait must not
+     * wait too. */
+    holding = 1;
+    atomic_signal_fence(memory_order_seq_cst);
+    pthread_mutex_lock(&lock);
+    return true;
 }
 
-static bool watching(const shim_conn *c)
+void shim_conns_unlock(void)
+{
+    pthread_mutex_unlock(&lock);
+    atomic_signal_fence(memory_order_seq_cst);
+    holding = 0;
+}
+
+bool shim_table_mine(void)
+{
+    int saved = errno;
+    pid_t self = getpid(), was = atomic_load(&owner);
+    bool mine = self == was;
+    if (!mine) {
+        /* Another process: does it share this memory? (kcmp: 0 = same.)
+         * Cannot tell (no kcmp here): as if it did, which leaves the
+         * parent's table as it is. */
+        long same = syscall(SYS_kcmp, self, was, KCMP_VM, 0, 0);
+        if (same > 0 || (same < 0 && errno == ESRCH)) {
+            after_fork_child();
+            mine = true;
+        }
+    }
+    errno = saved;
+    return mine;
+}
+
+bool shim_conn_watching(const shim_conn *c)
 {
     return c->refused || !mxv_guard_finished(&c->guard);
 }
 
-static uintptr_t entry_for(shim_conn *c)
+uintptr_t shim_conn_entry(shim_conn *c)
 {
-    return (uintptr_t)c | (watching(c) ? SHIM_FD_GUARDING : 0);
+    return (uintptr_t)c | (shim_conn_watching(c) ? SHIM_FD_GUARDING : 0);
+}
+
+bool shim_conn_same_socket(int fd, const shim_conn *c)
+{
+    int saved = errno;
+    struct stat st;
+    bool same = fstat(fd, &st) == 0 && st.st_dev == c->dev && st.st_ino == c->ino;
+    errno = saved;
+    return same;
 }
 
 /* --- with the lock held --- */
@@ -80,10 +119,9 @@ static void release_locked(shim_conn *c)
     free(c);
 }
 
-/* fd now holds `entry`; what it held before lets go. */
-static void set_locked(int fd, uintptr_t entry)
+void shim_conn_set_locked(int fd, uintptr_t entry)
 {
-    shim_conn *old = conn_of(shim_fd_entry(fd)), *c = conn_of(entry);
+    shim_conn *old = shim_conn_of(shim_fd_entry(fd)), *c = shim_conn_of(entry);
     if (c)
         c->refs++;
     if (!shim_fd_set(fd, entry) && c) {
@@ -100,6 +138,21 @@ static shim_conn *find_socket_locked(dev_t dev, ino_t ino)
         if (c->dev == dev && c->ino == ino)
             return c;
     return NULL;
+}
+
+/* fd's entry becomes `entry`, or, when the lock cannot be had (a signal
+ * handler interrupted this thread inside the shim), UNKNOWN: looked at
+ * afresh at its next write, which is never weaker. */
+static void set_entry(int fd, uintptr_t entry)
+{
+    if (!shim_table_mine())
+        return;
+    if (!shim_conns_lock()) {
+        shim_fd_forget(fd);
+        return;
+    }
+    shim_conn_set_locked(fd, entry);
+    shim_conns_unlock();
 }
 
 /* --- context --- */
@@ -155,37 +208,53 @@ static bool scope_of(const struct sockaddr *addr, shim_conn *c)
     }
     /* No engine where one was needed: what the settings might enforce is
      * enforced, and nothing can pass a decision that cannot be made. */
-    if (!shim_engine_failed() || !shim_settings_may_enforce() || !shim_env_lists_port(port))
+    if (!shim_engine_failed() || !shim_settings_may_enforce() || !shim_failclosed_port(port))
         return false;
     c->engineless = true;
     mxv_guard_init(&c->guard, MXV_GUARD_VERIFIED);
     return true;
 }
 
-static void attach(int fd, const struct sockaddr *addr, socklen_t len, const struct stat *st)
+static bool tcp_address(const struct sockaddr *addr, socklen_t len)
 {
-    if (!addr || (addr->sa_family != AF_INET && addr->sa_family != AF_INET6) ||
-        len < (addr->sa_family == AF_INET ? sizeof(struct sockaddr_in)
-                                          : sizeof(struct sockaddr_in6))) {
-        pthread_mutex_lock(&lock);
-        set_locked(fd, SHIM_FD_PLAIN);
-        pthread_mutex_unlock(&lock);
-        return;
+    return addr && ((addr->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) ||
+                    (addr->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)));
+}
+
+/* fd names the socket st, connected (or connecting) to addr: a new
+ * connection record, or PLAIN when it is not in scope. `fresh`: a
+ * connection that starts now; else one already recorded for this socket
+ * is kept (connect() again after EINTR, EALREADY, EISCONN). */
+static void attach(int fd, const struct sockaddr *addr, socklen_t len, const struct stat *st,
+                   bool fresh)
+{
+    if (!fresh && shim_conns_lock()) {
+        shim_conn *known = shim_conn_of(shim_fd_entry(fd));
+        bool kept = known && known->dev == st->st_dev && known->ino == st->st_ino;
+        shim_conns_unlock();
+        if (kept)
+            return;
     }
-    shim_conn *c = calloc(1, sizeof(*c));
     int type = 0;
     socklen_t tlen = sizeof(type);
-    if (!c || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) != 0 || type != SOCK_STREAM ||
-        !scope_of(addr, c)) {
+    shim_conn *c = NULL;
+    if (tcp_address(addr, len) && getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) == 0 &&
+        type == SOCK_STREAM && (c = calloc(1, sizeof(*c))) && !scope_of(addr, c)) {
         free(c);
-        pthread_mutex_lock(&lock);
-        set_locked(fd, SHIM_FD_PLAIN);
-        pthread_mutex_unlock(&lock);
+        c = NULL;
+    }
+    if (!c) {
+        set_entry(fd, SHIM_FD_PLAIN);
         return;
     }
     c->dev = st->st_dev;
     c->ino = st->st_ino;
-    pthread_mutex_lock(&lock);
+    c->last_fd = fd;
+    if (!shim_conns_lock()) {
+        free(c);
+        shim_fd_forget(fd);
+        return;
+    }
     /* connect() again on a socket already known: a fresh connection. */
     shim_conn *old = find_socket_locked(c->dev, c->ino);
     if (old)
@@ -194,82 +263,92 @@ static void attach(int fd, const struct sockaddr *addr, socklen_t len, const str
     if (live)
         live->prev = c;
     live = c;
-    c->refs = 0;
-    c->last_fd = fd;
-    set_locked(fd, entry_for(c));
+    shim_conn_set_locked(fd, shim_conn_entry(c));
     if (c->refs == 0) /* out of memory for the table */
         release_locked((c->refs = 1, c));
-    pthread_mutex_unlock(&lock);
+    shim_conns_unlock();
 }
 
-void shim_conn_connected(int fd, const struct sockaddr *addr, socklen_t len)
+void shim_conn_connected(int fd, const struct sockaddr *addr, socklen_t len, bool fresh)
 {
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0)
-        return;
-    attach(fd, addr, len, &st);
+    if (fd < 0 || !shim_settings_present() || !shim_table_mine() || fstat(fd, &st) != 0)
+        return; /* no settings at all: nothing is watched */
+    attach(fd, addr, len, &st, fresh);
 }
 
 /* A descriptor the shim never saw made: a socket inherited across exec or
- * received from another process is an in-scope connection like any. */
-static void classify(int fd)
+ * received from another process is an in-scope connection like any.
+ * Returns whether its bytes must pass the guard. */
+static bool classify(int fd)
 {
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) {
-        pthread_mutex_lock(&lock);
-        set_locked(fd, SHIM_FD_PLAIN);
-        pthread_mutex_unlock(&lock);
-        return;
-    }
-    pthread_mutex_lock(&lock);
-    shim_conn *known = find_socket_locked(st.st_dev, st.st_ino);
-    if (known)
-        set_locked(fd, entry_for(known));
-    pthread_mutex_unlock(&lock);
-    if (known)
-        return;
+    int domain = 0;
+    socklen_t dlen = sizeof(domain);
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
-    if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
-        len = 0;
-    attach(fd, len ? (struct sockaddr *)&ss : NULL, len, &st);
+    /* Only a connected TCP socket can be an SMTP connection; the rest is
+     * told without the lock (a signal handler's self-pipe is such a rest). */
+    bool tcp = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) &&
+               getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &dlen) == 0 &&
+               (domain == AF_INET || domain == AF_INET6) &&
+               getpeername(fd, (struct sockaddr *)&ss, &len) == 0;
+    if (!shim_table_mine())
+        return false; /* a vfork() child, which may only exec or exit */
+    if (!shim_conns_lock())
+        return tcp; /* refused by shim_conn_send(): it cannot be judged now */
+    if (!tcp) {
+        shim_conn_set_locked(fd, SHIM_FD_PLAIN);
+        shim_conns_unlock();
+        return false;
+    }
+    shim_conn *known = find_socket_locked(st.st_dev, st.st_ino);
+    if (known)
+        shim_conn_set_locked(fd, shim_conn_entry(known));
+    shim_conns_unlock();
+    if (!known)
+        attach(fd, (struct sockaddr *)&ss, len, &st, true);
+    uintptr_t e = shim_fd_entry(fd);
+    return e > SHIM_FD_PLAIN && (e & SHIM_FD_GUARDING);
 }
 
 bool shim_guarded_unknown(int fd)
 {
-    if (fd < 0 || !shim_settings_present())
-        return false;
-    shim_busy++;
-    classify(fd);
-    shim_busy--;
-    uintptr_t e = shim_fd_entry(fd);
-    return e > SHIM_FD_PLAIN && (e & SHIM_FD_GUARDING);
+    int saved = errno;
+    bool guarded = false;
+    if (fd >= 0 && shim_settings_present()) {
+        shim_busy++;
+        guarded = classify(fd);
+        shim_busy--;
+    }
+    errno = saved;
+    return guarded;
 }
 
 bool shim_guarded_strictly(int fd)
 {
     if (!shim_guarded(fd))
         return false;
-    pthread_mutex_lock(&lock);
-    shim_conn *c = conn_of(shim_fd_entry(fd));
-    bool strict = c && c->guard.level != MXV_GUARD_WATCH;
-    pthread_mutex_unlock(&lock);
+    if (!shim_conns_lock())
+        return true;
+    shim_conn *c = shim_conn_of(shim_fd_entry(fd));
+    bool strict = !c || c->guard.level != MXV_GUARD_WATCH;
+    shim_conns_unlock();
     return strict;
 }
 
 void shim_conn_closed(int fd)
 {
-    if (shim_fd_entry(fd) == SHIM_FD_UNKNOWN)
-        return; /* nothing known, nothing to forget (and no page to make) */
-    pthread_mutex_lock(&lock);
-    set_locked(fd, SHIM_FD_PLAIN);
-    pthread_mutex_unlock(&lock);
+    /* Only a connection's entry needs forgetting: an UNKNOWN or PLAIN
+     * number stays right for whatever is opened there next (a socket that
+     * connects is recorded at connect()). */
+    if (shim_fd_entry(fd) <= SHIM_FD_PLAIN)
+        return;
+    set_entry(fd, SHIM_FD_PLAIN);
 }
 
 void shim_conn_closed_range(unsigned first, unsigned last)
 {
-    /* Only descriptors that name a connection matter: the others stay what
-     * they were (PLAIN or UNKNOWN), as after close(). */
     int high = shim_fd_high();
     for (unsigned fd = first; fd <= last && (int)fd <= high && fd <= 0x7fffffffu; fd++)
         if (shim_fd_entry((int)fd) > SHIM_FD_PLAIN)
@@ -278,155 +357,40 @@ void shim_conn_closed_range(unsigned first, unsigned last)
 
 void shim_conn_duplicated(int oldfd, int newfd)
 {
-    if (oldfd == newfd || newfd < 0)
+    if (oldfd == newfd || newfd < 0 || !shim_table_mine())
         return;
-    pthread_mutex_lock(&lock);
+    if (!shim_conns_lock()) {
+        shim_fd_forget(newfd);
+        return;
+    }
     uintptr_t e = shim_fd_entry(oldfd);
-    shim_conn *c = conn_of(e);
+    shim_conn *c = shim_conn_of(e);
     /* An unknown original leaves the copy unknown: classified, by inode,
      * at its first write. */
-    set_locked(newfd, c ? entry_for(c) : e);
+    shim_conn_set_locked(newfd, c ? shim_conn_entry(c) : e);
     bool std_stream = c && newfd <= 2 && c->guard.level != MXV_GUARD_WATCH;
-    pthread_mutex_unlock(&lock);
+    shim_conns_unlock();
     if (std_stream)
         shim_stdio_std_attached(newfd);
 }
 
 void shim_conn_received(int fd)
 {
-    pthread_mutex_lock(&lock);
-    set_locked(fd, SHIM_FD_UNKNOWN);
-    pthread_mutex_unlock(&lock);
+    if (shim_table_mine())
+        set_entry(fd, SHIM_FD_UNKNOWN);
 }
 
 void shim_conn_kernel_tls(int fd)
 {
-    pthread_mutex_lock(&lock);
-    shim_conn *c = conn_of(shim_fd_entry(fd));
+    if (!shim_conns_lock())
+        return; /* the guard stays where it was: stricter, never weaker */
+    shim_conn *c = shim_conn_of(shim_fd_entry(fd));
     if (c) {
         mxv_guard_kernel_tls(&c->guard);
-        shim_fd_set(fd, entry_for(c));
+        if (shim_table_mine())
+            shim_fd_set(fd, shim_conn_entry(c));
     }
-    pthread_mutex_unlock(&lock);
-}
-
-/* --- sending --- */
-
-/* Still the socket that was recorded? A descriptor closed behind the
- * shim's back (fclose() closes without close()) may name something else
- * now: then the record goes, and the bytes are not the guard's. */
-static bool same_socket(int fd, const shim_conn *c)
-{
-    struct stat st;
-    return fstat(fd, &st) == 0 && st.st_dev == c->dev && st.st_ino == c->ino;
-}
-
-/* Ends the connection: nothing more leaves on any of its descriptors. */
-static ssize_t end_connection(int fd, shim_conn *c, const mxv_guard_refusal *r)
-{
-    shutdown(fd, SHUT_RDWR);
-    mxv_hook_refusal what = {
-        .domain = c->seen.domain[0] ? c->seen.domain : NULL,
-        .host = c->seen.host[0] ? c->seen.host : NULL,
-        .ip = c->ip,
-        .no_decision = r->tls,
-        .why = r->why,
-        .line = r->head,
-    };
-    const mxv_hook_api *api = c->engineless ? NULL : shim_engine(false);
-    shim_busy++;
-    if (api)
-        api->refused(&what);
-    else
-        shim_say("verdict=fail ip=%s action=abort reason=%s why=\"%s%s%s%s (libmxverify could "
-                 "not be loaded: in-scope connections fail closed)\"",
-                 c->ip, what.no_decision ? "validation-failure" : "starttls-not-supported",
-                 r->why ? r->why : "refused", r->head[0] ? ": '" : "", r->head,
-                 r->head[0] ? "'" : "");
-    shim_busy--;
-    errno = ECONNABORTED;
-    return -1;
-}
-
-/* Judges iov against a copy of the guard, which moves on as if all of it
- * left; c is locked. */
-static bool judge_locked(const shim_conn *c, const struct iovec *iov, size_t n,
-                         mxv_guard_refusal *r)
-{
-    mxv_guard g = c->guard;
-    for (size_t i = 0; i < n; i++) {
-        if (!mxv_guard_check(&g, iov[i].iov_base, iov[i].iov_len, r))
-            return false;
-        mxv_guard_commit(&g, iov[i].iov_base, iov[i].iov_len);
-    }
-    return true;
-}
-
-static void commit_locked(shim_conn *c, const struct iovec *iov, size_t n, size_t sent)
-{
-    for (size_t i = 0; i < n && sent; i++) {
-        size_t len = iov[i].iov_len < sent ? iov[i].iov_len : sent;
-        mxv_guard_commit(&c->guard, iov[i].iov_base, len);
-        sent -= len;
-    }
-}
-
-ssize_t shim_conn_send(int fd, const struct iovec *iov, size_t n, shim_send_fn send, void *arg)
-{
-    pthread_mutex_lock(&lock);
-    shim_conn *c = conn_of(shim_fd_entry(fd));
-    if (!c || !watching(c)) {
-        pthread_mutex_unlock(&lock);
-        return send(arg);
-    }
-    if (c->refused) {
-        pthread_mutex_unlock(&lock);
-        errno = ECONNABORTED;
-        return -1;
-    }
-    mxv_guard_refusal r = {0};
-    if (!judge_locked(c, iov, n, &r)) {
-        if (!same_socket(fd, c)) {
-            /* Looked at afresh: it may be another in-scope connection. */
-            set_locked(fd, SHIM_FD_UNKNOWN);
-            pthread_mutex_unlock(&lock);
-            return shim_guarded(fd) ? shim_conn_send(fd, iov, n, send, arg) : send(arg);
-        }
-        c->refused = true;
-        shim_conn copy = *c;
-        pthread_mutex_unlock(&lock);
-        return end_connection(fd, &copy, &r);
-    }
-    pthread_mutex_unlock(&lock);
-    ssize_t sent = send(arg);
-    if (sent <= 0)
-        return sent;
-    int saved = errno;
-    pthread_mutex_lock(&lock);
-    if (conn_of(shim_fd_entry(fd)) == c) {
-        c->last_fd = fd;
-        commit_locked(c, iov, n, (size_t)sent);
-        if (!watching(c))
-            shim_fd_set(fd, entry_for(c));
-    }
-    pthread_mutex_unlock(&lock);
-    errno = saved;
-    return sent;
-}
-
-ssize_t shim_conn_refuse_opaque(int fd, const char *how)
-{
-    pthread_mutex_lock(&lock);
-    shim_conn *c = conn_of(shim_fd_entry(fd));
-    if (!c || !watching(c) || c->guard.level == MXV_GUARD_WATCH) {
-        pthread_mutex_unlock(&lock);
-        return 0; /* not refused: the caller sends */
-    }
-    c->refused = true;
-    shim_conn copy = *c;
-    pthread_mutex_unlock(&lock);
-    mxv_guard_refusal r = {.why = how};
-    return end_connection(fd, &copy, &r);
+    shim_conns_unlock();
 }
 
 /* --- the engine's view --- */
@@ -434,29 +398,32 @@ ssize_t shim_conn_refuse_opaque(int fd, const char *how)
 static bool host_observed(int fd, mxv_observed *out)
 {
     bool found = false;
-    pthread_mutex_lock(&lock);
-    const shim_conn *c = conn_of(shim_fd_entry(fd));
+    if (!shim_conns_lock())
+        return false;
+    const shim_conn *c = shim_conn_of(shim_fd_entry(fd));
     if (c && (c->seen.domain[0] || c->seen.host[0])) {
         *out = c->seen;
         found = true;
     }
-    pthread_mutex_unlock(&lock);
+    shim_conns_unlock();
     return found;
 }
 
 static void host_decided(int fd, const unsigned char random[MXV_HELLO_RANDOM_LEN], bool pass)
 {
-    pthread_mutex_lock(&lock);
-    shim_conn *c = conn_of(shim_fd_entry(fd));
+    if (!shim_conns_lock())
+        return;
+    shim_conn *c = shim_conn_of(shim_fd_entry(fd));
     if (c)
         mxv_guard_decided(&c->guard, random, pass);
-    pthread_mutex_unlock(&lock);
+    shim_conns_unlock();
 }
 
 static int host_fd_of_hello(const unsigned char random[MXV_HELLO_RANDOM_LEN])
 {
     int fd = -1;
-    pthread_mutex_lock(&lock);
+    if (!shim_conns_lock())
+        return -1;
     const shim_conn *found = NULL;
     uint8_t r[MXV_GUARD_RANDOM_LEN];
     for (const shim_conn *c = live; c && !found; c = c->next)
@@ -464,9 +431,9 @@ static int host_fd_of_hello(const unsigned char random[MXV_HELLO_RANDOM_LEN])
             found = c;
     /* The descriptor that carried it (still naming it: a descriptor is
      * never shared by two connections). */
-    if (found && conn_of(shim_fd_entry(found->last_fd)) == found)
+    if (found && shim_conn_of(shim_fd_entry(found->last_fd)) == found)
         fd = found->last_fd;
-    pthread_mutex_unlock(&lock);
+    shim_conns_unlock();
     return fd;
 }
 

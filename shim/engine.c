@@ -11,8 +11,10 @@
  * (conns.c), and this is said once.
  */
 #include "shim.h"
+#include "stderr_line.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -69,10 +71,8 @@ void shim_say(const char *fmt, ...)
     }
     msg[k] = '\0';
     int n = snprintf(line, sizeof(line), "mxverify: %s\n", msg);
-    if (n > 0) {
-        ssize_t w = write(2, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-        (void)w;
-    }
+    if (n > 0)
+        mxv_stderr_line(line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
     syslog(LOG_MAIL | LOG_ERR, "mxverify: %s", msg);
 }
 
@@ -116,15 +116,19 @@ bool shim_engine_failed(void)
            !atomic_load_explicit(&api, memory_order_acquire);
 }
 
+static bool conf_present(void)
+{
+    const char *conf = secure_getenv("MXVERIFY_CONF");
+    struct stat st;
+    return (conf && *conf) || stat(DEFAULT_CONF, &st) == 0;
+}
+
 /* MXVERIFY_PORTS read without the engine: a list of ports, digits and
  * commas only; anything else lists every port (the engine would refuse
  * it as a configuration error, and failing closed must not miss the port
  * meant). */
-bool shim_env_lists_port(unsigned port)
+static bool env_lists_port(const char *v, unsigned port)
 {
-    const char *v = secure_getenv("MXVERIFY_PORTS");
-    if (!v || !*v)
-        return port == 25;
     if (strspn(v, "0123456789, ") != strlen(v))
         return true;
     unsigned cur = 0;
@@ -144,11 +148,20 @@ bool shim_env_lists_port(unsigned port)
     }
 }
 
-static bool conf_present(void)
+/* Might the settings put `port` in scope? MXVERIFY_PORTS overrides the
+ * file; a config file's `ports` only the engine can read, so with a file
+ * every port might be; without either, 25. */
+static bool port_maybe_listed(unsigned port)
 {
-    const char *conf = secure_getenv("MXVERIFY_CONF");
-    struct stat st;
-    return (conf && *conf) || stat(DEFAULT_CONF, &st) == 0;
+    const char *v = secure_getenv("MXVERIFY_PORTS");
+    if (v && *v)
+        return env_lists_port(v, port);
+    return port == 25 || conf_present();
+}
+
+bool shim_failclosed_port(unsigned port)
+{
+    return port_maybe_listed(port);
 }
 
 /* Settings come from MXVERIFY_* variables (not for set-user-ID programs,
@@ -161,6 +174,7 @@ bool shim_settings_present(void)
     if (k)
         return k == 2;
     extern char **environ;
+    int saved = errno;
     bool present = conf_present();
     for (char **e = environ; !present && !getauxval(AT_SECURE) && e && *e; e++) {
         const char *eq = strchr(*e, '=');
@@ -168,6 +182,7 @@ bool shim_settings_present(void)
     }
     atomic_store_explicit(&known, present ? 2 : 1, memory_order_relaxed);
     shim_no_settings = !present;
+    errno = saved;
     return present;
 }
 
@@ -191,7 +206,7 @@ bool shim_engine_wanted(unsigned port)
 {
     if (atomic_load_explicit(&tried, memory_order_relaxed))
         return true;
-    if (shim_env_lists_port(port))
+    if (port_maybe_listed(port))
         return true;
     if (!atomic_load_explicit(&have_libssl, memory_order_relaxed)) {
         void *h = dlopen("libssl.so.3", RTLD_LAZY | RTLD_NOLOAD);

@@ -4,11 +4,14 @@
  * table of 1024-entry pages, made at the first entry written into them, so
  * a program that never connects maps nothing, and one with a socket at
  * 70000 maps three pages. Pages are never freed, so a reader needs no lock:
- * it loads pointers and an entry, each atomically.
+ * it loads pointers and an entry, each atomically. Pages come from mmap(),
+ * not malloc(): a descriptor first written to inside a signal handler
+ * (the self-pipe of an event loop) is classified there, and malloc() is
+ * not async-signal-safe.
  */
 #include "shim.h"
 
-#include <stdlib.h>
+#include <sys/mman.h>
 
 #define BITS  SHIM_FD_BITS
 #define PAGE  SHIM_FD_PAGE
@@ -26,6 +29,12 @@ int shim_fd_high(void)
     return atomic_load_explicit(&high, memory_order_relaxed);
 }
 
+static void *page(size_t size)
+{
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p; /* zero-filled: every entry UNKNOWN */
+}
+
 bool shim_fd_set(int fd, uintptr_t entry)
 {
     if (fd < 0)
@@ -35,7 +44,7 @@ bool shim_fd_set(int fd, uintptr_t entry)
     if (!r) {
         if (entry == SHIM_FD_UNKNOWN)
             return true; /* nothing to forget */
-        if (!(r = calloc(1, sizeof(*r))))
+        if (!(r = page(sizeof(*r))))
             return false;
         atomic_store_explicit(&table, r, memory_order_release);
     }
@@ -44,7 +53,7 @@ bool shim_fd_set(int fd, uintptr_t entry)
     if (!m) {
         if (entry == SHIM_FD_UNKNOWN)
             return true;
-        if (!(m = calloc(1, sizeof(*m))))
+        if (!(m = page(sizeof(*m))))
             return false;
         atomic_store_explicit(mslot, m, memory_order_release);
     }
@@ -53,7 +62,7 @@ bool shim_fd_set(int fd, uintptr_t entry)
     if (!l) {
         if (entry == SHIM_FD_UNKNOWN)
             return true;
-        if (!(l = calloc(1, sizeof(*l))))
+        if (!(l = page(sizeof(*l))))
             return false;
         atomic_store_explicit(lslot, l, memory_order_release);
     }
@@ -61,4 +70,17 @@ bool shim_fd_set(int fd, uintptr_t entry)
     if (fd > atomic_load_explicit(&high, memory_order_relaxed))
         atomic_store_explicit(&high, fd, memory_order_relaxed);
     return true;
+}
+
+void shim_fd_forget(int fd)
+{
+    if (fd < 0)
+        return;
+    unsigned u = (unsigned)fd;
+    root *r = atomic_load_explicit(&table, memory_order_acquire);
+    mid *m = r ? atomic_load_explicit(&r->p[u >> (2 * BITS)], memory_order_acquire) : NULL;
+    leaf *l =
+        m ? atomic_load_explicit(&m->p[(u >> BITS) & (PAGE - 1)], memory_order_acquire) : NULL;
+    if (l) /* no page: UNKNOWN already */
+        atomic_store_explicit(&l->e[u & (PAGE - 1)], SHIM_FD_UNKNOWN, memory_order_release);
 }

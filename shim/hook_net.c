@@ -1,6 +1,8 @@
 /*
  * Where descriptors come, go and change: connect() (a connection enters
- * scope), close() and close_range() (it leaves), the dup family (one more
+ * scope), close() and close_range() (it leaves; in a vfork() child, which
+ * has descriptors of its own in its parent's memory, nothing changes:
+ * conns.c), the dup family (one more
  * descriptor names the same connection), descriptors received from another
  * process (SCM_RIGHTS: unknown until looked at), kernel TLS turned on
  * (setsockopt TLS_TX), and chroot(), before which the engine loads what
@@ -26,23 +28,43 @@
 #define SHIM_SOL_TLS 282
 #define SHIM_TLS_TX  1
 
+/* A connection starts at connect() returning 0, EINPROGRESS, or EINTR
+ * (interrupted, it goes on in the background); connect() again reports
+ * EALREADY or EISCONN on the same connection. */
+static int connected(int fd, const struct sockaddr *addr, socklen_t len, int r)
+{
+    int e = errno;
+    if (shim_busy || (r != 0 && e != EINPROGRESS && e != EINTR && e != EALREADY && e != EISCONN))
+        return r;
+    shim_busy++;
+    shim_conn_connected(fd, addr, len, r == 0 || e == EINPROGRESS || e == EINTR);
+    shim_busy--;
+    errno = e;
+    return r;
+}
+
 SHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
     REAL("connect", int (*)(int, const struct sockaddr *, socklen_t), -1);
-    int r = real(fd, addr, len);
-    if (shim_busy || (r != 0 && errno != EINPROGRESS))
-        return r;
-    int saved = errno;
-    shim_busy++;
-    shim_conn_connected(fd, addr, len);
-    shim_busy--;
-    errno = saved;
-    return r;
+    return connected(fd, addr, len, real(fd, addr, len));
+}
+
+SHIM_EXPORT int __connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    REAL("__connect", int (*)(int, const struct sockaddr *, socklen_t), -1);
+    return connected(fd, addr, len, real(fd, addr, len));
 }
 
 SHIM_EXPORT int close(int fd)
 {
     REAL("close", int (*)(int), -1);
+    shim_conn_closed(fd);
+    return real(fd);
+}
+
+SHIM_EXPORT int __close(int fd)
+{
+    REAL("__close", int (*)(int), -1);
     shim_conn_closed(fd);
     return real(fd);
 }

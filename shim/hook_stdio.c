@@ -6,18 +6,26 @@
  * each output function below, on a stream whose descriptor is a guarded
  * connection where clear text is restricted, judges what the stream
  * already holds and what the call adds, then makes the call and flushes,
- * so that nothing judged stays behind and nothing unjudged goes out. On
- * every other stream each costs a table read.
+ * so that nothing judged stays behind and nothing unjudged goes out. Such
+ * a stream is made unbuffered the first time the shim sees it (fdopen(),
+ * dup2() onto 0-2, its first write), so that glibc's inline putc macros
+ * reach __overflow() for every byte, and no flush the shim cannot see
+ * (exit(), fflush(NULL), a seek) finds anything to send. A refused
+ * stream's buffer is emptied: nothing refused waits there either. On
+ * every other stream each function costs a table read.
  *
- * Out of reach, and said so in docs/decisions.md: bytes put into a stream
- * by glibc's inline macros (putc_unlocked and friends) and left there until
- * exit(), whose final flush no interposer sees; wide-character output.
+ * Wide-character output and libc's own messages to stderr are in
+ * hook_stdio_opaque.c. Out of reach, and said so in docs/decisions.md:
+ * bytes put into a stream's buffer before its descriptor became a
+ * connection and flushed only by exit().
  */
 #include "shim.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -32,8 +40,12 @@
 typedef size_t (*fwrite_fn)(const void *, size_t, size_t, FILE *);
 typedef int (*fflush_fn)(FILE *);
 
+/* glibc's libio.h, part of the FILE ABI since 2.1: the stream is
+ * unbuffered. */
+#define STREAM_UNBUFFERED 0x0002
+
 /* The descriptor of a stream on a guarded connection, or -1. */
-static int guarded_stream(FILE *fp)
+int shim_stream_guarded(FILE *fp)
 {
     if (!fp || shim_busy)
         return -1;
@@ -70,8 +82,9 @@ typedef struct {
 } emission;
 
 /* What the guard agreed to: the call's bytes into the stream, then out. */
-static ssize_t emit_now(void *arg)
+static ssize_t emit_now(void *arg, const void *copy, size_t copylen)
 {
+    (void)copy, (void)copylen; /* judged in place */
     emission *e = arg;
     fwrite_fn w = real_fwrite();
     fflush_fn f = real_fflush();
@@ -79,6 +92,22 @@ static ssize_t emit_now(void *arg)
     bool ok = w && f && (e->len == 0 || w(e->data, 1, e->len, e->fp) == e->len) && f(e->fp) == 0;
     shim_busy--;
     return ok ? (ssize_t)(e->held + e->len) : -1;
+}
+
+/* Unbuffered from now on, once its buffer is empty and it holds no input
+ * not yet read (setvbuf() would drop that: a socket cannot seek back). */
+static void unbuffer(FILE *fp)
+{
+    static int (*real_setvbuf)(FILE *, char *, int, size_t);
+    if ((fp->_flags & STREAM_UNBUFFERED) || pending(fp) || fp->_IO_read_ptr < fp->_IO_read_end)
+        return;
+    if (!real_setvbuf)
+        real_setvbuf = (int (*)(FILE *, char *, int, size_t))shim_real("setvbuf");
+    if (real_setvbuf) {
+        shim_busy++;
+        real_setvbuf(fp, NULL, _IONBF, 0);
+        shim_busy--;
+    }
 }
 
 /* len bytes onto the guarded stream fp (descriptor fd): judged with what
@@ -90,9 +119,16 @@ static int emit(FILE *fp, int fd, const void *data, size_t len)
     emission e = {.fp = fp, .data = data, .len = len, .held = pending(fp)};
     struct iovec iov[2] = {{.iov_base = fp->_IO_write_base, .iov_len = e.held},
                            {.iov_base = (void *)data, .iov_len = len}};
-    ssize_t r = shim_conn_send(fd, iov, 2, emit_now, &e);
-    if (r < 0)
+    ssize_t r = shim_conn_emit(fd, iov, 2, emit_now, &e);
+    if (r >= 0) {
+        unbuffer(fp);
+    } else {
+        int saved = errno;
+        if (saved == ECONNABORTED)
+            __fpurge(fp); /* refused bytes never leave, at exit() either */
         fp->_flags |= _IO_ERR_SEEN;
+        errno = saved;
+    }
     funlockfile(fp);
     return r < 0 ? EOF : 0;
 }
@@ -100,7 +136,7 @@ static int emit(FILE *fp, int fd, const void *data, size_t len)
 void shim_stdio_std_attached(int fd)
 {
     FILE *fp = fd == 0 ? stdin : fd == 1 ? stdout : stderr;
-    if (fp && fp->_fileno == fd && guarded_stream(fp) == fd)
+    if (fp && fp->_fileno == fd && shim_stream_guarded(fp) == fd)
         emit(fp, fd, "", 0); /* what it buffered before goes now, judged */
 }
 
@@ -108,11 +144,11 @@ void shim_stdio_std_attached(int fd)
 
 static size_t write_items(const char *name, const void *p, size_t size, size_t n, FILE *fp)
 {
-    static fwrite_fn real_w, real_wu;
-    fwrite_fn *slot = name[6] ? &real_wu : &real_w;
+    static fwrite_fn real_w, real_wu, real_io;
+    fwrite_fn *slot = name[0] == '_' ? &real_io : name[6] ? &real_wu : &real_w;
     if (!*slot && !(*slot = (fwrite_fn)shim_real(name)))
         return 0;
-    int fd = guarded_stream(fp);
+    int fd = shim_stream_guarded(fp);
     if (fd < 0)
         return (*slot)(p, size, n, fp);
     if (size && n > (size_t)-1 / size)
@@ -130,21 +166,27 @@ SHIM_EXPORT size_t fwrite_unlocked(const void *p, size_t size, size_t n, FILE *f
     return write_items("fwrite_unlocked", p, size, n, fp);
 }
 
+SHIM_EXPORT size_t _IO_fwrite(const void *p, size_t size, size_t n, FILE *fp)
+{
+    return write_items("_IO_fwrite", p, size, n, fp);
+}
+
 #define STRING_OUT(name)                                                                           \
     SHIM_EXPORT int name(const char *s, FILE *fp)                                                  \
     {                                                                                              \
         REAL(#name, int (*)(const char *, FILE *), EOF);                                           \
-        int fd = guarded_stream(fp);                                                               \
-        return fd < 0 ? real(s, fp) : emit(fp, fd, s, strlen(s));                                  \
+        int fd = shim_stream_guarded(fp);                                                          \
+        return fd < 0 ? real(s, fp) : emit(fp, fd, s, strlen(s)) == 0 ? 1 : EOF;                   \
     }
 STRING_OUT(fputs)
 STRING_OUT(fputs_unlocked)
+STRING_OUT(_IO_fputs)
 
 #define CHAR_OUT(name)                                                                             \
     SHIM_EXPORT int name(int ch, FILE *fp)                                                         \
     {                                                                                              \
         REAL(#name, int (*)(int, FILE *), EOF);                                                    \
-        int fd = guarded_stream(fp);                                                               \
+        int fd = shim_stream_guarded(fp);                                                          \
         unsigned char b = (unsigned char)ch;                                                       \
         return fd < 0 ? real(ch, fp) : emit(fp, fd, &b, 1) == 0 ? b : EOF;                         \
     }
@@ -158,19 +200,24 @@ CHAR_OUT(_IO_putc)
     SHIM_EXPORT int name(int ch)                                                                   \
     {                                                                                              \
         REAL(#name, int (*)(int), EOF);                                                            \
-        int fd = guarded_stream(stdout);                                                           \
+        int fd = shim_stream_guarded(stdout);                                                      \
         unsigned char b = (unsigned char)ch;                                                       \
         return fd < 0 ? real(ch) : emit(stdout, fd, &b, 1) == 0 ? b : EOF;                         \
     }
 STDOUT_CHAR_OUT(putchar)
 STDOUT_CHAR_OUT(putchar_unlocked)
 
-SHIM_EXPORT int puts(const char *s)
+static int put_line(const char *name, const char *s)
 {
-    REAL("puts", int (*)(const char *), EOF);
-    int fd = guarded_stream(stdout);
+    static int (*real_puts)(const char *), (*real_io_puts)(const char *);
+    int (**slot)(const char *) = name[0] == '_' ? &real_io_puts : &real_puts;
+    if (!*slot && !(*slot = (int (*)(const char *))shim_real(name))) {
+        errno = ENOSYS;
+        return EOF;
+    }
+    int fd = shim_stream_guarded(stdout);
     if (fd < 0)
-        return real(s);
+        return (*slot)(s);
     size_t len = strlen(s);
     char *line = malloc(len + 1);
     if (!line)
@@ -179,7 +226,26 @@ SHIM_EXPORT int puts(const char *s)
     line[len] = '\n';
     int r = emit(stdout, fd, line, len + 1);
     free(line);
-    return r == 0 ? 1 : EOF;
+    /* As glibc: the count written, at most INT_MAX. */
+    return r != 0 ? EOF : len + 1 > INT_MAX ? INT_MAX : (int)(len + 1);
+}
+
+SHIM_EXPORT int puts(const char *s)
+{
+    return put_line("puts", s);
+}
+
+SHIM_EXPORT int _IO_puts(const char *s)
+{
+    return put_line("_IO_puts", s);
+}
+
+/* putw(): the int's bytes as they are in memory; 0 or EOF. */
+SHIM_EXPORT int putw(int w, FILE *fp)
+{
+    REAL("putw", int (*)(int, FILE *), EOF);
+    int fd = shim_stream_guarded(fp);
+    return fd < 0 ? real(w, fp) : emit(fp, fd, &w, sizeof(w));
 }
 
 /* The inline putc macros call __overflow when the buffer is full (or, on
@@ -187,7 +253,7 @@ SHIM_EXPORT int puts(const char *s)
 SHIM_EXPORT int __overflow(FILE *fp, int ch)
 {
     REAL("__overflow", int (*)(FILE *, int), EOF);
-    int fd = guarded_stream(fp);
+    int fd = shim_stream_guarded(fp);
     if (fd < 0 || ch == EOF)
         return real(fp, ch);
     unsigned char b = (unsigned char)ch;
@@ -198,23 +264,97 @@ SHIM_EXPORT int __overflow(FILE *fp, int ch)
     SHIM_EXPORT int name(FILE *fp)                                                                 \
     {                                                                                              \
         REAL(#name, int (*)(FILE *), EOF);                                                         \
-        int fd = guarded_stream(fp);                                                               \
+        int fd = shim_stream_guarded(fp);                                                          \
         return fd < 0 ? real(fp) : emit(fp, fd, "", 0);                                            \
     }
 FLUSH(fflush)
 FLUSH(fflush_unlocked)
+FLUSH(_IO_fflush)
 
-/* fclose() flushes and closes the descriptor itself, without close(). */
-SHIM_EXPORT int fclose(FILE *fp)
+/* --- streams opened and closed --- */
+
+/* fp's descriptor is about to be closed by glibc itself, without close():
+ * what the stream holds is judged and sent, and the number forgotten. */
+static void stream_closing(FILE *fp)
 {
-    REAL("fclose", int (*)(FILE *), EOF);
     int fd = fp ? fp->_fileno : -1;
-    int guarded = guarded_stream(fp);
+    int guarded = shim_stream_guarded(fp);
     if (guarded >= 0)
         emit(fp, guarded, "", 0);
     if (fd >= 0)
         shim_conn_closed(fd);
-    return real(fp);
+}
+
+/* fclose() flushes and closes the descriptor. */
+static int close_stream(const char *name, int (**real)(FILE *), FILE *fp)
+{
+    if (!*real && !(*real = (int (*)(FILE *))shim_real(name))) {
+        errno = ENOSYS;
+        return EOF;
+    }
+    stream_closing(fp);
+    return (*real)(fp);
+}
+
+SHIM_EXPORT int fclose(FILE *fp)
+{
+    static int (*real)(FILE *);
+    return close_stream("fclose", &real, fp);
+}
+
+SHIM_EXPORT int _IO_fclose(FILE *fp)
+{
+    static int (*real)(FILE *);
+    return close_stream("_IO_fclose", &real, fp);
+}
+
+/* A stream on a guarded connection is unbuffered from the start. */
+static FILE *opened(FILE *fp)
+{
+    int fd = fp ? fp->_fileno : -1;
+    if (fd >= 0 && shim_stream_guarded(fp) == fd) {
+        flockfile(fp);
+        unbuffer(fp);
+        funlockfile(fp);
+    }
+    return fp;
+}
+
+SHIM_EXPORT FILE *fdopen(int fd, const char *mode)
+{
+    REAL("fdopen", FILE * (*)(int, const char *), NULL);
+    return opened(real(fd, mode));
+}
+
+SHIM_EXPORT FILE *_IO_fdopen(int fd, const char *mode)
+{
+    REAL("_IO_fdopen", FILE * (*)(int, const char *), NULL);
+    return opened(real(fd, mode));
+}
+
+/* freopen() closes the stream's descriptor without close(), and opens a
+ * file (a path never names a TCP connection) usually at the same number. */
+static FILE *reopen(const char *name, FILE *(**real)(const char *, const char *, FILE *),
+                    const char *path, const char *mode, FILE *fp)
+{
+    if (!*real && !(*real = (FILE * (*)(const char *, const char *, FILE *)) shim_real(name))) {
+        errno = ENOSYS;
+        return NULL;
+    }
+    stream_closing(fp);
+    return (*real)(path, mode, fp);
+}
+
+SHIM_EXPORT FILE *freopen(const char *path, const char *mode, FILE *fp)
+{
+    static FILE *(*real)(const char *, const char *, FILE *);
+    return reopen("freopen", &real, path, mode, fp);
+}
+
+SHIM_EXPORT FILE *freopen64(const char *path, const char *mode, FILE *fp)
+{
+    static FILE *(*real)(const char *, const char *, FILE *);
+    return reopen("freopen64", &real, path, mode, fp);
 }
 
 /* --- formatted output: formatted here, then as above --- */
@@ -233,15 +373,22 @@ static int emit_format(FILE *fp, int fd, const char *fmt, va_list ap)
 SHIM_EXPORT int vfprintf(FILE *fp, const char *fmt, va_list ap)
 {
     REAL("vfprintf", int (*)(FILE *, const char *, va_list), -1);
-    int fd = guarded_stream(fp);
+    int fd = shim_stream_guarded(fp);
     return fd < 0 ? real(fp, fmt, ap) : emit_format(fp, fd, fmt, ap);
 }
 
 SHIM_EXPORT int __vfprintf_chk(FILE *fp, int flag, const char *fmt, va_list ap)
 {
     REAL("__vfprintf_chk", int (*)(FILE *, int, const char *, va_list), -1);
-    int fd = guarded_stream(fp);
+    int fd = shim_stream_guarded(fp);
     return fd < 0 ? real(fp, flag, fmt, ap) : emit_format(fp, fd, fmt, ap);
+}
+
+SHIM_EXPORT int _IO_vfprintf(FILE *fp, const char *fmt, va_list ap)
+{
+    REAL("_IO_vfprintf", int (*)(FILE *, const char *, va_list), -1);
+    int fd = shim_stream_guarded(fp);
+    return fd < 0 ? real(fp, fmt, ap) : emit_format(fp, fd, fmt, ap);
 }
 
 SHIM_EXPORT int vprintf(const char *fmt, va_list ap)
@@ -254,41 +401,18 @@ SHIM_EXPORT int __vprintf_chk(int flag, const char *fmt, va_list ap)
     return __vfprintf_chk(stdout, flag, fmt, ap);
 }
 
-SHIM_EXPORT int fprintf(FILE *fp, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int r = vfprintf(fp, fmt, ap);
-    va_end(ap);
-    return r;
-}
+SHIM_VARIADIC(fprintf, vfprintf(fp, fmt, ap), fmt, FILE *fp, const char *fmt)
 
-SHIM_EXPORT int __fprintf_chk(FILE *fp, int flag, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int r = __vfprintf_chk(fp, flag, fmt, ap);
-    va_end(ap);
-    return r;
-}
+SHIM_VARIADIC(__fprintf_chk, __vfprintf_chk(fp, flag, fmt, ap), fmt, FILE *fp, int flag,
+              const char *fmt)
 
-SHIM_EXPORT int printf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int r = vfprintf(stdout, fmt, ap);
-    va_end(ap);
-    return r;
-}
+SHIM_VARIADIC(_IO_fprintf, vfprintf(fp, fmt, ap), fmt, FILE *fp, const char *fmt)
 
-SHIM_EXPORT int __printf_chk(int flag, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int r = __vfprintf_chk(stdout, flag, fmt, ap);
-    va_end(ap);
-    return r;
-}
+SHIM_VARIADIC(_IO_printf, vfprintf(stdout, fmt, ap), fmt, const char *fmt)
+
+SHIM_VARIADIC(printf, vfprintf(stdout, fmt, ap), fmt, const char *fmt)
+
+SHIM_VARIADIC(__printf_chk, __vfprintf_chk(stdout, flag, fmt, ap), fmt, int flag, const char *fmt)
 
 /* dprintf() writes to a descriptor through glibc's internal write. */
 static int dprint(int fd, const char *fmt, va_list ap)
@@ -324,20 +448,7 @@ SHIM_EXPORT int __vdprintf_chk(int fd, int flag, const char *fmt, va_list ap)
     return shim_busy || !shim_guarded(fd) ? real(fd, flag, fmt, ap) : dprint(fd, fmt, ap);
 }
 
-SHIM_EXPORT int dprintf(int fd, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int r = vdprintf(fd, fmt, ap);
-    va_end(ap);
-    return r;
-}
+SHIM_VARIADIC(dprintf, vdprintf(fd, fmt, ap), fmt, int fd, const char *fmt)
 
-SHIM_EXPORT int __dprintf_chk(int fd, int flag, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int r = __vdprintf_chk(fd, flag, fmt, ap);
-    va_end(ap);
-    return r;
-}
+SHIM_VARIADIC(__dprintf_chk, __vdprintf_chk(fd, flag, fmt, ap), fmt, int fd, int flag,
+              const char *fmt)

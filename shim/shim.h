@@ -15,15 +15,30 @@
 #include "guard.h"
 #include "hook.h"
 
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
 #define SHIM_EXPORT __attribute__((visibility("default")))
+
+/* A printf-style entry point that hands its arguments, as a va_list `ap`,
+ * to the call `forward` (the matching v- function). `last` is the last
+ * named parameter; the parameters follow. */
+#define SHIM_VARIADIC(name, forward, last, ...)                                                    \
+    SHIM_EXPORT int name(__VA_ARGS__, ...)                                                         \
+    {                                                                                              \
+        va_list ap;                                                                                \
+        va_start(ap, last);                                                                        \
+        int r = forward;                                                                           \
+        va_end(ap);                                                                                \
+        return r;                                                                                  \
+    }
 
 /* The real function `name` (next in the search order; for OpenSSL symbols,
  * libssl itself when the caller loaded it privately, as Python does). */
@@ -47,8 +62,10 @@ bool shim_settings_present(void);
 /* Without the engine: might the settings enforce TLS (an enforcing or
  * unreadable MXVERIFY_MODE, or a config file only the engine can read)? */
 bool shim_settings_may_enforce(void);
-/* Without the engine: is `port` in MXVERIFY_PORTS (25 when unset)? */
-bool shim_env_lists_port(unsigned port);
+/* Without the engine: might the settings put `port` in scope
+ * (MXVERIFY_PORTS; else every port when a config file is there, whose
+ * `ports` only the engine reads; else 25)? */
+bool shim_failclosed_port(unsigned port);
 /* One line on stderr and in the mail log, for what the engine cannot log. */
 void shim_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -90,12 +107,18 @@ static inline uintptr_t shim_fd_entry(int fd)
 }
 /* Callers hold the connection lock (conns.c). false: out of memory. */
 bool shim_fd_set(int fd, uintptr_t entry);
+/* fd becomes UNKNOWN, without the lock and without allocating: for when
+ * the lock cannot be had (a signal handler inside the shim). */
+void shim_fd_forget(int fd);
 /* The highest descriptor that was ever given an entry, or -1. */
 int shim_fd_high(void);
 
 /* --- connections (conns.c) --- */
-/* connect() (or sendto() with MSG_FASTOPEN) on fd succeeded or is under way. */
-void shim_conn_connected(int fd, const struct sockaddr *addr, socklen_t len);
+/* connect() (or sendto() with MSG_FASTOPEN) on fd succeeded or is under
+ * way. `fresh`: a connection starting now (connect() returned 0,
+ * EINPROGRESS or EINTR); else (EALREADY, EISCONN, Fast Open on a socket
+ * connecting) the one already recorded for the socket, if any, goes on. */
+void shim_conn_connected(int fd, const struct sockaddr *addr, socklen_t len, bool fresh);
 /* fd was closed; or every descriptor from `first` to `last`. */
 void shim_conn_closed(int fd);
 void shim_conn_closed_range(unsigned first, unsigned last);
@@ -123,14 +146,26 @@ static inline bool shim_guarded(int fd)
 /* The same, for stdio: only where clear text is restricted (not WATCH). */
 bool shim_guarded_strictly(int fd);
 
-/* Sends bytes on a guarded fd: the guard judges all of them first; if it
- * refuses, nothing is sent, the connection is shut down (every descriptor
- * and every later write fails) and one line is logged. `send` does the
- * program's real call and returns what it returns. */
-typedef ssize_t (*shim_send_fn)(void *arg);
+/* Sends bytes on a guarded fd (send.c). Where clear text is restricted,
+ * the bytes are copied first (process_vm_readv: an unreadable buffer is
+ * EFAULT, as the kernel would say, never a crash) and the copy is judged
+ * and sent, so another thread cannot change them in between; a chunk over
+ * 1 MiB is sent in part (a short count, as sockets may return). If the
+ * guard refuses, nothing is sent, the connection is shut down (every
+ * descriptor and every later write fails) and one line is logged.
+ * `send(arg, buf, len)` makes the program's real call with those bytes
+ * instead of its own (buf NULL: its own, unchanged) and returns what it
+ * returns. */
+typedef ssize_t (*shim_send_fn)(void *arg, const void *buf, size_t len);
 ssize_t shim_conn_send(int fd, const struct iovec *iov, size_t n, shim_send_fn send, void *arg);
-/* Refuses a way of writing the guard cannot read (sendfile, splice) on a
- * guarded fd: -1 (ECONNABORTED) after ending the connection. */
+/* The same for stdio (hook_stdio.c): the bytes are judged where they are
+ * (the stream's buffer and the call's data, under the stream's lock) and
+ * send(arg, NULL, 0) writes them. */
+ssize_t shim_conn_emit(int fd, const struct iovec *iov, size_t n, shim_send_fn send, void *arg);
+/* Refuses a way of writing the guard cannot read (sendfile, splice, aio,
+ * urgent data, wide-character stdio) on a connection where clear text is
+ * restricted: -1 (ECONNABORTED) after ending the connection; 0 when it
+ * is not refused (the caller goes on with the real call). */
 ssize_t shim_conn_refuse_opaque(int fd, const char *how);
 
 extern const mxv_hook_host shim_host;
@@ -138,8 +173,12 @@ extern const mxv_hook_host shim_host;
 /* --- stdio (hook_stdio.c) --- */
 /* A standard stream's descriptor (0, 1, 2) now names a guarded connection:
  * what the stream buffered is judged now, and it is unbuffered from now on
- * so that each of its writes is judged before it leaves. */
+ * (as every stream on such a connection is, from when the shim first sees
+ * it) so that nothing waits in a buffer for a flush the shim cannot see. */
 void shim_stdio_std_attached(int fd);
+/* The descriptor of a stream whose descriptor is a guarded connection
+ * where clear text is restricted, or -1. */
+int shim_stream_guarded(FILE *fp);
 
 /* --- what the program looked up in DNS (lookups.c) --- */
 void shim_seen_addresses(const char *name, const struct sockaddr *const *addrs, size_t n);

@@ -25,6 +25,10 @@ after --lifetime seconds (default 300) or on SIGTERM. BEHAVIOUR per ADDR:
                      "220 go ahead\\r\\n250 injected\\r\\n" in one write
   tlsecho,CHAIN,KEY  not SMTP: TLS straight away, every line echoed back
                      (the "other TLS server" of guard_client --port8443)
+  late               as notls, but listens with a backlog of 0 and accepts
+                     what is queued only 3 s after a connection arrived: a
+                     client's next connect() waits (guard_client
+                     --connect-eintr)
 Addresses with the same CHAIN,KEY share one SSL context, so session tickets
 from one are good on the others (resumption tests).
 
@@ -45,7 +49,7 @@ ESCAPED: printable ASCII as is, \\r \\n \\t \\\\ and \\xHH otherwise.
 and exits 1 if there is one (0 if none; TLS records and empty lines are
 not counted).
 """
-import codecs, os, signal, socket, ssl, sys, threading, time
+import codecs, os, select, signal, socket, ssl, sys, threading, time
 
 HARMLESS = {b"EHLO", b"HELO", b"STARTTLS", b"QUIT", b"RSET", b"NOOP"}
 ALERT = bytes.fromhex("15030300020228")  # fatal handshake_failure, TLS 1.2
@@ -119,7 +123,7 @@ while i < len(args):
             contexts[certspec] = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             contexts[certspec].load_cert_chain(chain, key)
         ctx = contexts[certspec]
-    elif behaviour not in ("notls", "alert", "454", "garbage"):
+    elif behaviour not in ("notls", "alert", "454", "garbage", "late"):
         sys.exit("unknown behaviour " + behaviour)
     listeners.append((addr, behaviour, ctx))
     i += 1
@@ -276,7 +280,7 @@ class Session:
         return self.handshake()
 
     def offers_starttls(self):
-        return self.behaviour not in ("notls", "tlsecho") and not self.tls
+        return self.behaviour not in ("notls", "late", "tlsecho") and not self.tls
 
     def run(self):
         self.event("connect")
@@ -352,14 +356,33 @@ def guarded(conn, addr, behaviour, ctx):
             pass
 
 
+def accept_late(sock):
+    """The connections queued 3 s after the first of them arrived: the
+    queue (backlog 0) stays full meanwhile, so a later connect() waits."""
+    select.select([sock], [], [])
+    time.sleep(3)
+    sock.setblocking(False)
+    conns = []
+    try:
+        while True:
+            conns.append(sock.accept()[0])
+    except BlockingIOError:
+        pass
+    sock.setblocking(True)
+    for c in conns:
+        c.setblocking(True)
+    return conns
+
+
 def serve(sock, addr, behaviour, ctx):
     while True:
         try:
-            conn, _ = sock.accept()
+            conns = accept_late(sock) if behaviour == "late" else [sock.accept()[0]]
         except OSError:
             return
-        # Arguments, not a closure: see smtp_sink.py (the loop rebinds conn).
-        threading.Thread(target=guarded, args=(conn, addr, behaviour, ctx), daemon=True).start()
+        for conn in conns:
+            # Arguments, not a closure: see smtp_sink.py (the loop rebinds conn).
+            threading.Thread(target=guarded, args=(conn, addr, behaviour, ctx), daemon=True).start()
 
 
 socks = []
@@ -368,7 +391,7 @@ for addr, behaviour, ctx in listeners:
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((addr, port))
     port = s.getsockname()[1]
-    s.listen(64)
+    s.listen(0 if behaviour == "late" else 64)
     socks.append(s)
     threading.Thread(target=serve, args=(s, addr, behaviour, ctx), daemon=True).start()
 with open(portfile + ".tmp", "w") as f:

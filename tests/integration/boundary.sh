@@ -56,7 +56,7 @@ server:
     local-data: "example.com. 300 IN MX 10 mail.example.com."
     local-data: "mail.example.com. 300 IN A 127.0.0.51"
 CONF
-for n in 41 42 43 44 45 46 47 48; do
+for n in 41 42 43 44 45 46 47 48 52 53; do
     printf '    local-data-ptr: "127.0.0.%s 300 mx%s.emailhosted.not."\n    local-data: "mx%s.emailhosted.not. 300 IN A 127.0.0.%s"\n' \
         $n $n $n $n >> "$work/dns/world.conf"
 done
@@ -73,13 +73,20 @@ pair() { echo "$certs/$1.pem,$certs/$1.key"; }
     127.0.0.41=normal,"$(pair emailhosted)" 127.0.0.42=alert 127.0.0.43=454 127.0.0.44=garbage \
     127.0.0.45=anon 127.0.0.46=slow,"$(pair emailhosted)" 127.0.0.47=inject,"$(pair emailhosted)" \
     127.0.0.48=notls 127.0.0.49=normal,"$(pair san-only)" 127.0.0.50=normal,"$(pair emailhosted)" \
-    127.0.0.51=normal,"$(pair example)" 2> "$work/adv.err" &
+    127.0.0.51=normal,"$(pair example)" 127.0.0.52=late 2> "$work/adv.err" &
 cleanup_hooks+=("kill $! 2>/dev/null")
 "$PY" "$SRCDIR/tests/integration/adversary_smtp.py" "$work/spool-side" "$work/side.port" \
     --port 8443 --lifetime 600 127.0.0.60=tlsecho,"$(pair unknown-ca)" 2>> "$work/adv.err" &
 cleanup_hooks+=("kill $! 2>/dev/null")
-for _ in $(seq 100); do [ -s "$work/adv.port" ] && [ -s "$work/side.port" ] && break; sleep 0.1; done
-[ -s "$work/adv.port" ] || { echo "FAIL: the SMTP servers did not start"; cat "$work/adv.err"; exit 1; }
+"$RENEG_SERVER" 127.0.0.53 25 "$certs/emailhosted.pem" "$certs/emailhosted.key" \
+    "$certs/unknown-ca.pem" "$certs/unknown-ca.key" "$work/reneg.log" 600 2>> "$work/adv.err" &
+cleanup_hooks+=("kill $! 2>/dev/null")
+for _ in $(seq 100); do
+    [ -s "$work/adv.port" ] && [ -s "$work/side.port" ] && [ -s "$work/reneg.log" ] && break
+    sleep 0.1
+done
+[ -s "$work/adv.port" ] && [ -s "$work/reneg.log" ] ||
+    { echo "FAIL: the SMTP servers did not start"; cat "$work/adv.err"; exit 1; }
 
 settings=(--unbound-conf "$work/dns.conf" --ca-file "$certs/ca.pem" --dns-timeout 5)
 
@@ -235,12 +242,20 @@ grep -q '^127.0.0.50 failed' "$work/out" || fail "asyncio: a session resumed at 
 nothing_in_tls 127.0.0.50 "asyncio: data went over a resumed session nobody decided"
 fi
 
-# 5. Every way of writing, to a server without STARTTLS, under required.
-for how in write send sendto sendmsg writev sendmmsg stdio stdout sendfile splice; do
+# 5. Every way of writing, to a server without STARTTLS, under required
+#    (and each one delivers without mxverify: the refusal is mxverify's).
+#    glibc's other names, pwritev2(), POSIX AIO, urgent data, stdio written
+#    by inline macros and flushed by fflush(NULL), wide characters.
+for how in write send sendto sendmsg writev sendmmsg stdio stdout sendfile splice \
+    __write __send pwritev2 aio oob stdio-inline wide; do
     reset_spool
     with required "$GUARD_CLIENT" 127.0.0.48 25 --write $how --marker "c5-$how"
     clean 127.0.0.48 "--write $how"
     expect_got none "c5-$how" "--write $how"
+    # (urgent data cannot deliver: the server takes a byte out of each line)
+    [ $how != oob ] || continue
+    with none "$GUARD_CLIENT" 127.0.0.48 25 --write $how --marker "c5-none-$how"
+    expect_got clear "c5-none-$how" "--write $how without mxverify"
 done
 for how in writev sendmsg sendmmsg; do
     reset_spool
@@ -323,6 +338,47 @@ with required "$GUARD_CLIENT" 127.0.0.48 25 --split 1 --marker c11g
 clean 127.0.0.48 "the scanner's grammar"
 for m in c11f c11g; do expect_got none $m "MAIL FROM split across writes"; done
 
+# 12. A vfork() child, which has descriptors of its own in its parent's
+#     memory (Python's subprocess, posix_spawn), closing or replacing the
+#     socket between EHLO and MAIL: the parent's connection stays guarded.
+for v in close close_range closefrom dup2; do
+    reset_spool
+    with required "$GUARD_CLIENT" 127.0.0.48 25 --vfork $v --marker "c12-$v"
+    clean 127.0.0.48 "after a vfork() child's $v"
+    expect_got none "c12-$v" "after a vfork() child's $v"
+done
+if [ -n "$debian" ]; then
+    reset_spool
+    with required /usr/bin/python3 "$SRCDIR/tests/integration/subprocess_client.py" 127.0.0.48 25 c12-python
+    clean 127.0.0.48 "Python smtplib after subprocess.run()"
+    expect_got none c12-python "Python smtplib after subprocess.run()"
+    with none /usr/bin/python3 "$SRCDIR/tests/integration/subprocess_client.py" 127.0.0.48 25 c12-python-none
+    expect_got clear c12-python-none "Python smtplib after subprocess.run(), no mxverify"
+fi
+
+# 13. connect() interrupted by a signal (EINTR) goes on in the background,
+#     on a descriptor number that was a file's first: still guarded.
+reset_spool
+with required "$GUARD_CLIENT" 127.0.0.52 25 --connect-eintr --marker c13
+in_err "connect() interrupted (EINTR)"
+clean 127.0.0.52 "a connection whose connect() was interrupted"
+expect_got none c13 "a connection whose connect() was interrupted"
+# ... and TCP Fast Open aimed elsewhere on a connected socket changes nothing.
+reset_spool
+with required "$GUARD_CLIENT" 127.0.0.48 25 --tfo-other --marker c13-tfo
+clean 127.0.0.48 "sendto(MSG_FASTOPEN) to another port on the connection"
+expect_got none c13-tfo "sendto(MSG_FASTOPEN) to another port on the connection"
+
+# 14. A signal handler writing to self-pipes while the program is inside
+#     the shim: no deadlock; errno as the program left it; mail over TLS.
+reset_spool
+with required-verify-hosted "$GUARD_CLIENT" 127.0.0.41 25 --selfpipe --errno-check --marker c14
+checks=$((checks + 1))
+grep -q '^selfpipe: 400 signals handled' "$work/out" || fail "self-pipe signal handlers under the shim"
+checks=$((checks + 1))
+grep -q '^errno: kept' "$work/out" || fail "errno changed by the shim's first look at a descriptor"
+expect_got tls c14 "mail after a signal storm"
+
 # Real clients against the whole cast: nothing but the greeting in clear,
 # nothing at all over TLS that was not verified.
 for server in 42 43 44 45 46 47 48 49; do
@@ -389,6 +445,21 @@ if [ "$VIA" = provider ] || [ "$VIA" = shim ]; then
         expect_got none "p9-ok-$VIA" "provider: a replaced callback, even to a verified server"
         in_err "the certificate was never shown to mxverify"
     fi
+    # 15. A renegotiation inside TLS to a certificate no policy passes:
+    #     refused, whichever BIO; without mxverify the server does it and
+    #     takes the mail.
+    for bio in socket mem custom; do
+        with required-verify-hosted "$GUARD_CLIENT" 127.0.0.53 25 --bio $bio --tls-max 1.2 \
+            --marker "c15-$bio-$VIA"
+        checks=$((checks + 1))
+        ! grep -q "accepted c15-$bio-$VIA" "$work/reneg.log" ||
+            fail "$VIA, $bio BIO: mail went after a renegotiation to an untrusted certificate"
+        in_err 'verdict=fail'
+    done
+    with none "$GUARD_CLIENT" 127.0.0.53 25 --bio mem --tls-max 1.2 --marker "c15-none-$VIA"
+    checks=$((checks + 1))
+    grep -q "renegotiated" "$work/reneg.log" && grep -q "accepted c15-none-$VIA" "$work/reneg.log" ||
+        fail "the renegotiating server did not renegotiate and take the mail without mxverify"
     # 3/4 without the shim: memory BIOs are tied to their socket, or fail.
     reset_spool
     with required-verify-hosted "$GUARD_CLIENT" 127.0.0.49 25 --bio mem --interleave 127.0.0.41 --marker "p3-$VIA"

@@ -17,10 +17,14 @@
  *   --on-tls-failure continue|quit   when STARTTLS is refused or its
  *                              handshake fails: go on in clear on the same
  *                              socket (like swaks -tlso) or QUIT (default)
- *   --write write|send|sendto|sendmsg|writev|sendmmsg|stdio|stdout|sendfile|splice
+ *   --write write|send|sendto|sendmsg|writev|sendmmsg|stdio|stdout|sendfile|splice|
+ *           __write|__send|pwritev2|aio|oob|stdio-inline|wide
  *                              how clear-text commands are written (stdout:
  *                              the socket dup2()ed onto fd 1 for each write;
- *                              results then go to stderr)
+ *                              results then go to stderr; pwritev2 at offset
+ *                              -1; aio: aio_write() and wait; oob: send()
+ *                              with MSG_OOB; stdio-inline: putc_unlocked()
+ *                              per byte, then fflush(NULL); wide: fputwc())
  *   --iov N                    writev/sendmsg/sendmmsg: N iovecs (<= 1024,
  *                              every fourth one empty)
  *   --split N                  each command in writes of at most N bytes
@@ -60,6 +64,21 @@
  *                              the first MX host (ADDR is then ignored)
  *   --chroot DIR               chroot(DIR) first of all, before any TLS or
  *                              connection (as OpenSMTPD's client does; root)
+ *   --vfork close|close_range|closefrom|dup2   after EHLO, a vfork() child
+ *                              does that to the socket, then _exit()s (the
+ *                              child of Python's subprocess, posix_spawn)
+ *   --connect-eintr            the socket's number was a file's first (written
+ *                              to, closed); a blocking connect() interrupted
+ *                              by SIGALRM (EINTR) goes on in the background,
+ *                              waited for with poll() (a server that accepts
+ *                              late: a filler connection first)
+ *   --tfo-other                after EHLO, sendto(MSG_FASTOPEN) to port 80 on
+ *                              the connected socket (the kernel says EISCONN)
+ *   --selfpipe                 a signal handler writes to a self-pipe every
+ *                              50 us for the whole session
+ *   --errno-check              first of all: errno set, a first write to
+ *                              stderr, then prints "errno: kept" or
+ *                              "errno: changed" and goes on
  * Two connections (--interleave, --resume-to) print "conn1: RESULT" and
  * "conn2: RESULT"; exit 0 when both delivered. Every read and write on a
  * socket gives up after 20 s. Clear-text replies are read a byte at a time,
@@ -86,11 +105,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <aio.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #define MAX_IOV 1024
 #ifndef BIG_FD /* -DBIG_FD=N: try --bigfd where the hard limit is lower */
@@ -107,11 +130,25 @@ enum {
     W_STDIO,
     W_STDOUT,
     W_SENDFILE,
-    W_SPLICE
+    W_SPLICE,
+    W__WRITE,
+    W__SEND,
+    W_PWRITEV2,
+    W_AIO,
+    W_OOB,
+    W_STDIO_INLINE,
+    W_WIDE
 };
-static const char *const write_names[] = {"write",    "send",     "sendto", "sendmsg",
-                                          "writev",   "sendmmsg", "stdio",  "stdout",
-                                          "sendfile", "splice",   NULL};
+static const char *const write_names[] = {
+    "write",    "send",   "sendto",   "sendmsg",      "writev",  "sendmmsg",
+    "stdio",    "stdout", "sendfile", "splice",       "__write", "__send",
+    "pwritev2", "aio",    "oob",      "stdio-inline", "wide",    NULL};
+enum { V_NONE, V_CLOSE, V_CLOSE_RANGE, V_CLOSEFROM, V_DUP2 };
+static const char *const vfork_names[] = {"none",      "close", "close_range",
+                                          "closefrom", "dup2",  NULL};
+/* glibc's other names for write() and send(), which programs may call. */
+extern ssize_t __write(int, const void *, size_t);
+extern ssize_t __send(int, const void *, size_t, int);
 enum { S_TRY, S_NO, S_IMPLICIT };
 static const char *const starttls_names[] = {"try", "no", "implicit", NULL};
 enum { D_NONE, D_DUP, D_DUP2, D_FCNTL };
@@ -123,8 +160,9 @@ static struct {
     const char *addr, *addr2, *marker, *ciphers, *cafile, *sni, *session_in, *session_out, *side;
     const char *lookup, *chroot_dir;
     const char *raw[64];
-    int port, write, starttls, dup, bio, iov, split, fd_gap, tls_max, nraw, child_fd;
+    int port, write, starttls, dup, bio, iov, split, fd_gap, tls_max, nraw, child_fd, vfork;
     bool tls_fail_continue, verify_peer, own_verify_cb, bigfd, exec_child, no_mail, interleave;
+    bool connect_eintr, tfo_other, selfpipe, errno_check;
 } opt = {.marker = "guard", .iov = 1, .child_fd = -1};
 
 static SSL_CTX *ctx;
@@ -249,6 +287,37 @@ static ssize_t write_once(conn *c, const char *buf, size_t n)
         }
         return in;
     }
+    case W__WRITE:
+        return __write(c->fd, buf, n);
+    case W__SEND:
+        return __send(c->fd, buf, n, MSG_NOSIGNAL);
+    case W_PWRITEV2:
+        return pwritev2(c->fd, iov, k, -1, 0);
+    case W_AIO: {
+        struct aiocb cb = {.aio_fildes = c->fd, .aio_buf = (void *)buf, .aio_nbytes = n};
+        const struct aiocb *list[1] = {&cb};
+        if (aio_write(&cb) != 0)
+            return -1;
+        while (aio_error(&cb) == EINPROGRESS)
+            aio_suspend(list, 1, NULL);
+        return aio_return(&cb);
+    }
+    case W_OOB:
+        return send(c->fd, buf, n, MSG_OOB | MSG_NOSIGNAL);
+    case W_STDIO_INLINE:
+        if (!c->stdio && !(c->stdio = fdopen(c->fd, "r+")))
+            return -1;
+        for (size_t i = 0; i < n; i++)
+            if (putc_unlocked((unsigned char)buf[i], c->stdio) == EOF)
+                return -1;
+        return fflush(NULL) == 0 && !ferror(c->stdio) ? (ssize_t)n : -1;
+    case W_WIDE:
+        if (!c->stdio && !(c->stdio = fdopen(c->fd, "r+")))
+            return -1;
+        for (size_t i = 0; i < n; i++)
+            if (fputwc((wchar_t)(unsigned char)buf[i], c->stdio) == WEOF)
+                return -1;
+        return fflush(c->stdio) == 0 ? (ssize_t)n : -1;
     default:
         return write(c->fd, buf, n);
     }
@@ -602,6 +671,117 @@ static bool look_up(conn *c, char *addr, size_t len)
     return true;
 }
 
+static void on_alarm(int sig)
+{
+    (void)sig;
+}
+
+/* --connect-eintr: the socket gets the number a file had (written to, so
+ * known as a file), and its blocking connect() is interrupted. */
+static bool connect_interrupted(conn *c, const struct sockaddr_in *sa)
+{
+    /* Fill the late server's accept queue (one place): one connection,
+     * waited for (whatever loads at a first connect has loaded too). */
+    int filler = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0); /* left open */
+    if (filler >= 0 && connect(filler, (const struct sockaddr *)sa, sizeof(*sa)) != 0) {
+        struct pollfd p = {.fd = filler, .events = POLLOUT};
+        poll(&p, 1, 5000);
+    }
+    int f = open("/dev/null", O_WRONLY);
+    if (f < 0 || write(f, "x", 1) != 1)
+        return failed(c, "connect", strerror(errno));
+    close(f);
+    struct sigaction quiet = {.sa_handler = on_alarm}; /* no SA_RESTART */
+    sigaction(SIGALRM, &quiet, NULL);
+    if ((c->fd = socket(AF_INET, SOCK_STREAM, 0)) != f)
+        fprintf(stderr, "guard_client: the socket is %d, the file was %d\n", c->fd, f);
+    struct itimerval once = {.it_value = {.tv_usec = 300000}};
+    setitimer(ITIMER_REAL, &once, NULL);
+    if (connect(c->fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0) {
+        fprintf(stderr, "guard_client: connect() was not interrupted\n");
+        return true;
+    }
+    if (errno != EINTR)
+        return failed(c, "connect", strerror(errno));
+    fprintf(stderr, "guard_client: connect() interrupted (EINTR), waiting for it\n");
+    struct pollfd p = {.fd = c->fd, .events = POLLOUT};
+    int error = -1;
+    socklen_t len = sizeof(error);
+    if (poll(&p, 1, 20000) != 1 || getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0 ||
+        error != 0)
+        return failed(c, "connect", "the interrupted connection did not complete");
+    return true;
+}
+
+/* --vfork: what a child between vfork() and exec does to the socket. */
+static void vfork_child(int fd)
+{
+    pid_t pid = vfork();
+    if (pid == 0) {
+        int devnull;
+        switch (opt.vfork) {
+        case V_CLOSE:
+            close(fd);
+            break;
+        case V_CLOSE_RANGE:
+            close_range(3, ~0u, 0);
+            break;
+        case V_CLOSEFROM:
+            closefrom(3);
+            break;
+        case V_DUP2:
+            if ((devnull = open("/dev/null", O_WRONLY)) >= 0)
+                dup2(devnull, fd);
+            break;
+        }
+        _exit(0);
+    }
+    if (pid > 0)
+        waitpid(pid, NULL, 0);
+}
+
+/* --selfpipe: 400 self-pipes, each written once by a signal handler while
+ * this thread opens, writes and closes files (the shim busy each time). */
+#define SELFPIPES 400
+static int selfpipes[SELFPIPES][2];
+static volatile sig_atomic_t selfpipe_next;
+
+static void selfpipe_handler(int sig)
+{
+    (void)sig;
+    int saved = errno;
+    if (selfpipe_next < SELFPIPES) {
+        ssize_t w = write(selfpipes[selfpipe_next][1], "x", 1);
+        (void)w;
+        selfpipe_next++;
+    }
+    errno = saved;
+}
+
+static void selfpipe_storm(void)
+{
+    for (int i = 0; i < SELFPIPES; i++)
+        if (pipe(selfpipes[i]) != 0) {
+            printf("selfpipe: pipe: %s\n", strerror(errno));
+            return;
+        }
+    struct sigaction sa = {.sa_handler = selfpipe_handler, .sa_flags = SA_RESTART};
+    sigaction(SIGALRM, &sa, NULL);
+    struct itimerval every = {{0, 50}, {0, 50}};
+    setitimer(ITIMER_REAL, &every, NULL);
+    for (long loops = 0; selfpipe_next < SELFPIPES && loops < 10000000; loops++) {
+        int f = open("/dev/null", O_WRONLY);
+        ssize_t w = write(f, "y", 1);
+        (void)w;
+        close(f);
+    }
+    struct itimerval off = {{0, 0}, {0, 0}};
+    setitimer(ITIMER_REAL, &off, NULL);
+    for (int i = 0; i < SELFPIPES; i++)
+        close(selfpipes[i][0]), close(selfpipes[i][1]);
+    printf("selfpipe: %d signals handled\n", (int)selfpipe_next);
+}
+
 /* Connects and gets as far as EHLO in clear (with the --raw lines, the
  * side connection, or in implicit TLS). */
 static bool smtp_open(conn *c)
@@ -618,9 +798,14 @@ static bool smtp_open(conn *c)
     }
     if (inet_pton(AF_INET, c->addr, &sa.sin_addr) != 1)
         return failed(c, "connect", "not an IPv4 address");
-    c->fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
-        return failed(c, "connect", strerror(errno));
+    if (opt.connect_eintr) {
+        if (!connect_interrupted(c, &sa))
+            return false;
+    } else {
+        c->fd = socket(AF_INET, SOCK_STREAM, 0);
+        if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+            return failed(c, "connect", strerror(errno));
+    }
     limit_waits(c->fd);
     if ((c->fd = move_fd(c->fd)) < 0)
         return failed(c, "dup", strerror(errno));
@@ -632,6 +817,15 @@ static bool smtp_open(conn *c)
     if (!ehlo(c, "EHLO"))
         return false;
     raw_lines(c);
+    if (opt.vfork != V_NONE)
+        vfork_child(c->fd);
+    if (opt.tfo_other) {
+        struct sockaddr_in other = sa;
+        other.sin_port = htons(80);
+        ssize_t r = sendto(c->fd, "", 0, MSG_FASTOPEN, (struct sockaddr *)&other, sizeof(other));
+        fprintf(stderr, "guard_client: sendto(MSG_FASTOPEN, port 80) -> %zd (%s)\n", r,
+                r < 0 ? strerror(errno) : "sent");
+    }
     return true;
 }
 
@@ -809,6 +1003,14 @@ static void parse(int argc, char **argv)
             opt.own_verify_cb = true;
         else if (strcmp(o, "--no-mail") == 0)
             opt.no_mail = true;
+        else if (strcmp(o, "--connect-eintr") == 0)
+            opt.connect_eintr = true;
+        else if (strcmp(o, "--tfo-other") == 0)
+            opt.tfo_other = true;
+        else if (strcmp(o, "--selfpipe") == 0)
+            opt.selfpipe = true;
+        else if (strcmp(o, "--errno-check") == 0)
+            opt.errno_check = true;
         else
             flag = false;
         if (flag)
@@ -865,6 +1067,8 @@ static void parse(int argc, char **argv)
             opt.chroot_dir = v;
         else if (strcmp(o, "--child-write") == 0)
             opt.child_fd = atoi(v);
+        else if (strcmp(o, "--vfork") == 0)
+            opt.vfork = pick(v, vfork_names, o);
         else {
             fprintf(stderr, "guard_client: unknown option %s\n", o);
             exit(2);
@@ -880,6 +1084,14 @@ int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN); /* write(2) and writev(2) have no MSG_NOSIGNAL */
     parse(argc, argv);
+    if (opt.errno_check) {
+        errno = EACCES;
+        ssize_t w = write(2, "", 0); /* the first write to stderr: looked at by the shim */
+        (void)w;
+        printf("errno: %s\n", errno == EACCES ? "kept" : "changed");
+    }
+    if (opt.selfpipe)
+        selfpipe_storm();
     if (opt.chroot_dir && (chroot(opt.chroot_dir) != 0 || chdir("/") != 0)) {
         fprintf(stderr, "guard_client: chroot %s: %s\n", opt.chroot_dir, strerror(errno));
         return 77;

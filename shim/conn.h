@@ -1,0 +1,56 @@
+/*
+ * conn: one in-scope connection, as conns.c (which descriptors name it)
+ * and send.c (what may leave on it) share it. Internal to the shim.
+ */
+#ifndef MXV_SHIM_CONN_H
+#define MXV_SHIM_CONN_H
+
+#include "shim.h"
+
+#include <sys/stat.h>
+
+typedef struct shim_conn {
+    struct shim_conn *next, *prev; /* every live connection */
+    unsigned refs;                 /* descriptors naming it */
+    dev_t dev;
+    ino_t ino;
+    mxv_guard guard;
+    bool refused;    /* ended by the shim: every later write fails */
+    bool engineless; /* the engine could not be loaded: nothing passes */
+    int last_fd;     /* the descriptor it was last used through */
+    char ip[64];
+    mxv_observed seen;
+} shim_conn;
+
+/*
+ * The connections' lock. A thread never waits for it twice: when a signal
+ * handler interrupts the shim while this thread holds it and the handler
+ * writes, shim_conns_lock() returns false and the caller does without
+ * (docs/decisions.md: signal handlers).
+ */
+bool shim_conns_lock(void);
+void shim_conns_unlock(void);
+
+/* Is this the process whose descriptors the table describes? false in a
+ * child that shares the parent's memory but has descriptors of its own
+ * (vfork(), posix_spawn(), clone(CLONE_VM)): its closes and dups must not
+ * rewrite the parent's table. A child with memory of its own that was
+ * made without fork()'s handlers (_Fork(), clone()) takes the table over. */
+bool shim_table_mine(void);
+
+static inline shim_conn *shim_conn_of(uintptr_t entry)
+{
+    return entry > SHIM_FD_PLAIN ? (shim_conn *)(entry & ~SHIM_FD_GUARDING) : NULL;
+}
+
+/* Must its bytes still pass the guard? */
+bool shim_conn_watching(const shim_conn *c);
+/* The table entry for a descriptor naming c. */
+uintptr_t shim_conn_entry(shim_conn *c);
+/* With the lock: fd now holds `entry`; what it held before lets go. */
+void shim_conn_set_locked(int fd, uintptr_t entry);
+/* Does fd still name c's socket? A descriptor closed behind the shim's
+ * back (fclose(), freopen()) may name something else now. */
+bool shim_conn_same_socket(int fd, const shim_conn *c);
+
+#endif
