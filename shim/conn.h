@@ -49,6 +49,8 @@ bool shim_conn_watching(const shim_conn *c);
 uintptr_t shim_conn_entry(shim_conn *c);
 /* With the lock: fd now holds `entry`; what it held before lets go. */
 void shim_conn_set_locked(int fd, uintptr_t entry);
+/* With the lock: the first live connection (then ->next). */
+shim_conn *shim_conns_live(void);
 /* Does fd still name c's socket? A descriptor closed behind the shim's
  * back (fclose(), freopen()) may name something else now. */
 bool shim_conn_same_socket(int fd, const shim_conn *c);

@@ -5,7 +5,10 @@
 #  2. TLS handshakes per second (openssl s_time against s_server on
 #     loopback, warm DNS) with the policy deciding every handshake, through
 #     the shim and through the provider, against none.
-#  3. One delivery with a DNS server 50 ms away: time mxverify adds, for a
+#  3. Bulk TLS data (openssl s_client writing 128 MiB to s_server) through
+#     a guarded connection (required-verify-hosted: every record is copied
+#     and judged) against none.
+#  4. One delivery with a DNS server 50 ms away: time mxverify adds, for a
 #     certificate matching the domain, an MX host, and a PTR name.
 set -euo pipefail
 : "${MXVERIFY:?}" "${MAKE_CERTS:?}" "${SHIM:?}" "${EMPTY_PRELOAD:?}" "${PROVIDER:?}" "${NATIVE_CLIENT:?}" "${SRCDIR:?}"
@@ -132,6 +135,15 @@ if command -v valgrind >/dev/null; then
     printf '  instructions per handshake, client side (callgrind): without %s, shim %s (%s), provider %s (%s)\n' \
         "$ir_none" "$ir_shim" "$(pct "$ir_none" "$ir_shim")" "$ir_prov" "$(pct "$ir_none" "$ir_prov")"
 fi
+
+echo "== bulk TLS data: 128 MiB written by s_client through a guarded connection"
+head -c $((128 << 20)) /dev/zero > "$work/bulk"
+bulk() { env "$@" openssl s_client -connect "127.0.0.21:$port" -CAfile "$work/ca.pem" -quiet \
+    -no_ign_eof < "$work/bulk" >/dev/null 2>&1; }
+read -r plain shim < <(batches 4 1 "bulk MXVERIFY_MODE=none" \
+    "bulk LD_PRELOAD=$SHIM MXVERIFY_MODE=required-verify-hosted")
+printf '  without %.2f s, shim %.2f s for 4 x 128 MiB: throughput ratio %s (target >= 0.97)\n' \
+    "$plain" "$shim" "$(ratio "$plain" "$shim")"
 
 echo "== one delivery, DNS 50 ms away"
 if ! command -v unbound >/dev/null || [ ! -x /usr/bin/python3 ]; then
