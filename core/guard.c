@@ -314,6 +314,19 @@ bool mxv_guard_hello_random(const mxv_guard *g, uint8_t out[MXV_GUARD_RANDOM_LEN
     return true;
 }
 
+size_t mxv_guard_unread(const mxv_guard *g)
+{
+    /* A body is read only while it is the first handshake message's. */
+    bool reading = g->rec_type == CT_HANDSHAKE && !g->hello_done;
+    return g->phase == MXV_GUARD_KERNEL_TLS || reading ? 0 : g->body_left;
+}
+
+void mxv_guard_skip(mxv_guard *g, size_t n)
+{
+    size_t unread = mxv_guard_unread(g);
+    g->body_left -= (uint32_t)(n < unread ? n : unread);
+}
+
 bool mxv_guard_finished(const mxv_guard *g)
 {
     return g->phase == MXV_GUARD_KERNEL_TLS || (g->level == MXV_GUARD_WATCH && g->hello_done);

@@ -98,6 +98,12 @@ void mxv_guard_decided(mxv_guard *g, const uint8_t random[MXV_GUARD_RANDOM_LEN],
 void mxv_guard_kernel_tls(mxv_guard *g);
 /* The random of the ClientHello sent on this connection, if any. */
 bool mxv_guard_hello_random(const mxv_guard *g, uint8_t out[MXV_GUARD_RANDOM_LEN]);
+/* How many of the next octets g passes over without reading them (the
+ * rest of a TLS record body it does not look into): a caller may move g
+ * over them with mxv_guard_skip() instead of reading them. */
+size_t mxv_guard_unread(const mxv_guard *g);
+/* n octets (at most mxv_guard_unread()) left, or would: g moves on. */
+void mxv_guard_skip(mxv_guard *g, size_t n);
 /* Nothing more to watch: WATCH level once the ClientHello is past. */
 bool mxv_guard_finished(const mxv_guard *g);
 /* The current handshake has a pass decision. */

@@ -8,6 +8,7 @@
 #include "shim.h"
 
 #include <sys/stat.h>
+#include <sys/uio.h>
 
 typedef struct shim_conn {
     struct shim_conn *next, *prev; /* every live connection */
@@ -54,5 +55,11 @@ shim_conn *shim_conns_live(void);
 /* Does fd still name c's socket? A descriptor closed behind the shim's
  * back (fclose(), freopen()) may name something else now. */
 bool shim_conn_same_socket(int fd, const shim_conn *c);
+
+/* Reads up to len octets at offset pos of the chunk iov[0..n) (a process's
+ * own memory, pid its pid) into dst: the count read (fewer only where the
+ * chunk ends or a piece cannot be read), or -1 when the first cannot be
+ * read. errno unchanged (peek.c). */
+ssize_t shim_peek(pid_t pid, const struct iovec *iov, size_t n, size_t pos, void *dst, size_t len);
 
 #endif

@@ -49,12 +49,36 @@ typedef struct {
     off_t offset;
 } call;
 
+/* The first `limit` octets of iov[0..n), as at most `cap` iovecs in out
+ * (fewer octets then: a short write). Returns the count of iovecs. */
+static int trimmed(const struct iovec *iov, int n, size_t limit, struct iovec *out, int cap)
+{
+    int k = 0;
+    for (int i = 0; i < n && limit && k < cap; i++) {
+        size_t len = iov[i].iov_len < limit ? iov[i].iov_len : limit;
+        out[k++] = (struct iovec){.iov_base = iov[i].iov_base, .iov_len = len};
+        limit -= len;
+    }
+    return k;
+}
+
+/* The program's call: with the copy that was judged (copy, len), or with
+ * its own bytes, at most `len` of them (SIZE_MAX: all). */
 static ssize_t make_call(void *arg, const void *copy, size_t len)
 {
     call *c = arg;
     const void *buf = copy ? copy : c->buf;
-    size_t n = copy ? len : c->len;
-    struct iovec one = {.iov_base = (void *)copy, .iov_len = len};
+    size_t n = copy || len < c->len ? len : c->len;
+    struct iovec one = {.iov_base = (void *)copy, .iov_len = len}, cut[64];
+    const struct iovec *iov = copy ? &one : c->iov;
+    int iovcnt = copy ? 1 : c->iovcnt;
+    bool vectored = c->kind == CALL_SENDMSG || c->kind == CALL_WRITEV || c->kind == CALL_PWRITEV2;
+    if (!copy && len != SIZE_MAX && vectored) {
+        const struct iovec *whole = c->kind == CALL_SENDMSG ? c->msg->msg_iov : c->iov;
+        int count = c->kind == CALL_SENDMSG ? (int)c->msg->msg_iovlen : c->iovcnt;
+        iovcnt = trimmed(whole, count, len, cut, 64);
+        iov = cut;
+    }
     switch (c->kind) {
     case CALL_WRITE:
         return ((write_fn)c->real)(c->fd, buf, n);
@@ -63,18 +87,17 @@ static ssize_t make_call(void *arg, const void *copy, size_t len)
     case CALL_SENDTO:
         return ((sendto_fn)c->real)(c->fd, buf, n, c->flags, c->to, c->tolen);
     case CALL_SENDMSG: {
-        if (!copy)
+        if (!copy && len == SIZE_MAX)
             return ((sendmsg_fn)c->real)(c->fd, c->msg, c->flags);
-        struct msghdr m = *c->msg; /* its address and control data, with the copy */
-        m.msg_iov = &one;
-        m.msg_iovlen = 1;
+        struct msghdr m = *c->msg; /* its address and control data, with these bytes */
+        m.msg_iov = (struct iovec *)iov;
+        m.msg_iovlen = (size_t)iovcnt;
         return ((sendmsg_fn)c->real)(c->fd, &m, c->flags);
     }
     case CALL_WRITEV:
-        return ((writev_fn)c->real)(c->fd, copy ? &one : c->iov, copy ? 1 : c->iovcnt);
+        return ((writev_fn)c->real)(c->fd, iov, iovcnt);
     case CALL_PWRITEV2:
-        return ((pwritev2_fn)c->real)(c->fd, copy ? &one : c->iov, copy ? 1 : c->iovcnt, c->offset,
-                                      c->flags);
+        return ((pwritev2_fn)c->real)(c->fd, iov, iovcnt, c->offset, c->flags);
     }
     errno = EINVAL;
     return -1;

@@ -5,10 +5,14 @@
  * refusal shuts the socket down, so that every descriptor of it, and
  * every later write by any path, fails, and is logged once.
  *
- * Where clear text is restricted the judged bytes are a copy, read with
- * process_vm_readv(): an unreadable buffer is EFAULT, as the kernel would
- * say, never a crash in the shim, and the bytes that leave are the bytes
- * judged, whatever another thread does to the buffer meanwhile.
+ * Where clear text is restricted the guard reads the program's bytes
+ * through shim_peek() (peek.c): an unreadable buffer is EFAULT, as the
+ * kernel would say, never a crash in the shim. A small chunk (an SMTP
+ * line, a handshake message) is copied whole, judged, and the copy is what
+ * is sent, so another thread cannot change it in between. A larger one
+ * (TLS records of a data phase) is read only where the guard reads it
+ * (record headers; the bodies it passes over are never copied, which
+ * cost a data phase about a quarter more CPU) and sent as it is.
  */
 #include "conn.h"
 
@@ -19,8 +23,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define COPY_MAX   (1u << 20) /* bytes judged per call; more is a short write */
-#define COPY_STACK 2048       /* SMTP lines and handshake messages fit here */
+#define COPY_STACK 2048 /* a chunk up to this is judged and sent as a copy */
+#define WINDOW     256  /* what is read at a time of a larger one */
 
 /* Ends the connection: nothing more leaves on any of its descriptors. */
 static ssize_t end_connection(int fd, const shim_conn *c, const mxv_guard_refusal *r)
@@ -49,23 +53,101 @@ static ssize_t end_connection(int fd, const shim_conn *c, const mxv_guard_refusa
     return -1;
 }
 
-/* Judges iov against a copy of the guard, which moves on as if all of it
- * left; c is locked. */
-static bool judge_locked(const shim_conn *c, const struct iovec *iov, size_t n,
+/* The refused chunk (c locked, unlocked on return): c ends, or -2 when fd
+ * no longer names c's socket (forgotten: to be looked at afresh). */
+static ssize_t refuse_locked(int fd, shim_conn *c, const mxv_guard_refusal *r)
+{
+    if (!shim_conn_same_socket(fd, c) && shim_table_mine()) {
+        shim_conn_set_locked(fd, SHIM_FD_UNKNOWN);
+        shim_conns_unlock();
+        return -2;
+    }
+    c->refused = true;
+    shim_conn ended = *c;
+    shim_conns_unlock();
+    return end_connection(fd, &ended, r);
+}
+
+/* Runs the in-memory chunk iov through g; false when refused (r says
+ * why; r NULL: commit, nothing is refused). */
+static bool run_in_place(mxv_guard *g, const struct iovec *iov, size_t n, size_t len,
                          mxv_guard_refusal *r)
 {
-    mxv_guard g = c->guard;
-    for (size_t i = 0; i < n; i++) {
-        if (!mxv_guard_check(&g, iov[i].iov_base, iov[i].iov_len, r))
+    for (size_t i = 0; i < n && len; i++) {
+        size_t k = iov[i].iov_len < len ? iov[i].iov_len : len;
+        if (r && !mxv_guard_check(g, iov[i].iov_base, k, r))
             return false;
-        mxv_guard_commit(&g, iov[i].iov_base, iov[i].iov_len);
+        mxv_guard_commit(g, iov[i].iov_base, k);
+        len -= k;
     }
     return true;
 }
 
-/* The first `sent` bytes of iov left on fd: its connection's guard moves
- * on (unless fd names another connection by now). */
-static void commit(int fd, shim_conn *c, const struct iovec *iov, size_t n, ssize_t sent)
+/* A larger chunk of the program's, read where the guard reads it: the
+ * windows read while judging are kept, so that committing what was sent
+ * reads nothing again. */
+typedef struct {
+    pid_t pid;
+    const struct iovec *iov;
+    size_t n;
+    struct {
+        size_t pos, len;
+        uint8_t data[WINDOW];
+    } kept[4];
+    size_t nkept;
+} chunk;
+
+/* Up to want octets at pos: a pointer into a kept window, and how many
+ * (0: unreadable). */
+static size_t chunk_at(chunk *ck, size_t pos, size_t want, const uint8_t **out)
+{
+    for (size_t i = 0; i < ck->nkept; i++)
+        if (pos >= ck->kept[i].pos && pos < ck->kept[i].pos + ck->kept[i].len) {
+            size_t avail = ck->kept[i].pos + ck->kept[i].len - pos;
+            *out = ck->kept[i].data + (pos - ck->kept[i].pos);
+            return avail < want ? avail : want;
+        }
+    size_t slot = ck->nkept < 4 ? ck->nkept++ : 3; /* the last one, reused */
+    ssize_t got =
+        shim_peek(ck->pid, ck->iov, ck->n, pos, ck->kept[slot].data, want < WINDOW ? want : WINDOW);
+    ck->kept[slot].pos = pos;
+    ck->kept[slot].len = got > 0 ? (size_t)got : 0;
+    *out = ck->kept[slot].data;
+    return ck->kept[slot].len;
+}
+
+/* Runs the first len octets of the chunk through g, reading only what the
+ * guard reads. false when refused (r NULL: never). *readable: len, or
+ * where an octet the guard needed could not be read. */
+static bool run_chunk(mxv_guard *g, chunk *ck, size_t len, mxv_guard_refusal *r, size_t *readable)
+{
+    size_t pos = 0;
+    while (pos < len) {
+        size_t unread = mxv_guard_unread(g);
+        if (unread) {
+            size_t k = unread < len - pos ? unread : len - pos;
+            mxv_guard_skip(g, k);
+            pos += k;
+            continue;
+        }
+        const uint8_t *bytes;
+        size_t got = chunk_at(ck, pos, len - pos, &bytes);
+        if (got == 0)
+            break;
+        if (r && !mxv_guard_check(g, bytes, got, r))
+            return false;
+        mxv_guard_commit(g, bytes, got);
+        pos += got;
+    }
+    *readable = pos;
+    return true;
+}
+
+/* What left on fd moves its connection's guard on (unless fd names
+ * another connection by now): the first `sent` octets of the chunk, in
+ * memory (iov: a copy, or judged in place) or read where the guard reads
+ * it (ck). */
+static void commit(int fd, shim_conn *c, chunk *ck, const struct iovec *iov, size_t n, ssize_t sent)
 {
     if (sent <= 0)
         return;
@@ -73,42 +155,17 @@ static void commit(int fd, shim_conn *c, const struct iovec *iov, size_t n, ssiz
     if (shim_conns_lock()) {
         if (shim_conn_of(shim_fd_entry(fd)) == c) {
             c->last_fd = fd;
-            size_t left = (size_t)sent;
-            for (size_t i = 0; i < n && left; i++) {
-                size_t len = iov[i].iov_len < left ? iov[i].iov_len : left;
-                mxv_guard_commit(&c->guard, iov[i].iov_base, len);
-                left -= len;
-            }
+            size_t readable;
+            if (ck)
+                run_chunk(&c->guard, ck, (size_t)sent, NULL, &readable);
+            else
+                run_in_place(&c->guard, iov, n, (size_t)sent, NULL);
             if (!shim_conn_watching(c) && shim_table_mine())
                 shim_fd_set(fd, shim_conn_entry(c));
         }
         shim_conns_unlock();
     }
     errno = saved;
-}
-
-/* The bytes of iov, up to `cap`, into buf, as the kernel would read them:
- * the count read, or -1 (EFAULT) when the first byte cannot be read. */
-static ssize_t gather(const struct iovec *iov, size_t n, void *buf, size_t cap)
-{
-    if (cap == 0)
-        return 0;
-    struct iovec local = {.iov_base = buf, .iov_len = cap};
-    ssize_t got = process_vm_readv(getpid(), &local, 1, iov, n, 0);
-    if (got > 0)
-        return got;
-    if (got == 0 || (errno != ENOSYS && errno != EPERM)) {
-        errno = EFAULT;
-        return -1;
-    }
-    /* No process_vm_readv here (a seccomp filter): an ordinary copy. */
-    size_t done = 0;
-    for (size_t i = 0; i < n && done < cap; i++) {
-        size_t len = iov[i].iov_len < cap - done ? iov[i].iov_len : cap - done;
-        memcpy((char *)buf + done, iov[i].iov_base, len);
-        done += len;
-    }
-    return (ssize_t)done;
 }
 
 static size_t total_of(const struct iovec *iov, size_t n)
@@ -137,7 +194,7 @@ static shim_conn *lock_guarded(int fd, shim_send_fn send, void *arg, ssize_t *re
          * (fclose(), freopen()): looked at afresh. */
         shim_conn_set_locked(fd, SHIM_FD_UNKNOWN);
         shim_conns_unlock();
-        *result = shim_guarded(fd) ? -2 : send(arg, NULL, 0);
+        *result = shim_guarded(fd) ? -2 : send(arg, NULL, SIZE_MAX);
         return NULL;
     }
     if (c && c->refused) {
@@ -153,86 +210,101 @@ static shim_conn *lock_guarded(int fd, shim_send_fn send, void *arg, ssize_t *re
             errno = ENOBUFS;
             *result = -1;
         } else {
-            *result = send(arg, NULL, 0);
+            *result = send(arg, NULL, SIZE_MAX);
         }
         return NULL;
     }
     return c;
 }
 
-/* Judged (c locked on entry, unlocked on return): sends, or ends c. */
-static ssize_t judged(int fd, shim_conn *c, const struct iovec *iov, size_t n, const void *copy,
-                      size_t len, shim_send_fn send, void *arg)
+/* A chunk up to COPY_STACK where clear text is restricted: copied, judged,
+ * and the copy sent. */
+static ssize_t send_copy(int fd, pid_t pid, const struct iovec *iov, size_t n, size_t total,
+                         shim_send_fn send, void *arg)
 {
-    mxv_guard_refusal r = {0};
-    if (!judge_locked(c, iov, n, &r)) {
-        if (!shim_conn_same_socket(fd, c) && shim_table_mine()) {
-            /* Not this connection's bytes: the descriptor names something
-             * else now. Looked at afresh. */
-            shim_conn_set_locked(fd, SHIM_FD_UNKNOWN);
-            shim_conns_unlock();
-            return -2;
-        }
-        c->refused = true;
-        shim_conn ended = *c;
-        shim_conns_unlock();
-        return end_connection(fd, &ended, &r);
+    uint8_t copy[COPY_STACK];
+    ssize_t got = total ? shim_peek(pid, iov, n, 0, copy, total) : 0;
+    if (got < (ssize_t)total) {
+        errno = EFAULT; /* as the kernel says for a buffer it cannot read */
+        return -1;
     }
+    struct iovec one = {.iov_base = copy, .iov_len = (size_t)got};
+    ssize_t result;
+    shim_conn *c = lock_guarded(fd, send, arg, &result);
+    if (!c)
+        return result;
+    mxv_guard g = c->guard;
+    mxv_guard_refusal r = {0};
+    if (!run_in_place(&g, &one, 1, one.iov_len, &r))
+        return refuse_locked(fd, c, &r);
     shim_conns_unlock();
-    ssize_t sent = send(arg, copy, len);
-    commit(fd, c, iov, n, sent);
+    ssize_t sent = send(arg, copy, one.iov_len);
+    commit(fd, c, NULL, &one, 1, sent);
+    return sent;
+}
+
+/* A larger chunk where clear text is restricted: judged where the guard
+ * reads it, sent as the program's own bytes (the kernel finds unreadable
+ * bytes the guard passed over). */
+static ssize_t send_peeked(int fd, shim_conn *c, pid_t pid, const struct iovec *iov, size_t n,
+                           size_t total, shim_send_fn send, void *arg)
+{
+    chunk ck = {.pid = pid, .iov = iov, .n = n};
+    mxv_guard g = c->guard;
+    mxv_guard_refusal r = {0};
+    size_t readable;
+    if (!run_chunk(&g, &ck, total, &r, &readable))
+        return refuse_locked(fd, c, &r);
+    shim_conns_unlock();
+    if (readable < total) {
+        errno = EFAULT; /* an octet the guard needed cannot be read */
+        return -1;
+    }
+    ssize_t sent = send(arg, NULL, SIZE_MAX);
+    commit(fd, c, &ck, iov, n, sent);
     return sent;
 }
 
 static ssize_t send_once(int fd, const struct iovec *iov, size_t n, shim_send_fn send, void *arg,
-                         bool copy)
+                         bool in_place)
 {
     ssize_t result;
     shim_conn *c = lock_guarded(fd, send, arg, &result);
     if (!c)
         return result;
-    if (c->guard.level == MXV_GUARD_WATCH || !copy) {
-        /* Nothing refused at WATCH (the bytes are followed, for the
-         * ClientHello); stdio's bytes are judged in place. */
-        if (c->guard.level != MXV_GUARD_WATCH)
-            return judged(fd, c, iov, n, NULL, 0, send, arg);
+    size_t total = total_of(iov, n);
+    if (c->guard.level == MXV_GUARD_WATCH || in_place) {
+        /* Nothing is refused at WATCH (the bytes are followed after they
+         * left, for the ClientHello); stdio's bytes are judged where they
+         * are, under the stream's lock. */
+        mxv_guard_refusal r = {0};
+        mxv_guard g = c->guard;
+        if (c->guard.level != MXV_GUARD_WATCH && !run_in_place(&g, iov, n, total, &r))
+            return refuse_locked(fd, c, &r);
         shim_conns_unlock();
-        ssize_t sent = send(arg, NULL, 0);
-        commit(fd, c, iov, n, sent);
+        ssize_t sent = send(arg, NULL, SIZE_MAX);
+        commit(fd, c, NULL, iov, n, sent);
         return sent;
     }
+    if (n > IOV_MAX) {
+        shim_conns_unlock();
+        return send(arg, NULL, SIZE_MAX); /* refused by the kernel (EINVAL, EMSGSIZE) */
+    }
+    pid_t pid = getpid();
+    if (total > COPY_STACK)
+        return send_peeked(fd, c, pid, iov, n, total, send, arg);
     shim_conns_unlock();
-    if (n > IOV_MAX)
-        return send(arg, NULL, 0); /* refused by the kernel (EINVAL, EMSGSIZE) */
-    uint8_t small[COPY_STACK];
-    size_t total = total_of(iov, n), cap = total < COPY_MAX ? total : COPY_MAX;
-    void *heap = cap > sizeof(small) ? malloc(cap) : NULL;
-    void *buf = cap > sizeof(small) ? heap : small;
-    if (!buf) {
-        errno = ENOBUFS;
-        return -1;
-    }
-    ssize_t got = gather(iov, n, buf, cap);
-    if (got < 0 && total > 0) {
-        free(heap);
-        return -1;
-    }
-    struct iovec one = {.iov_base = buf, .iov_len = got > 0 ? (size_t)got : 0};
-    c = lock_guarded(fd, send, arg, &result);
-    if (c)
-        result = judged(fd, c, &one, 1, buf, one.iov_len, send, arg);
-    free(heap);
-    return result;
+    return send_copy(fd, pid, iov, n, total, send, arg);
 }
 
 static ssize_t judged_send(int fd, const struct iovec *iov, size_t n, shim_send_fn send, void *arg,
-                           bool copy)
+                           bool in_place)
 {
     /* -2: the descriptor named something else and was looked at afresh;
      * once more, with what it names now. */
-    ssize_t r = send_once(fd, iov, n, send, arg, copy);
+    ssize_t r = send_once(fd, iov, n, send, arg, in_place);
     if (r == -2)
-        r = send_once(fd, iov, n, send, arg, copy);
+        r = send_once(fd, iov, n, send, arg, in_place);
     if (r == -2) {
         errno = EAGAIN;
         r = -1;
@@ -242,12 +314,12 @@ static ssize_t judged_send(int fd, const struct iovec *iov, size_t n, shim_send_
 
 ssize_t shim_conn_send(int fd, const struct iovec *iov, size_t n, shim_send_fn send, void *arg)
 {
-    return judged_send(fd, iov, n, send, arg, true);
+    return judged_send(fd, iov, n, send, arg, false);
 }
 
 ssize_t shim_conn_emit(int fd, const struct iovec *iov, size_t n, shim_send_fn send, void *arg)
 {
-    return judged_send(fd, iov, n, send, arg, false);
+    return judged_send(fd, iov, n, send, arg, true);
 }
 
 ssize_t shim_conn_refuse_opaque(int fd, const char *how)

@@ -146,21 +146,20 @@ static inline bool shim_guarded(int fd)
 /* The same, for stdio: only where clear text is restricted (not WATCH). */
 bool shim_guarded_strictly(int fd);
 
-/* Sends bytes on a guarded fd (send.c). Where clear text is restricted,
- * the bytes are copied first (process_vm_readv: an unreadable buffer is
- * EFAULT, as the kernel would say, never a crash) and the copy is judged
- * and sent, so another thread cannot change them in between; a chunk over
- * 1 MiB is sent in part (a short count, as sockets may return). If the
- * guard refuses, nothing is sent, the connection is shut down (every
- * descriptor and every later write fails) and one line is logged.
- * `send(arg, buf, len)` makes the program's real call with those bytes
- * instead of its own (buf NULL: its own, unchanged) and returns what it
- * returns. */
+/* Sends bytes on a guarded fd (send.c). Where clear text is restricted
+ * the guard reads them through shim_peek() (an unreadable buffer is
+ * EFAULT, as the kernel would say, never a crash); a chunk up to 2 KiB is
+ * judged and sent as a copy, a larger one judged where the guard reads it
+ * and sent as it is. If the guard refuses, nothing is sent, the
+ * connection is shut down (every descriptor and every later write fails)
+ * and one line is logged. `send(arg, buf, len)` makes the program's real
+ * call with those bytes instead of its own; with buf NULL, with its own,
+ * at most len of them (SIZE_MAX: all). It returns what the call returns. */
 typedef ssize_t (*shim_send_fn)(void *arg, const void *buf, size_t len);
 ssize_t shim_conn_send(int fd, const struct iovec *iov, size_t n, shim_send_fn send, void *arg);
 /* The same for stdio (hook_stdio.c): the bytes are judged where they are
  * (the stream's buffer and the call's data, under the stream's lock) and
- * send(arg, NULL, 0) writes them. */
+ * send(arg, NULL, SIZE_MAX) writes them. */
 ssize_t shim_conn_emit(int fd, const struct iovec *iov, size_t n, shim_send_fn send, void *arg);
 /* Refuses a way of writing the guard cannot read (sendfile, splice, aio,
  * urgent data, wide-character stdio) on a connection where clear text is

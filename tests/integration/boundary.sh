@@ -369,6 +369,16 @@ with required "$GUARD_CLIENT" 127.0.0.48 25 --tfo-other --marker c13-tfo
 clean 127.0.0.48 "sendto(MSG_FASTOPEN) to another port on the connection"
 expect_got none c13-tfo "sendto(MSG_FASTOPEN) to another port on the connection"
 
+# ... and buffers that cannot be read fail as the kernel says (EFAULT):
+#     never a crash, never a byte unjudged.
+for mode in required-verify-hosted none; do
+    reset_spool
+    with $mode "$GUARD_CLIENT" 127.0.0.48 25 --efault --no-mail --marker c13-efault
+    checks=$((checks + 1))
+    grep -q '^efault: ok' "$work/out" || fail "writes from unreadable buffers ($mode)"
+done
+clean 127.0.0.48 "writes from unreadable buffers"
+
 # 14. A signal handler writing to self-pipes while the program is inside
 #     the shim: no deadlock; errno as the program left it; mail over TLS.
 reset_spool

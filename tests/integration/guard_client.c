@@ -76,6 +76,12 @@
  *                              the connected socket (the kernel says EISCONN)
  *   --selfpipe                 a signal handler writes to a self-pipe every
  *                              50 us for the whole session
+ *   --efault                   after EHLO, writes from buffers that cannot be
+ *                              read (NULL; a small and a large chunk at an
+ *                              unmapped address; a readable iovec then an
+ *                              unreadable one): prints "efault: ok" when each
+ *                              fails as the kernel says (EFAULT), else what
+ *                              came back
  *   --errno-check              first of all: errno set, a first write to
  *                              stderr, then prints "errno: kept" or
  *                              "errno: changed" and goes on
@@ -162,7 +168,7 @@ static struct {
     const char *raw[64];
     int port, write, starttls, dup, bio, iov, split, fd_gap, tls_max, nraw, child_fd, vfork;
     bool tls_fail_continue, verify_peer, own_verify_cb, bigfd, exec_child, no_mail, interleave;
-    bool connect_eintr, tfo_other, selfpipe, errno_check;
+    bool connect_eintr, tfo_other, selfpipe, errno_check, efault;
 } opt = {.marker = "guard", .iov = 1, .child_fd = -1};
 
 static SSL_CTX *ctx;
@@ -740,6 +746,30 @@ static void vfork_child(int fd)
         waitpid(pid, NULL, 0);
 }
 
+/* --efault: what writes from unreadable buffers return. */
+static void efault_writes(int fd)
+{
+    /* volatile: the compiler would refuse to build the mistake */
+    char *volatile nowhere = NULL, *volatile unmapped = (char *)16;
+    struct iovec half[2] = {{.iov_base = "NOOP\r\n", .iov_len = 6},
+                            {.iov_base = unmapped, .iov_len = 5000}};
+    errno = 0;
+    ssize_t a = write(fd, nowhere, 10);
+    int ea = errno;
+    errno = 0;
+    ssize_t b = write(fd, unmapped, 100000);
+    int eb = errno;
+    errno = 0;
+    ssize_t c = writev(fd, half, 2);
+    int ec = errno;
+    if (a == -1 && ea == EFAULT && b == -1 && eb == EFAULT && c == -1 && ec == EFAULT)
+        fprintf(out, "efault: ok\n");
+    else
+        fprintf(out,
+                "efault: write(NULL) %zd (%s), write(unmapped, 100000) %zd (%s), writev %zd (%s)\n",
+                a, strerror(ea), b, strerror(eb), c, strerror(ec));
+}
+
 /* --selfpipe: 400 self-pipes, each written once by a signal handler while
  * this thread opens, writes and closes files (the shim busy each time). */
 #define SELFPIPES 400
@@ -819,6 +849,8 @@ static bool smtp_open(conn *c)
     raw_lines(c);
     if (opt.vfork != V_NONE)
         vfork_child(c->fd);
+    if (opt.efault)
+        efault_writes(c->fd);
     if (opt.tfo_other) {
         struct sockaddr_in other = sa;
         other.sin_port = htons(80);
@@ -1011,6 +1043,8 @@ static void parse(int argc, char **argv)
             opt.selfpipe = true;
         else if (strcmp(o, "--errno-check") == 0)
             opt.errno_check = true;
+        else if (strcmp(o, "--efault") == 0)
+            opt.efault = true;
         else
             flag = false;
         if (flag)
