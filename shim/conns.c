@@ -72,11 +72,19 @@ bool shim_table_mine(void)
     bool mine = self == was;
     if (!mine) {
         /* Another process: does it share this memory? (kcmp: 0 = same.)
-         * Cannot tell (no kcmp here): as if it did, which leaves the
-         * parent's table as it is. */
-        long same = syscall(SYS_kcmp, self, was, KCMP_VM, 0, 0);
+         * Cannot tell (no kcmp, or a seccomp filter that may not allow
+         * it): as if it did, which leaves the parent's table as it is. */
+        long same = -1;
+        errno = 0;
+        if (!shim_syscalls_filtered())
+            same = syscall(SYS_kcmp, self, was, KCMP_VM, 0, 0);
         if (same > 0 || (same < 0 && errno == ESRCH)) {
-            after_fork_child();
+            /* A child of its own, made without fork()'s handlers: the lock
+             * is made anew as fork() would, unless this thread holds it
+             * (then it is this thread's, and not stuck). */
+            if (!holding)
+                fresh_lock();
+            atomic_store(&owner, self);
             mine = true;
         }
     }
@@ -270,7 +278,10 @@ static void attach(int fd, const struct sockaddr *addr, socklen_t len, const str
     shim_conn_set_locked(fd, shim_conn_entry(c));
     if (c->refs == 0) /* out of memory for the table */
         release_locked((c->refs = 1, c));
+    bool std_stream = fd <= 2 && c->guard.level != MXV_GUARD_WATCH;
     shim_conns_unlock();
+    if (std_stream) /* a connection made on 0-2: that stream keeps nothing back */
+        shim_stdio_std_attached(fd);
 }
 
 void shim_conn_connected(int fd, const struct sockaddr *addr, socklen_t len, bool fresh)

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #define REAL(name, type, fail)                                                                     \
@@ -195,10 +196,38 @@ SHIM_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags, struc
     return r;
 }
 
+/* A seccomp filter set now may kill the process for a system call the
+ * shim would otherwise make: from now on it makes none (conn.h). */
+SHIM_EXPORT int prctl(int option, ...)
+{
+    va_list ap;
+    va_start(ap, option);
+    unsigned long a2 = va_arg(ap, unsigned long), a3 = va_arg(ap, unsigned long),
+                  a4 = va_arg(ap, unsigned long), a5 = va_arg(ap, unsigned long);
+    va_end(ap);
+    REAL("prctl", int (*)(int, ...), -1);
+    if (option == PR_SET_SECCOMP)
+        shim_syscalls_filter_set();
+    return real(option, a2, a3, a4, a5);
+}
+
+/* daemon() points descriptors 0-2 at /dev/null with glibc's own dup2:
+ * what the table said of them is forgotten (looked at afresh). */
+SHIM_EXPORT int daemon(int nochdir, int noclose)
+{
+    REAL("daemon", int (*)(int, int), -1);
+    int r = real(nochdir, noclose);
+    if (r == 0 && !noclose)
+        for (int fd = 0; fd <= 2; fd++)
+            shim_conn_received(fd);
+    return r;
+}
+
 SHIM_EXPORT int chroot(const char *path)
 {
     REAL("chroot", int (*)(const char *), -1);
     if (!shim_busy && shim_settings_present()) {
+        shim_syscalls_filtered(); /* read while /proc is there */
         const mxv_hook_api *api = shim_engine(true);
         if (api) {
             shim_busy++;

@@ -6,13 +6,16 @@
  * each output function below, on a stream whose descriptor is a guarded
  * connection where clear text is restricted, judges what the stream
  * already holds and what the call adds, then makes the call and flushes,
- * so that nothing judged stays behind and nothing unjudged goes out. Such
- * a stream is made unbuffered the first time the shim sees it (fdopen(),
- * dup2() onto 0-2, its first write), so that glibc's inline putc macros
- * reach __overflow() for every byte, and no flush the shim cannot see
- * (exit(), fflush(NULL), a seek) finds anything to send. A refused
- * stream's buffer is emptied: nothing refused waits there either. On
- * every other stream each function costs a table read.
+ * so that nothing judged stays behind and nothing unjudged goes out. A
+ * stream that writes to such a connection keeps nothing back from the
+ * first time the shim sees it (fdopen(), a connection on 0-2, its first
+ * write): line-buffered with its write area closed, so that glibc's inline
+ * putc macros reach __overflow() for every byte and no flush the shim
+ * cannot see (exit(), fflush(NULL), a seek) finds anything to send, while
+ * reading stays buffered. What a non-blocking socket did not take stays
+ * in the stream, judged again with the next bytes. A refused stream's
+ * buffer is emptied: nothing refused waits there either. On every other
+ * stream each function costs a table read.
  *
  * Wide-character output and libc's own messages to stderr are in
  * hook_stdio_opaque.c. Out of reach, and said so in docs/decisions.md:
@@ -40,9 +43,10 @@
 typedef size_t (*fwrite_fn)(const void *, size_t, size_t, FILE *);
 typedef int (*fflush_fn)(FILE *);
 
-/* glibc's libio.h, part of the FILE ABI since 2.1: the stream is
- * unbuffered. */
+/* glibc's libio.h flags, part of the FILE ABI since 2.1. */
 #define STREAM_UNBUFFERED 0x0002
+#define STREAM_NO_WRITES  0x0008
+#define STREAM_LINE_BUF   0x0200
 
 /* The descriptor of a stream on a guarded connection, or -1. */
 int shim_stream_guarded(FILE *fp)
@@ -79,41 +83,60 @@ typedef struct {
     FILE *fp;
     const void *data;
     size_t len, held;
+    size_t put; /* of data, what the stream took */
 } emission;
 
-/* What the guard agreed to: the call's bytes into the stream, then out. */
+/* What the guard agreed to: the call's bytes into the stream, then out.
+ * Returns how many of the judged octets (what the stream held, then the
+ * call's) left, or -1 when none did: a socket that takes only part (non-
+ * blocking) leaves the rest in the stream, judged again with the next. */
 static ssize_t emit_now(void *arg, const void *copy, size_t copylen)
 {
     (void)copy, (void)copylen; /* judged in place */
     emission *e = arg;
     fwrite_fn w = real_fwrite();
     fflush_fn f = real_fflush();
+    if (!w || !f) {
+        errno = ENOSYS;
+        return -1;
+    }
     shim_busy++;
-    bool ok = w && f && (e->len == 0 || w(e->data, 1, e->len, e->fp) == e->len) && f(e->fp) == 0;
+    e->put = e->len ? w(e->data, 1, e->len, e->fp) : 0;
+    int flushed = f(e->fp);
     shim_busy--;
-    return ok ? (ssize_t)(e->held + e->len) : -1;
+    size_t left = pending(e->fp), offered = e->held + e->put;
+    size_t sent = left < offered ? offered - left : 0;
+    return sent == 0 && (flushed != 0 || e->put < e->len) ? -1 : (ssize_t)sent;
 }
 
-/* Unbuffered from now on, once its buffer is empty and it holds no input
- * not yet read (setvbuf() would drop that: a socket cannot seek back). */
-static void unbuffer(FILE *fp)
+/* A stream that writes to a guarded connection keeps nothing back from
+ * the guard: line-buffered, with its write area closed, every byte put
+ * by glibc's inline putc macros reaches __overflow() (interposed), and
+ * every output function here flushes, so no flush the shim cannot see
+ * (exit(), fflush(NULL), a seek) finds anything. Reading stays buffered.
+ * (setvbuf(_IOLBF) keeps the buffer and any input not yet read.) */
+static void keep_nothing_back(FILE *fp)
 {
     static int (*real_setvbuf)(FILE *, char *, int, size_t);
-    if ((fp->_flags & STREAM_UNBUFFERED) || pending(fp) || fp->_IO_read_ptr < fp->_IO_read_end)
+    if ((fp->_flags & STREAM_NO_WRITES) || pending(fp))
         return;
-    if (!real_setvbuf)
-        real_setvbuf = (int (*)(FILE *, char *, int, size_t))shim_real("setvbuf");
-    if (real_setvbuf) {
+    if (!(fp->_flags & (STREAM_UNBUFFERED | STREAM_LINE_BUF))) {
+        if (!real_setvbuf)
+            real_setvbuf = (int (*)(FILE *, char *, int, size_t))shim_real("setvbuf");
+        if (!real_setvbuf)
+            return;
         shim_busy++;
-        real_setvbuf(fp, NULL, _IONBF, 0);
+        real_setvbuf(fp, NULL, _IOLBF, 0);
         shim_busy--;
     }
+    fp->_IO_write_end = fp->_IO_write_ptr; /* as glibc's overflow does for such streams */
 }
 
 /* len bytes onto the guarded stream fp (descriptor fd): judged with what
- * the stream already held, then written and flushed. 0, or EOF with the
- * stream's error flag set and errno said. */
-static int emit(FILE *fp, int fd, const void *data, size_t len)
+ * the stream already held, then written and flushed. Returns how many of
+ * them the stream took (fewer on a socket that took only part), or -1
+ * with the stream's error flag set and errno said. */
+static ssize_t emit(FILE *fp, int fd, const void *data, size_t len)
 {
     flockfile(fp);
     emission e = {.fp = fp, .data = data, .len = len, .held = pending(fp)};
@@ -121,7 +144,7 @@ static int emit(FILE *fp, int fd, const void *data, size_t len)
                            {.iov_base = (void *)data, .iov_len = len}};
     ssize_t r = shim_conn_emit(fd, iov, 2, emit_now, &e);
     if (r >= 0) {
-        unbuffer(fp);
+        keep_nothing_back(fp);
     } else {
         int saved = errno;
         if (saved == ECONNABORTED)
@@ -130,7 +153,13 @@ static int emit(FILE *fp, int fd, const void *data, size_t len)
         errno = saved;
     }
     funlockfile(fp);
-    return r < 0 ? EOF : 0;
+    return r < 0 ? -1 : (ssize_t)e.put;
+}
+
+/* emit() of all of it: 0, or EOF. */
+static int emit_all(FILE *fp, int fd, const void *data, size_t len)
+{
+    return emit(fp, fd, data, len) == (ssize_t)len ? 0 : EOF;
 }
 
 void shim_stdio_std_attached(int fd)
@@ -153,7 +182,8 @@ static size_t write_items(const char *name, const void *p, size_t size, size_t n
         return (*slot)(p, size, n, fp);
     if (size && n > (size_t)-1 / size)
         return 0;
-    return emit(fp, fd, p, size * n) == 0 ? n : 0;
+    ssize_t took = emit(fp, fd, p, size * n);
+    return took <= 0 || size == 0 ? 0 : (size_t)took / size; /* whole items, as fwrite */
 }
 
 SHIM_EXPORT size_t fwrite(const void *p, size_t size, size_t n, FILE *fp)
@@ -176,7 +206,7 @@ SHIM_EXPORT size_t _IO_fwrite(const void *p, size_t size, size_t n, FILE *fp)
     {                                                                                              \
         REAL(#name, int (*)(const char *, FILE *), EOF);                                           \
         int fd = shim_stream_guarded(fp);                                                          \
-        return fd < 0 ? real(s, fp) : emit(fp, fd, s, strlen(s)) == 0 ? 1 : EOF;                   \
+        return fd < 0 ? real(s, fp) : emit_all(fp, fd, s, strlen(s)) == 0 ? 1 : EOF;               \
     }
 STRING_OUT(fputs)
 STRING_OUT(fputs_unlocked)
@@ -188,7 +218,7 @@ STRING_OUT(_IO_fputs)
         REAL(#name, int (*)(int, FILE *), EOF);                                                    \
         int fd = shim_stream_guarded(fp);                                                          \
         unsigned char b = (unsigned char)ch;                                                       \
-        return fd < 0 ? real(ch, fp) : emit(fp, fd, &b, 1) == 0 ? b : EOF;                         \
+        return fd < 0 ? real(ch, fp) : emit_all(fp, fd, &b, 1) == 0 ? b : EOF;                     \
     }
 CHAR_OUT(fputc)
 CHAR_OUT(fputc_unlocked)
@@ -202,7 +232,7 @@ CHAR_OUT(_IO_putc)
         REAL(#name, int (*)(int), EOF);                                                            \
         int fd = shim_stream_guarded(stdout);                                                      \
         unsigned char b = (unsigned char)ch;                                                       \
-        return fd < 0 ? real(ch) : emit(stdout, fd, &b, 1) == 0 ? b : EOF;                         \
+        return fd < 0 ? real(ch) : emit_all(stdout, fd, &b, 1) == 0 ? b : EOF;                     \
     }
 STDOUT_CHAR_OUT(putchar)
 STDOUT_CHAR_OUT(putchar_unlocked)
@@ -224,7 +254,7 @@ static int put_line(const char *name, const char *s)
         return EOF;
     memcpy(line, s, len);
     line[len] = '\n';
-    int r = emit(stdout, fd, line, len + 1);
+    int r = emit_all(stdout, fd, line, len + 1);
     free(line);
     /* As glibc: the count written, at most INT_MAX. */
     return r != 0 ? EOF : len + 1 > INT_MAX ? INT_MAX : (int)(len + 1);
@@ -245,7 +275,7 @@ SHIM_EXPORT int putw(int w, FILE *fp)
 {
     REAL("putw", int (*)(int, FILE *), EOF);
     int fd = shim_stream_guarded(fp);
-    return fd < 0 ? real(w, fp) : emit(fp, fd, &w, sizeof(w));
+    return fd < 0 ? real(w, fp) : emit_all(fp, fd, &w, sizeof(w));
 }
 
 /* The inline putc macros call __overflow when the buffer is full (or, on
@@ -257,7 +287,7 @@ SHIM_EXPORT int __overflow(FILE *fp, int ch)
     if (fd < 0 || ch == EOF)
         return real(fp, ch);
     unsigned char b = (unsigned char)ch;
-    return emit(fp, fd, &b, 1) == 0 ? b : EOF;
+    return emit_all(fp, fd, &b, 1) == 0 ? b : EOF;
 }
 
 #define FLUSH(name)                                                                                \
@@ -265,7 +295,7 @@ SHIM_EXPORT int __overflow(FILE *fp, int ch)
     {                                                                                              \
         REAL(#name, int (*)(FILE *), EOF);                                                         \
         int fd = shim_stream_guarded(fp);                                                          \
-        return fd < 0 ? real(fp) : emit(fp, fd, "", 0);                                            \
+        return fd < 0 ? real(fp) : emit_all(fp, fd, "", 0) == 0 && !pending(fp) ? 0 : EOF;         \
     }
 FLUSH(fflush)
 FLUSH(fflush_unlocked)
@@ -308,13 +338,13 @@ SHIM_EXPORT int _IO_fclose(FILE *fp)
     return close_stream("_IO_fclose", &real, fp);
 }
 
-/* A stream on a guarded connection is unbuffered from the start. */
+/* A stream on a guarded connection keeps nothing back, from the start. */
 static FILE *opened(FILE *fp)
 {
     int fd = fp ? fp->_fileno : -1;
     if (fd >= 0 && shim_stream_guarded(fp) == fd) {
         flockfile(fp);
-        unbuffer(fp);
+        keep_nothing_back(fp);
         funlockfile(fp);
     }
     return fp;
@@ -365,7 +395,7 @@ static int emit_format(FILE *fp, int fd, const char *fmt, va_list ap)
     int n = vasprintf(&text, fmt, ap);
     if (n < 0)
         return -1;
-    int r = emit(fp, fd, text, (size_t)n);
+    int r = emit_all(fp, fd, text, (size_t)n);
     free(text);
     return r == 0 ? n : -1;
 }

@@ -67,6 +67,14 @@ static int trimmed(const struct iovec *iov, int n, size_t limit, struct iovec *o
 static ssize_t make_call(void *arg, const void *copy, size_t len)
 {
     call *c = arg;
+    bool sending = c->kind == CALL_SEND || c->kind == CALL_SENDTO || c->kind == CALL_SENDMSG;
+    if (copy && sending && (c->flags & MSG_ZEROCOPY)) {
+        /* The kernel reads zero-copy bytes after the call returns: from
+         * the program's buffer, which it keeps unchanged until told they
+         * left (the judged copy, the same bytes, is gone by then). */
+        copy = NULL;
+        len = SIZE_MAX;
+    }
     const void *buf = copy ? copy : c->buf;
     size_t n = copy || len < c->len ? len : c->len;
     struct iovec one = {.iov_base = (void *)copy, .iov_len = len}, cut[64];

@@ -304,7 +304,8 @@ static ssize_t judged_send(int fd, const struct iovec *iov, size_t n, shim_send_
      * once more, with what it names now. */
     ssize_t r = send_once(fd, iov, n, send, arg, in_place);
     if (r == -2)
-        r = send_once(fd, iov, n, send, arg, in_place);
+        r = shim_guarded(fd) ? send_once(fd, iov, n, send, arg, in_place)
+                             : send(arg, NULL, SIZE_MAX);
     if (r == -2) {
         errno = EAGAIN;
         r = -1;

@@ -69,6 +69,13 @@ bool shim_failclosed_port(unsigned port);
 /* One line on stderr and in the mail log, for what the engine cannot log. */
 void shim_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Does the thread run under a seccomp filter (which may kill it for a
+ * system call it did not expect)? Then the shim makes none beyond what
+ * libc's own functions make (no process_vm_readv, no kcmp). Read once (peek.c);
+ * prctl(PR_SET_SECCOMP) seen later sets it. */
+bool shim_syscalls_filtered(void);
+void shim_syscalls_filter_set(void);
+
 /* --- the descriptor table (fdtab.c) ---
  * Per descriptor number, lock-free to read: UNKNOWN (never seen: maybe a
  * socket inherited across exec or received from another process), PLAIN
@@ -171,9 +178,10 @@ extern const mxv_hook_host shim_host;
 
 /* --- stdio (hook_stdio.c) --- */
 /* A standard stream's descriptor (0, 1, 2) now names a guarded connection:
- * what the stream buffered is judged now, and it is unbuffered from now on
- * (as every stream on such a connection is, from when the shim first sees
- * it) so that nothing waits in a buffer for a flush the shim cannot see. */
+ * what the stream buffered is judged now, and from now on it keeps nothing
+ * back (as every stream writing to such a connection, from when the shim
+ * first sees it) so that nothing waits in a buffer for a flush the shim
+ * cannot see. */
 void shim_stdio_std_attached(int fd);
 /* The descriptor of a stream whose descriptor is a guarded connection
  * where clear text is restricted, or -1. */

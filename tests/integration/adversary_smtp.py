@@ -25,6 +25,10 @@ after --lifetime seconds (default 300) or on SIGTERM. BEHAVIOUR per ADDR:
                      "220 go ahead\\r\\n250 injected\\r\\n" in one write
   tlsecho,CHAIN,KEY  not SMTP: TLS straight away, every line echoed back
                      (the "other TLS server" of guard_client --port8443)
+  stall              as notls, with a small receive buffer, and after its
+                     first EHLO reply reads nothing for --slow-seconds: a
+                     client's later bytes wait in its send queue
+                     (guard_client --zerocopy)
   late               as notls, but listens with a backlog of 0 and accepts
                      what is queued only 3 s after a connection arrived: a
                      client's next connect() waits (guard_client
@@ -123,7 +127,7 @@ while i < len(args):
             contexts[certspec] = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             contexts[certspec].load_cert_chain(chain, key)
         ctx = contexts[certspec]
-    elif behaviour not in ("notls", "alert", "454", "garbage", "late"):
+    elif behaviour not in ("notls", "alert", "454", "garbage", "late", "stall"):
         sys.exit("unknown behaviour " + behaviour)
     listeners.append((addr, behaviour, ctx))
     i += 1
@@ -280,7 +284,7 @@ class Session:
         return self.handshake()
 
     def offers_starttls(self):
-        return self.behaviour not in ("notls", "late", "tlsecho") and not self.tls
+        return self.behaviour not in ("notls", "late", "stall", "tlsecho") and not self.tls
 
     def run(self):
         self.event("connect")
@@ -303,6 +307,9 @@ class Session:
             if cmd.startswith(b"EHLO") or cmd.startswith(b"HELO"):
                 ext = [name, b"PIPELINING", b"8BITMIME"] + ([b"STARTTLS"] if self.offers_starttls() else [])
                 self.send(b"".join(b"250-" + e + b"\r\n" for e in ext[:-1]) + b"250 " + ext[-1] + b"\r\n")
+                if self.behaviour == "stall" and not getattr(self, "stalled", False):
+                    self.stalled = True
+                    time.sleep(slow_seconds)
             elif cmd == b"STARTTLS" and self.offers_starttls():
                 if not self.starttls():
                     return
@@ -389,6 +396,8 @@ socks = []
 for addr, behaviour, ctx in listeners:
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if behaviour == "stall":  # accepted sockets inherit it: a window that closes soon
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     s.bind((addr, port))
     port = s.getsockname()[1]
     s.listen(0 if behaviour == "late" else 64)

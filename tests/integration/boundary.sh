@@ -73,7 +73,7 @@ pair() { echo "$certs/$1.pem,$certs/$1.key"; }
     127.0.0.41=normal,"$(pair emailhosted)" 127.0.0.42=alert 127.0.0.43=454 127.0.0.44=garbage \
     127.0.0.45=anon 127.0.0.46=slow,"$(pair emailhosted)" 127.0.0.47=inject,"$(pair emailhosted)" \
     127.0.0.48=notls 127.0.0.49=normal,"$(pair san-only)" 127.0.0.50=normal,"$(pair emailhosted)" \
-    127.0.0.51=normal,"$(pair example)" 127.0.0.52=late 2> "$work/adv.err" &
+    127.0.0.51=normal,"$(pair example)" 127.0.0.52=late 127.0.0.54=stall 2> "$work/adv.err" &
 cleanup_hooks+=("kill $! 2>/dev/null")
 "$PY" "$SRCDIR/tests/integration/adversary_smtp.py" "$work/spool-side" "$work/side.port" \
     --port 8443 --lifetime 600 127.0.0.60=tlsecho,"$(pair unknown-ca)" 2>> "$work/adv.err" &
@@ -347,6 +347,12 @@ for v in close close_range closefrom dup2; do
     clean 127.0.0.48 "after a vfork() child's $v"
     expect_got none "c12-$v" "after a vfork() child's $v"
 done
+# ... and a child made by _Fork(), no fork handlers run, with a connection
+#     of its own: the table is the child's now, its connection guarded.
+reset_spool
+with required "$GUARD_CLIENT" 127.0.0.48 25 --fork-raw --marker c12-fork-raw
+in_err "_Fork child wrote MAIL FROM: -1"
+clean 127.0.0.48 "a _Fork() child's own connection"
 if [ -n "$debian" ]; then
     reset_spool
     with required /usr/bin/python3 "$SRCDIR/tests/integration/subprocess_client.py" 127.0.0.48 25 c12-python
@@ -378,6 +384,13 @@ for mode in required-verify-hosted none; do
     grep -q '^efault: ok' "$work/out" || fail "writes from unreadable buffers ($mode)"
 done
 clean 127.0.0.48 "writes from unreadable buffers"
+
+# ... and a zero-copy send (the kernel reads its bytes after the call, while
+#     the server does not read): the bytes that leave are the program's.
+reset_spool
+with required "$GUARD_CLIENT" 127.0.0.54 25 --zerocopy --no-mail --marker c13-zerocopy
+in_err "zero-copy send -> "
+clean 127.0.0.54 "a zero-copy send"
 
 # 14. A signal handler writing to self-pipes while the program is inside
 #     the shim: no deadlock; errno as the program left it; mail over TLS.

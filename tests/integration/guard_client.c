@@ -72,6 +72,16 @@
  *                              by SIGALRM (EINTR) goes on in the background,
  *                              waited for with poll() (a server that accepts
  *                              late: a filler connection first)
+ *   --fork-raw                 after EHLO, a child made by _Fork() (no fork
+ *                              handlers run) opens a connection of its own to
+ *                              the same server and writes EHLO and MAIL FROM
+ *                              in clear there, then _exit()s
+ *   --zerocopy                 after EHLO (to a server that stops reading:
+ *                              adversary_smtp.py stall), NOOP lines until bytes
+ *                              wait in the send queue, then one NOOP line sent
+ *                              with MSG_ZEROCOPY from a buffer this program
+ *                              keeps intact, as the API asks; then work whose
+ *                              stack holds other text, never sent
  *   --tfo-other                after EHLO, sendto(MSG_FASTOPEN) to port 80 on
  *                              the connected socket (the kernel says EISCONN)
  *   --selfpipe                 a signal handler writes to a self-pipe every
@@ -110,6 +120,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <aio.h>
 #include <sys/sendfile.h>
@@ -168,7 +180,7 @@ static struct {
     const char *raw[64];
     int port, write, starttls, dup, bio, iov, split, fd_gap, tls_max, nraw, child_fd, vfork;
     bool tls_fail_continue, verify_peer, own_verify_cb, bigfd, exec_child, no_mail, interleave;
-    bool connect_eintr, tfo_other, selfpipe, errno_check, efault;
+    bool connect_eintr, tfo_other, selfpipe, errno_check, efault, fork_raw, zerocopy;
 } opt = {.marker = "guard", .iov = 1, .child_fd = -1};
 
 static SSL_CTX *ctx;
@@ -746,6 +758,66 @@ static void vfork_child(int fd)
         waitpid(pid, NULL, 0);
 }
 
+/* --fork-raw: a child made without fork()'s handlers, with a connection
+ * of its own. */
+static void fork_raw(const struct sockaddr_in *sa)
+{
+    fflush(NULL);
+    pid_t pid = _Fork();
+    if (pid == 0) {
+        int s = socket(AF_INET, SOCK_STREAM, 0);
+        char buf[512];
+        if (s >= 0 && connect(s, (const struct sockaddr *)sa, sizeof(*sa)) == 0 &&
+            read(s, buf, sizeof(buf)) > 0) {
+            static const char lines[] = "EHLO child.test\r\nMAIL FROM:<fork-raw@client.test>\r\n";
+            ssize_t w = write(s, lines, sizeof(lines) - 1);
+            fprintf(stderr, "guard_client: _Fork child wrote MAIL FROM: %zd (%s)\n", w,
+                    w < 0 ? strerror(errno) : "sent");
+        }
+        _exit(0);
+    }
+    if (pid > 0)
+        waitpid(pid, NULL, 0);
+}
+
+/* --zerocopy: text on the stack that is never written. */
+__attribute__((noinline)) static void other_work(void)
+{
+    volatile char scratch[16384];
+    static const char text[] = "MAIL FROM:<stack@client.test> never-written ";
+    for (size_t i = 0; i < sizeof(scratch); i++)
+        scratch[i] = text[i % (sizeof(text) - 1)];
+}
+
+/* --zerocopy: a send whose bytes the kernel reads after it returned. */
+static void zerocopy_send(int fd)
+{
+    static const char kept[] = "NOOP zero-copy line, kept intact by the program\r\n";
+    char noop[502];
+    memset(noop, 'x', sizeof(noop));
+    memcpy(noop, "NOOP ", 5);
+    memcpy(noop + 500, "\r\n", 2);
+    int one = 1, queued = 0, flags = fcntl(fd, F_GETFL);
+    if (setsockopt(fd, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)) != 0) {
+        fprintf(stderr, "guard_client: SO_ZEROCOPY: %s\n", strerror(errno));
+        return;
+    }
+    fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    for (int i = 0; i < 2000 && write(fd, noop, sizeof(noop)) == (ssize_t)sizeof(noop); i++) {
+        usleep(2000);
+        if (ioctl(fd, SIOCOUTQ, &queued) == 0 && queued > 0) {
+            usleep(50000);
+            if (ioctl(fd, SIOCOUTQ, &queued) == 0 && queued > 0)
+                break;
+        }
+    }
+    ssize_t r = send(fd, kept, sizeof(kept) - 1, MSG_ZEROCOPY);
+    fprintf(stderr, "guard_client: %d bytes queued; zero-copy send -> %zd (%s)\n", queued, r,
+            r < 0 ? strerror(errno) : "queued");
+    other_work();
+    fcntl(fd, F_SETFL, flags);
+}
+
 /* --efault: what writes from unreadable buffers return. */
 static void efault_writes(int fd)
 {
@@ -851,6 +923,10 @@ static bool smtp_open(conn *c)
         vfork_child(c->fd);
     if (opt.efault)
         efault_writes(c->fd);
+    if (opt.fork_raw)
+        fork_raw(&sa);
+    if (opt.zerocopy)
+        zerocopy_send(c->fd);
     if (opt.tfo_other) {
         struct sockaddr_in other = sa;
         other.sin_port = htons(80);
@@ -1045,6 +1121,10 @@ static void parse(int argc, char **argv)
             opt.errno_check = true;
         else if (strcmp(o, "--efault") == 0)
             opt.efault = true;
+        else if (strcmp(o, "--fork-raw") == 0)
+            opt.fork_raw = true;
+        else if (strcmp(o, "--zerocopy") == 0)
+            opt.zerocopy = true;
         else
             flag = false;
         if (flag)
