@@ -4,11 +4,12 @@
  * names a section mapping "domain" / ".domain" to a section of per-
  * destination keys. See mxverify.conf(5).
  *
- * NCONF does not keep line numbers of values, so errors about a value find
- * the line again by scanning the file for "key =" in that section: a
- * locator for messages only, never a second parser. Values that came from
- * an .include'd file are reported without a line.
+ * NCONF does not keep line numbers of values, and keeps the last of a key
+ * given twice: config_scan.c reads the files again for where each key is
+ * written (messages name file and line, in included files too) and for
+ * what NCONF does not report (a key given twice, an .include of nothing).
  */
+#include "config_scan.h"
 #include "names.h"
 #include "policy.h"
 
@@ -22,53 +23,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAX_LINE 4096
-
-static const char *skip_blank(const char *s)
+static int fail_at(const mxv_config_scan *scan, const char *path, const char *section,
+                   const char *key, char *err, size_t errlen, const char *why)
 {
-    while (*s == ' ' || *s == '\t')
-        s++;
-    return s;
-}
-
-/* The line of `key =` inside [section] ("default": before any header). */
-static long find_line(const char *path, const char *section, const char *key)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    char line[MAX_LINE], current[256] = "default";
-    long no = 0, found = 0;
-    size_t klen = strlen(key);
-    while (!found && fgets(line, sizeof(line), f)) {
-        no++;
-        const char *s = skip_blank(line);
-        if (*s == '[') {
-            s = skip_blank(s + 1);
-            size_t n = strcspn(s, " \t]");
-            snprintf(current, sizeof(current), "%.*s", (int)n, s);
-        } else if (strcmp(current, section) == 0 && strncmp(s, key, klen) == 0 &&
-                   *skip_blank(s + klen) == '=') {
-            found = no;
-        }
-    }
-    fclose(f);
-    return found;
-}
-
-static int fail_at(const char *path, const char *section, const char *key, char *err, size_t errlen,
-                   const char *why)
-{
-    long line = find_line(path, section, key);
-    if (line)
-        snprintf(err, errlen, "%s:%ld: key '%s': %s", path, line, key, why);
+    const mxv_config_key *at = mxv_config_scan_find(scan, section, key);
+    if (at)
+        snprintf(err, errlen, "%s:%ld: key '%s': %s", at->file, at->line, key, why);
     else
         snprintf(err, errlen, "%s: [%s] key '%s': %s", path, section, key, why);
     return 0;
 }
 
-static int apply_section(const char *path, CONF *conf, const char *section, mxv_settings *s,
-                         unsigned allowed, char *err, size_t errlen)
+static int apply_section(const mxv_config_scan *scan, const char *path, CONF *conf,
+                         const char *section, mxv_settings *s, unsigned allowed, char *err,
+                         size_t errlen)
 {
     STACK_OF(CONF_VALUE) *values = NCONF_get_section(conf, section);
     for (int i = 0; i < sk_CONF_VALUE_num(values); i++) {
@@ -78,14 +46,14 @@ static int apply_section(const char *path, CONF *conf, const char *section, mxv_
         unsigned bit = mxv_setting_bit(cv->name);
         char why[512];
         if (!bit)
-            return fail_at(path, section, cv->name, err, errlen, "unknown key");
+            return fail_at(scan, path, section, cv->name, err, errlen, "unknown key");
         if (!(bit & allowed))
-            return fail_at(path, section, cv->name, err, errlen,
+            return fail_at(scan, path, section, cv->name, err, errlen,
                            "not allowed in a destination section (machine-wide key)");
         if (s->set & bit)
-            return fail_at(path, section, cv->name, err, errlen, "given twice");
+            return fail_at(scan, path, section, cv->name, err, errlen, "given twice");
         if (!mxv_settings_apply(s, cv->name, cv->value, why, sizeof(why)))
-            return fail_at(path, section, cv->name, err, errlen, why);
+            return fail_at(scan, path, section, cv->name, err, errlen, why);
     }
     return 1;
 }
@@ -101,8 +69,9 @@ static bool mark_used(const char *name, const char **used, size_t *nused, size_t
     return true;
 }
 
-static int apply_destinations(mxv_policy *p, const char *path, CONF *conf, const char **used,
-                              size_t *nused, size_t cap, char *err, size_t errlen)
+static int apply_destinations(mxv_policy *p, const mxv_config_scan *scan, const char *path,
+                              CONF *conf, const char **used, size_t *nused, size_t cap, char *err,
+                              size_t errlen)
 {
     const char *table = NCONF_get_string(conf, "default", "destinations");
     ERR_clear_error(); /* a missing key leaves an error queued */
@@ -110,23 +79,23 @@ static int apply_destinations(mxv_policy *p, const char *path, CONF *conf, const
         return 1;
     STACK_OF(CONF_VALUE) *rows = NCONF_get_section(conf, table);
     if (!rows)
-        return fail_at(path, "default", "destinations", err, errlen,
+        return fail_at(scan, path, "default", "destinations", err, errlen,
                        "names no section of this file");
     mark_used(table, used, nused, cap);
     for (int i = 0; i < sk_CONF_VALUE_num(rows); i++) {
         const CONF_VALUE *row = sk_CONF_VALUE_value(rows, i);
         char why[512];
         if (!NCONF_get_section(conf, row->value))
-            return fail_at(path, table, row->name, err, errlen,
+            return fail_at(scan, path, table, row->name, err, errlen,
                            "value must name a section of per-destination keys");
         mxv_settings *s = mxv_policy_add_destination(p, row->name, why, sizeof(why));
         if (!s)
-            return fail_at(path, table, row->name, err, errlen, why);
+            return fail_at(scan, path, table, row->name, err, errlen, why);
         if (!mark_used(row->value, used, nused, cap)) {
             snprintf(err, errlen, "%s: too many sections", path);
             return 0;
         }
-        if (!apply_section(path, conf, row->value, s, mxv_destination_bits(), err, errlen))
+        if (!apply_section(scan, path, conf, row->value, s, mxv_destination_bits(), err, errlen))
             return 0;
     }
     return 1;
@@ -180,6 +149,32 @@ static bool regular_file(const char *path, char *err, size_t errlen)
     return false;
 }
 
+/* A syntax error NCONF found at `line`: its words, and a hint for the
+ * commonest cause of "missing equal sign", a name that is not ASCII. */
+static void syntax_error(const char *path, long line, char *err, size_t errlen)
+{
+    unsigned long e = ERR_peek_last_error();
+    char reason[256];
+    ERR_error_string_n(e, reason, sizeof(reason));
+    const char *r = ERR_reason_error_string(e);
+    ERR_clear_error();
+    bool non_ascii = false;
+    FILE *f = line > 0 ? fopen(path, "r") : NULL;
+    char text[4096];
+    for (long no = 1; f && fgets(text, sizeof(text), f); no++)
+        if (no == line) {
+            for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+                non_ascii |= *p >= 0x80;
+            break;
+        }
+    if (f)
+        fclose(f);
+    snprintf(err, errlen, "%s:%ld: syntax error (%s)%s", path, line, r ? r : reason,
+             non_ascii ? ": names must be ASCII (an internationalised domain as its A-label, "
+                         "xn--...)"
+                       : "");
+}
+
 int mxv_policy_load_file(mxv_policy *p, const char *path, char *err, size_t errlen)
 {
     if (!regular_file(path, err, errlen))
@@ -187,20 +182,21 @@ int mxv_policy_load_file(mxv_policy *p, const char *path, char *err, size_t errl
     CONF *conf = NCONF_new_ex(NULL, NULL);
     long eline = 0;
     if (!conf || NCONF_load(conf, path, &eline) <= 0) {
-        unsigned long e = ERR_peek_last_error();
-        char reason[256];
-        ERR_error_string_n(e, reason, sizeof(reason));
-        const char *r = ERR_reason_error_string(e);
-        snprintf(err, errlen, "%s:%ld: syntax error (%s)", path, eline, r ? r : reason);
-        ERR_clear_error();
+        syntax_error(path, eline, err, errlen);
+        NCONF_free(conf);
+        return 0;
+    }
+    mxv_config_scan scan;
+    if (!mxv_config_scan_file(path, NULL, &scan, err, errlen)) {
         NCONF_free(conf);
         return 0;
     }
     const char *used[256];
     size_t nused = 0;
-    int ok = apply_section(path, conf, "default", &p->global, ~0u, err, errlen) &&
-             apply_destinations(p, path, conf, used, &nused, 256, err, errlen) &&
+    int ok = apply_section(&scan, path, conf, "default", &p->global, ~0u, err, errlen) &&
+             apply_destinations(p, &scan, path, conf, used, &nused, 256, err, errlen) &&
              check_unused_sections(path, conf, used, nused, err, errlen);
+    mxv_config_scan_free(&scan);
     NCONF_free(conf);
     return ok;
 }
@@ -238,12 +234,16 @@ int mxv_config_check_provider_section(const char *path, const char *provider, ch
         snprintf(err, errlen, "%s: no section for provider '%s' found", path, provider);
         rc = -1;
     }
+    mxv_config_scan scan = {0};
+    if (rc == 1 && !mxv_config_scan_file(path, section, &scan, err, errlen))
+        rc = 0;
     for (int i = 0; rc == 1 && i < sk_CONF_VALUE_num(values); i++) {
         const CONF_VALUE *cv = sk_CONF_VALUE_value(values, i);
         if (!mxv_setting_find(cv->name) && strcmp(cv->name, "conf") != 0 &&
             !openssl_provider_key(cv->name))
-            rc = fail_at(path, section, cv->name, err, errlen, "unknown key");
+            rc = fail_at(&scan, path, section, cv->name, err, errlen, "unknown key");
     }
+    mxv_config_scan_free(&scan);
     NCONF_free(conf);
     return rc;
 }

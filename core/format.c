@@ -158,29 +158,40 @@ static void json_match(mxv_buf *b, const mxv_decision *d)
 
 /* One line of why for a log reader, or NULL for a pass whose fields say
  * it all. Every failure says why: in its own words when the decision has
- * them, else from its chain and match (buf holds that text). */
+ * them, else from its chain and match (buf holds that text); a decision
+ * made without a recipient domain says so. */
 static const char *decision_why(const mxv_decision *d, char *buf, size_t len)
 {
-    if (d->why)
-        return d->why;
+    static const char no_domain[] = "recipient domain unknown (no setting, no MX lookup seen)";
     bool verifying = mxv_mode_algorithm(d->mode) != MXV_ALG_NONE;
-    if (verifying && d->chain_checked && !d->matched && d->nrefs == 0)
-        return d->domain ? "no reference identifier"
-                         : "recipient domain unknown (no setting, no MX lookup seen): nothing to "
-                           "compare the certificate with";
-    if (!verifying || d->pass)
-        return NULL;
-    if (!d->chain_ok)
-        snprintf(buf, len, "the certificate chain did not verify: %s",
-                 d->chain_error_text ? d->chain_error_text : "not checked");
-    else if (d->temporary)
-        snprintf(buf, len, "no match, and DNS evidence is missing (temporary): %s",
-                 d->dns_why ? d->dns_why : "a lookup failed");
-    else
-        snprintf(buf, len,
-                 "none of the certificate's %zu presented identifiers matches any of the %zu "
-                 "reference identifiers",
-                 d->presented.n, d->nrefs);
+    const char *own = d->why;
+    if (!own && verifying && d->chain_checked && !d->matched && d->nrefs == 0)
+        own = d->domain ? "no reference identifier" : NULL;
+    if (!own && verifying && !d->pass) {
+        if (!d->chain_ok)
+            snprintf(buf, len, "the certificate chain did not verify: %s",
+                     d->chain_error_text ? d->chain_error_text : "not checked");
+        else if (d->temporary)
+            snprintf(buf, len, "no match, and DNS evidence is missing (temporary): %s",
+                     d->dns_why ? d->dns_why : "a lookup failed");
+        else if (d->nrefs == 0)
+            snprintf(buf, len, "%s: nothing to compare the certificate with", no_domain);
+        else
+            snprintf(buf, len,
+                     "none of the certificate's %zu presented identifiers matches any of the "
+                     "%zu reference identifiers",
+                     d->presented.n, d->nrefs);
+        own = buf;
+    }
+    if (!verifying || d->domain || (own && strstr(own, no_domain)))
+        return own;
+    /* No recipient domain: said beside whatever else is said. */
+    char note[560];
+    snprintf(note, sizeof(note), "%.400s%s%s", own ? own : "", own ? "; " : "",
+             d->pass ? "recipient domain unknown (no setting, no MX lookup seen): decided on the "
+                       "other reference identifiers"
+                     : no_domain);
+    snprintf(buf, len, "%s", note);
     return buf;
 }
 
@@ -218,7 +229,7 @@ static char *format_json(const mxv_decision *d, bool compact_log)
         json_key(&b, "resumed", false);
         mxv_buf_puts(&b, "true");
     }
-    char whybuf[300];
+    char whybuf[700];
     const char *why = decision_why(d, whybuf, sizeof(whybuf));
     if (why) {
         json_key(&b, "why", false);
@@ -295,7 +306,7 @@ static char *format_log(const mxv_decision *d)
     log_field(&b, "reason", d->reason);
     if (d->host)
         log_field(&b, "mx", d->host);
-    char whybuf[300];
+    char whybuf[700];
     const char *why = decision_why(d, whybuf, sizeof(whybuf));
     if (why)
         log_field(&b, "why", why);

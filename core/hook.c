@@ -134,13 +134,22 @@ static int fail_handshake(X509_STORE_CTX *x, SSL *ssl, int error)
     return 0;
 }
 
+void mxv_hook_broken_line(const char *ip, const char *what, bool tls)
+{
+    const char *value = secure_getenv("MXVERIFY_MODE");
+    mxv_mode mode;
+    mxv_hook_complain("verdict=fail mode=%s domain=- ip=%s match=none chain=\"not checked\" "
+                      "action=abort reason=%s why=\"configuration error: %s (%s refused)\"",
+                      value && mxv_parse_mode(value, &mode) ? mxv_mode_name(mode) : "-",
+                      ip && *ip ? ip : "-", tls ? "validation-failure" : "starttls-not-supported",
+                      mxv_hook.broken, what);
+}
+
 static void complain_broken(SSL *ssl, int fd, const char *what)
 {
     char ip[64];
     mxv_peer_ip(fd, ip, sizeof(ip));
-    mxv_hook_complain("verdict=fail ip=%s action=abort reason=validation-failure: %s refused: "
-                      "configuration error (%s)",
-                      ip[0] ? ip : "-", what, mxv_hook.broken);
+    mxv_hook_broken_line(ip, what, true);
     tell_host(ssl, fd, false);
 }
 
@@ -429,14 +438,16 @@ int mxv_hook_install(mxv_policy *policy, const char *broken, char *err, size_t e
 
 int mxv_hook_install_broken(const char *broken, const char *ports, char *err, size_t errlen)
 {
-    /* The ports meant, if they can be read (the section's, then
-     * MXVERIFY_PORTS); if not, every TCP port: failing closed must not
-     * miss the connections the settings were written for. */
+    /* The ports meant, when one of them was said and can be read (the
+     * section's, then MXVERIFY_PORTS); otherwise every TCP port: the
+     * mistake may be in the very setting that named the ports (a broken
+     * file's `ports`, a misspelt MXVERIFY_PORT), and failing closed must
+     * not miss the connections the settings were written for. */
     mxv_policy *scope = mxv_policy_new();
     const char *env = secure_getenv("MXVERIFY_PORTS");
+    const char *meant = ports ? ports : env && *env ? env : NULL;
     char ignored[256];
-    if (scope && ((ports && !mxv_policy_set(scope, "ports", ports, ignored, sizeof(ignored))) ||
-                  (env && *env && !mxv_policy_set(scope, "ports", env, ignored, sizeof(ignored)))))
+    if (!scope || !meant || !mxv_policy_set(scope, "ports", meant, ignored, sizeof(ignored)))
         mxv_hook.every_port = true;
     return mxv_hook_install(scope, broken, err, errlen);
 }

@@ -81,15 +81,6 @@ typedef struct {
 #define MXV_PRIVATE_API __attribute__((visibility("default")))
 #else
 #define MXV_PRIVATE_API
-/*
- * The same, for settings that cannot be used (`broken` says why): in-scope
- * connections fail closed. Scope: the `ports` value given (a provider
- * section's, may be NULL), then MXVERIFY_PORTS; when either cannot be
- * read, every TCP port.
- */
-MXV_PRIVATE_API int mxv_hook_install_broken(const char *broken, const char *ports, char *err,
-                                            size_t errlen);
-
 #endif
 
 /*
@@ -114,8 +105,8 @@ MXV_PRIVATE_API int mxv_hook_install(struct mxv_policy *policy, const char *brok
 /*
  * The same, for settings that cannot be used (`broken` says why): in-scope
  * connections fail closed. Scope: the `ports` value given (a provider
- * section's, may be NULL), then MXVERIFY_PORTS; when either cannot be
- * read, every TCP port.
+ * section's, may be NULL), else MXVERIFY_PORTS; when neither is given or
+ * the one given cannot be read, every TCP port.
  */
 MXV_PRIVATE_API int mxv_hook_install_broken(const char *broken, const char *ports, char *err,
                                             size_t errlen);

@@ -71,31 +71,36 @@ static void api_mx_lookup_seen(const char *domain)
  * seconds; its smtp processes live minutes). */
 enum { RETRY_WINDOW_SECONDS = 3600 };
 
-static void refusal_why(const mxv_decision *d, const mxv_hook_refusal *r, char *why, size_t len)
+/* Why the connection was ended, and the RFC 8460 result it counts as: a
+ * clear-text retry after this server's certificate was refused counts as
+ * that refusal (the server did offer TLS). */
+static const char *refusal_why(const mxv_decision *d, const mxv_hook_refusal *r, char *why,
+                               size_t len)
 {
     const char *before;
     time_t age;
     const char *what = r->why ? r->why : "refused";
-    if (r->no_decision)
+    if (r->no_decision) {
         snprintf(why, len, "%s", what);
-    else if (mxv_recent_failure_find(d->ip, RETRY_WINDOW_SECONDS, &before, &age))
+        return "validation-failure";
+    }
+    if (mxv_recent_failure_find(d->ip, RETRY_WINDOW_SECONDS, &before, &age)) {
         snprintf(why, len,
                  "clear-text retry refused: this server's certificate was refused %llds ago (%s)",
                  (long long)age, before);
-    else if (r->line && *r->line)
+        return before;
+    }
+    if (r->line && *r->line)
         snprintf(why, len, "\"%s\" in clear refused: %s", r->line, what);
     else
         snprintf(why, len, "clear text refused: %s", what);
+    return "starttls-not-supported";
 }
 
 static void api_refused(const mxv_hook_refusal *r)
 {
     if (mxv_hook.broken) {
-        mxv_hook_complain("verdict=fail ip=%s action=abort reason=%s: connection ended "
-                          "(configuration error: %s)",
-                          r->ip && *r->ip ? r->ip : "-",
-                          r->no_decision ? "validation-failure" : "starttls-not-supported",
-                          mxv_hook.broken);
+        mxv_hook_broken_line(r->ip, "connection", r->no_decision);
         return;
     }
     char err[64];
@@ -111,12 +116,11 @@ static void api_refused(const mxv_hook_refusal *r)
         d->host = r->host ? strdup(r->host) : NULL;
         d->chain_error_text =
             strdup(r->no_decision ? "no certificate decision" : "not checked (no TLS)");
-        d->reason = r->no_decision ? "validation-failure" : "starttls-not-supported";
         d->abort = true;
         mxv_decision_note(d, "connection ended under %s: %s", mxv_mode_name(d->mode),
                           r->why ? r->why : "refused");
         char why[400];
-        refusal_why(d, r, why, sizeof(why));
+        d->reason = refusal_why(d, r, why, sizeof(why));
         d->why = strdup(why);
         mxv_log_decision(&e, d);
     }
@@ -149,18 +153,6 @@ static const mxv_hook_api api = {
     .set_program_cert_verify = mxv_hook_set_program_verify,
 };
 
-static bool any_mode(const mxv_policy *p)
-{
-    mxv_effective e;
-    mxv_policy_effective(p, NULL, &e);
-    if (e.mode != MXV_MODE_NONE)
-        return true;
-    for (size_t i = 0; i < p->ndests; i++)
-        if ((p->dests[i].s.set & MXV_SET_MODE) && p->dests[i].s.mode != MXV_MODE_NONE)
-            return true;
-    return false;
-}
-
 /* A policy that cannot be loaded: the mode alone decides whether to fail
  * closed (an enforcing or unreadable mode) or to stay out of the way. */
 static bool broken_mode_enforces(void)
@@ -186,7 +178,7 @@ const mxv_hook_api *mxv_preload_engine(const mxv_hook_host *host, char *err, siz
     mxv_hook.host = host;
     bool ok = true;
     if (p) {
-        mxv_hook_active = any_mode(p);
+        mxv_hook_active = mxv_policy_any_mode(p);
         if (mxv_hook_active)
             ok = mxv_hook_install(p, NULL, err, errlen);
         else

@@ -29,6 +29,11 @@ extern mxv_hook_state mxv_hook;
  * configured sink may be what broke). */
 void mxv_hook_complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The log line of a refusal under settings that cannot be used (one
+ * decision-shaped line: the mistake in why=). `what`: what was refused;
+ * tls: a handshake (else clear text). */
+void mxv_hook_broken_line(const char *ip, const char *what, bool tls);
+
 /* The settings for a connection whose destination is not known yet. */
 bool mxv_hook_port_listed(unsigned port);
 

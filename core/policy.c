@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <syslog.h>
 
@@ -119,6 +120,18 @@ void mxv_policy_effective(const mxv_policy *p, const char *domain, mxv_effective
     mxv_settings_layer(out, &p->override);
 }
 
+bool mxv_policy_any_mode(const mxv_policy *p)
+{
+    mxv_effective e;
+    mxv_policy_effective(p, NULL, &e);
+    if (e.mode != MXV_MODE_NONE)
+        return true;
+    for (size_t i = 0; i < p->ndests; i++)
+        if ((p->dests[i].s.set & MXV_SET_MODE) && p->dests[i].s.mode != MXV_MODE_NONE)
+            return true;
+    return false;
+}
+
 mxv_mode mxv_policy_mode(const mxv_policy *p, const char *domain)
 {
     mxv_effective e;
@@ -147,8 +160,32 @@ int mxv_policy_set_default(mxv_policy *p, const char *key, const char *value, ch
     return 1;
 }
 
+/* An MXVERIFY_* variable that is no setting's (MXVERIFY_MDOE=...) is a
+ * setting lost in silence: an error, as an unknown key is. */
+static bool unknown_variable(char *err, size_t errlen)
+{
+    extern char **environ;
+    if (getauxval(AT_SECURE))
+        return false; /* a setuid program reads none of them */
+    for (char **e = environ; e && *e; e++) {
+        const char *eq = strchr(*e, '=');
+        if (strncmp(*e, "MXVERIFY_", 9) != 0 || !eq || !eq[1])
+            continue;
+        char name[128];
+        snprintf(name, sizeof(name), "%.*s", (int)(eq - *e), *e);
+        if (strcmp(name, "MXVERIFY_CONF") == 0 || mxv_setting_by_env(name))
+            continue;
+        snprintf(err, errlen, "%s: unknown variable (no setting has that name; a misspelt one?)",
+                 name);
+        return true;
+    }
+    return false;
+}
+
 int mxv_policy_load_env(mxv_policy *p, char *err, size_t errlen)
 {
+    if (unknown_variable(err, errlen))
+        return 0;
     const mxv_setting *rows = mxv_setting_rows();
     for (size_t i = 0; i < mxv_setting_count(); i++) {
         /* secure_getenv: a setuid program never takes policy from its caller. */

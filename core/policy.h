@@ -29,6 +29,9 @@ struct mxv_policy {
 
 /* The settings in force for `domain` (may be NULL: globals only). */
 void mxv_policy_effective(const mxv_policy *policy, const char *domain, mxv_effective *out);
+/* Does any destination, or the global setting, have a mode other than
+ * none? (Exported privately: `run` says when nothing will be checked.) */
+MXV_SETTINGS_API bool mxv_policy_any_mode(const mxv_policy *policy);
 /* Adds a destination entry (pattern validated) and returns its settings. */
 mxv_settings *mxv_policy_add_destination(mxv_policy *policy, const char *pattern, char *err,
                                          size_t errlen);

@@ -70,6 +70,14 @@ const mxv_setting *mxv_setting_find(const char *key)
     return NULL;
 }
 
+const mxv_setting *mxv_setting_by_env(const char *env)
+{
+    for (size_t i = 0; env && i < NROWS; i++)
+        if (strcmp(rows[i].env, env) == 0)
+            return &rows[i];
+    return NULL;
+}
+
 unsigned mxv_setting_bit(const char *key)
 {
     const mxv_setting *row = mxv_setting_find(key);

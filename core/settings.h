@@ -135,6 +135,8 @@ MXV_SETTINGS_API const mxv_setting *mxv_setting_rows(void);
 MXV_SETTINGS_API size_t mxv_setting_count(void);
 /* The row of `key` (config key), or NULL. */
 MXV_SETTINGS_API const mxv_setting *mxv_setting_find(const char *key);
+/* The row whose variable is `env` (MXVERIFY_...), or NULL. */
+const mxv_setting *mxv_setting_by_env(const char *env);
 /* Known key? Returns its MXV_SET_* bit, 0 if unknown. */
 unsigned mxv_setting_bit(const char *key);
 /* The MXV_SET_* bits a destination section may set. */

@@ -1,5 +1,7 @@
 /* conf_module: the provider module doubles as an OpenSSL configuration
  * module that requires the provider to be active (see below). */
+#include "hook.h"
+
 #include <openssl/conf.h>
 #include <openssl/err.h>
 #include <openssl/provider.h>
@@ -13,7 +15,10 @@
  * config_diagnostics = 1, and carries on without it. A configuration module
  * that fails is fatal under config_diagnostics: this one fails when the
  * provider it names (`provider`, default "mxverify") is not active, so a
- * wrong module path or a broken section stops the program's TLS, loudly.
+ * wrong module path or a broken section stops the program's TLS, loudly;
+ * and, for a program that carries on after a failed configuration, it
+ * arms the hook to fail SMTP connections closed, as a provider whose
+ * section is broken does.
  * OpenSSL finds it by the names "OPENSSL_init" and "OPENSSL_finish" in the
  * file named by the module section's `path` (examples/openssl-mxverify.cnf).
  */
@@ -22,6 +27,19 @@
  * beside this one. */
 int mxv_conf_module_init(CONF_IMODULE *md, const CONF *cnf) __asm__("OPENSSL_init");
 void mxv_conf_module_finish(CONF_IMODULE *md) __asm__("OPENSSL_finish");
+
+/* The `ports` of the provider's own section (openssl_conf -> providers ->
+ * NAME -> section), or NULL. */
+static const char *provider_ports(const CONF *cnf, const char *name)
+{
+    CONF *c = (CONF *)cnf;
+    const char *init = NCONF_get_string(c, NULL, "openssl_conf");
+    const char *provs = init ? NCONF_get_string(c, init, "providers") : NULL;
+    const char *section = provs ? NCONF_get_string(c, provs, name) : NULL;
+    const char *ports = section ? NCONF_get_string(c, section, "ports") : NULL;
+    ERR_clear_error(); /* a missing key leaves an error queued */
+    return ports;
+}
 
 __attribute__((visibility("default"))) int mxv_conf_module_init(CONF_IMODULE *md, const CONF *cnf)
 {
@@ -34,8 +52,11 @@ __attribute__((visibility("default"))) int mxv_conf_module_init(CONF_IMODULE *md
         return 1;
     fprintf(stderr,
             "mxverify: the provider '%s' is not active (not loaded, or its section is "
-            "broken): refusing to run without it\n",
+            "broken): OpenSSL's configuration fails, and SMTP connections fail closed\n",
             name);
+    char why[256], err[256];
+    snprintf(why, sizeof(why), "the provider '%s' is not active", name);
+    mxv_hook_install_broken(why, provider_ports(cnf, name), err, sizeof(err));
     syslog(LOG_MAIL | LOG_ERR, "mxverify: the provider '%s' is not active: TLS refused", name);
     ERR_raise_data(ERR_LIB_USER, 0, "mxverify: provider '%s' required but not active", name);
     return 0;

@@ -142,9 +142,10 @@ static enum outcome probe(const check_options *o, mxv_policy *policy, mxv_reques
         else if (mxv_decision_passed(d))
             snprintf(line, sizeof(line), "Verified TLS connection established to %s [%s]: %s (%s)",
                      t->host, connected, matched, SSL_get_version(s.ssl));
-        else
-            snprintf(line, sizeof(line), "Untrusted TLS connection established to %s [%s]: %s%s",
-                     t->host, connected, reason ? reason : "not verified",
+        else /* Postfix's words: Trusted is a good chain, whatever the name */
+            snprintf(line, sizeof(line), "%s TLS connection established to %s [%s]: %s%s",
+                     mxv_decision_chain_error(d) ? "Untrusted" : "Trusted", t->host, connected,
+                     reason ? reason : "not verified",
                      mxv_decision_aborts(d) ? " (an enforcing sender would not deliver)" : "");
     }
     if (!o->json) {

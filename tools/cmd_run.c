@@ -7,6 +7,7 @@
  * program's (this process becomes it).
  */
 #include "cli.h"
+#include "policy.h"
 #include "settings.h"
 
 #include <dlfcn.h>
@@ -211,6 +212,9 @@ int cmd_run(int argc, char **argv)
         goto out;
     }
     warn_if_unprotectable(program);
+    if (!mxv_policy_any_mode(checked))
+        cli_error("run: mode none for every destination: nothing will be checked (give --mode, "
+                  "MXVERIFY_MODE or a mode in the configuration)");
 
     for (size_t i = 0; i < n; i++)
         if (values[i])

@@ -190,19 +190,40 @@ static bool send_line(smtp_session *s, const char *line)
     return true;
 }
 
+/* The last reply for a message: its lines joined with " | ", control
+ * characters as \xHH (the server's words are untrusted). */
+static const char *reply_text(const smtp_session *s)
+{
+    static __thread char text[240];
+    size_t k = 0;
+    for (const char *p = s->reply; *p && k + 5 < sizeof(text); p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '\n') {
+            if (p[1] && k + 4 < sizeof(text))
+                k += (size_t)snprintf(text + k, sizeof(text) - k, " | ");
+        } else if (c < 0x20 || c == 0x7f) {
+            k += (size_t)snprintf(text + k, sizeof(text) - k, "\\x%02x", c);
+        } else {
+            text[k++] = (char)c;
+        }
+    }
+    text[k] = '\0';
+    return text;
+}
+
 bool smtp_hello(smtp_session *s)
 {
     if (!read_reply(s))
         return false;
     if (s->code != 220) {
-        snprintf(s->error, sizeof(s->error), "greeting refused: %.200s", s->reply);
+        snprintf(s->error, sizeof(s->error), "greeting refused: %s", reply_text(s));
         return false;
     }
     smtp_greeting_host(s->reply, s->greeting, sizeof(s->greeting));
     if (!send_line(s, "EHLO mxverify.invalid") || !read_reply(s))
         return false;
     if (s->code != 250) {
-        snprintf(s->error, sizeof(s->error), "EHLO refused: %.200s", s->reply);
+        snprintf(s->error, sizeof(s->error), "EHLO refused: %s", reply_text(s));
         return false;
     }
     s->starttls = smtp_ehlo_has(s->reply, "STARTTLS");
@@ -214,7 +235,7 @@ bool smtp_starttls(smtp_session *s, SSL_CTX *ctx, const char *sni)
     if (!send_line(s, "STARTTLS") || !read_reply(s))
         return false;
     if (s->code != 220) {
-        snprintf(s->error, sizeof(s->error), "STARTTLS refused: %.200s", s->reply);
+        snprintf(s->error, sizeof(s->error), "STARTTLS refused: %s", reply_text(s));
         return false;
     }
     if (s->inlen) { /* RFC 3207 5: nothing may follow the 220 in clear */

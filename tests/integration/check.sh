@@ -46,7 +46,7 @@ c() { expect_exit "$1" -- check --port "$port" --unbound-conf "$work/world.conf"
 c 1 example.com
 has "Connecting to mx01.subd.emailhosted.not [127.0.0.21]:$port ..."
 has "Verified TLS connection established to mx01.subd.emailhosted.not [127.0.0.21]: matched *.emailhosted.not ~ ptr mx0a.emailhosted.not (TLSv1.3)"
-has "Untrusted TLS connection established to mx02.subd.emailhosted.not [127.0.0.22]: certificate-host-mismatch"
+has "Trusted TLS connection established to mx02.subd.emailhosted.not [127.0.0.22]: certificate-host-mismatch"
 c 1 example.com --json
 json_is '[s["result"] for s in j["servers"]]' '["verified", "failed"]'
 json_is 'j["servers"][0]["decision"]["match"]["source"]' '"ptr"'
@@ -65,7 +65,7 @@ c 0 good.example --trace
 has "Reference identifiers, in the order tried:"
 # Untrusted chain.
 c 1 example.com --server 127.0.0.26
-has "certificate-not-trusted"
+has "Untrusted TLS connection established to 127.0.0.26 [127.0.0.26]: certificate-not-trusted"
 # No STARTTLS: no mail under a required setting, clear text under preferred.
 c 1 example.com --server 127.0.0.25
 has "STARTTLS not offered by 127.0.0.25 [127.0.0.25]: no mail would be sent"

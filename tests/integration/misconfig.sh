@@ -87,6 +87,15 @@ out=$(cat "$work/out") err=$(cat "$work/err")
 checks=$((checks + 1))
 [ $status -ne 0 ] && ! grep -q 'CONNECTED' "$work/out" || fail "the example with a misspelt key went on"
 in_err "the provider 'mxverify' is not active"
+# ... and with the provider's module path wrong but the module found as a
+#     configuration module: a program that goes on after its configuration
+#     failed (curl) has its SMTP connections fail closed all the same.
+sed -e "s|^module = .*|module = $work/nowhere/mxverify.so|" \
+    -e "s|/usr/lib/x86_64-linux-gnu/ossl-modules/mxverify.so|$PROVIDER|" \
+    -e "s|^ports = 25|ports = $port|" "$SRCDIR/examples/openssl-mxverify.cnf" > "$work/example.cnf"
+deliver c2-module-path 127.0.0.26 OPENSSL_CONF="$work/example.cnf"
+expect_none c2-module-path "the provider's module not found, curl carrying on"
+in_err "SMTP connections fail closed"
 # ... and the example, right: the program runs.
 sed -e "s|/usr/lib/x86_64-linux-gnu/ossl-modules/mxverify.so|$PROVIDER|" \
     "$SRCDIR/examples/openssl-mxverify.cnf" > "$work/example.cnf"
@@ -207,6 +216,49 @@ json_is '"more than 32" in j["why"]' 'true'
 expect_exit 1 -- explain --unbound-conf "$work/world.conf" --ca-file "$certs/ca.pem" \
     --cert "$certs/san-only.pem" --domain example.com --ip ::ffff:127.0.0.26 --json
 json_is 'j["references"][-1]["name"]' '"mx0f.emailhosted.not"'
+
+# 14. What OpenSSL's config parser keeps quiet about: a key given twice
+#     (the last, weaker, would win), a destination given twice, an .include
+#     of nothing, a mistake inside an included file (named with its line),
+#     a destination name that is not ASCII.
+printf 'mode = required-verify\nmode = none\n' > "$work/twice.conf"
+expect_exit 2 -- explain --conf "$work/twice.conf" --cert "$certs/example.pem" --domain example.com \
+    --mx a.example.com
+in_err "twice.conf:2: key 'mode' given twice in [default] (also at $work/twice.conf:1"
+printf 'destinations = d\n[d]\nexample.com = strict\nexample.com = weak\n[strict]\nmode = required-verify\n[weak]\nmode = none\n' \
+    > "$work/dest-twice.conf"
+expect_exit 2 -- explain --conf "$work/dest-twice.conf" --cert "$certs/example.pem" \
+    --domain example.com --mx a.example.com
+in_err "key 'example.com' given twice in [d]"
+printf 'mode = none\n.include %s/nowhere/strict.conf\n' "$work" > "$work/include.conf"
+expect_exit 2 -- explain --conf "$work/include.conf" --cert "$certs/example.pem" --domain example.com \
+    --mx a.example.com
+in_err "include.conf:2: .include $work/nowhere/strict.conf: No such file or directory"
+printf 'mode = required-verify\nmdoe = none\n' > "$work/inner.conf"
+printf '.include %s/inner.conf\n' "$work" > "$work/outer.conf"
+expect_exit 2 -- explain --conf "$work/outer.conf" --cert "$certs/example.pem" --domain example.com \
+    --mx a.example.com
+in_err "$work/inner.conf:2: key 'mdoe': unknown key"
+printf 'destinations = d\n[d]\nb\303\274cher.example = weak\n[weak]\nmode = none\n' > "$work/idn.conf"
+expect_exit 2 -- explain --conf "$work/idn.conf" --cert "$certs/example.pem" --domain example.com \
+    --mx a.example.com
+in_err "names must be ASCII"
+# ... and the shim fails closed on the same file.
+deliver c14-twice 127.0.0.26 "${shim_env[@]}" MXVERIFY_CONF="$work/twice.conf"
+expect_none c14-twice "a config file with a key given twice"
+in_err "given twice"
+
+# 15. A variable no setting has (a misspelt name): exit 2 from the command,
+#     run included; the shim fails closed and says which.
+MXVERIFY_MDOE=none expect_exit 2 -- explain --cert "$certs/example.pem" --domain example.com \
+    --mx a.example.com
+in_err "MXVERIFY_MDOE: unknown variable"
+MXVERIFY_MDOE=none expect_exit 2 -- run --mode required-verify-hosted -- true
+in_err "MXVERIFY_MDOE: unknown variable"
+deliver c15-variable 127.0.0.26 "${shim_env[@]}" MXVERIFY_MODE=required-verify-hosted \
+    MXVERIFY_MDOE=none
+expect_none c15-variable "a misspelt MXVERIFY_ variable"
+in_err "MXVERIFY_MDOE: unknown variable"
 
 # 12. A name that can never exist is an input error, not a DNS failure.
 expect_exit 2 -- explain --cert "$certs/example.pem" --mx a.example.com \

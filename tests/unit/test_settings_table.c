@@ -1,5 +1,5 @@
 /* test_settings_table: the one settings table is consistent, and the
- * manual pages list every setting it has (so a setting never exists that
+ * manual pages list every setting it has (key, variable, option; so a setting never exists that
  * the documentation does not name). */
 #include "settings.h"
 #include "unit_main.h"
@@ -57,6 +57,8 @@ static void test_manuals_list_every_setting(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(run1);
     const char *env1 = strstr(run1, ".SH ENVIRONMENT");
     CU_ASSERT_PTR_NOT_NULL_FATAL(env1);
+    const char *opts1 = strstr(run1, ".SH OPTIONS");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(opts1);
     const mxv_setting *rows = mxv_setting_rows();
     for (size_t i = 0; i < mxv_setting_count(); i++) {
         char key[80], msg[160];
@@ -69,6 +71,18 @@ static void test_manuals_list_every_setting(void)
         snprintf(msg, sizeof(msg), "mxverify.conf(5) lacks %s", rows[i].env);
         CU_assertImplementation(strstr(conf5, rows[i].env) != NULL, __LINE__, msg, __FILE__, "",
                                 CU_FALSE);
+        /* The option as roff writes it: every hyphen escaped. */
+        char option[96] = "\\-\\-";
+        size_t k = strlen(option);
+        for (const char *p = rows[i].option; *p && k + 3 < sizeof(option); p++) {
+            if (*p == '-')
+                option[k++] = '\\';
+            option[k++] = *p;
+        }
+        option[k] = '\0';
+        const char *found = strstr(opts1, option);
+        snprintf(msg, sizeof(msg), "mxverify(1) OPTIONS lacks --%s", rows[i].option);
+        CU_assertImplementation(found && found < env1, __LINE__, msg, __FILE__, "", CU_FALSE);
         snprintf(msg, sizeof(msg), "mxverify(1) ENVIRONMENT lacks %s", rows[i].env);
         CU_assertImplementation(strstr(env1, rows[i].env) != NULL, __LINE__, msg, __FILE__, "",
                                 CU_FALSE);

@@ -1,0 +1,38 @@
+/*
+ * config_scan: where each key of a config file (openssl.cnf syntax) is
+ * written, read again from the files, and what OpenSSL's NCONF does not
+ * report: a key given twice in a section, an .include naming nothing.
+ */
+#ifndef MXV_CONFIG_SCAN_H
+#define MXV_CONFIG_SCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct {
+    char file[1024];
+    long line;
+    char section[128];
+    char key[128];
+} mxv_config_key;
+
+typedef struct {
+    mxv_config_key *keys;
+    size_t n, cap;
+} mxv_config_scan;
+
+/* Every key of path and the files it includes, with file and line. false,
+ * with err naming file and line: a key given twice in a section, an
+ * .include of something that does not exist, a file that cannot be read.
+ * `only` (a file mxverify does not own, openssl.cnf): a key given twice
+ * counts only in that section, and a missing include is OpenSSL's
+ * business. *out is empty after a false return; mxv_config_scan_free()
+ * frees it either way. */
+bool mxv_config_scan_file(const char *path, const char *only, mxv_config_scan *out, char *err,
+                          size_t errlen);
+/* Where `key` of [section] ("default": before any header) is, or NULL. */
+const mxv_config_key *mxv_config_scan_find(const mxv_config_scan *s, const char *section,
+                                           const char *key);
+void mxv_config_scan_free(mxv_config_scan *s);
+
+#endif
