@@ -342,8 +342,12 @@ static void build_mx(state *st)
         return;
     }
     if (st->mx_status == MXV_DNS_NODATA) {
-        mxv_decision_note(d, "MX lookup of %s: %s (the domain itself is its implicit MX)",
-                          d->domain, st->mx_detail);
+        /* RFC 5321 5.1: no MX record makes the domain its own MX; a domain
+         * that does not exist has none. */
+        bool nxdomain = strstr(st->mx_detail, "NXDOMAIN") != NULL;
+        mxv_decision_note(d, "MX lookup of %s: %s%s", d->domain, st->mx_detail,
+                          nxdomain ? " (no such domain)"
+                                   : " (the domain itself is its implicit MX)");
         return;
     }
     mxv_dnssec_status sec = shown(st, st->mx_sec);

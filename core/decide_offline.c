@@ -63,8 +63,11 @@ void mxv_check_chain(mxv_decision *d, mxv_policy *policy, X509 *leaf, STACK_OF(X
     }
     d->chain_ok = rc == 1;
     if (!d->chain_ok) {
+        /* The chain given may start with the leaf (a peer's chain) or not. */
+        int n = chain ? sk_X509_num(chain) : 0;
+        int sent = n > 0 && X509_cmp(sk_X509_value(chain, 0), leaf) == 0 ? n : n + 1;
         d->chain_error = error;
-        d->chain_error_text = strdup(X509_verify_cert_error_string(error));
+        d->chain_error_text = mxv_chain_error_text(error, sent);
     }
 }
 

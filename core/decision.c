@@ -30,6 +30,22 @@ const char *mxv_dnssec_name(mxv_dnssec_status s)
     return names[s];
 }
 
+char *mxv_chain_error_text(int error, int sent)
+{
+    const char *text = X509_verify_cert_error_string(error);
+    bool lone = sent == 1 && (error == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+                              error == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT);
+    char *out = NULL;
+    if (!lone)
+        return strdup(text);
+    if (asprintf(&out,
+                 "%s (the server sent no intermediate certificate: one is missing, or the "
+                 "issuer is a CA not trusted here)",
+                 text) < 0)
+        return NULL;
+    return out;
+}
+
 mxv_decision *mxv_decision_new(void)
 {
     return calloc(1, sizeof(mxv_decision));

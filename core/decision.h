@@ -94,6 +94,10 @@ void mxv_decide_identity(mxv_decision *d, mxv_policy *policy, const mxv_request 
 /* Sets pass/abort/reason from the chain and identity results. */
 void mxv_decision_conclude(mxv_decision *d);
 mxv_decision *mxv_decision_new(void);
+/* The words for a chain error (caller frees); `sent`: how many certificates
+ * the server sent. An unknown issuer behind a lone leaf says that no
+ * intermediate came (the commonest real-world chain fault). */
+char *mxv_chain_error_text(int error, int sent);
 void mxv_decision_note(mxv_decision *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Records the first DNS failure (lookup and error) that left evidence
  * missing: the log line's why= when it decides a failure. */

@@ -176,11 +176,15 @@ static const char *decision_why(const mxv_decision *d, char *buf, size_t len)
                      d->dns_why ? d->dns_why : "a lookup failed");
         else if (d->nrefs == 0)
             snprintf(buf, len, "%s: nothing to compare the certificate with", no_domain);
-        else
+        else {
+            size_t compared = 0; /* what the algorithm compares (hosted: no CN beside DNS-IDs) */
+            for (size_t i = 0; i < d->presented.n; i++)
+                compared += d->presented.ids[i].valid && id_considered(d, &d->presented.ids[i]);
             snprintf(buf, len,
-                     "none of the certificate's %zu presented identifiers matches any of the "
-                     "%zu reference identifiers",
-                     d->presented.n, d->nrefs);
+                     "none of the certificate's %zu compared presented identifier%s matches any "
+                     "of the %zu reference identifier%s",
+                     compared, compared == 1 ? "" : "s", d->nrefs, d->nrefs == 1 ? "" : "s");
+        }
         own = buf;
     }
     if (!verifying || d->domain || (own && strstr(own, no_domain)))
@@ -242,8 +246,9 @@ static char *format_json(const mxv_decision *d, bool compact_log)
             const mxv_presented_id *id = &d->presented.ids[i];
             mxv_buf_puts(&b, i ? ",{\"name\":" : "{\"name\":");
             mxv_buf_json_string(&b, id->name, id->len);
-            mxv_buf_printf(&b, ",\"type\":\"%s\",\"valid\":%s}", mxv_id_type_name(id->type),
-                           id->valid ? "true" : "false");
+            mxv_buf_printf(&b, ",\"type\":\"%s\",\"valid\":%s,\"compared\":%s}",
+                           mxv_id_type_name(id->type), id->valid ? "true" : "false",
+                           id->valid && id_considered(d, id) ? "true" : "false");
         }
         mxv_buf_puts(&b, "]");
         json_key(&b, "references", false);

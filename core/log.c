@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -83,6 +84,28 @@ static bool write_line(const mxv_effective *e, const char *line)
     return said;
 }
 
+/* One line to the mail log; false when no syslog daemon listens here (no
+ * /dev/log: glibc would drop the line in silence), said once. */
+static bool to_syslog(int priority, const char *line)
+{
+    static atomic_int listening = -1;
+    int known = atomic_load(&listening);
+    if (known < 0) {
+        struct stat st;
+        known = stat("/dev/log", &st) == 0 && S_ISSOCK(st.st_mode);
+        atomic_store(&listening, known);
+        if (!known) {
+            static const char msg[] = "mxverify: no syslog daemon here (/dev/log): decisions go "
+                                      "to stderr instead\n";
+            mxv_stderr_line(msg, sizeof(msg) - 1);
+        }
+    }
+    if (known)
+        /* No openlog(): the host program's identity and options stay. */
+        syslog(LOG_MAIL | priority, "mxverify: %s", line);
+    return known;
+}
+
 static void emit(const mxv_effective *e, int priority, const char *raw)
 {
     if (e->log == MXV_LOG_NONE)
@@ -90,9 +113,13 @@ static void emit(const mxv_effective *e, int priority, const char *raw)
     char *line = mxv_log_printable(raw);
     if (!line)
         return;
-    if (e->log == MXV_LOG_SYSLOG || !write_line(e, line))
-        /* No openlog(): the host program's identity and options stay. */
-        syslog(LOG_MAIL | priority, "mxverify: %s", line);
+    if ((e->log == MXV_LOG_SYSLOG || !write_line(e, line)) && !to_syslog(priority, line)) {
+        /* No syslog daemon to take it: stderr rather than nowhere. */
+        char *text = NULL;
+        if (asprintf(&text, "mxverify: %s\n", line) >= 0)
+            mxv_stderr_line(text, strlen(text));
+        free(text);
+    }
     free(line);
 }
 

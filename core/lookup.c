@@ -35,8 +35,13 @@ static void on_answer(void *arg, const mxv_dns_answer *a)
             if (mxv_dns_wire_name(a->rdata[i], a->rdlen[i], &used, text, sizeof(text)) && text[0])
                 mxv_strlist_add(c->out, text);
         } else if (c->mx) {
-            if (!mxv_dns_parse_mx(a->rdata[i], a->rdlen[i], &pref, text, sizeof(text)) || !text[0])
-                continue; /* malformed, or a null MX */
+            if (!mxv_dns_parse_mx(a->rdata[i], a->rdlen[i], &pref, text, sizeof(text)))
+                continue; /* malformed */
+            if (!text[0]) {
+                snprintf(c->detail, sizeof(c->detail),
+                         "null MX (RFC 7505): the domain accepts no mail");
+                continue;
+            }
             /* Keep preference order: insert before the first higher one. */
             char entry[MXV_NAME_MAX + 8];
             snprintf(entry, sizeof(entry), "%05u %s", pref, text);

@@ -156,6 +156,23 @@ bool mxv_reference_normalize(const char *in, char *out, size_t outlen, const cha
     return ok;
 }
 
+bool mxv_host_name_ok(const char *name, const char **why)
+{
+    for (const char *label = name; *label;) {
+        size_t n = strcspn(label, ".");
+        if (label[0] == '-' || label[n - 1] == '-') {
+            *why = "a label that starts or ends with a hyphen (RFC 1123 2.1)";
+            return false;
+        }
+        if (n >= 4 && strncasecmp(label, "xn--", 4) == 0 && n == 4) {
+            *why = "an empty A-label (xn--)";
+            return false;
+        }
+        label += n + (label[n] == '.');
+    }
+    return true;
+}
+
 bool mxv_is_ip_literal(const char *s)
 {
     unsigned char addr[16];

@@ -29,5 +29,9 @@ bool mxv_reference_normalize(const char *in, char *out, size_t outlen, const cha
 
 /* True when s is a literal IPv4 or IPv6 address. */
 bool mxv_is_ip_literal(const char *s);
+/* A host name as a person may write one (a normalised reference): no label
+ * starts or ends with a hyphen, no empty A-label. false with *why. For
+ * names from settings; names from DNS are taken as DNS gives them. */
+bool mxv_host_name_ok(const char *name, const char **why);
 
 #endif

@@ -120,6 +120,20 @@ void mxv_policy_effective(const mxv_policy *p, const char *domain, mxv_effective
     mxv_settings_layer(out, &p->override);
 }
 
+const char *mxv_policy_domain(const mxv_policy *p)
+{
+    mxv_effective e;
+    mxv_policy_effective(p, NULL, &e);
+    return e.domain;
+}
+
+const char *mxv_policy_log_file(const mxv_policy *p)
+{
+    mxv_effective e;
+    mxv_policy_effective(p, NULL, &e);
+    return e.log == MXV_LOG_FILE ? e.log_path : NULL;
+}
+
 bool mxv_policy_any_mode(const mxv_policy *p)
 {
     mxv_effective e;

@@ -32,6 +32,11 @@ void mxv_policy_effective(const mxv_policy *policy, const char *domain, mxv_effe
 /* Does any destination, or the global setting, have a mode other than
  * none? (Exported privately: `run` says when nothing will be checked.) */
 MXV_SETTINGS_API bool mxv_policy_any_mode(const mxv_policy *policy);
+/* The recipient domain the settings give (file, environment, options), or
+ * NULL. (Exported privately: explain needs one from somewhere.) */
+MXV_SETTINGS_API const char *mxv_policy_domain(const mxv_policy *policy);
+/* The path of a `file:` log, or NULL (exported privately: run checks it). */
+MXV_SETTINGS_API const char *mxv_policy_log_file(const mxv_policy *policy);
 /* Adds a destination entry (pattern validated) and returns its settings. */
 mxv_settings *mxv_policy_add_destination(mxv_policy *policy, const char *pattern, char *err,
                                          size_t errlen);

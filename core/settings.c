@@ -17,6 +17,37 @@
 
 /* The one settings table (settings.h): key, variable, option, what it
  * holds, where it may stand, and one line of help. */
+/* A value as an error message shows it: control characters as \xHH (a
+ * value with a newline forges no message line), at most 64 octets (the
+ * reason that follows is what matters). Thread-local: one per message. */
+static const char *shown(const char *value)
+{
+    static __thread char out[96];
+    size_t k = 0, i = 0;
+    for (; value[i] && i < 64 && k + 5 < sizeof(out); i++) {
+        unsigned char c = (unsigned char)value[i];
+        if (c < 0x20 || c == 0x7f)
+            k += (size_t)snprintf(out + k, sizeof(out) - k, "\\x%02x", c);
+        else
+            out[k++] = (char)c;
+    }
+    if (value[i] && k + 4 < sizeof(out))
+        k += (size_t)snprintf(out + k, sizeof(out) - k, "...");
+    out[k] = '\0';
+    return out;
+}
+
+/* The part of an address before its last @: not empty, and with an @ of
+ * its own only when quoted (RFC 5321 4.1.2). */
+static bool local_part_ok(const char *value, const char *at)
+{
+    size_t n = (size_t)(at - value);
+    if (n == 0)
+        return false;
+    bool quoted = n >= 2 && value[0] == '"' && value[n - 1] == '"';
+    return quoted || !memchr(value, '@', n);
+}
+
 static const mxv_setting rows[] = {
     {"mode", "MXVERIFY_MODE", "mode", MXV_SET_MODE, MXV_VALUE_MODE, DEST,
      "none, preferred, required, preferred-verify, required-verify, required-verify-hosted, or "
@@ -154,7 +185,7 @@ bool mxv_split_list(const char *value, mxv_strlist *out, char *err, size_t errle
         while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
             len--;
         if (len == 0) {
-            snprintf(err, errlen, "empty item in list \"%s\"", value);
+            snprintf(err, errlen, "empty item in list \"%s\"", shown(value));
             return false;
         }
         char item[512];
@@ -179,14 +210,14 @@ bool mxv_parse_route(const char *entry, char *host, size_t hostlen, bool *is_ip,
 {
     char tmp[512];
     if (snprintf(tmp, sizeof(tmp), "%s", entry) >= (int)sizeof(tmp)) {
-        snprintf(err, errlen, "route \"%s\" too long", entry);
+        snprintf(err, errlen, "route \"%s\" too long", shown(entry));
         return false;
     }
     char *name = tmp, *port = NULL;
     if (tmp[0] == '[') { /* Postfix nexthop syntax: [host] or [host]:port */
         char *close = strchr(tmp, ']');
         if (!close || (close[1] && close[1] != ':')) {
-            snprintf(err, errlen, "route \"%s\": unbalanced [ ]", entry);
+            snprintf(err, errlen, "route \"%s\": unbalanced [ ]", shown(entry));
             return false;
         }
         *close = '\0';
@@ -206,7 +237,7 @@ bool mxv_parse_route(const char *entry, char *host, size_t hostlen, bool *is_ip,
         /* Digits only: strtol would also take "+25" and " 25". */
         if (!*port || strspn(port, "0123456789") != strlen(port) || *end || errno || p < 1 ||
             p > 65535) {
-            snprintf(err, errlen, "route \"%s\": bad port", entry);
+            snprintf(err, errlen, "route \"%s\": bad port", shown(entry));
             return false;
         }
     }
@@ -216,9 +247,9 @@ bool mxv_parse_route(const char *entry, char *host, size_t hostlen, bool *is_ip,
             return false;
         return true;
     }
-    const char *why;
-    if (!mxv_reference_normalize(name, host, hostlen, &why)) {
-        snprintf(err, errlen, "route \"%s\": %s", entry, why);
+    const char *why = NULL;
+    if (!mxv_reference_normalize(name, host, hostlen, &why) || !mxv_host_name_ok(host, &why)) {
+        snprintf(err, errlen, "route \"%s\": %s", shown(entry), why);
         return false;
     }
     return true;
@@ -231,10 +262,11 @@ static bool parse_names(const char *value, mxv_strlist *out, char *err, size_t e
     bool ok = mxv_split_list(value, &raw, err, errlen);
     for (size_t i = 0; ok && i < raw.n; i++) {
         char name[MXV_NAME_MAX + 1];
-        const char *why;
-        ok = mxv_reference_normalize(raw.items[i], name, sizeof(name), &why);
+        const char *why = NULL;
+        ok = mxv_reference_normalize(raw.items[i], name, sizeof(name), &why) &&
+             mxv_host_name_ok(name, &why);
         if (!ok)
-            snprintf(err, errlen, "\"%s\": %s", raw.items[i], why);
+            snprintf(err, errlen, "\"%s\": %s", shown(raw.items[i]), why);
         else if (!mxv_strlist_contains(out, name))
             ok = mxv_strlist_add(out, name);
     }
@@ -267,8 +299,8 @@ static bool parse_ports(const char *value, mxv_settings *s, char *err, size_t er
         long p = strtol(raw.items[i], &end, 10);
         ok = *end == '\0' && errno == 0 && p >= 1 && p <= 65535 && s->nports < MXV_MAX_PORTS;
         if (!ok)
-            snprintf(err, errlen, "\"%s\" is not a TCP port (1-65535, at most %d)", raw.items[i],
-                     MXV_MAX_PORTS);
+            snprintf(err, errlen, "\"%s\" is not a TCP port (1-65535, at most %d)",
+                     shown(raw.items[i]), MXV_MAX_PORTS);
         else
             s->ports[s->nports++] = (unsigned short)p;
     }
@@ -321,7 +353,7 @@ static bool parse_cache_path(const char *value, char **field, char *err, size_t 
         return replace_string(field, value, err, errlen); /* refused, as for every key */
     const char *slash = strrchr(value, '/');
     if (value[0] != '/' || !slash[1]) {
-        snprintf(err, errlen, "\"%s\" is not an absolute file path", value);
+        snprintf(err, errlen, "\"%s\" is not an absolute file path", shown(value));
         return false;
     }
     char dir[PATH_MAX];
@@ -346,7 +378,8 @@ static bool parse_log(const char *value, mxv_settings *s, char *err, size_t errl
         s->log = MXV_LOG_FILE;
         return replace_string(&s->log_path, value + 5, err, errlen);
     } else {
-        snprintf(err, errlen, "\"%s\" is not stderr, syslog, none or file:/ABSOLUTE/PATH", value);
+        snprintf(err, errlen, "\"%s\" is not stderr, syslog, none or file:/ABSOLUTE/PATH",
+                 shown(value));
         return false;
     }
     return true;
@@ -358,7 +391,7 @@ static bool parse_bool01(const char *value, bool *out, char *err, size_t errlen)
         *out = value[0] == '1';
         return true;
     }
-    snprintf(err, errlen, "\"%s\" is not 0 or 1", value);
+    snprintf(err, errlen, "\"%s\" is not 0 or 1", shown(value));
     return false;
 }
 
@@ -373,7 +406,7 @@ static bool parse_timeout(const char *value, int *ms, char *err, size_t errlen)
         *ms = (int)(sec * 1000 + 0.5);
         return true;
     }
-    snprintf(err, errlen, "\"%s\" is not a number of seconds (0.001 to 300)", value);
+    snprintf(err, errlen, "\"%s\" is not a number of seconds (0.001 to 300)", shown(value));
     return false;
 }
 
@@ -425,14 +458,19 @@ static bool parse_value(mxv_settings *s, const mxv_setting *row, const char *val
     case MXV_VALUE_MODE:
         ok = mxv_parse_mode(value, &s->mode);
         if (!ok)
-            snprintf(err, errlen, "\"%s\" is not a mode (%s)", value, row->help);
+            snprintf(err, errlen, "\"%s\" is not a mode (%s)", shown(value), row->help);
         return ok;
     case MXV_VALUE_DOMAIN: {
         const char *at = strrchr(value, '@'); /* an address works too */
         char name[MXV_NAME_MAX + 1];
-        const char *why;
-        if (!mxv_reference_normalize(at ? at + 1 : value, name, sizeof(name), &why)) {
-            snprintf(err, errlen, "\"%s\": %s", value, why);
+        const char *why = NULL;
+        if (at && !local_part_ok(value, at)) {
+            snprintf(err, errlen, "\"%s\": not a mail address (user@domain)", shown(value));
+            return false;
+        }
+        if (!mxv_reference_normalize(at ? at + 1 : value, name, sizeof(name), &why) ||
+            !mxv_host_name_ok(name, &why)) {
+            snprintf(err, errlen, "\"%s\": %s", shown(value), why);
             return false;
         }
         return replace_string(&s->domain, name, err, errlen);
@@ -465,7 +503,7 @@ static bool parse_value(mxv_settings *s, const mxv_setting *row, const char *val
         else if (strcmp(value, "require") == 0)
             s->dnssec = MXV_DNSSEC_REQUIRE;
         else {
-            snprintf(err, errlen, "\"%s\" is not off, prefer or require", value);
+            snprintf(err, errlen, "\"%s\" is not off, prefer or require", shown(value));
             return false;
         }
         return true;
@@ -478,7 +516,7 @@ static bool parse_value(mxv_settings *s, const mxv_setting *row, const char *val
         if (ok)
             s->log_json = value[0] == 'j';
         else
-            snprintf(err, errlen, "\"%s\" is not text or json", value);
+            snprintf(err, errlen, "\"%s\" is not text or json", shown(value));
         return ok;
     case MXV_VALUE_SECONDS:
         return parse_timeout(value, &s->dns_timeout_ms, err, errlen);

@@ -298,7 +298,8 @@ int mxv_ssl_verify(X509_STORE_CTX *x, SSL *ssl, const mxv_verify_ctx *v)
         d->chain_window = mxv_chain_window(X509_STORE_CTX_get0_chain(x), &d->chain_not_before,
                                            &d->chain_not_after);
     else
-        d->chain_error_text = strdup(X509_verify_cert_error_string(d->chain_error));
+        d->chain_error_text = mxv_chain_error_text(
+            d->chain_error, sk_X509_num(X509_STORE_CTX_get0_untrusted(x))); /* leaf included */
     if (!d->chain_ok && v->hooked)
         policy_anchors(d, v, x);
     if (!mxv_presented_from_cert(X509_STORE_CTX_get0_cert(x), &d->presented))

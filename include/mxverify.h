@@ -108,7 +108,8 @@ MXV_API mxv_decision *mxv_decide(mxv_policy *policy, const mxv_request *request,
 /*
  * The MX hosts of `domain`, lowest preference first (a NULL-terminated
  * array; release with mxv_free_list()). Returns 1 found, 0 none (NXDOMAIN,
- * no MX, or only a null MX), -1 DNS failure (temporary; err says why).
+ * no MX, or only a null MX: err says which, "null MX" for the last), -1
+ * DNS failure (temporary; err says why).
  */
 MXV_API int mxv_lookup_mx(mxv_policy *policy, const char *domain, char ***hosts, size_t *n,
                           char *err, size_t errlen);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # demo.sh: builds mxverify, then shows it on the built-in sandbox world
 # (DNS from local data, certificates made here, no network):
-#  1. `explain` on the worked example of policy.md section 5 and the cases
+#  1. `explain` on the worked example of docs/policy.md section 5 and the cases
 #     that separate the algorithms (examples/sandbox/world.conf);
 #  2. live, on loopback: SMTP servers started here (mx01 verifiable through
 #     its PTR name, mx02 not, one without STARTTLS), probed with `check`,

@@ -278,7 +278,7 @@ int cmd_check(int argc, char **argv)
     target targets[64];
     size_t ntargets = 0;
     int status = EXIT_VERIFIED;
-    bool bad = false;
+    bool bad = false, null_mx = false;
     if (server) {
         bad = !add_target(targets, &ntargets, 64, server, port);
     } else if (nroute || nmx) {
@@ -293,6 +293,8 @@ int cmd_check(int argc, char **argv)
         if (rc < 0) {
             cli_error("check: MX lookup of %s failed: %s (temporary)", domain, err);
             status = EXIT_TEMPORARY;
+        } else if (rc == 0 && strstr(err, "null MX")) {
+            null_mx = true; /* RFC 7505: no mail goes there, no implicit MX either */
         } else if (rc == 0) {
             bad = !add_target(targets, &ntargets, 64, domain, port); /* implicit MX */
         }
@@ -307,8 +309,13 @@ int cmd_check(int argc, char **argv)
     mxv_buf json = {0};
     bool any_fail = false, any_temp = false;
     if (o.json)
-        mxv_buf_printf(&json, "{\"domain\":\"%s\",\"mode\":\"%s\",\"servers\":[", domain,
-                       mxv_mode_name(o.mode));
+        mxv_buf_printf(&json, "{\"domain\":\"%s\",\"mode\":\"%s\",\"null_mx\":%s,\"servers\":[",
+                       domain, mxv_mode_name(o.mode), null_mx ? "true" : "false");
+    else if (null_mx)
+        printf("%s%s publishes a null MX (RFC 7505): it accepts no mail%s\n", paint(&o, RED),
+               domain, paint(&o, PLAIN));
+    if (null_mx)
+        status = EXIT_NOT_VERIFIED;
     for (size_t i = 0; status == EXIT_VERIFIED && i < ntargets; i++) {
         if (o.json && i)
             mxv_buf_puts(&json, ",");

@@ -1,6 +1,7 @@
 /* `mxverify explain`: decide offline for a certificate chain on disk and
  * show why (interfaces.md). Exit 0 verified, 1 not, 2 usage, 3 DNS failure. */
 #include "cli.h"
+#include "policy.h"
 
 #include <errno.h>
 #include <openssl/err.h>
@@ -165,11 +166,14 @@ int cmd_explain(int argc, char **argv)
         cli_error("explain: --cert is required");
         error = true;
     }
-    if (!error && !c.has_domain && !secure_getenv("MXVERIFY_DOMAIN")) {
-        cli_error("explain: --domain is required (the recipient domain or address)");
+    mxv_policy *policy = error ? NULL : cli_load_policy(&c, "required-verify-hosted");
+    if (policy && !c.has_domain && !mxv_policy_domain(policy)) {
+        cli_error("explain: --domain is required (the recipient domain or address; or "
+                  "MXVERIFY_DOMAIN, or domain in the configuration)");
+        mxv_policy_free(policy);
+        policy = NULL;
         error = true;
     }
-    mxv_policy *policy = error ? NULL : cli_load_policy(&c, "required-verify-hosted");
     X509 *leaf = NULL;
     STACK_OF(X509) *chain = NULL;
     int status = EXIT_USAGE;

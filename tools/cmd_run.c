@@ -142,6 +142,17 @@ static mxv_policy *check_settings(const char *conf, const mxv_setting *rows, cha
             return NULL;
         }
     }
+    /* A log file the program could not write would lose decisions: said
+     * now (opened as log.c opens it, so created if absent). */
+    const char *log = mxv_policy_log_file(p);
+    int fd = log ? open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640) : -1;
+    if (log && fd < 0) {
+        cli_error("run: the log file %s cannot be written: %s", log, strerror(errno));
+        mxv_policy_free(p);
+        return NULL;
+    }
+    if (fd >= 0)
+        close(fd);
     return p;
 }
 

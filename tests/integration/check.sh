@@ -12,6 +12,7 @@ server:
     local-data: "example.com. 300 IN MX 10 mx01.subd.emailhosted.not."
     local-data: "example.com. 300 IN MX 20 mx02.subd.emailhosted.not."
     local-data: "good.example. 300 IN MX 10 mx01.subd.emailhosted.not."
+    local-data: "nullmx.example. 300 IN MX 0 ."
     local-data: "mx01.subd.emailhosted.not. 300 IN A 127.0.0.21"
     local-data: "mx02.subd.emailhosted.not. 300 IN A 127.0.0.22"
     local-data-ptr: "127.0.0.21 300 mx0a.emailhosted.not."
@@ -66,6 +67,9 @@ has "Reference identifiers, in the order tried:"
 # Untrusted chain.
 c 1 example.com --server 127.0.0.26
 has "Untrusted TLS connection established to 127.0.0.26 [127.0.0.26]: certificate-not-trusted"
+# A null MX (RFC 7505): no mail, and no implicit MX to probe.
+c 1 nullmx.example
+has "nullmx.example publishes a null MX (RFC 7505): it accepts no mail"
 # No STARTTLS: no mail under a required setting, clear text under preferred.
 c 1 example.com --server 127.0.0.25
 has "STARTTLS not offered by 127.0.0.25 [127.0.0.25]: no mail would be sent"

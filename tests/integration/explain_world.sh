@@ -156,6 +156,7 @@ chain_fails not-yet-valid "not yet valid" certificate-expired
 chain_fails self-signed "self-signed" certificate-not-trusted
 chain_fails unknown-ca "unable to get local issuer certificate" certificate-not-trusted
 chain_fails via-intermediate-missing "unable to get local issuer certificate" certificate-not-trusted
+has "the server sent no intermediate certificate"
 # Identity is checked (and shown) even when the chain fails.
 x 1 --cert "$certs/expired.pem" --domain example.com --json
 json_is 'j["match"]["source"]' '"domain"'
