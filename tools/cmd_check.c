@@ -204,7 +204,9 @@ int cmd_check(int argc, char **argv)
     options[n] = (struct option){NULL, 0, NULL, 0};
 
     cli_common c = {.request = mxv_request_new()};
-    check_options o = {.timeout_ms = 30000, .color = isatty(1)};
+    /* Colour on a terminal, unless NO_COLOR is set (no-color.org). */
+    const char *no_color = getenv("NO_COLOR");
+    check_options o = {.timeout_ms = 30000, .color = isatty(1) && !(no_color && *no_color)};
     const char *server = NULL, *mx_opts[32], *route_opts[32];
     size_t nmx = 0, nroute = 0;
     int port = 25;
