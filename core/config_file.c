@@ -41,10 +41,15 @@ static int apply_section(const mxv_config_scan *scan, const char *path, CONF *co
     STACK_OF(CONF_VALUE) *values = NCONF_get_section(conf, section);
     for (int i = 0; i < sk_CONF_VALUE_num(values); i++) {
         const CONF_VALUE *cv = sk_CONF_VALUE_value(values, i);
-        if (strcmp(section, "default") == 0 && strcmp(cv->name, "destinations") == 0)
+        if (strcmp(section, "default") == 0 && strcmp(cv->name, "destinations") == 0) {
+            if (!mxv_config_scan_agrees(scan, path, section, cv->name, cv->value, err, errlen))
+                return 0;
             continue;
+        }
         unsigned bit = mxv_setting_bit(cv->name);
         char why[512];
+        if (!mxv_config_scan_agrees(scan, path, section, cv->name, cv->value, err, errlen))
+            return 0;
         if (!bit)
             return fail_at(scan, path, section, cv->name, err, errlen, "unknown key");
         if (!(bit & allowed))
@@ -85,6 +90,8 @@ static int apply_destinations(mxv_policy *p, const mxv_config_scan *scan, const 
     for (int i = 0; i < sk_CONF_VALUE_num(rows); i++) {
         const CONF_VALUE *row = sk_CONF_VALUE_value(rows, i);
         char why[512];
+        if (!mxv_config_scan_agrees(scan, path, table, row->name, row->value, err, errlen))
+            return 0;
         if (!NCONF_get_section(conf, row->value))
             return fail_at(scan, path, table, row->name, err, errlen,
                            "value must name a section of per-destination keys");
@@ -211,8 +218,25 @@ static bool openssl_provider_key(const char *key)
     return false;
 }
 
-int mxv_config_check_provider_section(const char *path, const char *provider, char *err,
-                                      size_t errlen)
+/* Every key of a provider's section is a setting, `conf`, or OpenSSL's. */
+static int provider_keys_known(const mxv_config_scan *scan, const char *path,
+                               STACK_OF(CONF_VALUE) * values, const char *section, char *err,
+                               size_t errlen)
+{
+    for (int i = 0; i < sk_CONF_VALUE_num(values); i++) {
+        const CONF_VALUE *cv = sk_CONF_VALUE_value(values, i);
+        if (scan && !mxv_config_scan_agrees(scan, path, section, cv->name, cv->value, err, errlen))
+            return 0;
+        if (!mxv_setting_find(cv->name) && strcmp(cv->name, "conf") != 0 &&
+            !openssl_provider_key(cv->name))
+            return fail_at(scan, path, section, cv->name, err, errlen, "unknown key");
+    }
+    return 1;
+}
+
+int mxv_config_check_provider_section(const char *path, const char *provider,
+                                      const char *const *keys, char *const *values, size_t n,
+                                      char *err, size_t errlen)
 {
     CONF *conf = NCONF_new_ex(NULL, NULL);
     long eline = 0;
@@ -228,22 +252,44 @@ int mxv_config_check_provider_section(const char *path, const char *provider, ch
     const char *provs = init ? NCONF_get_string(conf, init, "providers") : NULL;
     const char *section = provs ? NCONF_get_string(conf, provs, provider) : NULL;
     ERR_clear_error(); /* a missing key leaves an error queued */
-    STACK_OF(CONF_VALUE) *values = section ? NCONF_get_section(conf, section) : NULL;
+    STACK_OF(CONF_VALUE) *values_here = section ? NCONF_get_section(conf, section) : NULL;
     int rc = 1;
-    if (!values) {
+    if (!values_here) {
         snprintf(err, errlen, "%s: no section for provider '%s' found", path, provider);
         rc = -1;
+    }
+    /* What the provider received must be what this file says. */
+    for (size_t i = 0; rc == 1 && i < n; i++) {
+        const char *here = NULL; /* the section's own key (NCONF_get_string looks elsewhere too) */
+        for (int j = 0; !here && j < sk_CONF_VALUE_num(values_here); j++)
+            if (strcmp(sk_CONF_VALUE_value(values_here, j)->name, keys[i]) == 0)
+                here = sk_CONF_VALUE_value(values_here, j)->value;
+        if ((here == NULL) != (values[i] == NULL) || (here && strcmp(here, values[i]) != 0)) {
+            snprintf(err, errlen,
+                     "%s is not the configuration OpenSSL loaded (its [%s] says "
+                     "otherwise of '%s')",
+                     path, section, keys[i]);
+            rc = -1;
+        }
     }
     mxv_config_scan scan = {0};
     if (rc == 1 && !mxv_config_scan_file(path, section, &scan, err, errlen))
         rc = 0;
-    for (int i = 0; rc == 1 && i < sk_CONF_VALUE_num(values); i++) {
-        const CONF_VALUE *cv = sk_CONF_VALUE_value(values, i);
-        if (!mxv_setting_find(cv->name) && strcmp(cv->name, "conf") != 0 &&
-            !openssl_provider_key(cv->name))
-            rc = fail_at(&scan, path, section, cv->name, err, errlen, "unknown key");
-    }
+    if (rc == 1)
+        rc = provider_keys_known(&scan, path, values_here, section, err, errlen);
     mxv_config_scan_free(&scan);
     NCONF_free(conf);
     return rc;
+}
+
+int mxv_config_check_provider_conf(const void *cnf, const char *section, char *err, size_t errlen)
+{
+    STACK_OF(CONF_VALUE) *values = NCONF_get_section((const CONF *)cnf, section);
+    ERR_clear_error();
+    if (!values) {
+        snprintf(err, errlen, "no section [%s] in the configuration OpenSSL loaded", section);
+        return -1;
+    }
+    return provider_keys_known(NULL, "the configuration OpenSSL loaded", values, section, err,
+                               errlen);
 }

@@ -10,10 +10,10 @@
 #include <stddef.h>
 
 typedef struct {
-    char file[1024];
+    char *file;
     long line;
-    char section[128];
-    char key[128];
+    char *section, *key;
+    char *value; /* as written: comment cut, blanks trimmed */
 } mxv_config_key;
 
 typedef struct {
@@ -30,9 +30,16 @@ typedef struct {
  * frees it either way. */
 bool mxv_config_scan_file(const char *path, const char *only, mxv_config_scan *out, char *err,
                           size_t errlen);
-/* Where `key` of [section] ("default": before any header) is, or NULL. */
+/* Where `key` of [section] ("default": before any header) is written
+ * last, or NULL. */
 const mxv_config_key *mxv_config_scan_find(const mxv_config_scan *s, const char *section,
                                            const char *key);
+/* Did this reader see `key` of [section] last with the value NCONF read
+ * (`value`)? false, with err: NCONF reads what this reader does not see
+ * (unusual syntax, escapes, variables, a later line hidden from it), so a
+ * key given twice could go unseen: fail closed. */
+bool mxv_config_scan_agrees(const mxv_config_scan *s, const char *path, const char *section,
+                            const char *key, const char *value, char *err, size_t errlen);
 void mxv_config_scan_free(mxv_config_scan *s);
 
 #endif

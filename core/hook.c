@@ -438,18 +438,42 @@ int mxv_hook_install(mxv_policy *policy, const char *broken, char *err, size_t e
 
 int mxv_hook_install_broken(const char *broken, const char *ports, char *err, size_t errlen)
 {
-    /* The ports meant, when one of them was said and can be read (the
-     * section's, then MXVERIFY_PORTS); otherwise every TCP port: the
+    /* The ports meant, when they were said and can be read (MXVERIFY_PORTS,
+     * which overrides, else the section's); otherwise every TCP port: the
      * mistake may be in the very setting that named the ports (a broken
      * file's `ports`, a misspelt MXVERIFY_PORT), and failing closed must
      * not miss the connections the settings were written for. */
     mxv_policy *scope = mxv_policy_new();
     const char *env = secure_getenv("MXVERIFY_PORTS");
-    const char *meant = ports ? ports : env && *env ? env : NULL;
+    const char *meant = env && *env ? env : ports;
     char ignored[256];
     if (!scope || !meant || !mxv_policy_set(scope, "ports", meant, ignored, sizeof(ignored)))
         mxv_hook.every_port = true;
     return mxv_hook_install(scope, broken, err, errlen);
+}
+
+void mxv_hook_hold(const char *why)
+{
+    pthread_mutex_lock(&mxv_hook.lock);
+    if (mxv_hook.installed && !mxv_hook.broken) {
+        mxv_hook.broken = strdup(why);
+        mxv_hook.held = mxv_hook.broken != NULL;
+    }
+    pthread_mutex_unlock(&mxv_hook.lock);
+}
+
+void mxv_hook_release(const char *broken)
+{
+    pthread_mutex_lock(&mxv_hook.lock);
+    if (mxv_hook.held) {
+        char *was = mxv_hook.broken;
+        mxv_hook.broken = broken ? strdup(broken) : NULL;
+        mxv_hook.held = false;
+        free(was);
+    } else if (broken && mxv_hook.installed && !mxv_hook.broken) {
+        mxv_hook.broken = strdup(broken);
+    }
+    pthread_mutex_unlock(&mxv_hook.lock);
 }
 
 bool mxv_hook_set_program_verify(void *ssl_ctx, mxv_cert_verify_fn cb, void *arg)

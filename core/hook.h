@@ -104,11 +104,21 @@ MXV_PRIVATE_API int mxv_hook_install(struct mxv_policy *policy, const char *brok
 
 /*
  * The same, for settings that cannot be used (`broken` says why): in-scope
- * connections fail closed. Scope: the `ports` value given (a provider
- * section's, may be NULL), else MXVERIFY_PORTS; when neither is given or
- * the one given cannot be read, every TCP port.
+ * connections fail closed. Scope: MXVERIFY_PORTS (which overrides), else
+ * the `ports` value given (a provider section's, may be NULL); when neither
+ * is given or the one that counts cannot be read, every TCP port.
  */
 MXV_PRIVATE_API int mxv_hook_install_broken(const char *broken, const char *ports, char *err,
                                             size_t errlen);
+
+/*
+ * For the provider, whose settings cannot always be checked when it starts
+ * (a program that loaded an openssl.cnf of its own): in-scope connections
+ * fail closed, saying `why`, until mxv_hook_release() (the configuration
+ * module checked the section OpenSSL loaded) or, with `broken` set, for
+ * good (the check found a mistake).
+ */
+MXV_PRIVATE_API void mxv_hook_hold(const char *why);
+MXV_PRIVATE_API void mxv_hook_release(const char *broken);
 
 #endif

@@ -17,6 +17,7 @@ typedef struct {
     bool installed;
     mxv_policy *policy;        /* never NULL once installed */
     char *broken;              /* why the policy could not be loaded: fail closed */
+    bool held;                 /* broken only until a check releases it (mxv_hook_hold) */
     const mxv_hook_host *host; /* the preload shim, or NULL (the provider alone) */
     int ctx_index;             /* SSL_CTX ex_data: what mxverify keeps per SSL_CTX */
     int ssl_index;             /* SSL ex_data: what mxverify keeps per SSL */

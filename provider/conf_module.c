@@ -1,6 +1,7 @@
 /* conf_module: the provider module doubles as an OpenSSL configuration
  * module that requires the provider to be active (see below). */
 #include "hook.h"
+#include "policy.h"
 
 #include <openssl/conf.h>
 #include <openssl/err.h>
@@ -28,16 +29,23 @@
 int mxv_conf_module_init(CONF_IMODULE *md, const CONF *cnf) __asm__("OPENSSL_init");
 void mxv_conf_module_finish(CONF_IMODULE *md) __asm__("OPENSSL_finish");
 
-/* The `ports` of the provider's own section (openssl_conf -> providers ->
- * NAME -> section), or NULL. */
-static const char *provider_ports(const CONF *cnf, const char *name)
+/* The provider's own section (openssl_conf -> providers -> NAME), or NULL. */
+static const char *provider_section(const CONF *cnf, const char *name)
 {
     CONF *c = (CONF *)cnf;
     const char *init = NCONF_get_string(c, NULL, "openssl_conf");
     const char *provs = init ? NCONF_get_string(c, init, "providers") : NULL;
     const char *section = provs ? NCONF_get_string(c, provs, name) : NULL;
-    const char *ports = section ? NCONF_get_string(c, section, "ports") : NULL;
     ERR_clear_error(); /* a missing key leaves an error queued */
+    return section;
+}
+
+/* Its `ports`, or NULL. */
+static const char *provider_ports(const CONF *cnf, const char *name)
+{
+    const char *section = provider_section(cnf, name);
+    const char *ports = section ? NCONF_get_string((CONF *)cnf, section, "ports") : NULL;
+    ERR_clear_error();
     return ports;
 }
 
@@ -48,8 +56,24 @@ __attribute__((visibility("default"))) int mxv_conf_module_init(CONF_IMODULE *md
     ERR_clear_error(); /* no `provider` key: the default name */
     if (!name)
         name = "mxverify";
-    if (OSSL_PROVIDER_available(NCONF_get0_libctx((CONF *)cnf), name))
-        return 1;
+    if (OSSL_PROVIDER_available(NCONF_get0_libctx((CONF *)cnf), name)) {
+        /* Active: its section, as OpenSSL loaded it, is checked here (the
+         * provider could check only the default file). */
+        char err[1024];
+        const char *own = provider_section(cnf, name);
+        int rc = own ? mxv_config_check_provider_conf(cnf, own, err, sizeof(err)) : -1;
+        if (rc == 1) {
+            mxv_hook_release(NULL);
+            return 1;
+        }
+        if (rc < 0)
+            snprintf(err, sizeof(err), "no section for provider '%s' found", name);
+        fprintf(stderr, "mxverify: provider section: %s: SMTP connections fail closed\n", err);
+        syslog(LOG_MAIL | LOG_ERR, "mxverify: provider section: %s", err);
+        mxv_hook_release(err);
+        ERR_raise_data(ERR_LIB_USER, 0, "mxverify provider section: %s", err);
+        return 0;
+    }
     fprintf(stderr,
             "mxverify: the provider '%s' is not active (not loaded, or its section is "
             "broken): OpenSSL's configuration fails, and SMTP connections fail closed\n",

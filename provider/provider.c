@@ -35,6 +35,9 @@
  * from the configuration file (mxv_config_check_provider_section). */
 #define MAX_KEYS 64
 
+/* Why the section could not be checked at start-up, or "". */
+static char held_why[1400];
+
 static OSSL_FUNC_core_get_params_fn *core_get_params;
 static OSSL_FUNC_core_new_error_fn *core_new_error;
 static OSSL_FUNC_core_set_error_debug_fn *core_set_error_debug;
@@ -141,20 +144,22 @@ static void capture_core(const OSSL_DISPATCH *in)
  * unchecked. The section is read from the file OpenSSL loaded. false: an
  * unknown key (raised as an error). A section that cannot be found (a
  * program that loaded a configuration of its own) is said once. */
-static bool section_keys_known(const OSSL_CORE_HANDLE *handle, const char *provider)
+static int section_keys_known(const OSSL_CORE_HANDLE *handle, const char *provider,
+                              const char *const *keys, char *const *values, size_t n)
 {
     char err[1024];
     char *path = CONF_get1_default_config_file();
-    int rc = mxv_config_check_provider_section(path, provider, err, sizeof(err));
+    int rc = mxv_config_check_provider_section(path, provider, keys, values, n, err, sizeof(err));
     OPENSSL_free(path);
     if (rc == 0)
         raise_error(handle, "mxverify provider section: %s", err);
     else if (rc < 0)
-        syslog(LOG_MAIL | LOG_WARNING,
-               "mxverify: %s; keys of the provider's section other than mxverify's are not "
-               "checked",
-               err);
-    return rc != 0;
+        snprintf(held_why, sizeof(held_why),
+                 "the provider's section could not be checked (%s): the program loaded an "
+                 "OpenSSL configuration of its own; give it mxverify_required (see "
+                 "examples/openssl-mxverify.cnf), which checks it",
+                 err);
+    return rc;
 }
 
 /* The section's keys, then `conf`, then the environment. */
@@ -177,7 +182,13 @@ static mxv_policy *load_policy(const OSSL_CORE_HANDLE *handle)
         raise_error(handle, "mxverify: cannot read the provider's configuration section");
         return NULL;
     }
-    if (!section_keys_known(handle, name ? name : "mxverify"))
+    /* What was received, to be found again in the file checked. */
+    const char *keys[MAX_KEYS + 1];
+    char *received[MAX_KEYS + 1];
+    for (size_t i = 0; i < nkeys; i++)
+        keys[i] = rows[i].key, received[i] = values[i];
+    keys[nkeys] = "conf", received[nkeys] = values[MAX_KEYS];
+    if (section_keys_known(handle, name ? name : "mxverify", keys, received, nkeys + 1) == 0)
         return NULL;
     char err[1024];
     mxv_policy *policy = mxv_policy_new();
@@ -236,6 +247,8 @@ __attribute__((visibility("default"))) int OSSL_provider_init(const OSSL_CORE_HA
         raise_error(handle, "mxverify: %s", err);
         return 0;
     }
+    if (held_why[0]) /* until the configuration module checks the section */
+        mxv_hook_hold(held_why);
     *out = dispatch;
     *provctx = (void *)handle;
     return 1;

@@ -15,6 +15,10 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define REAL(name, type, fail)                                                                     \
@@ -209,6 +213,55 @@ SHIM_EXPORT int prctl(int option, ...)
     if (option == PR_SET_SECCOMP)
         shim_syscalls_filter_set();
     return real(option, a2, a3, a4, a5);
+}
+
+/* syscall(): a filter loaded through it (libseccomp does so) is seen as
+ * through prctl(); the calls that move bytes to a socket or change what a
+ * descriptor names go through the shim's own functions, which return and
+ * set errno as syscall() does, so that a program that calls the kernel
+ * through libc's syscall() is judged as one that calls write(). */
+SHIM_EXPORT long syscall(long number, ...)
+{
+    va_list ap;
+    va_start(ap, number);
+    long a[6];
+    for (int i = 0; i < 6; i++)
+        a[i] = va_arg(ap, long);
+    va_end(ap);
+    REAL("syscall", long (*)(long, ...), -1);
+    if (number == SYS_seccomp || (number == SYS_prctl && a[0] == PR_SET_SECCOMP))
+        shim_syscalls_filter_set();
+    void *p1 = (void *)a[1], *p3 = (void *)a[3], *p4 = (void *)a[4];
+    switch (number) {
+    case SYS_write:
+        return write((int)a[0], p1, (size_t)a[2]);
+    case SYS_writev:
+        return writev((int)a[0], p1, (int)a[2]);
+    case SYS_sendto:
+        return sendto((int)a[0], p1, (size_t)a[2], (int)a[3], p4, (socklen_t)a[5]);
+    case SYS_sendmsg:
+        return sendmsg((int)a[0], p1, (int)a[2]);
+    case SYS_sendmmsg:
+        return sendmmsg((int)a[0], p1, (unsigned)a[2], (int)a[3]);
+    case SYS_sendfile:
+        return sendfile((int)a[0], (int)a[1], (void *)a[2], (size_t)a[3]);
+    case SYS_splice:
+        return splice((int)a[0], p1, (int)a[2], p3, (size_t)a[4], (unsigned)a[5]);
+    case SYS_connect:
+        return connect((int)a[0], p1, (socklen_t)a[2]);
+    case SYS_close:
+        return close((int)a[0]);
+    case SYS_dup:
+        return dup((int)a[0]);
+#ifdef SYS_dup2
+    case SYS_dup2:
+        return dup2((int)a[0], (int)a[1]);
+#endif
+    case SYS_dup3:
+        return dup3((int)a[0], (int)a[1], (int)a[2]);
+    default:
+        return real(number, a[0], a[1], a[2], a[3], a[4], a[5]);
+    }
 }
 
 /* daemon() points descriptors 0-2 at /dev/null with glibc's own dup2:

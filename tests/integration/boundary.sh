@@ -245,9 +245,10 @@ fi
 # 5. Every way of writing, to a server without STARTTLS, under required
 #    (and each one delivers without mxverify: the refusal is mxverify's).
 #    glibc's other names, pwritev2(), POSIX AIO, urgent data, stdio written
-#    by inline macros and flushed by fflush(NULL), wide characters.
+#    by inline macros and flushed by fflush(NULL), wide characters, libc's
+#    syscall().
 for how in write send sendto sendmsg writev sendmmsg stdio stdout sendfile splice \
-    __write __send pwritev2 aio oob stdio-inline wide; do
+    __write __send pwritev2 aio oob stdio-inline wide syscall; do
     reset_spool
     with required "$GUARD_CLIENT" 127.0.0.48 25 --write $how --marker "c5-$how"
     clean 127.0.0.48 "--write $how"
@@ -391,6 +392,14 @@ reset_spool
 with required "$GUARD_CLIENT" 127.0.0.54 25 --zerocopy --no-mail --marker c13-zerocopy
 in_err "zero-copy send -> "
 clean 127.0.0.54 "a zero-copy send"
+
+# ... and a program that sandboxes itself after its first write (a seccomp
+#     filter that kills at process_vm_readv and kcmp, loaded as libseccomp
+#     does): it lives, and its mail goes over verified TLS.
+reset_spool
+with required-verify-hosted "$GUARD_CLIENT" 127.0.0.41 25 --seccomp --vfork close --marker c13-seccomp
+in_err "seccomp filter loaded"
+expect_got tls c13-seccomp "a program that sandboxes itself"
 
 # 14. A signal handler writing to self-pipes while the program is inside
 #     the shim: no deadlock; errno as the program left it; mail over TLS.

@@ -18,13 +18,14 @@
  *                              handshake fails: go on in clear on the same
  *                              socket (like swaks -tlso) or QUIT (default)
  *   --write write|send|sendto|sendmsg|writev|sendmmsg|stdio|stdout|sendfile|splice|
- *           __write|__send|pwritev2|aio|oob|stdio-inline|wide
+ *           __write|__send|pwritev2|aio|oob|stdio-inline|wide|syscall
  *                              how clear-text commands are written (stdout:
  *                              the socket dup2()ed onto fd 1 for each write;
  *                              results then go to stderr; pwritev2 at offset
  *                              -1; aio: aio_write() and wait; oob: send()
  *                              with MSG_OOB; stdio-inline: putc_unlocked()
- *                              per byte, then fflush(NULL); wide: fputwc())
+ *                              per byte, then fflush(NULL); wide: fputwc();
+ *                              syscall: syscall(SYS_write))
  *   --iov N                    writev/sendmsg/sendmmsg: N iovecs (<= 1024,
  *                              every fourth one empty)
  *   --split N                  each command in writes of at most N bytes
@@ -82,6 +83,11 @@
  *                              with MSG_ZEROCOPY from a buffer this program
  *                              keeps intact, as the API asks; then work whose
  *                              stack holds other text, never sent
+ *   --seccomp                  after EHLO, a seccomp filter that kills the
+ *                              process at process_vm_readv or kcmp, loaded
+ *                              with syscall(SYS_seccomp) as libseccomp does
+ *   --openssl-conf F           OpenSSL's configuration from F, as a program
+ *                              with a configuration of its own loads it
  *   --tfo-other                after EHLO, sendto(MSG_FASTOPEN) to port 80 on
  *                              the connected socket (the kernel says EISCONN)
  *   --selfpipe                 a signal handler writes to a self-pipe every
@@ -120,7 +126,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <linux/sockios.h>
+#include <stddef.h>
+#include <sys/prctl.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <aio.h>
@@ -155,12 +165,13 @@ enum {
     W_AIO,
     W_OOB,
     W_STDIO_INLINE,
-    W_WIDE
+    W_WIDE,
+    W_SYSCALL
 };
 static const char *const write_names[] = {
-    "write",    "send",   "sendto",   "sendmsg",      "writev",  "sendmmsg",
-    "stdio",    "stdout", "sendfile", "splice",       "__write", "__send",
-    "pwritev2", "aio",    "oob",      "stdio-inline", "wide",    NULL};
+    "write",  "send",         "sendto", "sendmsg", "writev", "sendmmsg", "stdio",
+    "stdout", "sendfile",     "splice", "__write", "__send", "pwritev2", "aio",
+    "oob",    "stdio-inline", "wide",   "syscall", NULL};
 enum { V_NONE, V_CLOSE, V_CLOSE_RANGE, V_CLOSEFROM, V_DUP2 };
 static const char *const vfork_names[] = {"none",      "close", "close_range",
                                           "closefrom", "dup2",  NULL};
@@ -180,7 +191,8 @@ static struct {
     const char *raw[64];
     int port, write, starttls, dup, bio, iov, split, fd_gap, tls_max, nraw, child_fd, vfork;
     bool tls_fail_continue, verify_peer, own_verify_cb, bigfd, exec_child, no_mail, interleave;
-    bool connect_eintr, tfo_other, selfpipe, errno_check, efault, fork_raw, zerocopy;
+    bool connect_eintr, tfo_other, selfpipe, errno_check, efault, fork_raw, zerocopy, seccomp;
+    const char *openssl_conf;
 } opt = {.marker = "guard", .iov = 1, .child_fd = -1};
 
 static SSL_CTX *ctx;
@@ -307,6 +319,8 @@ static ssize_t write_once(conn *c, const char *buf, size_t n)
     }
     case W__WRITE:
         return __write(c->fd, buf, n);
+    case W_SYSCALL:
+        return syscall(SYS_write, c->fd, buf, n);
     case W__SEND:
         return __send(c->fd, buf, n, MSG_NOSIGNAL);
     case W_PWRITEV2:
@@ -818,6 +832,25 @@ static void zerocopy_send(int fd)
     fcntl(fd, F_SETFL, flags);
 }
 
+/* --seccomp: from now on, process_vm_readv and kcmp kill the process (as
+ * systemd's @system-service filter would), loaded the way libseccomp does. */
+static void sandbox(void)
+{
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_process_vm_readv, 2, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_kcmp, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+    };
+    struct sock_fprog prog = {.len = sizeof(code) / sizeof(code[0]), .filter = code};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0)
+        fprintf(stderr, "guard_client: seccomp: %s\n", strerror(errno));
+    else
+        fprintf(stderr, "guard_client: seccomp filter loaded\n");
+}
+
 /* --efault: what writes from unreadable buffers return. */
 static void efault_writes(int fd)
 {
@@ -927,6 +960,8 @@ static bool smtp_open(conn *c)
         fork_raw(&sa);
     if (opt.zerocopy)
         zerocopy_send(c->fd);
+    if (opt.seccomp)
+        sandbox();
     if (opt.tfo_other) {
         struct sockaddr_in other = sa;
         other.sin_port = htons(80);
@@ -1125,6 +1160,8 @@ static void parse(int argc, char **argv)
             opt.fork_raw = true;
         else if (strcmp(o, "--zerocopy") == 0)
             opt.zerocopy = true;
+        else if (strcmp(o, "--seccomp") == 0)
+            opt.seccomp = true;
         else
             flag = false;
         if (flag)
@@ -1183,6 +1220,8 @@ static void parse(int argc, char **argv)
             opt.child_fd = atoi(v);
         else if (strcmp(o, "--vfork") == 0)
             opt.vfork = pick(v, vfork_names, o);
+        else if (strcmp(o, "--openssl-conf") == 0)
+            opt.openssl_conf = v;
         else {
             fprintf(stderr, "guard_client: unknown option %s\n", o);
             exit(2);
@@ -1222,6 +1261,13 @@ int main(int argc, char **argv)
     }
     if (opt.bigfd)
         allow_bigfd();
+    if (opt.openssl_conf) {
+        OPENSSL_INIT_SETTINGS *settings = OPENSSL_INIT_new();
+        if (!settings || !OPENSSL_INIT_set_config_filename(settings, opt.openssl_conf) ||
+            !OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, settings))
+            fprintf(stderr, "guard_client: %s: OpenSSL's configuration failed\n", opt.openssl_conf);
+        OPENSSL_INIT_free(settings);
+    }
     custom_method = BIO_meth_new(BIO_TYPE_SOURCE_SINK | BIO_get_new_index(), "guard_client");
     ctx = SSL_CTX_new(TLS_client_method());
     if (!ctx || !custom_method || !BIO_meth_set_write(custom_method, custom_write) ||

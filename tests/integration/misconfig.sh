@@ -96,6 +96,28 @@ sed -e "s|^module = .*|module = $work/nowhere/mxverify.so|" \
 deliver c2-module-path 127.0.0.26 OPENSSL_CONF="$work/example.cnf"
 expect_none c2-module-path "the provider's module not found, curl carrying on"
 in_err "SMTP connections fail closed"
+# ... and a program that loads an openssl.cnf of its own (not OPENSSL_CONF,
+#     not the default): the provider cannot check that file's section at
+#     start-up, so SMTP connections fail closed until the configuration
+#     module, which sees the file OpenSSL loaded, has checked it.
+own_cnf() { # own_cnf FILE [EXTRA KEY=VALUE]: the example, ports and world set, EXTRA added
+    sed -e "s|/usr/lib/x86_64-linux-gnu/ossl-modules/mxverify.so|$PROVIDER|" \
+        -e "s|^ports = 25|ports = $port\nunbound_conf = $work/world.conf\nca_file = $certs/ca.pem\ndomain = example.com\nlog = stderr${2:+\\n$2}|" \
+        "$SRCDIR/examples/openssl-mxverify.cnf" > "$1"
+}
+own() { # own CNF: guard_client loading CNF itself
+    out=$(env -u OPENSSL_CONF "$GUARD_CLIENT" 127.0.0.26 "$port" --openssl-conf "$1" --no-mail 2>&1) || true
+    err=$out
+}
+own_cnf "$work/own.cnf"
+grep -v mxverify_required "$work/own.cnf" > "$work/own-bare.cnf"
+own "$work/own-bare.cnf"
+in_err "the provider's section could not be checked"
+own "$work/own.cnf"
+in_err "verdict=fail mode=required-verify-hosted domain=example.com ip=127.0.0.26"
+own_cnf "$work/own-typo.cnf" "mdoe = none"
+own "$work/own-typo.cnf"
+in_err "key 'mdoe': unknown key"
 # ... and the example, right: the program runs.
 sed -e "s|/usr/lib/x86_64-linux-gnu/ossl-modules/mxverify.so|$PROVIDER|" \
     "$SRCDIR/examples/openssl-mxverify.cnf" > "$work/example.cnf"
