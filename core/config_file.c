@@ -23,6 +23,56 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The value of `key` in a section's own list (NCONF_get_string would look
+ * in [default] too), or NULL. */
+static const char *own_value(STACK_OF(CONF_VALUE) * values, const char *key)
+{
+    for (int i = 0; i < sk_CONF_VALUE_num(values); i++)
+        if (strcmp(sk_CONF_VALUE_value(values, i)->name, key) == 0)
+            return sk_CONF_VALUE_value(values, i)->value;
+    return NULL;
+}
+
+/* The two readings of the file, NCONF's and config_scan's, compared
+ * section by section (every section, or `only`): each key the scanner saw
+ * last is NCONF's, with the same value, and NCONF has no key the scanner
+ * did not see. Where they differ (an include one of them skips, a line
+ * one reads otherwise), a key given twice could be hidden: fail closed. */
+static int readings_agree(const mxv_config_scan *scan, CONF *conf, const char *path,
+                          const char *only, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < scan->n; i++) {
+        const mxv_config_key *k = &scan->keys[i];
+        if ((only && strcmp(k->section, only) != 0) ||
+            mxv_config_scan_find(scan, k->section, k->key) != k)
+            continue;
+        const char *value = own_value(NCONF_get_section(conf, k->section), k->key);
+        ERR_clear_error(); /* a missing section leaves an error queued */
+        if (!value) {
+            snprintf(err, errlen,
+                     "%s:%ld: key '%s' of [%s]: OpenSSL does not read it there (an include it "
+                     "skips, or a line it reads otherwise): write it plainly",
+                     k->file, k->line, k->key, k->section);
+            return 0;
+        }
+        if (!mxv_config_scan_agrees(scan, path, k->section, k->key, value, err, errlen))
+            return 0;
+    }
+    STACK_OF(OPENSSL_CSTRING) *names = only ? NULL : NCONF_get_section_names(conf);
+    int sections = only ? 1 : sk_OPENSSL_CSTRING_num(names), ok = 1;
+    for (int i = 0; ok && i < sections; i++) {
+        const char *section = only ? only : sk_OPENSSL_CSTRING_value(names, i);
+        STACK_OF(CONF_VALUE) *values = NCONF_get_section(conf, section);
+        for (int j = 0; ok && j < sk_CONF_VALUE_num(values); j++) {
+            const CONF_VALUE *cv = sk_CONF_VALUE_value(values, j);
+            ok = mxv_config_scan_agrees(scan, path, section, cv->name, cv->value, err, errlen);
+        }
+    }
+    sk_OPENSSL_CSTRING_free(names);
+    ERR_clear_error();
+    return ok;
+}
+
 static int fail_at(const mxv_config_scan *scan, const char *path, const char *section,
                    const char *key, char *err, size_t errlen, const char *why)
 {
@@ -41,15 +91,10 @@ static int apply_section(const mxv_config_scan *scan, const char *path, CONF *co
     STACK_OF(CONF_VALUE) *values = NCONF_get_section(conf, section);
     for (int i = 0; i < sk_CONF_VALUE_num(values); i++) {
         const CONF_VALUE *cv = sk_CONF_VALUE_value(values, i);
-        if (strcmp(section, "default") == 0 && strcmp(cv->name, "destinations") == 0) {
-            if (!mxv_config_scan_agrees(scan, path, section, cv->name, cv->value, err, errlen))
-                return 0;
+        if (strcmp(section, "default") == 0 && strcmp(cv->name, "destinations") == 0)
             continue;
-        }
         unsigned bit = mxv_setting_bit(cv->name);
         char why[512];
-        if (!mxv_config_scan_agrees(scan, path, section, cv->name, cv->value, err, errlen))
-            return 0;
         if (!bit)
             return fail_at(scan, path, section, cv->name, err, errlen, "unknown key");
         if (!(bit & allowed))
@@ -90,8 +135,6 @@ static int apply_destinations(mxv_policy *p, const mxv_config_scan *scan, const 
     for (int i = 0; i < sk_CONF_VALUE_num(rows); i++) {
         const CONF_VALUE *row = sk_CONF_VALUE_value(rows, i);
         char why[512];
-        if (!mxv_config_scan_agrees(scan, path, table, row->name, row->value, err, errlen))
-            return 0;
         if (!NCONF_get_section(conf, row->value))
             return fail_at(scan, path, table, row->name, err, errlen,
                            "value must name a section of per-destination keys");
@@ -200,7 +243,8 @@ int mxv_policy_load_file(mxv_policy *p, const char *path, char *err, size_t errl
     }
     const char *used[256];
     size_t nused = 0;
-    int ok = apply_section(&scan, path, conf, "default", &p->global, ~0u, err, errlen) &&
+    int ok = readings_agree(&scan, conf, path, NULL, err, errlen) &&
+             apply_section(&scan, path, conf, "default", &p->global, ~0u, err, errlen) &&
              apply_destinations(p, &scan, path, conf, used, &nused, 256, err, errlen) &&
              check_unused_sections(path, conf, used, nused, err, errlen);
     mxv_config_scan_free(&scan);
@@ -218,20 +262,62 @@ static bool openssl_provider_key(const char *key)
     return false;
 }
 
-/* Every key of a provider's section is a setting, `conf`, or OpenSSL's. */
-static int provider_keys_known(const mxv_config_scan *scan, const char *path,
+/* Every key of a provider's section is a setting, `conf`, or OpenSSL's;
+ * and no value names a section: OpenSSL 3.0 would pass that section's
+ * keys instead (crypto/provider_conf.c), and the key would be lost. */
+static int provider_keys_known(const mxv_config_scan *scan, const CONF *conf, const char *path,
                                STACK_OF(CONF_VALUE) * values, const char *section, char *err,
                                size_t errlen)
 {
     for (int i = 0; i < sk_CONF_VALUE_num(values); i++) {
         const CONF_VALUE *cv = sk_CONF_VALUE_value(values, i);
-        if (scan && !mxv_config_scan_agrees(scan, path, section, cv->name, cv->value, err, errlen))
-            return 0;
-        if (!mxv_setting_find(cv->name) && strcmp(cv->name, "conf") != 0 &&
-            !openssl_provider_key(cv->name))
+        bool own = openssl_provider_key(cv->name);
+        if (!mxv_setting_find(cv->name) && strcmp(cv->name, "conf") != 0 && !own)
             return fail_at(scan, path, section, cv->name, err, errlen, "unknown key");
+        bool names_section = !own && NCONF_get_section(conf, cv->value) != NULL;
+        ERR_clear_error();
+        if (names_section) {
+            char why[256];
+            snprintf(why, sizeof(why),
+                     "its value names the section [%.64s], whose keys OpenSSL passes instead: "
+                     "rename that section",
+                     cv->value);
+            return fail_at(scan, path, section, cv->name, err, errlen, why);
+        }
     }
     return 1;
+}
+
+/* What the provider received (n keys, a value NULL when not received)
+ * must be what the section says: else it was configured from another
+ * section, or file. 1 or -1 (err says which key differs). */
+static int received_as_written(STACK_OF(CONF_VALUE) * values_here, const char *where,
+                               const char *const *keys, char *const *values, size_t n, char *err,
+                               size_t errlen)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *here = own_value(values_here, keys[i]);
+        if ((here == NULL) != (values[i] == NULL) || (here && strcmp(here, values[i]) != 0)) {
+            snprintf(err, errlen,
+                     "%s is not the configuration the provider was started from (they differ "
+                     "on '%s')",
+                     where, keys[i]);
+            return -1;
+        }
+    }
+    return 1;
+}
+
+/* The provider's section: openssl_conf = INIT; [INIT] providers = PROVS;
+ * [PROVS] NAME = SECTION. NULL when there is none. */
+static const char *provider_section(const CONF *conf, const char *provider)
+{
+    CONF *c = (CONF *)conf;
+    const char *init = NCONF_get_string(c, NULL, "openssl_conf");
+    const char *provs = init ? NCONF_get_string(c, init, "providers") : NULL;
+    const char *section = provs ? NCONF_get_string(c, provs, provider) : NULL;
+    ERR_clear_error(); /* a missing key leaves an error queued */
+    return section;
 }
 
 int mxv_config_check_provider_section(const char *path, const char *provider,
@@ -247,49 +333,42 @@ int mxv_config_check_provider_section(const char *path, const char *provider,
                  path ? path : "(no configuration file)");
         return -1;
     }
-    /* openssl_conf = INIT; [INIT] providers = PROVS; [PROVS] NAME = SECTION */
-    const char *init = NCONF_get_string(conf, NULL, "openssl_conf");
-    const char *provs = init ? NCONF_get_string(conf, init, "providers") : NULL;
-    const char *section = provs ? NCONF_get_string(conf, provs, provider) : NULL;
-    ERR_clear_error(); /* a missing key leaves an error queued */
+    const char *section = provider_section(conf, provider);
     STACK_OF(CONF_VALUE) *values_here = section ? NCONF_get_section(conf, section) : NULL;
+    ERR_clear_error();
     int rc = 1;
     if (!values_here) {
         snprintf(err, errlen, "%s: no section for provider '%s' found", path, provider);
         rc = -1;
     }
-    /* What the provider received must be what this file says. */
-    for (size_t i = 0; rc == 1 && i < n; i++) {
-        const char *here = NULL; /* the section's own key (NCONF_get_string looks elsewhere too) */
-        for (int j = 0; !here && j < sk_CONF_VALUE_num(values_here); j++)
-            if (strcmp(sk_CONF_VALUE_value(values_here, j)->name, keys[i]) == 0)
-                here = sk_CONF_VALUE_value(values_here, j)->value;
-        if ((here == NULL) != (values[i] == NULL) || (here && strcmp(here, values[i]) != 0)) {
-            snprintf(err, errlen,
-                     "%s is not the configuration OpenSSL loaded (its [%s] says "
-                     "otherwise of '%s')",
-                     path, section, keys[i]);
-            rc = -1;
-        }
-    }
+    /* Mistakes first (they are named with their line), then whether this
+     * is the file the provider was started from. */
     mxv_config_scan scan = {0};
-    if (rc == 1 && !mxv_config_scan_file(path, section, &scan, err, errlen))
+    if (rc == 1 && (!mxv_config_scan_file(path, section, &scan, err, errlen) ||
+                    !readings_agree(&scan, conf, path, section, err, errlen)))
         rc = 0;
     if (rc == 1)
-        rc = provider_keys_known(&scan, path, values_here, section, err, errlen);
+        rc = provider_keys_known(&scan, conf, path, values_here, section, err, errlen);
+    if (rc == 1)
+        rc = received_as_written(values_here, path, keys, values, n, err, errlen);
     mxv_config_scan_free(&scan);
     NCONF_free(conf);
     return rc;
 }
 
-int mxv_config_check_provider_conf(const void *cnf, const char *section, char *err, size_t errlen)
+int mxv_config_check_provider_conf(const void *cnf, const char *provider, const char *const *keys,
+                                   char *const *values, size_t n, char *err, size_t errlen)
 {
-    STACK_OF(CONF_VALUE) *values = NCONF_get_section((const CONF *)cnf, section);
+    const CONF *conf = cnf;
+    const char *section = provider_section(conf, provider);
+    STACK_OF(CONF_VALUE) *values_here = section ? NCONF_get_section(conf, section) : NULL;
     ERR_clear_error();
-    if (!values) {
-        snprintf(err, errlen, "no section [%s] in the configuration OpenSSL loaded", section);
+    if (!values_here) {
+        snprintf(err, errlen, "no section for provider '%s' in the configuration OpenSSL loaded",
+                 provider);
         return -1;
     }
-    return provider_keys_known(NULL, "the configuration OpenSSL loaded", values, section, err,
-                               errlen);
+    const char *where = "the configuration OpenSSL loaded";
+    int rc = provider_keys_known(NULL, conf, where, values_here, section, err, errlen);
+    return rc == 1 ? received_as_written(values_here, where, keys, values, n, err, errlen) : rc;
 }

@@ -3,20 +3,27 @@
  * OpenSSL's NCONF parser, which reads the values, does not say: a key
  * given twice in a section (NCONF keeps the last one in silence, and the
  * last may be the weaker), and an .include that names nothing (NCONF
- * skips it in silence). The files are read again line by line with NCONF's
- * line rules (crypto/conf/conf_def.c: a line goes on after a backslash
- * that is not itself escaped; comments outside quotes; sections; .include
- * and .pragma includedir, whatever follows the directive's name).
+ * skips it in silence).
  *
- * A second reader can disagree with the first; where it could, it fails
- * closed instead: a NUL byte, an escape or variable in a section or key
- * name or an include path, and finally every value NCONF read must be the
- * one this reader saw last for that key (mxv_config_scan_agrees): a later
- * value hidden from this reader would show there.
+ * The files are read again the way crypto/conf/conf_def.c reads them, in
+ * the same order: chunks of at most 510 octets, line ends and a UTF-8
+ * byte-order mark stripped as there, a line going on after a backslash
+ * that is not itself escaped, NCONF's blanks (space, tab, CR, LF),
+ * comments outside quotes, sections, `section::key`, .include (a file is
+ * read at once; a directory's files one after the other, a file one of
+ * them includes read before the directory's next file and the rest of the
+ * including file after the directory, a directory included while another
+ * is being read skipped) and .pragma includedir.
+ *
+ * A second reader can still disagree with the first; where it could, it
+ * fails closed instead: a NUL byte, an escape or variable in a section or
+ * key name or an include path, a line it cannot read, and finally the
+ * caller compares both readers' sections key by key and value by value
+ * (mxv_config_scan_agrees, mxv_config_scan_section_keys): a key hidden
+ * from either reader shows there.
  */
 #include "config_scan.h"
 
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -25,39 +32,65 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#define MAX_DEPTH 16 /* nested .include levels */
+#define MAX_DEPTH 16  /* files open at once: the top one and nested includes */
+#define CHUNK     511 /* NCONF's BIO_gets(in, p, CONFBUFSIZE - 1): 510 octets and a NUL */
+
+/* One file being read: its text, whole. */
+typedef struct {
+    char *path;
+    char *text;
+    size_t len, pos;
+    long line; /* lines read so far */
+} source;
 
 typedef struct {
     mxv_config_scan *out;
     const char *only; /* report a key given twice only in this section (NULL: any) */
-    bool strict;      /* an .include of nothing is an error */
+    bool strict;      /* an .include NCONF would skip is an error */
     char *section;
-    char includedir[1024];
+    char includedir[1024]; /* .pragma includedir, or "" */
+    bool has_includedir;
+    source open[MAX_DEPTH]; /* open[depth] is read; those below wait */
+    int depth;
+    DIR *dir;      /* the directory whose files are being read, or NULL */
+    char *dirpath; /* its path */
+    bool first_chunk;
     char *err;
     size_t errlen;
 } scanner;
 
+static bool nconf_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
 static char *trim(char *s)
 {
-    while (*s == ' ' || *s == '\t')
+    while (nconf_blank(*s))
         s++;
     size_t n = strlen(s);
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+    while (n && nconf_blank(s[n - 1]))
         s[--n] = '\0';
     return s;
 }
 
-/* The line without its comment: a # outside quotes and not escaped. */
+/* The line without its comment: a # outside quotes and not escaped (in
+ * quotes too a backslash escapes the next octet; an unclosed quote runs
+ * to the end of the line). */
 static void cut_comment(char *s)
 {
     for (char *p = s; *p; p++) {
-        if (*p == '\\' && p[1]) {
+        if (*p == '\\') {
+            if (!p[1])
+                return;
             p++;
         } else if (*p == '"' || *p == '\'') {
-            char *close = strchr(p + 1, *p);
-            if (!close)
+            char q = *p;
+            for (p++; *p && *p != q; p++)
+                if (*p == '\\' && !*++p)
+                    return;
+            if (!*p)
                 return;
-            p = close;
         } else if (*p == '#') {
             *p = '\0';
             return;
@@ -80,6 +113,12 @@ static bool fail(scanner *sc, const char *file, long line, const char *what, con
     return false;
 }
 
+static bool out_of_memory(scanner *sc, const char *file)
+{
+    snprintf(sc->err, sc->errlen, "%s: out of memory", file);
+    return false;
+}
+
 static bool add_key(scanner *sc, const char *file, long line, const char *section, const char *key,
                     const char *value)
 {
@@ -95,10 +134,8 @@ static bool add_key(scanner *sc, const char *file, long line, const char *sectio
     if (out->n == out->cap) {
         size_t cap = out->cap ? out->cap * 2 : 32;
         mxv_config_key *k = realloc(out->keys, cap * sizeof(*k));
-        if (!k) {
-            snprintf(sc->err, sc->errlen, "%s: out of memory", file);
-            return false;
-        }
+        if (!k)
+            return out_of_memory(sc, file);
         out->keys = k;
         out->cap = cap;
     }
@@ -110,14 +147,86 @@ static bool add_key(scanner *sc, const char *file, long line, const char *sectio
                           .value = strdup(value)};
     if (!k->file || !k->section || !k->key || !k->value) {
         free(k->file), free(k->section), free(k->key), free(k->value);
-        snprintf(sc->err, sc->errlen, "%s: out of memory", file);
-        return false;
+        return out_of_memory(sc, file);
     }
     out->n++;
     return true;
 }
 
-static bool scan_file(scanner *sc, const char *path, int depth);
+/* Reads `path` whole into *src. 1: read; 0: it cannot be opened (NCONF
+ * skips such an include); -1: another error (a NUL byte is one: NCONF
+ * would end the file, or the line, there). err says why. */
+static int load_source(scanner *sc, const char *path, source *src)
+{
+    *src = (source){0};
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(sc->err, sc->errlen, "%s: %s", path, strerror(errno));
+        return 0;
+    }
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    bool ok = true;
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            char *grown = realloc(text, cap = (cap ? cap * 2 : 8192));
+            if (!grown) {
+                ok = out_of_memory(sc, path);
+                break;
+            }
+            text = grown;
+        }
+        size_t n = fread(text + len, 1, cap - len - 1, f);
+        len += n;
+        if (n == 0)
+            break;
+    }
+    if (ok && ferror(f)) {
+        snprintf(sc->err, sc->errlen, "%s: %s", path, strerror(errno));
+        ok = false;
+    }
+    fclose(f);
+    const char *nul = ok ? memchr(text, '\0', len) : NULL;
+    if (nul) {
+        long line = 1;
+        for (const char *c = text; c < nul; c++)
+            line += *c == '\n';
+        snprintf(sc->err, sc->errlen, "%s:%ld: a NUL byte (not a text file)", path, line);
+        ok = false;
+    }
+    if (ok && !(src->path = strdup(path)))
+        ok = out_of_memory(sc, path);
+    if (!ok) {
+        free(text);
+        return -1;
+    }
+    text[len] = '\0';
+    src->text = text;
+    src->len = len;
+    return 1;
+}
+
+static void free_source(source *src)
+{
+    free(src->path);
+    free(src->text);
+    *src = (source){0};
+}
+
+/* The next chunk as BIO_gets() gives it: through the next line end, at
+ * most CHUNK - 1 octets; "" at the end of the file. */
+static size_t next_chunk(source *src, char chunk[CHUNK])
+{
+    size_t n = 0;
+    while (src->pos < src->len && n < CHUNK - 1) {
+        char c = src->text[src->pos++];
+        chunk[n++] = c;
+        if (c == '\n')
+            break;
+    }
+    chunk[n] = '\0';
+    return n;
+}
 
 static bool conf_file_name(const char *name)
 {
@@ -126,8 +235,44 @@ static bool conf_file_name(const char *name)
            (n > 5 && strcasecmp(name + n - 5, ".conf") == 0);
 }
 
-/* .include PATH: a file, or every *.cnf and *.conf file of a directory. */
-static bool scan_include(scanner *sc, const char *file, long line, char *target, int depth)
+/* The directory's next *.cnf or *.conf file into *src; false when there
+ * is none more (the directory is then done) or it cannot be read. */
+static bool next_dir_file(scanner *sc, source *src, bool *ok)
+{
+    struct dirent *e;
+    while ((e = readdir(sc->dir))) {
+        if (!conf_file_name(e->d_name))
+            continue;
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/%s", sc->dirpath, e->d_name);
+        int loaded = load_source(sc, path, src);
+        if (loaded == 1)
+            return true;
+        if (loaded < 0 || sc->strict) { /* NCONF skips a file it cannot open */
+            *ok = false;
+            break;
+        }
+    }
+    closedir(sc->dir);
+    sc->dir = NULL;
+    free(sc->dirpath);
+    sc->dirpath = NULL;
+    return false;
+}
+
+/* An .include NCONF skips: an error in a file mxverify owns. */
+static bool skipped(scanner *sc, const char *file, long line, const char *path, const char *why)
+{
+    if (!sc->strict)
+        return true;
+    snprintf(sc->err, sc->errlen, "%s:%ld: .include %s: %s (OpenSSL would skip it in silence)",
+             file, line, path, why);
+    return false;
+}
+
+/* .include PATH: a file, read next; or a directory, whose files are read
+ * next, one after the other. */
+static bool scan_include(scanner *sc, const char *file, long line, char *target)
 {
     size_t len = strlen(target);
     if (len >= 2 && (target[0] == '"' || target[0] == '\'') && target[len - 1] == target[0]) {
@@ -136,53 +281,62 @@ static bool scan_include(scanner *sc, const char *file, long line, char *target,
     }
     if (needs_nconf(target))
         return fail(sc, file, line, ".include", target);
+    /* As NCONF: OPENSSL_CONF_INCLUDE (even empty), else the pragma's. */
     char path[2048];
-    const char *env = getenv("OPENSSL_CONF_INCLUDE");
-    const char *dir = env ? env : sc->includedir[0] ? sc->includedir : NULL;
-    if (dir && *dir && target[0] != '/')
-        snprintf(path, sizeof(path), "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", target);
+    const char *env = secure_getenv("OPENSSL_CONF_INCLUDE");
+    const char *dir = env ? env : sc->has_includedir ? sc->includedir : NULL;
+    if (dir && target[0] != '/')
+        snprintf(path, sizeof(path), "%s%s%s", dir, *dir && dir[strlen(dir) - 1] == '/' ? "" : "/",
+                 target);
     else
         snprintf(path, sizeof(path), "%s", target);
     struct stat st;
-    if (stat(path, &st) != 0) {
-        if (!sc->strict)
-            return true;
-        snprintf(sc->err, sc->errlen, "%s:%ld: .include %s: %s (OpenSSL would skip it in silence)",
-                 file, line, path, strerror(errno));
+    if (stat(path, &st) != 0)
+        return skipped(sc, file, line, path, strerror(errno));
+    if (sc->depth + 1 >= MAX_DEPTH) {
+        snprintf(sc->err, sc->errlen, "%s:%ld: .include nested more than %d deep", file, line,
+                 MAX_DEPTH - 1);
         return false;
     }
-    if (!S_ISDIR(st.st_mode))
-        return scan_file(sc, path, depth + 1);
-    DIR *d = opendir(path);
-    if (!d) {
-        snprintf(sc->err, sc->errlen, "%s:%ld: .include %s: %s", file, line, path, strerror(errno));
-        return false;
-    }
+    source *next = &sc->open[sc->depth + 1];
     bool ok = true;
-    struct dirent *e;
-    while (ok && (e = readdir(d))) {
-        if (conf_file_name(e->d_name)) {
-            char sub[4096];
-            snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
-            ok = scan_file(sc, sub, depth + 1);
+    if (S_ISDIR(st.st_mode)) {
+        if (sc->dir)
+            return skipped(sc, file, line, path,
+                           "a directory included while the files of another are read");
+        if (!(sc->dir = opendir(path)) || !(sc->dirpath = strdup(path))) {
+            snprintf(sc->err, sc->errlen, "%s:%ld: .include %s: %s", file, line, path,
+                     sc->dir ? "out of memory" : strerror(errno));
+            return false;
+        }
+        if (!next_dir_file(sc, next, &ok))
+            return ok;
+    } else {
+        int loaded = load_source(sc, path, next);
+        if (loaded < 0)
+            return false;
+        if (loaded == 0) {
+            char why[512];
+            snprintf(why, sizeof(why), "%s", sc->err);
+            return skipped(sc, file, line, path, why);
         }
     }
-    closedir(d);
-    return ok;
+    sc->depth++;
+    return true;
 }
 
 /* A directive's argument: after its name (whatever letters follow
  * ".include"), blanks, an optional '=', blanks. */
 static char *directive_argument(char *s)
 {
-    while (*s && *s != '=' && *s != ' ' && *s != '\t')
+    while (*s && *s != '=' && !nconf_blank(*s))
         s++;
     s = trim(s);
     return *s == '=' ? trim(s + 1) : s;
 }
 
 /* One logical line (continuations joined) of file, from line `no`. */
-static bool scan_line(scanner *sc, const char *file, long no, char *s, int depth)
+static bool scan_line(scanner *sc, const char *file, long no, char *s)
 {
     cut_comment(s);
     s = trim(s);
@@ -196,33 +350,39 @@ static bool scan_line(scanner *sc, const char *file, long no, char *s, int depth
         if (needs_nconf(name))
             return fail(sc, file, no, "section", name);
         char *copy = strdup(name);
-        if (!copy) {
-            snprintf(sc->err, sc->errlen, "%s: out of memory", file);
-            return false;
-        }
+        if (!copy)
+            return out_of_memory(sc, file);
         free(sc->section);
         sc->section = copy;
         return true;
     }
     /* The name: up to blanks or '='; `section::name` names another section. */
     char *name = s, *section = sc->section, *sep = strstr(s, "::");
-    size_t name_end = strcspn(s, " \t=");
+    size_t name_end = strcspn(s, " \t\r\n=");
     if (sep && (size_t)(sep - s) < name_end) {
         *sep = '\0';
         section = s;
         name = sep + 2;
     }
     if (strncmp(name, ".include", 8) == 0)
-        return scan_include(sc, file, no, directive_argument(name), depth);
+        return scan_include(sc, file, no, directive_argument(name));
     if (strncmp(name, ".pragma", 7) == 0) {
-        char *p = directive_argument(name);
-        if (strncmp(p, "includedir", 10) == 0 && (p = strchr(p, ':')))
-            snprintf(sc->includedir, sizeof(sc->includedir), "%s", trim(p + 1));
+        char *p = directive_argument(name), *colon = strchr(p, ':');
+        if (colon) {
+            *colon = '\0';
+            if (strcmp(trim(p), "includedir") == 0) {
+                snprintf(sc->includedir, sizeof(sc->includedir), "%s", trim(colon + 1));
+                sc->has_includedir = true;
+            }
+        }
         return true;
     }
     char *eq = strchr(name, '=');
-    if (!eq)
-        return true; /* NCONF reports it */
+    if (!eq) { /* NCONF refuses such a line: reading it otherwise, fail */
+        snprintf(sc->err, sc->errlen, "%s:%ld: a line mxverify cannot read as OpenSSL does", file,
+                 no);
+        return false;
+    }
     *eq = '\0';
     name = trim(name);
     if (needs_nconf(name) || needs_nconf(section))
@@ -230,65 +390,63 @@ static bool scan_line(scanner *sc, const char *file, long no, char *s, int depth
     return add_key(sc, file, no, section, name, trim(eq + 1));
 }
 
-/* A physical line, whole however long, without its line end; NULL at end. */
-static char *read_line(FILE *f, char **buf, size_t *cap, bool *nul)
+/* NCONF's reading loop (def_load_bio), over every file in its order. */
+static bool scan_all(scanner *sc)
 {
-    ssize_t n = getline(buf, cap, f);
-    if (n < 0)
-        return NULL;
-    *nul = strlen(*buf) != (size_t)n;
-    while (n > 0 && ((*buf)[n - 1] == '\n' || (*buf)[n - 1] == '\r'))
-        (*buf)[--n] = '\0';
-    return *buf;
-}
-
-static bool scan_file(scanner *sc, const char *path, int depth)
-{
-    if (depth > MAX_DEPTH) {
-        snprintf(sc->err, sc->errlen, "%s: .include nested more than %d deep", path, MAX_DEPTH);
-        return false;
-    }
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(sc->err, sc->errlen, "%s: %s", path, strerror(errno));
-        return false;
-    }
-    char *line = NULL, *logical = NULL;
-    size_t cap = 0, used = 0;
-    long no = 0, first = 0;
-    bool ok = true, nul;
-    while (ok && read_line(f, &line, &cap, &nul)) {
-        no++;
-        if (nul) {
-            snprintf(sc->err, sc->errlen, "%s:%ld: a NUL byte (not a text file)", path, no);
-            ok = false;
-            break;
+    char chunk[CHUNK], *logical = NULL;
+    size_t used = 0;
+    long first = 0;
+    bool again = false, ok = true;
+    while (ok) {
+        source *cur = &sc->open[sc->depth];
+        size_t i = next_chunk(cur, chunk), ii;
+        if (sc->first_chunk) {
+            sc->first_chunk = false;
+            if (i >= 3 && memcmp(chunk, "\xef\xbb\xbf", 3) == 0)
+                memmove(chunk, chunk + 3, (i -= 3) + 1);
         }
-        size_t n = strlen(line);
+        if (i == 0 && !again) { /* this file is done */
+            source next;
+            if (sc->dir && next_dir_file(sc, &next, &ok)) {
+                free_source(cur);
+                *cur = next;
+                continue;
+            }
+            if (!ok || sc->depth == 0)
+                break;
+            free_source(cur);
+            sc->depth--;
+            continue;
+        }
+        again = false;
+        for (ii = i; i > 0 && (chunk[i - 1] == '\r' || chunk[i - 1] == '\n');)
+            i--;
         if (used == 0)
-            first = no;
-        /* NCONF: a final backslash not preceded by another goes on. */
-        bool more = n >= 1 && line[n - 1] == '\\' && (n == 1 || line[n - 2] != '\\');
-        char *grown = realloc(logical, used + n + 1);
+            first = cur->line + 1;
+        if (ii && i == ii)
+            again = true; /* a long line: its next chunk follows */
+        else
+            cur->line++;
+        char *grown = realloc(logical, used + i + 1);
         if (!grown) {
-            snprintf(sc->err, sc->errlen, "%s: out of memory", path);
-            ok = false;
+            ok = out_of_memory(sc, cur->path);
             break;
         }
         logical = grown;
-        memcpy(logical + used, line, more ? n - 1 : n);
-        used += more ? n - 1 : n;
+        memcpy(logical + used, chunk, i);
+        used += i;
         logical[used] = '\0';
-        if (more)
+        if (!again && used >= 1 && logical[used - 1] == '\\' &&
+            (used == 1 || logical[used - 2] != '\\')) {
+            logical[--used] = '\0';
+            again = true;
+        }
+        if (again)
             continue;
-        ok = scan_line(sc, path, first, logical, depth);
         used = 0;
+        ok = scan_line(sc, cur->path, first, logical);
     }
-    if (ok && used)
-        ok = scan_line(sc, path, first, logical, depth);
-    free(line);
     free(logical);
-    fclose(f);
     return ok;
 }
 
@@ -300,11 +458,16 @@ bool mxv_config_scan_file(const char *path, const char *only, mxv_config_scan *o
                   .only = only,
                   .strict = only == NULL,
                   .section = strdup("default"),
+                  .first_chunk = true,
                   .err = err,
                   .errlen = errlen};
-    bool ok = sc.section && scan_file(&sc, path, 0);
-    if (!sc.section)
-        snprintf(err, errlen, "%s: out of memory", path);
+    bool ok = sc.section ? load_source(&sc, path, &sc.open[0]) == 1 && scan_all(&sc)
+                         : out_of_memory(&sc, path);
+    for (int i = 0; i <= sc.depth; i++)
+        free_source(&sc.open[i]);
+    if (sc.dir)
+        closedir(sc.dir);
+    free(sc.dirpath);
     free(sc.section);
     if (!ok)
         mxv_config_scan_free(out);

@@ -53,18 +53,22 @@ bool mxv_policy_store_add_bundle(mxv_policy *policy);
  * For the provider, which OpenSSL hands only the keys it asks for by name:
  * every key of the section that configures provider `provider` in the
  * configuration file `path` must be a setting, `conf`, or one of OpenSSL's
- * own, and none given twice. `keys`/`values` (n of them, a value NULL when
- * not received) are what the provider received: each must be what the file
- * says, else the file is not the one OpenSSL loaded. 1: all is well; 0: err
- * names the mistake with its file and line; -1: this file cannot tell (no
- * such section, or another file was loaded; err says why).
+ * own, none given twice, and no value the name of a section (OpenSSL would
+ * pass that section's keys instead). `keys`/`values` (n of them, a value
+ * NULL when not received) are what the provider received: each must be
+ * what the file says, else the file is not the one OpenSSL loaded. 1: all
+ * is well; 0: err names the mistake with its file and line; -1: this file
+ * cannot tell (no such section, or another file was loaded; err says why).
  */
 MXV_SETTINGS_API int mxv_config_check_provider_section(const char *path, const char *provider,
                                                        const char *const *keys, char *const *values,
                                                        size_t n, char *err, size_t errlen);
-/* The same for the section OpenSSL loaded, `section` of `cnf` (a CONF *),
- * for the keys alone (a key given twice cannot be seen there). */
-MXV_SETTINGS_API int mxv_config_check_provider_conf(const void *cnf, const char *section, char *err,
-                                                    size_t errlen);
+/* The same in the configuration OpenSSL loaded, `cnf` (a CONF *), where a
+ * key given twice cannot be seen: 1, 0 (a mistake), or -1 (no such
+ * section, or the received values differ: another configuration started
+ * the provider). */
+MXV_SETTINGS_API int mxv_config_check_provider_conf(const void *cnf, const char *provider,
+                                                    const char *const *keys, char *const *values,
+                                                    size_t n, char *err, size_t errlen);
 
 #endif

@@ -2,6 +2,7 @@
  * module that requires the provider to be active (see below). */
 #include "hook.h"
 #include "policy.h"
+#include "received.h"
 
 #include <openssl/conf.h>
 #include <openssl/err.h>
@@ -29,23 +30,16 @@
 int mxv_conf_module_init(CONF_IMODULE *md, const CONF *cnf) __asm__("OPENSSL_init");
 void mxv_conf_module_finish(CONF_IMODULE *md) __asm__("OPENSSL_finish");
 
-/* The provider's own section (openssl_conf -> providers -> NAME), or NULL. */
-static const char *provider_section(const CONF *cnf, const char *name)
+/* The `ports` of the provider's own section (openssl_conf -> providers ->
+ * NAME -> section), or NULL. */
+static const char *provider_ports(const CONF *cnf, const char *name)
 {
     CONF *c = (CONF *)cnf;
     const char *init = NCONF_get_string(c, NULL, "openssl_conf");
     const char *provs = init ? NCONF_get_string(c, init, "providers") : NULL;
     const char *section = provs ? NCONF_get_string(c, provs, name) : NULL;
+    const char *ports = section ? NCONF_get_string(c, section, "ports") : NULL;
     ERR_clear_error(); /* a missing key leaves an error queued */
-    return section;
-}
-
-/* Its `ports`, or NULL. */
-static const char *provider_ports(const CONF *cnf, const char *name)
-{
-    const char *section = provider_section(cnf, name);
-    const char *ports = section ? NCONF_get_string((CONF *)cnf, section, "ports") : NULL;
-    ERR_clear_error();
     return ports;
 }
 
@@ -60,14 +54,14 @@ __attribute__((visibility("default"))) int mxv_conf_module_init(CONF_IMODULE *md
         /* Active: its section, as OpenSSL loaded it, is checked here (the
          * provider could check only the default file). */
         char err[1024];
-        const char *own = provider_section(cnf, name);
-        int rc = own ? mxv_config_check_provider_conf(cnf, own, err, sizeof(err)) : -1;
+        const char *const *keys;
+        char *const *values;
+        size_t n = mxv_provider_received(&keys, &values);
+        int rc = mxv_config_check_provider_conf(cnf, name, keys, values, n, err, sizeof(err));
         if (rc == 1) {
             mxv_hook_release(NULL);
             return 1;
         }
-        if (rc < 0)
-            snprintf(err, sizeof(err), "no section for provider '%s' found", name);
         fprintf(stderr, "mxverify: provider section: %s: SMTP connections fail closed\n", err);
         syslog(LOG_MAIL | LOG_ERR, "mxverify: provider section: %s", err);
         mxv_hook_release(err);

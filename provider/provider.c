@@ -13,6 +13,7 @@
  * OpenSSL error queue: never a silent run without verification.
  */
 #include "hook.h"
+#include "received.h"
 #include "mxverify.h"
 #include "policy.h"
 
@@ -162,6 +163,34 @@ static int section_keys_known(const OSSL_CORE_HANDLE *handle, const char *provid
     return rc;
 }
 
+/* What the section gave (received.h): every setting's key, then `conf`. */
+static const char *received_keys[MAX_KEYS + 1];
+static char *received_values[MAX_KEYS + 1];
+static size_t received_n;
+
+static bool keep_received(const mxv_setting *rows, size_t nkeys, char *const *values, char *conf)
+{
+    for (size_t i = 0; i < received_n; i++)
+        free(received_values[i]);
+    received_n = 0;
+    for (size_t i = 0; i <= nkeys; i++) {
+        const char *value = i < nkeys ? values[i] : conf;
+        received_keys[i] = i < nkeys ? rows[i].key : "conf";
+        received_values[i] = value ? strdup(value) : NULL;
+        received_n = i + 1;
+        if (value && !received_values[i])
+            return false;
+    }
+    return true;
+}
+
+size_t mxv_provider_received(const char *const **keys, char *const **values)
+{
+    *keys = received_keys;
+    *values = received_values;
+    return received_n;
+}
+
 /* The section's keys, then `conf`, then the environment. */
 static mxv_policy *load_policy(const OSSL_CORE_HANDLE *handle)
 {
@@ -182,13 +211,14 @@ static mxv_policy *load_policy(const OSSL_CORE_HANDLE *handle)
         raise_error(handle, "mxverify: cannot read the provider's configuration section");
         return NULL;
     }
-    /* What was received, to be found again in the file checked. */
-    const char *keys[MAX_KEYS + 1];
-    char *received[MAX_KEYS + 1];
-    for (size_t i = 0; i < nkeys; i++)
-        keys[i] = rows[i].key, received[i] = values[i];
-    keys[nkeys] = "conf", received[nkeys] = values[MAX_KEYS];
-    if (section_keys_known(handle, name ? name : "mxverify", keys, received, nkeys + 1) == 0)
+    /* What was received, to be found again in the file checked, and by
+     * the configuration module in the configuration OpenSSL loaded. */
+    if (!keep_received(rows, nkeys, values, values[MAX_KEYS])) {
+        raise_error(handle, "mxverify: out of memory");
+        return NULL;
+    }
+    if (section_keys_known(handle, name ? name : "mxverify", received_keys, received_values,
+                           received_n) == 0)
         return NULL;
     char err[1024];
     mxv_policy *policy = mxv_policy_new();

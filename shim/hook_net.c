@@ -216,8 +216,8 @@ SHIM_EXPORT int prctl(int option, ...)
 }
 
 /* syscall(): a filter loaded through it (libseccomp does so) is seen as
- * through prctl(); the calls that move bytes to a socket or change what a
- * descriptor names go through the shim's own functions, which return and
+ * through prctl(); the calls the shim interposes (bytes to a socket, what
+ * a descriptor names, kernel TLS, chroot) go through its own functions, which return and
  * set errno as syscall() does, so that a program that calls the kernel
  * through libc's syscall() is judged as one that calls write().
  * Six arguments are read whatever the call takes, as glibc's syscall()
@@ -240,6 +240,13 @@ __attribute__((no_sanitize("address"))) SHIM_EXPORT long syscall(long number, ..
         return write((int)a[0], p1, (size_t)a[2]);
     case SYS_writev:
         return writev((int)a[0], p1, (int)a[2]);
+    case SYS_pwritev2: { /* fd, iov, n, offset (low word, high word), flags */
+        off_t offset =
+            sizeof(long) >= 8
+                ? (off_t)a[3]
+                : (off_t)((unsigned long long)(unsigned long)a[4] << 32 | (unsigned long)a[3]);
+        return pwritev2((int)a[0], p1, (int)a[2], offset, (int)a[5]);
+    }
     case SYS_sendto:
         return sendto((int)a[0], p1, (size_t)a[2], (int)a[3], p4, (socklen_t)a[5]);
     case SYS_sendmsg:
@@ -254,6 +261,18 @@ __attribute__((no_sanitize("address"))) SHIM_EXPORT long syscall(long number, ..
         return connect((int)a[0], p1, (socklen_t)a[2]);
     case SYS_close:
         return close((int)a[0]);
+    case SYS_close_range:
+        return close_range((unsigned)a[0], (unsigned)a[1], (int)a[2]);
+    case SYS_fcntl:
+        return fcntl((int)a[0], (int)a[1], a[2]);
+    case SYS_setsockopt:
+        return setsockopt((int)a[0], (int)a[1], (int)a[2], p3, (socklen_t)a[4]);
+    case SYS_recvmsg:
+        return recvmsg((int)a[0], p1, (int)a[2]);
+    case SYS_recvmmsg:
+        return recvmmsg((int)a[0], p1, (unsigned)a[2], (int)a[3], p4);
+    case SYS_chroot:
+        return chroot((const char *)a[0]);
     case SYS_dup:
         return dup((int)a[0]);
 #ifdef SYS_dup2

@@ -248,7 +248,8 @@ fi
 #    by inline macros and flushed by fflush(NULL), wide characters, libc's
 #    syscall().
 for how in write send sendto sendmsg writev sendmmsg stdio stdout sendfile splice \
-    __write __send pwritev2 aio oob stdio-inline wide syscall; do
+    __write __send pwritev2 aio oob stdio-inline wide syscall \
+    syscall-pwritev2; do
     reset_spool
     with required "$GUARD_CLIENT" 127.0.0.48 25 --write $how --marker "c5-$how"
     clean 127.0.0.48 "--write $how"

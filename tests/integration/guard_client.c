@@ -25,7 +25,8 @@
  *                              -1; aio: aio_write() and wait; oob: send()
  *                              with MSG_OOB; stdio-inline: putc_unlocked()
  *                              per byte, then fflush(NULL); wide: fputwc();
- *                              syscall: syscall(SYS_write))
+ *                              syscall: syscall(SYS_write); syscall-pwritev2:
+ *                              syscall(SYS_pwritev2) at offset -1)
  *   --iov N                    writev/sendmsg/sendmmsg: N iovecs (<= 1024,
  *                              every fourth one empty)
  *   --split N                  each command in writes of at most N bytes
@@ -86,6 +87,9 @@
  *   --seccomp                  after EHLO, a seccomp filter that kills the
  *                              process at process_vm_readv or kcmp, loaded
  *                              with syscall(SYS_seccomp) as libseccomp does
+ *   --load-conf F              CONF_modules_load_file(F) first, as a program
+ *                              that loads a configuration of its own and
+ *                              then lets OpenSSL load its default one
  *   --openssl-conf F           OpenSSL's configuration from F, as a program
  *                              with a configuration of its own loads it
  *   --tfo-other                after EHLO, sendto(MSG_FASTOPEN) to port 80 on
@@ -115,6 +119,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <openssl/conf.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -166,12 +171,13 @@ enum {
     W_OOB,
     W_STDIO_INLINE,
     W_WIDE,
-    W_SYSCALL
+    W_SYSCALL,
+    W_SYSCALL_PWRITEV2
 };
 static const char *const write_names[] = {
-    "write",  "send",         "sendto", "sendmsg", "writev", "sendmmsg", "stdio",
-    "stdout", "sendfile",     "splice", "__write", "__send", "pwritev2", "aio",
-    "oob",    "stdio-inline", "wide",   "syscall", NULL};
+    "write",  "send",         "sendto", "sendmsg", "writev",           "sendmmsg", "stdio",
+    "stdout", "sendfile",     "splice", "__write", "__send",           "pwritev2", "aio",
+    "oob",    "stdio-inline", "wide",   "syscall", "syscall-pwritev2", NULL};
 enum { V_NONE, V_CLOSE, V_CLOSE_RANGE, V_CLOSEFROM, V_DUP2 };
 static const char *const vfork_names[] = {"none",      "close", "close_range",
                                           "closefrom", "dup2",  NULL};
@@ -192,7 +198,7 @@ static struct {
     int port, write, starttls, dup, bio, iov, split, fd_gap, tls_max, nraw, child_fd, vfork;
     bool tls_fail_continue, verify_peer, own_verify_cb, bigfd, exec_child, no_mail, interleave;
     bool connect_eintr, tfo_other, selfpipe, errno_check, efault, fork_raw, zerocopy, seccomp;
-    const char *openssl_conf;
+    const char *openssl_conf, *load_conf;
 } opt = {.marker = "guard", .iov = 1, .child_fd = -1};
 
 static SSL_CTX *ctx;
@@ -321,6 +327,8 @@ static ssize_t write_once(conn *c, const char *buf, size_t n)
         return __write(c->fd, buf, n);
     case W_SYSCALL:
         return syscall(SYS_write, c->fd, buf, n);
+    case W_SYSCALL_PWRITEV2:
+        return syscall(SYS_pwritev2, c->fd, iov, k, -1L, -1L, 0);
     case W__SEND:
         return __send(c->fd, buf, n, MSG_NOSIGNAL);
     case W_PWRITEV2:
@@ -1220,6 +1228,8 @@ static void parse(int argc, char **argv)
             opt.child_fd = atoi(v);
         else if (strcmp(o, "--vfork") == 0)
             opt.vfork = pick(v, vfork_names, o);
+        else if (strcmp(o, "--load-conf") == 0)
+            opt.load_conf = v;
         else if (strcmp(o, "--openssl-conf") == 0)
             opt.openssl_conf = v;
         else {
@@ -1261,6 +1271,8 @@ int main(int argc, char **argv)
     }
     if (opt.bigfd)
         allow_bigfd();
+    if (opt.load_conf && CONF_modules_load_file(opt.load_conf, NULL, 0) <= 0)
+        fprintf(stderr, "guard_client: %s: OpenSSL's configuration failed\n", opt.load_conf);
     if (opt.openssl_conf) {
         OPENSSL_INIT_SETTINGS *settings = OPENSSL_INIT_new();
         if (!settings || !OPENSSL_INIT_set_config_filename(settings, opt.openssl_conf) ||

@@ -102,7 +102,8 @@ in_err "SMTP connections fail closed"
 #     module, which sees the file OpenSSL loaded, has checked it.
 own_cnf() { # own_cnf FILE [EXTRA KEY=VALUE]: the example, ports and world set, EXTRA added
     sed -e "s|/usr/lib/x86_64-linux-gnu/ossl-modules/mxverify.so|$PROVIDER|" \
-        -e "s|^ports = 25|ports = $port\nunbound_conf = $work/world.conf\nca_file = $certs/ca.pem\ndomain = example.com\nlog = stderr${2:+\\n$2}|" \
+        -e "s|^ports = 25|ports = $port\nunbound_conf = $work/world.conf\nca_file = $certs/ca.pem\ndomain = example.com${2:+\\n$2}|" \
+        -e "s|^log = syslog|log = stderr|" \
         "$SRCDIR/examples/openssl-mxverify.cnf" > "$1"
 }
 own() { # own CNF: guard_client loading CNF itself
@@ -118,6 +119,22 @@ in_err "verdict=fail mode=required-verify-hosted domain=example.com ip=127.0.0.2
 own_cnf "$work/own-typo.cnf" "mdoe = none"
 own "$work/own-typo.cnf"
 in_err "key 'mdoe': unknown key"
+# ... a program that loads its own file (a typo, no mxverify_required),
+#     then lets OpenSSL load OPENSSL_CONF, whose module checks a section
+#     that is not the one the provider was started from: stays closed.
+sed 's/^mode = /mdoe = /' "$work/own-bare.cnf" > "$work/own-typo-bare.cnf"
+out=$(OPENSSL_CONF="$work/own.cnf" "$GUARD_CLIENT" 127.0.0.26 "$port" \
+    --load-conf "$work/own-typo-bare.cnf" --no-mail 2>&1) || true
+err=$out
+in_err "is not the configuration the provider was started from (they differ on 'mode')"
+checks=$((checks + 1))
+! grep -q '^ok tls=yes' <<<"$out" || fail "a provider started from an unchecked section went on"
+# ... and a value that names a section: OpenSSL passes that section's keys
+#     instead of the key, which the provider never receives.
+{ cat "$work/own.cnf"; printf '[required-verify-hosted]\n'; } > "$work/own-section.cnf"
+own "$work/own-section.cnf"
+in_err "key 'mode': its value names the section [required-verify-hosted]"
+in_err "verdict=fail mode=-"
 # ... and the example, right: the program runs.
 sed -e "s|/usr/lib/x86_64-linux-gnu/ossl-modules/mxverify.so|$PROVIDER|" \
     "$SRCDIR/examples/openssl-mxverify.cnf" > "$work/example.cnf"
@@ -265,6 +282,70 @@ printf 'destinations = d\n[d]\nb\303\274cher.example = weak\n[weak]\nmode = none
 expect_exit 2 -- explain --conf "$work/idn.conf" --cert "$certs/example.pem" --domain example.com \
     --mx a.example.com
 in_err "names must be ASCII"
+# ... and files OpenSSL reads otherwise than a plain reading would: each a
+#     key given twice, or what mxverify cannot follow, never the last one
+#     silently (crypto/conf/conf_def.c's rules: a continuation after a
+#     comment, a long line, directives with suffixes or a section prefix,
+#     include directories with .CNF names, a CR before a header, a
+#     byte-order mark, a line cut where a 510-octet chunk ends in CR, a
+#     directory's file including another before the directory's next file,
+#     a directory included while another is read, OPENSSL_CONF_INCLUDE
+#     empty).
+scan=$work/scan
+mkdir -p "$scan/d" "$scan/d2/inner" "$scan/order"
+printf 'mode = preferred\n' > "$scan/weak.cnf"
+printf 'mode = preferred\n' > "$scan/d/weak.CNF"
+printf '.include %s/d2/inner\n' "$scan" > "$scan/d2/base.cnf"
+printf 'mode = required\n' > "$scan/d2/inner/mode.cnf"
+printf '.include %s/ex-header.cnf\nmode = required-verify\n' "$scan" > "$scan/order/a.cnf"
+printf '[ex]\n' > "$scan/ex-header.cnf"
+printf '[ex2]\nmode = required-verify\n' > "$scan/order/b.cnf"
+printf 'mode = required-verify\n' > "$scan/ex-policy.cnf"
+scan_case() { # NAME EXPECTED [VAR=VALUE]: $scan/NAME.conf is refused, saying EXPECTED
+    local rc=0
+    env ${3:+"$3"} "$MXVERIFY" explain --conf "$scan/$1.conf" --cert "$certs/example.pem" \
+        --domain example.com --mx a.example.com > "$work/out" 2> "$work/err" || rc=$?
+    out=$(cat "$work/out") err=$(cat "$work/err")
+    checks=$((checks + 1))
+    [ $rc = 2 ] || fail "config file $1: exit $rc, wanted 2"
+    in_err "$2"
+}
+printf 'mode = required\n# C:\\dir\\\\\nmode = preferred\n' > "$scan/backslash.conf"
+scan_case backslash "given twice"
+{ printf 'mode = required\n#'; head -c 8189 /dev/zero | tr '\0' x; printf '\\\\\nmode = preferred\n'; } \
+    > "$scan/longline.conf"
+scan_case longline "given twice"
+printf 'mode = required\n[ \\default ]\nmode = preferred\n' > "$scan/escaped-section.conf"
+scan_case escaped-section "escapes, quotes or variables"
+printf 'mode = required\n.include_weak = %s/weak.cnf\n' "$scan" > "$scan/include-suffix.conf"
+scan_case include-suffix "given twice"
+printf 'mode = required\ndefault::.include = %s/weak.cnf\n' "$scan" > "$scan/section-include.conf"
+scan_case section-include "given twice"
+printf 'mode = required\n.include ${ENV::HOME}/weak.cnf\n' > "$scan/include-var.conf"
+scan_case include-var "escapes, quotes or variables"
+printf 'mode = required\n.include %s/d\n' "$scan" > "$scan/include-dir.conf"
+scan_case include-dir "weak.CNF:1: key 'mode' given twice"
+printf 'mode = required\nmode\0\n = preferred\n' > "$scan/nul.conf"
+scan_case nul "a NUL byte"
+printf 'mode = required\nmode\r\\\n= preferred\n' > "$scan/cr-continuation.conf"
+scan_case cr-continuation "given twice"
+printf 'destinations = dests\n[dests]\nexample.com = ex\nother.example = ex2\n[ex2]\n\r[ex]\nmode = required-verify\n[ex]\nmode = none\n' \
+    > "$scan/cr-header.conf"
+scan_case cr-header "given twice in [ex]"
+printf '\357\273\277[ex]\nmode = required-verify\n[default]\ndestinations = dests\n[dests]\nexample.com = ex\n[ex]\nmode = none\n' \
+    > "$scan/bom.conf"
+scan_case bom "given twice in [ex]"
+{ printf 'mode = required\nx = '; head -c 505 /dev/zero | tr '\0' a; printf '\rmode = none\n'; } \
+    > "$scan/chunk-cr.conf"
+scan_case chunk-cr "given twice"
+printf 'mode = preferred\n.include %s/d2\n' "$scan" > "$scan/nested-dir.conf"
+scan_case nested-dir "a directory included while the files of another are read"
+printf 'mode = preferred\ndestinations = dests\n[dests]\nexample.com = ex\nother.example = ex2\n.include %s/order\n' \
+    "$scan" > "$scan/dir-order.conf"
+scan_case dir-order "given twice in [ex2]"
+printf 'mode = preferred\ndestinations = dests\n[dests]\nexample.com = ex\n[ex]\n.include ex-policy.cnf\n' \
+    > "$scan/empty-include-env.conf"
+scan_case empty-include-env ".include /ex-policy.cnf: No such file" OPENSSL_CONF_INCLUDE=
 # ... and the shim fails closed on the same file.
 deliver c14-twice 127.0.0.26 "${shim_env[@]}" MXVERIFY_CONF="$work/twice.conf"
 expect_none c14-twice "a config file with a key given twice"
