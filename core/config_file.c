@@ -308,11 +308,9 @@ static int received_as_written(STACK_OF(CONF_VALUE) * values_here, const char *w
     return 1;
 }
 
-/* The provider's section: openssl_conf = INIT; [INIT] providers = PROVS;
- * [PROVS] NAME = SECTION. NULL when there is none. */
-static const char *provider_section(const CONF *conf, const char *provider)
+const char *mxv_config_provider_section(const void *cnf, const char *provider)
 {
-    CONF *c = (CONF *)conf;
+    CONF *c = (CONF *)cnf;
     const char *init = NCONF_get_string(c, NULL, "openssl_conf");
     const char *provs = init ? NCONF_get_string(c, init, "providers") : NULL;
     const char *section = provs ? NCONF_get_string(c, provs, provider) : NULL;
@@ -333,7 +331,7 @@ int mxv_config_check_provider_section(const char *path, const char *provider,
                  path ? path : "(no configuration file)");
         return -1;
     }
-    const char *section = provider_section(conf, provider);
+    const char *section = mxv_config_provider_section(conf, provider);
     STACK_OF(CONF_VALUE) *values_here = section ? NCONF_get_section(conf, section) : NULL;
     ERR_clear_error();
     int rc = 1;
@@ -360,7 +358,7 @@ int mxv_config_check_provider_conf(const void *cnf, const char *provider, const 
                                    char *const *values, size_t n, char *err, size_t errlen)
 {
     const CONF *conf = cnf;
-    const char *section = provider_section(conf, provider);
+    const char *section = mxv_config_provider_section(conf, provider);
     STACK_OF(CONF_VALUE) *values_here = section ? NCONF_get_section(conf, section) : NULL;
     ERR_clear_error();
     if (!values_here) {

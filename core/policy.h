@@ -49,6 +49,10 @@ X509_STORE *mxv_policy_store(mxv_policy *policy, const char **why);
  * read now (a chain that found no issuer is then worth checking again). */
 bool mxv_policy_store_add_bundle(mxv_policy *policy);
 
+/* The name of provider `provider`'s section in `cnf` (a CONF *):
+ * openssl_conf = INIT; [INIT] providers = PROVS; [PROVS] NAME = SECTION.
+ * NULL when there is none. Owned by cnf. */
+MXV_SETTINGS_API const char *mxv_config_provider_section(const void *cnf, const char *provider);
 /*
  * For the provider, which OpenSSL hands only the keys it asks for by name:
  * every key of the section that configures provider `provider` in the

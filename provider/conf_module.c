@@ -30,15 +30,11 @@
 int mxv_conf_module_init(CONF_IMODULE *md, const CONF *cnf) __asm__("OPENSSL_init");
 void mxv_conf_module_finish(CONF_IMODULE *md) __asm__("OPENSSL_finish");
 
-/* The `ports` of the provider's own section (openssl_conf -> providers ->
- * NAME -> section), or NULL. */
+/* The `ports` of the provider's own section, or NULL. */
 static const char *provider_ports(const CONF *cnf, const char *name)
 {
-    CONF *c = (CONF *)cnf;
-    const char *init = NCONF_get_string(c, NULL, "openssl_conf");
-    const char *provs = init ? NCONF_get_string(c, init, "providers") : NULL;
-    const char *section = provs ? NCONF_get_string(c, provs, name) : NULL;
-    const char *ports = section ? NCONF_get_string(c, section, "ports") : NULL;
+    const char *section = mxv_config_provider_section(cnf, name);
+    const char *ports = section ? NCONF_get_string((CONF *)cnf, section, "ports") : NULL;
     ERR_clear_error(); /* a missing key leaves an error queued */
     return ports;
 }
