@@ -39,11 +39,11 @@ static const char *own_value(STACK_OF(CONF_VALUE) * values, const char *key)
  * did not see. Where they differ (an include one of them skips, a line
  * one reads otherwise), a key given twice could be hidden: fail closed. */
 static int readings_agree(const mxv_config_scan *scan, CONF *conf, const char *path,
-                          const char *only, char *err, size_t errlen)
+                          const char *const *only, char *err, size_t errlen)
 {
     for (size_t i = 0; i < scan->n; i++) {
         const mxv_config_key *k = &scan->keys[i];
-        if ((only && strcmp(k->section, only) != 0) ||
+        if (!mxv_config_scan_in(only, k->section) ||
             mxv_config_scan_find(scan, k->section, k->key) != k)
             continue;
         const char *value = own_value(NCONF_get_section(conf, k->section), k->key);
@@ -58,10 +58,12 @@ static int readings_agree(const mxv_config_scan *scan, CONF *conf, const char *p
         if (!mxv_config_scan_agrees(scan, path, k->section, k->key, value, err, errlen))
             return 0;
     }
-    STACK_OF(OPENSSL_CSTRING) *names = only ? NULL : NCONF_get_section_names(conf);
-    int sections = only ? 1 : sk_OPENSSL_CSTRING_num(names), ok = 1;
-    for (int i = 0; ok && i < sections; i++) {
-        const char *section = only ? only : sk_OPENSSL_CSTRING_value(names, i);
+    STACK_OF(OPENSSL_CSTRING) *names = NCONF_get_section_names(conf);
+    int ok = 1;
+    for (int i = 0; ok && i < sk_OPENSSL_CSTRING_num(names); i++) {
+        const char *section = sk_OPENSSL_CSTRING_value(names, i);
+        if (!mxv_config_scan_in(only, section))
+            continue;
         STACK_OF(CONF_VALUE) *values = NCONF_get_section(conf, section);
         for (int j = 0; ok && j < sk_CONF_VALUE_num(values); j++) {
             const CONF_VALUE *cv = sk_CONF_VALUE_value(values, j);
@@ -253,11 +255,19 @@ int mxv_policy_load_file(mxv_policy *p, const char *path, char *err, size_t errl
 }
 
 /* Keys OpenSSL itself reads from a provider's section (crypto/provider_conf.c). */
+/* A name after its first dot, as OpenSSL reads provider names and their
+ * sections' own keys (crypto/provider_conf.c, skip_dot). */
+static const char *after_dot(const char *name)
+{
+    const char *dot = strchr(name, '.');
+    return dot ? dot + 1 : name;
+}
+
 static bool openssl_provider_key(const char *key)
 {
     static const char *const own[] = {"module", "activate", "identity", "soft_load"};
     for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
-        if (strcmp(key, own[i]) == 0)
+        if (strcmp(after_dot(key), own[i]) == 0)
             return true;
     return false;
 }
@@ -308,14 +318,77 @@ static int received_as_written(STACK_OF(CONF_VALUE) * values_here, const char *w
     return 1;
 }
 
+/* Does an entry of the section openssl_conf names run OpenSSL's
+ * "providers" module? conf_mod.c's module_find() compares the name up to
+ * its last dot with the start of each module's name: every name that
+ * could so mean "providers" is taken as it. */
+static bool providers_module(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    return strncmp("providers", name, dot ? (size_t)(dot - name) : strlen(name)) == 0;
+}
+
+/* The sections that configure providers, and the one that configures
+ * `provider`, as provider_conf.c finds them: in every providers list, an
+ * entry whose name (after its first dot) or whose section's `identity` is
+ * the provider's name. Several such sections are an error: OpenSSL uses
+ * the first that activates, a reader may think otherwise. `read` gets the
+ * sections looked at (NULL-terminated, at most max - 1). 1, 0 (several),
+ * -1 (none); err says why. */
+static int find_provider_section(const CONF *conf, const char *provider, const char **section,
+                                 const char **read, size_t max, char *err, size_t errlen)
+{
+    CONF *c = (CONF *)conf;
+    size_t nread = 0;
+    const char *init = NCONF_get_string(c, NULL, "openssl_conf");
+    STACK_OF(CONF_VALUE) *modules = init ? NCONF_get_section(c, init) : NULL;
+    *section = NULL;
+    read[nread++] = "default"; /* where openssl_conf is */
+    if (modules && nread + 1 < max)
+        read[nread++] = init;
+    int rc = 1;
+    for (int i = 0; rc == 1 && i < sk_CONF_VALUE_num(modules); i++) {
+        const CONF_VALUE *m = sk_CONF_VALUE_value(modules, i);
+        STACK_OF(CONF_VALUE) *list =
+            providers_module(m->name) ? NCONF_get_section(c, m->value) : NULL;
+        if (list && nread + 1 < max)
+            read[nread++] = m->value;
+        for (int j = 0; rc == 1 && j < sk_CONF_VALUE_num(list); j++) {
+            const CONF_VALUE *e = sk_CONF_VALUE_value(list, j);
+            STACK_OF(CONF_VALUE) *own = NCONF_get_section(c, e->value);
+            const char *name = after_dot(e->name);
+            for (int k = 0; k < sk_CONF_VALUE_num(own); k++)
+                if (strcmp(after_dot(sk_CONF_VALUE_value(own, k)->name), "identity") == 0)
+                    name = sk_CONF_VALUE_value(own, k)->value;
+            if (!own || strcmp(name, provider) != 0)
+                continue;
+            if (*section && strcmp(*section, e->value) != 0) {
+                snprintf(err, errlen,
+                         "provider '%s' is configured by two sections, [%s] and [%s] (OpenSSL "
+                         "uses the first that activates): keep one",
+                         provider, *section, e->value);
+                rc = 0;
+            }
+            *section = e->value;
+        }
+    }
+    ERR_clear_error(); /* a missing key or section leaves an error queued */
+    if (rc == 1 && !*section) {
+        snprintf(err, errlen, "no section for provider '%s' found", provider);
+        rc = -1;
+    }
+    if (rc == 1 && nread + 1 < max)
+        read[nread++] = *section;
+    read[nread] = NULL;
+    return rc;
+}
+
 const char *mxv_config_provider_section(const void *cnf, const char *provider)
 {
-    CONF *c = (CONF *)cnf;
-    const char *init = NCONF_get_string(c, NULL, "openssl_conf");
-    const char *provs = init ? NCONF_get_string(c, init, "providers") : NULL;
-    const char *section = provs ? NCONF_get_string(c, provs, provider) : NULL;
-    ERR_clear_error(); /* a missing key leaves an error queued */
-    return section;
+    const char *section, *read[64];
+    char err[256];
+    return find_provider_section(cnf, provider, &section, read, 64, err, sizeof(err)) == 1 ? section
+                                                                                           : NULL;
 }
 
 int mxv_config_check_provider_section(const char *path, const char *provider,
@@ -331,19 +404,19 @@ int mxv_config_check_provider_section(const char *path, const char *provider,
                  path ? path : "(no configuration file)");
         return -1;
     }
-    const char *section = mxv_config_provider_section(conf, provider);
-    STACK_OF(CONF_VALUE) *values_here = section ? NCONF_get_section(conf, section) : NULL;
+    const char *section, *read[64];
+    char why[512];
+    int rc = find_provider_section(conf, provider, &section, read, 64, why, sizeof(why));
+    STACK_OF(CONF_VALUE) *values_here = rc == 1 ? NCONF_get_section(conf, section) : NULL;
     ERR_clear_error();
-    int rc = 1;
-    if (!values_here) {
-        snprintf(err, errlen, "%s: no section for provider '%s' found", path, provider);
-        rc = -1;
-    }
+    if (rc != 1)
+        snprintf(err, errlen, "%s: %s", path, why);
     /* Mistakes first (they are named with their line), then whether this
-     * is the file the provider was started from. */
+     * is the file the provider was started from. Keys given twice are
+     * looked for in the sections that lead to the provider's, and in it. */
     mxv_config_scan scan = {0};
-    if (rc == 1 && (!mxv_config_scan_file(path, section, &scan, err, errlen) ||
-                    !readings_agree(&scan, conf, path, section, err, errlen)))
+    if (rc == 1 && (!mxv_config_scan_file(path, read, &scan, err, errlen) ||
+                    !readings_agree(&scan, conf, path, read, err, errlen)))
         rc = 0;
     if (rc == 1)
         rc = provider_keys_known(&scan, conf, path, values_here, section, err, errlen);
@@ -358,13 +431,14 @@ int mxv_config_check_provider_conf(const void *cnf, const char *provider, const 
                                    char *const *values, size_t n, char *err, size_t errlen)
 {
     const CONF *conf = cnf;
-    const char *section = mxv_config_provider_section(conf, provider);
-    STACK_OF(CONF_VALUE) *values_here = section ? NCONF_get_section(conf, section) : NULL;
+    const char *section, *read[64];
+    char why[512];
+    int found = find_provider_section(conf, provider, &section, read, 64, why, sizeof(why));
+    STACK_OF(CONF_VALUE) *values_here = found == 1 ? NCONF_get_section(conf, section) : NULL;
     ERR_clear_error();
-    if (!values_here) {
-        snprintf(err, errlen, "no section for provider '%s' in the configuration OpenSSL loaded",
-                 provider);
-        return -1;
+    if (found != 1) {
+        snprintf(err, errlen, "the configuration OpenSSL loaded: %s", why);
+        return found;
     }
     const char *where = "the configuration OpenSSL loaded";
     int rc = provider_keys_known(NULL, conf, where, values_here, section, err, errlen);

@@ -45,8 +45,8 @@ typedef struct {
 
 typedef struct {
     mxv_config_scan *out;
-    const char *only; /* report a key given twice only in this section (NULL: any) */
-    bool strict;      /* an .include NCONF would skip is an error */
+    const char *const *only; /* report a key given twice only in these sections (NULL: any) */
+    bool strict;             /* an .include NCONF would skip is an error */
     char *section;
     char includedir[1024]; /* .pragma includedir, or "" */
     bool has_includedir;
@@ -62,6 +62,12 @@ typedef struct {
 static bool nconf_blank(char c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* NCONF's quotes (CONF_type_default: the backquote is one too). */
+static bool nconf_quote(char c)
+{
+    return c == '"' || c == '\'' || c == '`';
 }
 
 static char *trim(char *s)
@@ -84,7 +90,7 @@ static void cut_comment(char *s)
             if (!p[1])
                 return;
             p++;
-        } else if (*p == '"' || *p == '\'') {
+        } else if (nconf_quote(*p)) {
             char q = *p;
             for (p++; *p && *p != q; p++)
                 if (*p == '\\' && !*++p)
@@ -101,7 +107,7 @@ static void cut_comment(char *s)
 /* Escapes, quotes or variables: what only NCONF's str_copy() can read. */
 static bool needs_nconf(const char *s)
 {
-    return strpbrk(s, "\\\"'$") != NULL;
+    return strpbrk(s, "\\\"'`$") != NULL;
 }
 
 static bool fail(scanner *sc, const char *file, long line, const char *what, const char *name)
@@ -123,7 +129,7 @@ static bool add_key(scanner *sc, const char *file, long line, const char *sectio
                     const char *value)
 {
     mxv_config_scan *out = sc->out;
-    for (size_t i = 0; (!sc->only || strcmp(sc->only, section) == 0) && i < out->n; i++)
+    for (size_t i = 0; mxv_config_scan_in(sc->only, section) && i < out->n; i++)
         if (strcmp(out->keys[i].section, section) == 0 && strcmp(out->keys[i].key, key) == 0) {
             snprintf(sc->err, sc->errlen,
                      "%s:%ld: key '%s' given twice in [%s] (also at %s:%ld; the last one would "
@@ -275,7 +281,7 @@ static bool skipped(scanner *sc, const char *file, long line, const char *path, 
 static bool scan_include(scanner *sc, const char *file, long line, char *target)
 {
     size_t len = strlen(target);
-    if (len >= 2 && (target[0] == '"' || target[0] == '\'') && target[len - 1] == target[0]) {
+    if (len >= 2 && nconf_quote(target[0]) && target[len - 1] == target[0]) {
         target[len - 1] = '\0';
         target++;
     }
@@ -450,8 +456,16 @@ static bool scan_all(scanner *sc)
     return ok;
 }
 
-bool mxv_config_scan_file(const char *path, const char *only, mxv_config_scan *out, char *err,
-                          size_t errlen)
+bool mxv_config_scan_in(const char *const *sections, const char *section)
+{
+    for (size_t i = 0; sections && sections[i]; i++)
+        if (strcmp(sections[i], section) == 0)
+            return true;
+    return !sections;
+}
+
+bool mxv_config_scan_file(const char *path, const char *const *only, mxv_config_scan *out,
+                          char *err, size_t errlen)
 {
     memset(out, 0, sizeof(*out));
     scanner sc = {.out = out,
@@ -499,7 +513,7 @@ bool mxv_config_scan_agrees(const mxv_config_scan *s, const char *path, const ch
     const char *seen = k->value;
     size_t len = strlen(seen);
     char unquoted[4096];
-    if (len >= 2 && (seen[0] == '"' || seen[0] == '\'') && seen[len - 1] == seen[0] &&
+    if (len >= 2 && nconf_quote(seen[0]) && seen[len - 1] == seen[0] &&
         len - 2 < sizeof(unquoted) && !memchr(seen + 1, seen[0], len - 2)) {
         snprintf(unquoted, sizeof(unquoted), "%.*s", (int)(len - 2), seen + 1);
         seen = unquoted;

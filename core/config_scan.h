@@ -24,12 +24,14 @@ typedef struct {
 /* Every key of path and the files it includes, with file and line. false,
  * with err naming file and line: a key given twice in a section, an
  * .include of something that does not exist, a file that cannot be read.
- * `only` (a file mxverify does not own, openssl.cnf): a key given twice
- * counts only in that section, and a missing include is OpenSSL's
- * business. *out is empty after a false return; mxv_config_scan_free()
- * frees it either way. */
-bool mxv_config_scan_file(const char *path, const char *only, mxv_config_scan *out, char *err,
-                          size_t errlen);
+ * `only` (a file mxverify does not own, openssl.cnf: the sections it
+ * reads, NULL-terminated): a key given twice counts only in those
+ * sections, and a missing include is OpenSSL's business. *out is empty
+ * after a false return; mxv_config_scan_free() frees it either way. */
+bool mxv_config_scan_file(const char *path, const char *const *only, mxv_config_scan *out,
+                          char *err, size_t errlen);
+/* Is `section` one of `sections` (NULL-terminated; NULL: every section)? */
+bool mxv_config_scan_in(const char *const *sections, const char *section);
 /* Where `key` of [section] ("default": before any header) is written
  * last, or NULL. */
 const mxv_config_key *mxv_config_scan_find(const mxv_config_scan *s, const char *section,

@@ -135,6 +135,36 @@ checks=$((checks + 1))
 own "$work/own-section.cnf"
 in_err "key 'mode': its value names the section [required-verify-hosted]"
 in_err "verdict=fail mode=-"
+# ... and sections OpenSSL reads for the provider other than the one named
+#     "mxverify": an entry "x.mxverify" or a section with "identity =
+#     mxverify" configures it too (two sections: which one counts?), and a
+#     backquoted .include in the section is read (a key given twice).
+providers_cnf() { # FILE ENTRY...: the provider section [p] (a key given twice) and [q]
+    { printf 'openssl_conf = openssl_init\n[openssl_init]\nproviders = provider_sect\n[provider_sect]\n'
+      printf '%s\n' "${@:2}"
+      printf '[p]\nmodule = %s\nactivate = 1\nmode = required-verify-hosted\nmode = none\n' "$PROVIDER"
+      printf '[q]\nmodule = %s\nactivate = 1\nmode = none\n' "$PROVIDER"; } > "$1"
+}
+providers_list() { # FILE: openssl list -providers with it
+    set +e
+    out=$(OPENSSL_CONF="$1" openssl list -providers 2>&1) err=$out
+    set -e
+}
+providers_cnf "$work/dot.cnf" "x.mxverify = p" "mxverify = q"
+providers_list "$work/dot.cnf"
+in_err "provider 'mxverify' is configured by two sections, [p] and [q]"
+providers_cnf "$work/identity.cnf" "smtp = p" "mxverify = q"
+sed -i 's/^\[p\]$/[p]\nidentity = mxverify/' "$work/identity.cnf"
+providers_list "$work/identity.cnf"
+in_err "provider 'mxverify' is configured by two sections, [p] and [q]"
+providers_cnf "$work/alone.cnf" "x.mxverify = p"
+providers_list "$work/alone.cnf"
+in_err "key 'mode' given twice in [p]"
+printf 'mode = required-verify-hosted\n' > "$work/strong.cnf"
+providers_cnf "$work/backquote.cnf" "mxverify = q"
+sed -i "s|^\[q\]\$|[q]\n.include \`$work/strong.cnf\`|" "$work/backquote.cnf"
+providers_list "$work/backquote.cnf"
+in_err "key 'mode' given twice in [q]"
 # ... and the example, right: the program runs.
 sed -e "s|/usr/lib/x86_64-linux-gnu/ossl-modules/mxverify.so|$PROVIDER|" \
     "$SRCDIR/examples/openssl-mxverify.cnf" > "$work/example.cnf"
