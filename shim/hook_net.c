@@ -4,7 +4,7 @@
  * has descriptors of its own in its parent's memory, nothing changes:
  * conns.c), the dup family (one more
  * descriptor names the same connection), descriptors received from another
- * process (SCM_RIGHTS: unknown until looked at), kernel TLS turned on
+ * process (SCM_RIGHTS, pidfd_getfd: unknown until looked at), kernel TLS turned on
  * (setsockopt TLS_TX), and chroot(), before which the engine loads what
  * it will need from the file system.
  */
@@ -200,6 +200,16 @@ SHIM_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags, struc
     return r;
 }
 
+/* A descriptor taken from another process: unknown until looked at. */
+SHIM_EXPORT int pidfd_getfd(int pidfd, int targetfd, unsigned int flags)
+{
+    REAL("pidfd_getfd", int (*)(int, int, unsigned), -1);
+    int r = real(pidfd, targetfd, flags);
+    if (r >= 0 && !shim_busy)
+        shim_conn_received(r);
+    return r;
+}
+
 /* A seccomp filter set now may kill the process for a system call the
  * shim would otherwise make: from now on it makes none (conn.h). */
 SHIM_EXPORT int prctl(int option, ...)
@@ -281,6 +291,12 @@ __attribute__((no_sanitize("address"))) SHIM_EXPORT long syscall(long number, ..
 #endif
     case SYS_dup3:
         return dup3((int)a[0], (int)a[1], (int)a[2]);
+    case SYS_pidfd_getfd: { /* as pidfd_getfd(), which an older glibc lacks */
+        long r = real(number, a[0], a[1], a[2], a[3], a[4], a[5]);
+        if (r >= 0 && !shim_busy)
+            shim_conn_received((int)r);
+        return r;
+    }
     default:
         return real(number, a[0], a[1], a[2], a[3], a[4], a[5]);
     }
