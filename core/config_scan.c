@@ -18,8 +18,8 @@
  * A second reader can still disagree with the first; where it could, it
  * fails closed instead: a NUL byte, an escape or variable in a section or
  * key name or an include path, a line it cannot read, and finally the
- * caller compares both readers' sections key by key and value by value
- * (mxv_config_scan_agrees, mxv_config_scan_section_keys): a key hidden
+ * caller compares both readers' sections key by key and value by value,
+ * both ways (config_file.c, with mxv_config_scan_agrees): a key hidden
  * from either reader shows there.
  */
 #include "config_scan.h"
