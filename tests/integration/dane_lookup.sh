@@ -15,14 +15,6 @@ done
 
 z=$work/zones
 mkdir -p "$z"
-zone() { # zone NAME RECORDS...: writes $z/NAME.zone
-    local name=$1; shift
-    {
-        printf '$ORIGIN %s.\n$TTL 300\n' "$name"
-        printf '@ SOA ns.%s. hostmaster.%s. 1 3600 600 86400 300\n@ NS ns.%s.\n' "$name" "$name" "$name"
-        printf '%s\n' "$@"
-    } > "$z/$name.zone"
-}
 h1=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 h2=fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210
 zone dane.example \

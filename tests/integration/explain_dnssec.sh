@@ -15,14 +15,6 @@ done
 
 z=$work/zones
 mkdir -p "$z"
-zone() { # zone NAME RECORDS...: writes $z/NAME.zone
-    local name=$1; shift
-    {
-        printf '$ORIGIN %s.\n$TTL 300\n' "$name"
-        printf '@ SOA ns.%s. hostmaster.%s. 1 3600 600 86400 300\n@ NS ns.%s.\n' "$name" "$name" "$name"
-        printf '%s\n' "$@"
-    } > "$z/$name.zone"
-}
 ip6=8.b.d.0.1.0.0.2.ip6.arpa
 zone example.com '@ MX 10 mx01.subd.emailhosted.not.' '@ MX 20 mx02.subd.emailhosted.not.'
 zone emailhosted.not 'mx01.subd A 192.0.2.1' 'mx02.subd A 192.0.2.2' \

@@ -209,3 +209,14 @@ forward_conf() {
         printf 'forward-zone:\n    name: "."\n    forward-addr: %s@%s\n' "$dns_addr" "$dns_port"
     } > "$file"
 }
+
+# zone NAME RECORDS...: a zone file $z/NAME.zone (SOA, NS, the records),
+# for start_unbound's auth-zones; $z is the caller's zone directory.
+zone() {
+    local name=$1; shift
+    {
+        printf '$ORIGIN %s.\n$TTL 300\n' "$name"
+        printf '@ SOA ns.%s. hostmaster.%s. 1 3600 600 86400 300\n@ NS ns.%s.\n' "$name" "$name" "$name"
+        printf '%s\n' "$@"
+    } > "$z/$name.zone"
+}
