@@ -57,7 +57,7 @@ static const mxv_tlsa *matched_record(SSL *ssl, const mxv_tlsa *tlsa, size_t n, 
 int mxv_dane_check(X509 *leaf, STACK_OF(X509) * sent, const mxv_tlsa *tlsa, size_t n,
                    mxv_dane_result *out, char *err, size_t errlen)
 {
-    *out = (mxv_dane_result){.depth = -1, .error = X509_V_ERR_DANE_NO_MATCH};
+    *out = (mxv_dane_result){.depth = -1, .error = X509_V_OK};
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
     SSL *ssl = NULL;
     X509_STORE *store = X509_STORE_new(); /* empty: only DANE authenticates */
@@ -86,11 +86,17 @@ int mxv_dane_check(X509 *leaf, STACK_OF(X509) * sent, const mxv_tlsa *tlsa, size
         goto done;
     }
     X509_STORE_CTX_set0_dane(vctx, SSL_get0_dane(ssl));
-    X509_STORE_CTX_set_default(vctx, "ssl_server");
-    int ok = X509_verify_cert(vctx);
+    int ok = X509_STORE_CTX_set_default(vctx, "ssl_server") ? X509_verify_cert(vctx) : -1;
+    if (ok < 0) { /* not a mismatch: the check could not be made */
+        rc = fail(err, errlen, "the chain could not be verified");
+        goto done;
+    }
     out->error = ok > 0 ? X509_V_OK : X509_STORE_CTX_get_error(vctx);
     out->tlsa = matched_record(ssl, tlsa, n, &out->depth);
     out->matched = ok > 0 && out->tlsa != NULL;
+    if (!out->matched && out->error == X509_V_OK)
+        out->error = X509_V_ERR_DANE_NO_MATCH;
+    out->names_unchecked = out->matched && out->tlsa->usage == MXV_TLSA_DANE_TA;
     ERR_clear_error();
 done:
     X509_STORE_CTX_free(vctx);

@@ -8,7 +8,9 @@
  *               DANE_FLAG_NO_DANE_EE_NAMECHECKS);
  *   DANE-TA(2)  the chain is built to the certificate or key that matches
  *               (sent by the server, or the record's own full key) and
- *               verified as a chain, dates included. Its names are NOT
+ *               verified as a chain, dates included (below the trust
+ *               anchor; as in Postfix, not those of an intermediate
+ *               anchor itself). Its names are NOT
  *               checked here: the caller matches them with the project's
  *               matcher against the reference identifiers of RFC 7672
  *               section 3.2.2.
@@ -33,14 +35,18 @@ typedef struct {
     const mxv_tlsa *tlsa; /* the record that matched (one of those given; also when
                              the chain then failed, e.g. an expired leaf), or NULL */
     int depth;            /* the certificate it matched (0: the leaf), -1 if none */
-    int error;            /* X509_V_OK when matched, else the chain's error */
+    int error;            /* X509_V_OK when matched or nothing was checked (no usable
+                             record, no leaf), else the chain's error */
+    bool names_unchecked; /* a DANE-TA record matched: the chain is good, the leaf's
+                             names are still the caller's to match before it passes */
 } mxv_dane_result;
 
 /*
  * The chain (`leaf` and the certificates the server sent after it, `sent`,
  * may be NULL) against `n` records. 1: checked, `out` says how (no usable
  * record: matched false, usable 0); 0: it could not be checked (OpenSSL
- * refused a usable record, out of memory), `err` says why. Nothing is
+ * refused a usable record, the verification itself failed, out of
+ * memory), `err` says why. Nothing is
  * kept: `leaf` and `sent` stay the caller's.
  */
 int mxv_dane_check(X509 *leaf, STACK_OF(X509) * sent, const mxv_tlsa *tlsa, size_t n,

@@ -21,7 +21,7 @@ static void on_answer(void *arg, const mxv_dns_answer *a)
     if (s != &ev->slot[SLOT_TLSA] || a->status != MXV_DNS_OK)
         return;
     /* The records are read now: the answer's data is not kept. */
-    for (size_t i = 0; i < a->n && i < MXV_DNS_MAX_RECORDS; i++) {
+    for (size_t i = 0; i < a->n && ev->n < MXV_DNS_MAX_RECORDS; i++) {
         char why[160];
         if (!mxv_tlsa_from_rdata(a->rdata[i], a->rdlen[i], &ev->records[ev->n], why, sizeof(why))) {
             snprintf(ev->unreadable, sizeof(ev->unreadable), "%s", why);
@@ -37,6 +37,7 @@ static void failed(mxv_dane_evidence *ev, bool bogus, const char *fmt, const cha
 {
     ev->state = MXV_DANE_FAILED;
     ev->bogus = bogus;
+    ev->n = ev->usable = 0; /* records of a failed RRset do not count */
     snprintf(ev->why, sizeof(ev->why), fmt, a, b);
 }
 

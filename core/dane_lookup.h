@@ -16,9 +16,16 @@
  *             be used now, never a fall-back (`bogus` when DNSSEC
  *             validation failed).
  *
- * Not yet: the CNAME rules of RFC 7672 section 2.2.2 (the TLSA base domain
- * of an MX host that is an alias is its target first); here the base
- * domain is always the MX host's own name. Not wired to any setting yet.
+ * Not yet, and needed before this evidence decides anything:
+ *  - the CNAME rules of RFC 7672 section 2.2.2 (the TLSA base domain of an
+ *    MX host that is an alias is its target first): answers do not carry
+ *    the canonical name yet, so an alias reads as its own name, and a
+ *    TLSA RRset published at the target is missed;
+ *  - answers taken as insecure because the resolver path was found to
+ *    strip DNSSEC (dnssec = prefer's downgrade, dns.h) look like any
+ *    insecure answer here; DANE must count them as bogus, or an attacker
+ *    who strips signatures turns DANE off.
+ * Not wired to any setting yet.
  */
 #ifndef MXV_DANE_LOOKUP_H
 #define MXV_DANE_LOOKUP_H
@@ -56,8 +63,10 @@ typedef struct mxv_dane_evidence {
 
 /* Submits the three lookups for `host` and `port` on `dns`; the caller
  * runs mxv_dns_run() (with its other lookups), then calls
- * mxv_dane_lookup_finish(). `ev` must stay where it is until then. false:
- * a name too long or a lookup that could not be submitted (ev FAILED). */
+ * mxv_dane_lookup_finish(). `ev` must stay where it is until mxv_dns_run()
+ * has returned, also after a false return (lookups submitted before one
+ * failed still answer into it). false: a name too long or a lookup that
+ * could not be submitted (ev FAILED). */
 bool mxv_dane_lookup_start(mxv_dns *dns, const char *host, unsigned port, mxv_dane_evidence *ev);
 /* What the answers say (ev->state and the rest). A lookup with no answer
  * by then (the deadline passed) is a failure. */

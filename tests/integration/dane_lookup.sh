@@ -24,7 +24,8 @@ zone dane.example \
     'mx4 A 192.0.2.14' "_25._tcp.mx4 TLSA 3 1 1 $h1" \
     'mx6 A 192.0.2.16' "_587._tcp.mx6 TLSA 2 0 1 $h1" \
     'mx7 A 192.0.2.17' 'mx7 AAAA 2001:db8::17' "_25._tcp.mx7 TLSA 3 1 1 $h1" \
-    'mx8 A 192.0.2.18' "_25._tcp.mx8 TLSA 3 1 1 $h1"
+    'mx8 A 192.0.2.18' "_25._tcp.mx8 TLSA 3 1 1 $h1" \
+    'mx9 A 192.0.2.19' "_25._tcp.mx9 TLSA 3 1 1 $h1" '_25._tcp.mx9 TYPE52 \# 3 030101'
 zone plain.example 'mx5 A 192.0.2.15' "_25._tcp.mx5 TLSA 3 1 1 $h1"
 (
     cd "$z"
@@ -72,6 +73,7 @@ has "state=none bogus=0 n=0"
 has "why=the MX host's address records are not DNSSEC-secure"
 look mx6.dane.example
 has "state=none"
+has "why=no TLSA records (a DNSSEC-secure denial)"
 look mx6.dane.example 587
 has "state=usable bogus=0 n=1 usable=1"
 has "tlsa 2 0 1 $h1"
@@ -80,6 +82,11 @@ has "state=usable bogus=0 n=1 usable=1"
 look mx8.dane.example
 has "state=failed bogus=1"
 has "why=A lookup: "
+# A record of three octets (no data) beside a good one: the RRset cannot
+# be used, never the good one alone.
+look mx9.dane.example
+has "state=failed bogus=0 n=0"
+has "why=TLSA records: a TLSA record of 3 octets"
 look nowhere.dane.example
 has "state=none"
 has "why=the MX host has no address records"

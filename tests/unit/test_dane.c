@@ -77,6 +77,7 @@ static void test_dane_ee(void)
     CU_ASSERT_EQUAL(r.depth, 0);
     CU_ASSERT_PTR_EQUAL(r.tlsa, &ee);
     CU_ASSERT_EQUAL(r.usable, 1);
+    CU_ASSERT_FALSE(r.names_unchecked); /* DANE-EE: names do not count */
     /* An expired leaf whose certificate matches: dates are not checked. */
     mxv_tlsa old = record(3, 0, 1, expired.cert);
     CU_ASSERT_EQUAL(check(expired.cert, NULL, &old, 1, &r, err, sizeof(err)), 1);
@@ -105,6 +106,8 @@ static void test_dane_ta(void)
     CU_ASSERT_EQUAL(check(leaf.cert, sent_inter, &ta, 1, &r, err, sizeof(err)), 1);
     CU_ASSERT_TRUE(r.matched);
     CU_ASSERT_EQUAL(r.depth, 1);
+    CU_ASSERT_TRUE(r.names_unchecked); /* DANE-TA: the leaf's names are the caller's */
+    CU_ASSERT_EQUAL(r.error, X509_V_OK);
     /* The root, sent. */
     mxv_tlsa top = record(2, 1, 1, root.cert);
     CU_ASSERT_EQUAL(check(leaf.cert, sent_both, &top, 1, &r, err, sizeof(err)), 1);
@@ -120,7 +123,15 @@ static void test_dane_ta(void)
     /* The intermediate matches, the leaf has expired: dates count. */
     CU_ASSERT_EQUAL(check(expired.cert, sent_inter, &ta, 1, &r, err, sizeof(err)), 1);
     CU_ASSERT_FALSE(r.matched);
+    CU_ASSERT_FALSE(r.names_unchecked);
     CU_ASSERT_EQUAL(r.error, X509_V_ERR_CERT_HAS_EXPIRED);
+    CU_ASSERT_PTR_EQUAL(r.tlsa, &ta); /* the record matched; the chain failed */
+    CU_ASSERT_EQUAL(r.depth, 1);
+    /* DANE-TA naming the leaf itself: a trust anchor is never the leaf. */
+    mxv_tlsa self = record(2, 0, 1, leaf.cert);
+    CU_ASSERT_EQUAL(check(leaf.cert, sent_inter, &self, 1, &r, err, sizeof(err)), 1);
+    CU_ASSERT_FALSE(r.matched);
+    CU_ASSERT_NOT_EQUAL(r.error, X509_V_OK);
     /* The intermediate not sent: no chain to it. */
     CU_ASSERT_EQUAL(check(leaf.cert, NULL, &ta, 1, &r, err, sizeof(err)), 1);
     CU_ASSERT_FALSE(r.matched);
@@ -135,6 +146,14 @@ static void test_unusable(void)
     CU_ASSERT_EQUAL(check(leaf.cert, NULL, pkix, 2, &r, err, sizeof(err)), 1);
     CU_ASSERT_EQUAL(r.usable, 0);
     CU_ASSERT_FALSE(r.matched);
+    CU_ASSERT_EQUAL(r.error, X509_V_OK); /* nothing was checked */
+    CU_ASSERT_PTR_NULL(r.tlsa);
+    /* ... and beside a DANE-EE record that does not match: no match. */
+    mxv_tlsa mixed[2] = {record(1, 1, 1, leaf.cert), record(3, 1, 1, other.cert)};
+    CU_ASSERT_EQUAL(check(leaf.cert, NULL, mixed, 2, &r, err, sizeof(err)), 1);
+    CU_ASSERT_EQUAL(r.usable, 1);
+    CU_ASSERT_FALSE(r.matched);
+    CU_ASSERT_EQUAL(r.error, X509_V_ERR_DANE_NO_MATCH);
     /* A DANE-TA record with a full key that is not a key: OpenSSL refuses
      * it, and the chain cannot be checked (never: the record left out). */
     mxv_tlsa bad = {.usage = 2, .selector = 1, .mtype = 0, .len = 4, .data = {1, 2, 3, 4}};
