@@ -12,20 +12,12 @@
 # openssl s_client and Python smtplib are the programs. Each numbered
 # case is an input of the issue that made this test.
 # VIA=provider: the cases the provider can reach, through OPENSSL_CONF.
-set -u
-SKIP=77
-PATH=$PATH:/usr/sbin:/sbin
+. "$(dirname "$0")/netns.sh"
 if [ "${MXV_BOUNDARY_NS:-}" != 1 ]; then
-    for tool in unshare ip unbound swaks curl openssl; do
-        command -v $tool >/dev/null || { echo "skipped: $tool not installed"; exit $SKIP; }
-    done
+    need_tools unbound swaks curl openssl
     [ -x /usr/bin/python3 ] || { echo "skipped: Debian's python3 needed"; exit $SKIP; }
     : "${SHIM:?}" "${GUARD_CLIENT:?}"
-    if ! unshare --net --mount true 2>/dev/null; then
-        echo "skipped: cannot create network and mount namespaces (root needed)"
-        exit $SKIP
-    fi
-    exec unshare --net --mount -- env MXV_BOUNDARY_NS=1 bash "$0" "$@"
+    in_namespaces MXV_BOUNDARY_NS
 fi
 
 . "$(dirname "$0")/lib.sh"
@@ -134,18 +126,6 @@ clean() {
 nothing_in_tls() {
     checks=$((checks + 1))
     [ ! -s "$work/spool/$1/tls.log" ] || { out=$(cat "$work/spool/$1/tls.log"); fail "$2"; }
-}
-# got MARKER: tls | clear | none, at any server
-got() {
-    local f
-    f=$(grep -rl --include='*.eml' -- "$1" "$work/spool" 2>/dev/null | head -1)
-    if [ -z "$f" ]; then echo none; elif head -1 "$f" | grep -q yes; then echo tls; else echo clear; fi
-}
-expect_got() { # expect_got WANT MARKER WHAT
-    checks=$((checks + 1))
-    local g
-    g=$(got "$2")
-    [ "$g" = "$1" ] || { out=$(grep -rl --include='*.eml' -- "$2" "$work/spool" | xargs -r head -2); fail "$3: $2 $g, wanted $1"; }
 }
 reset_spool() { rm -rf "$work/spool"/127.0.0.*/clear.log "$work/spool"/127.0.0.*/tls.log; }
 

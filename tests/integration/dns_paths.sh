@@ -13,19 +13,11 @@
 #    not bogus; dnssec = require still refuses them;
 #  - names libunbound would answer NXDOMAIN itself (TEST-NET and private
 #    reverse zones, test.) are asked of the system resolver.
-set -u
-SKIP=77
-PATH=$PATH:/usr/sbin:/sbin
+. "$(dirname "$0")/netns.sh"
 if [ "${MXV_DNS_PATHS_NS:-}" != 1 ]; then
-    for tool in unshare ip unbound ldns-keygen ldns-signzone; do
-        command -v $tool >/dev/null || { echo "skipped: $tool not installed"; exit $SKIP; }
-    done
+    need_tools unbound ldns-keygen ldns-signzone
     [ -f /usr/share/dns/root.key ] || { echo "skipped: dns-root-data not installed"; exit $SKIP; }
-    if ! unshare --net --mount true 2>/dev/null; then
-        echo "skipped: cannot create network and mount namespaces (root needed)"
-        exit $SKIP
-    fi
-    exec unshare --net --mount -- env MXV_DNS_PATHS_NS=1 bash "$0" "$@"
+    in_namespaces MXV_DNS_PATHS_NS
 fi
 . "$(dirname "$0")/lib.sh"
 ip link set lo up

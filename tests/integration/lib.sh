@@ -115,6 +115,20 @@ elapsed_at_most() {
     [ "$took" -le "$1" ] || fail "took ${took}s, at most $1 s allowed"
 }
 
+# got MARKER: tls | clear | none: how the message with MARKER reached any
+# SMTP sink or adversary spooling under $work/spool.
+got() {
+    local f
+    f=$(grep -rl --include='*.eml' -- "$1" "$work/spool" 2>/dev/null | head -1)
+    if [ -z "$f" ]; then echo none; elif head -1 "$f" | grep -q yes; then echo tls; else echo clear; fi
+}
+expect_got() { # expect_got WANT MARKER WHAT
+    checks=$((checks + 1))
+    local g
+    g=$(got "$2")
+    [ "$g" = "$1" ] || { out=$(grep -rl --include='*.eml' -- "$2" "$work/spool" | xargs -r head -2); fail "$3: $2 $g, wanted $1"; }
+}
+
 finish() {
     echo "$((checks - failures)) passed, $failures failed"
     [ "$failures" -eq 0 ]

@@ -21,13 +21,9 @@
 #   mxverify's config file;
 # - every message sent to a deliverable domain arrives exactly once.
 # PF_DNS_LEVEL=dnssec runs it with smtp_dns_support_level = dnssec.
-set -u
-SKIP=77
-PATH=$PATH:/usr/sbin:/sbin
+. "$(dirname "$0")/netns.sh"
 if [ "${MXV_POSTFIX_NS:-}" != 1 ]; then
-    for tool in postfix postconf postqueue sendmail unshare ip unbound; do
-        command -v $tool >/dev/null || { echo "skipped: $tool not installed"; exit $SKIP; }
-    done
+    need_tools postfix postconf postqueue sendmail unbound
     [ -x /usr/bin/python3 ] || { echo "skipped: Debian's python3 needed"; exit $SKIP; }
     : "${SHIM:?SHIM (libmxverify-preload.so) must be set}"
     if ldd "$SHIM" 2>/dev/null | grep -q libasan; then
@@ -38,11 +34,7 @@ if [ "${MXV_POSTFIX_NS:-}" != 1 ]; then
         echo "skipped: the postfix user or postdrop group is missing"
         exit $SKIP
     fi
-    if ! unshare --net --mount true 2>/dev/null; then
-        echo "skipped: cannot create network and mount namespaces (root needed)"
-        exit $SKIP
-    fi
-    exec unshare --net --mount -- env MXV_POSTFIX_NS=1 bash "$0" "$@"
+    in_namespaces MXV_POSTFIX_NS
 fi
 
 . "$(dirname "$0")/lib.sh"

@@ -1,0 +1,27 @@
+# netns.sh: for the tests that run in network and mount namespaces of
+# their own (sourced first, before lib.sh). They bind-mount what they need
+# (resolv.conf, SMTP on port 25) there only, never on the host.
+set -u
+SKIP=77
+PATH=$PATH:/usr/sbin:/sbin
+
+# need_tools TOOL...: skipped (77) when one is not installed.
+need_tools() {
+    local tool
+    for tool; do
+        command -v "$tool" >/dev/null || { echo "skipped: $tool not installed"; exit $SKIP; }
+    done
+}
+
+# in_namespaces FLAG: unless FLAG=1 is set (this is the second run), runs
+# the calling script again in new network and mount namespaces with
+# FLAG=1; skipped when they cannot be made (root needed).
+in_namespaces() {
+    [ "${!1:-}" != 1 ] || return 0
+    need_tools unshare ip
+    if ! unshare --net --mount true 2>/dev/null; then
+        echo "skipped: cannot create network and mount namespaces (root needed)"
+        exit $SKIP
+    fi
+    exec unshare --net --mount -- env "$1=1" bash "$0"
+}
