@@ -4,10 +4,54 @@
 #include <stdio.h>
 #include <string.h>
 
-#define MXV_RR_TLSA 52
+enum { SLOT_A, SLOT_AAAA, SLOT_TLSA, SLOT_TARGET_TLSA };
+static const char *const slot_names[] = {"A", "AAAA", "TLSA", "TLSA (alias target)"};
 
-enum { SLOT_A, SLOT_AAAA, SLOT_TLSA };
-static const char *const slot_names[] = {"A", "AAAA", "TLSA"};
+static void on_answer(void *arg, const mxv_dns_answer *a);
+
+static void failed(mxv_dane_evidence *ev, bool bogus, const char *fmt, const char *a, const char *b)
+{
+    ev->state = MXV_DANE_FAILED;
+    ev->bogus = bogus;
+    ev->n = ev->usable = 0; /* records of a failed RRset do not count */
+    snprintf(ev->why, sizeof(ev->why), fmt, a, b);
+}
+
+/* Asks for the TLSA RRset of `name` into `slot`. */
+static bool ask_tlsa(mxv_dane_evidence *ev, int slot, const char *name)
+{
+    char tlsa_name[300];
+    int n = snprintf(tlsa_name, sizeof(tlsa_name), "_%u._tcp.%s", ev->port, name);
+    ev->slot[slot].asked = true;
+    if (n < 0 || n > 253) {
+        failed(ev, false, "no TLSA name for \"%.64s\"%s", name, "");
+        return false;
+    }
+    if (!mxv_dns_submit(ev->dns, tlsa_name, MXV_RR_TLSA, on_answer, &ev->slot[slot])) {
+        failed(ev, false, "the TLSA lookup for %s could not be made%s", name, "");
+        return false;
+    }
+    return true;
+}
+
+static void read_records(mxv_dane_evidence *ev, struct mxv_dane_slot *s, const mxv_dns_answer *a)
+{
+    s->first = ev->n;
+    for (size_t i = 0; i < a->n && ev->n < MXV_DNS_MAX_RECORDS; i++) {
+        char why[160];
+        if (!mxv_tlsa_from_rdata(a->rdata[i], a->rdlen[i], &ev->records[ev->n], why, sizeof(why))) {
+            snprintf(s->unreadable, sizeof(s->unreadable), "%s", why);
+            continue;
+        }
+        if (!mxv_tlsa_unusable(&ev->records[ev->n]))
+            s->usable++;
+        ev->n++;
+        s->n++;
+    }
+    /* The two RRsets share the array: one that did not fit is cut. */
+    if (s->n + (s->unreadable[0] ? 1 : 0) < a->n)
+        s->truncated = true;
+}
 
 static void on_answer(void *arg, const mxv_dns_answer *a)
 {
@@ -18,49 +62,43 @@ static void on_answer(void *arg, const mxv_dns_answer *a)
     s->sec = a->sec;
     s->truncated = a->truncated;
     snprintf(s->detail, sizeof(s->detail), "%s", a->detail);
-    if (s != &ev->slot[SLOT_TLSA] || a->status != MXV_DNS_OK)
+    int which = (int)(s - ev->slot);
+    if (which >= SLOT_TLSA) {
+        if (a->status == MXV_DNS_OK)
+            read_records(ev, s, a); /* now: the answer's data is not kept */
         return;
-    /* The records are read now: the answer's data is not kept. */
-    for (size_t i = 0; i < a->n && ev->n < MXV_DNS_MAX_RECORDS; i++) {
-        char why[160];
-        if (!mxv_tlsa_from_rdata(a->rdata[i], a->rdlen[i], &ev->records[ev->n], why, sizeof(why))) {
-            snprintf(ev->unreadable, sizeof(ev->unreadable), "%s", why);
-            continue;
-        }
-        if (!mxv_tlsa_unusable(&ev->records[ev->n]))
-            ev->usable++;
-        ev->n++;
     }
-}
-
-static void failed(mxv_dane_evidence *ev, bool bogus, const char *fmt, const char *a, const char *b)
-{
-    ev->state = MXV_DANE_FAILED;
-    ev->bogus = bogus;
-    ev->n = ev->usable = 0; /* records of a failed RRset do not count */
-    snprintf(ev->why, sizeof(ev->why), fmt, a, b);
+    /* The host is an alias: its target's TLSA RRset is asked at once
+     * (only a secure chain makes it count, decided at the end). */
+    if (a->canonical[0] && !ev->target[0] && ev->state != MXV_DANE_FAILED &&
+        strlen(a->canonical) < sizeof(ev->target)) {
+        snprintf(ev->target, sizeof(ev->target), "%s", a->canonical);
+        ask_tlsa(ev, SLOT_TARGET_TLSA, ev->target);
+    }
 }
 
 bool mxv_dane_lookup_start(mxv_dns *dns, const char *host, unsigned port, mxv_dane_evidence *ev)
 {
     memset(ev, 0, sizeof(*ev));
-    char tlsa_name[300];
-    int n = snprintf(tlsa_name, sizeof(tlsa_name), "_%u._tcp.%s", port, host ? host : "");
-    if (!host || !*host || strlen(host) >= sizeof(ev->base) || n < 0 || n > 253) {
+    ev->dns = dns;
+    ev->port = port;
+    for (int i = 0; i < 4; i++)
+        ev->slot[i].ev = ev;
+    if (!host || !*host || strlen(host) >= sizeof(ev->host)) {
         failed(ev, false, "no TLSA name for the MX host \"%.64s\"%s", host ? host : "", "");
         return false;
     }
+    snprintf(ev->host, sizeof(ev->host), "%s", host);
     snprintf(ev->base, sizeof(ev->base), "%s", host);
-    static const int types[3] = {MXV_RR_A, MXV_RR_AAAA, MXV_RR_TLSA};
-    for (int i = 0; i < 3; i++) {
-        ev->slot[i].ev = ev;
-        if (!mxv_dns_submit(dns, i == SLOT_TLSA ? tlsa_name : host, types[i], on_answer,
-                            &ev->slot[i])) {
+    static const int types[2] = {MXV_RR_A, MXV_RR_AAAA};
+    for (int i = SLOT_A; i <= SLOT_AAAA; i++) {
+        ev->slot[i].asked = true;
+        if (!mxv_dns_submit(dns, host, types[i], on_answer, &ev->slot[i])) {
             failed(ev, false, "the %s lookup for %s could not be made", slot_names[i], host);
             return false;
         }
     }
-    return true;
+    return ask_tlsa(ev, SLOT_TLSA, host);
 }
 
 /* Are the host's address records DNSSEC-secure? 1 yes, 0 no (*why), -1
@@ -88,37 +126,73 @@ static int addresses_secure(mxv_dane_evidence *ev, const char **why)
     return 1;
 }
 
+/* What one TLSA RRset says: 1 records that decide (usable or not), 0 none
+ * (*why), -1 a failure (ev FAILED). */
+static int tlsa_rrset(mxv_dane_evidence *ev, int slot, const char **why)
+{
+    const struct mxv_dane_slot *t = &ev->slot[slot];
+    if (!t->answered || t->status == MXV_DNS_FAIL) {
+        failed(ev, t->answered && t->sec == MXV_SEC_BOGUS, "%s lookup: %s", slot_names[slot],
+               t->answered ? t->detail : "no answer in time");
+        return -1;
+    }
+    if (t->sec != MXV_SEC_SECURE) {
+        *why = "the TLSA records are not DNSSEC-secure";
+        return 0;
+    }
+    if (t->status == MXV_DNS_NODATA) {
+        *why = "no TLSA records (a DNSSEC-secure denial)";
+        return 0;
+    }
+    if (t->truncated || t->unreadable[0]) {
+        failed(ev, false, "TLSA records: %s%s", t->truncated ? "more than are read" : t->unreadable,
+               "");
+        return -1;
+    }
+    return 1;
+}
+
+/* Keeps the records of `slot` alone, first in the array. */
+static void keep(mxv_dane_evidence *ev, int slot)
+{
+    const struct mxv_dane_slot *t = &ev->slot[slot];
+    memmove(ev->records, ev->records + t->first, t->n * sizeof(ev->records[0]));
+    ev->n = t->n;
+    ev->usable = t->usable;
+    ev->state = ev->usable ? MXV_DANE_USABLE : MXV_DANE_UNUSABLE;
+}
+
 void mxv_dane_lookup_finish(mxv_dane_evidence *ev)
 {
+    ev->dns = NULL;
     if (ev->state == MXV_DANE_FAILED)
         return;
     const char *why = NULL;
     int secure = addresses_secure(ev, &why);
     if (secure < 0)
         return;
-    const struct mxv_dane_slot *t = &ev->slot[SLOT_TLSA];
-    if (secure == 0) {
-        ev->state = MXV_DANE_NONE;
-    } else if (!t->answered || t->status == MXV_DNS_FAIL) {
-        failed(ev, t->answered && t->sec == MXV_SEC_BOGUS, "TLSA lookup: %s%s",
-               t->answered ? t->detail : "no answer in time", "");
-        return;
-    } else if (t->sec != MXV_SEC_SECURE) {
-        ev->state = MXV_DANE_NONE;
-        why = "the TLSA records are not DNSSEC-secure";
-    } else if (t->status == MXV_DNS_NODATA) {
-        ev->state = MXV_DANE_NONE;
-        why = "no TLSA records (a DNSSEC-secure denial)";
-    } else if (t->truncated || ev->unreadable[0]) {
-        failed(ev, false, "TLSA records: %s%s",
-               t->truncated ? "more than are read" : ev->unreadable, "");
-        return;
-    } else {
-        ev->state = ev->usable ? MXV_DANE_USABLE : MXV_DANE_UNUSABLE;
+    int found = 0;
+    if (secure && ev->target[0]) {
+        /* The chain to the target is secure (the addresses are): the
+         * target's RRset first, then the original name's. */
+        found = tlsa_rrset(ev, SLOT_TARGET_TLSA, &why);
+        if (found < 0)
+            return;
+        if (found) {
+            keep(ev, SLOT_TARGET_TLSA);
+            snprintf(ev->base, sizeof(ev->base), "%s", ev->target);
+        }
     }
-    if (why)
+    if (secure && !found) {
+        found = tlsa_rrset(ev, SLOT_TLSA, &why);
+        if (found < 0)
+            return;
+        if (found)
+            keep(ev, SLOT_TLSA);
+    }
+    if (!found) {
+        ev->state = MXV_DANE_NONE;
+        ev->n = ev->usable = 0; /* evidence that does not count is not kept */
         snprintf(ev->why, sizeof(ev->why), "%s", why);
-    /* Evidence that does not count is not kept. */
-    if (ev->state == MXV_DANE_NONE)
-        ev->n = ev->usable = 0;
+    }
 }

@@ -16,16 +16,16 @@
  *             be used now, never a fall-back (`bogus` when DNSSEC
  *             validation failed).
  *
- * Not yet, and needed before this evidence decides anything:
- *  - the CNAME rules of RFC 7672 section 2.2.2 (the TLSA base domain of an
- *    MX host that is an alias is its target first): answers do not carry
- *    the canonical name yet, so an alias reads as its own name, and a
- *    TLSA RRset published at the target is missed;
- *  - answers taken as insecure because the resolver path was found to
- *    strip DNSSEC (dnssec = prefer's downgrade, dns.h) look like any
- *    insecure answer here; DANE must count them as bogus, or an attacker
- *    who strips signatures turns DANE off.
- * Not wired to any setting yet.
+ * An MX host that is an alias (RFC 7672 section 2.2.2): when its address
+ * records were reached through a DNSSEC-secure CNAME chain, the TLSA
+ * RRset at the alias target is asked (a second round, started as soon as
+ * the first address answer names the target) and decides when it is
+ * there and secure; else the RRset at the original name does, which is
+ * asked with the addresses. `base` is the name whose RRset decided.
+ *
+ * A resolver path that strips DNSSEC never makes answers "insecure" here:
+ * where DANE is on, the downgrade of dnssec = prefer is refused
+ * (policy_runtime.c), so stripped answers are bogus, and FAILED.
  */
 #ifndef MXV_DANE_LOOKUP_H
 #define MXV_DANE_LOOKUP_H
@@ -46,19 +46,24 @@ typedef struct mxv_dane_evidence {
     mxv_dane_state state;
     bool bogus;       /* FAILED because DNSSEC validation failed */
     char why[256];    /* NONE and FAILED: why; else empty */
-    char base[256];   /* the TLSA base domain (the MX host) */
+    char base[256];   /* the TLSA base domain (the MX host, or its alias target) */
+    char host[256];   /* the MX host asked about */
+    char target[256]; /* its alias target (a secure CNAME chain), or "" */
     size_t n, usable; /* records read, and how many of them are usable */
     mxv_tlsa records[MXV_DNS_MAX_RECORDS];
-    /* what the lookups returned (A, AAAA, TLSA), until
-     * mxv_dane_lookup_finish() */
+    /* what the lookups returned (A, AAAA, TLSA at the host, TLSA at its
+     * alias target), until mxv_dane_lookup_finish() */
     struct mxv_dane_slot {
         struct mxv_dane_evidence *ev;
-        bool answered, truncated;
+        bool asked, answered, truncated;
         mxv_dns_status status;
         mxv_dnssec_status sec;
         char detail[160];
-    } slot[3];
-    char unreadable[160]; /* a TLSA record that could not be read, or "" */
+        size_t first, n, usable; /* its records in `records` */
+        char unreadable[160];    /* a TLSA record that could not be read, or "" */
+    } slot[4];
+    mxv_dns *dns; /* while the lookups run */
+    unsigned port;
 } mxv_dane_evidence;
 
 /* Submits the three lookups for `host` and `port` on `dns`; the caller

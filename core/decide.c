@@ -72,18 +72,7 @@ typedef struct {
 static void add_ref(state *st, const char *name, mxv_source source, mxv_dnssec_status sec,
                     bool eligible, const char *note)
 {
-    mxv_decision *d = st->d;
-    mxv_reference *refs = realloc(d->refs, (d->nrefs + 1) * sizeof(*refs));
-    if (!refs)
-        return;
-    d->refs = refs;
-    refs[d->nrefs++] = (mxv_reference){
-        .name = strdup(name),
-        .source = source,
-        .dnssec = sec,
-        .eligible = eligible && name,
-        .note = note ? strdup(note) : NULL,
-    };
+    mxv_decision_add_ref(st->d, name, source, sec, eligible, note);
 }
 
 /* --- the plans of policy.md section 2 --- */

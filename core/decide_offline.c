@@ -71,15 +71,30 @@ void mxv_check_chain(mxv_decision *d, mxv_policy *policy, X509 *leaf, STACK_OF(X
     }
 }
 
+/* The MX host connected to, offline: the first MX given (interfaces.md,
+ * explain), else none known. */
+static const char *connected_host(const mxv_request *req, const mxv_effective *e)
+{
+    if (req && req->mx.n)
+        return req->mx.items[0];
+    return e->mx->n ? e->mx->items[0] : NULL;
+}
+
 mxv_decision *mxv_decide(mxv_policy *policy, const mxv_request *req, X509 *leaf,
                          STACK_OF(X509) * chain)
 {
     mxv_decision *d = mxv_decision_new();
     if (!d || !policy)
         return d;
-    mxv_decision_begin(d, policy, req, NULL);
+    mxv_effective e;
+    mxv_decision_begin(d, policy, req, &e);
     if (!mxv_presented_from_cert(leaf, &d->presented))
         mxv_decision_note(d, "out of memory reading the certificate's names");
+    const char *host = connected_host(req, &e);
+    if (host && !d->host && d->dane != MXV_DANE_OFF)
+        d->host = strdup(host);
+    if (mxv_decide_dane(d, policy, req, host, 25, leaf, chain))
+        return d; /* DANE decided: the ESA algorithm is not consulted */
     if (leaf)
         mxv_check_chain(d, policy, leaf, chain);
     else

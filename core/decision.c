@@ -46,6 +46,22 @@ char *mxv_chain_error_text(int error, int sent)
     return out;
 }
 
+void mxv_decision_add_ref(mxv_decision *d, const char *name, mxv_source source,
+                          mxv_dnssec_status sec, bool eligible, const char *note)
+{
+    mxv_reference *refs = realloc(d->refs, (d->nrefs + 1) * sizeof(*refs));
+    if (!refs)
+        return;
+    d->refs = refs;
+    refs[d->nrefs++] = (mxv_reference){
+        .name = strdup(name),
+        .source = source,
+        .dnssec = sec,
+        .eligible = eligible && name,
+        .note = note ? strdup(note) : NULL,
+    };
+}
+
 mxv_decision *mxv_decision_new(void)
 {
     return calloc(1, sizeof(mxv_decision));
@@ -63,6 +79,7 @@ void mxv_decision_begin(mxv_decision *d, mxv_policy *policy, const mxv_request *
     d->mode = e.mode;
     d->algorithm = mxv_mode_algorithm(e.mode);
     d->report_only = e.report_only;
+    d->dane = e.dane;
     d->destination = e.destination ? strdup(e.destination) : NULL;
     if (effective)
         *effective = e;
@@ -111,6 +128,8 @@ static const char *chain_reason(int err)
 
 void mxv_decision_conclude(mxv_decision *d)
 {
+    if (d->dane_outcome == MXV_DANE_DECIDED || d->dane_outcome == MXV_DANE_FAILURE)
+        return;
     if (!mxv_mode_verifies(d->mode)) {
         /* none, preferred, required: the certificate is not checked. */
         d->pass = true;
@@ -150,6 +169,8 @@ void mxv_decision_free(mxv_decision *d)
     free(d->chain_error_text);
     free(d->why);
     free(d->dns_why);
+    free(d->dane_base);
+    free(d->tlsa_rrset);
     mxv_strlist_clear(&d->notes);
     free(d);
 }

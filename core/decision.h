@@ -10,6 +10,7 @@
 #include "presented.h"
 #include "settings.h"
 #include "strlist.h"
+#include "tlsa.h"
 
 #include <stdbool.h>
 #include <time.h>
@@ -37,7 +38,19 @@ struct mxv_request {
     char *domain;
     mxv_strlist mx, route, reference;
     char ip[64]; /* "" when unknown */
+    /* TLSA records given (explain --tlsa): a secure RRset at the first MX */
+    mxv_tlsa *tlsa;
+    size_t ntlsa;
 };
+
+/* What DANE (policy.md section 7, item 1) found for the connected host. */
+typedef enum {
+    MXV_DANE_NOT_ASKED, /* dane = off, or not reached */
+    MXV_DANE_NO_DANE,   /* no secure TLSA RRset: the next policy decides */
+    MXV_DANE_DECIDED,   /* usable records: DANE decided (policy=dane) */
+    MXV_DANE_ENCRYPT,   /* only unusable records: TLS mandatory, the ESA decides */
+    MXV_DANE_FAILURE,   /* the evidence could not be had, or dane = require without DANE */
+} mxv_dane_outcome;
 
 struct mxv_decision {
     mxv_mode mode;
@@ -63,6 +76,16 @@ struct mxv_decision {
 
     bool matched;
     size_t match_id, match_ref; /* indexes into presented.ids and refs */
+
+    /* DANE: the setting in force, what it found, the TLSA base domain, and
+     * the record that matched (when DANE decided and one did). */
+    mxv_dane_mode dane;
+    mxv_dane_outcome dane_outcome;
+    char *dane_base;
+    bool tlsa_matched;
+    uint8_t tlsa_usage, tlsa_selector, tlsa_mtype;
+    int tlsa_depth;   /* the certificate it matched, 0 the leaf */
+    char *tlsa_rrset; /* the records considered, "U S M HEX; ..." (policy_string) */
 
     bool resumed; /* decided for a session offered for resumption */
     bool pass;
@@ -91,8 +114,24 @@ void mxv_decision_begin(mxv_decision *d, mxv_policy *policy, const mxv_request *
  * evidence through the policy's resolver. Used by mxv_decide() and by the
  * TLS callback after the chain was checked. */
 void mxv_decide_identity(mxv_decision *d, mxv_policy *policy, const mxv_request *request);
-/* Sets pass/abort/reason from the chain and identity results. */
+/* Sets pass/abort/reason from the chain and identity results (nothing
+ * when DANE decided: mxv_decide_dane() did). */
 void mxv_decision_conclude(mxv_decision *d);
+/* DANE's part (decide_dane.c), before the ESA's: when d->dane is on, the
+ * evidence for the connected MX host (`host`, or the first MX given) at
+ * `port` (the records the request gives, else DNS), and, when it decides,
+ * the chain (`leaf`, `sent`: the certificates the server sent, may be
+ * NULL) checked against it and the whole outcome set. true: DANE decided
+ * (the ESA algorithm is not consulted); false: the ESA's turn
+ * (d->dane_outcome says whether TLS is mandatory all the same). */
+bool mxv_decide_dane(mxv_decision *d, mxv_policy *policy, const mxv_request *request,
+                     const char *host, unsigned port, X509 *leaf, STACK_OF(X509) * sent);
+/* Is TLS mandatory for this host whatever the mode says (a secure TLSA
+ * RRset, usable or not, or DANE evidence that failed)? */
+bool mxv_dane_requires_tls(const mxv_decision *d);
+/* One more reference identifier (copied) in the decision's trace. */
+void mxv_decision_add_ref(mxv_decision *d, const char *name, mxv_source source,
+                          mxv_dnssec_status sec, bool eligible, const char *note);
 mxv_decision *mxv_decision_new(void);
 /* The words for a chain error (caller frees); `sent`: how many certificates
  * the server sent. An unknown issuer behind a lone leaf says that no

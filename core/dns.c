@@ -5,12 +5,14 @@
 #include "names.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -193,6 +195,27 @@ void mxv_dns_free(mxv_dns *dns)
     free(dns);
 }
 
+/* The canonical name of an answer reached through an alias, when it is
+ * one (see mxv_dns_answer). */
+static void note_alias(const struct ub_result *r, mxv_dns_answer *a)
+{
+    char canon[sizeof(a->canonical)], qname[sizeof(a->canonical)];
+    if (!r->canonname || !r->qname ||
+        snprintf(canon, sizeof(canon), "%s", r->canonname) >= (int)sizeof(canon) ||
+        snprintf(qname, sizeof(qname), "%s", r->qname) >= (int)sizeof(qname))
+        return;
+    for (char *n = canon; *n; n++)
+        *n = (char)tolower((unsigned char)*n);
+    size_t len = strlen(canon);
+    if (len > 1 && canon[len - 1] == '.')
+        canon[len - 1] = '\0';
+    size_t qlen = strlen(qname);
+    if (qlen > 1 && qname[qlen - 1] == '.')
+        qname[qlen - 1] = '\0';
+    if (strcasecmp(canon, qname) != 0)
+        memcpy(a->canonical, canon, sizeof(canon));
+}
+
 static void translate(const mxv_dns *dns, int err, const struct ub_result *r, mxv_dns_answer *a)
 {
     memset(a, 0, sizeof(*a));
@@ -214,6 +237,7 @@ static void translate(const mxv_dns *dns, int err, const struct ub_result *r, mx
         a->n = i + 1;
     }
     a->truncated = r->havedata && a->n == MXV_DNS_MAX_RECORDS && r->data[a->n];
+    note_alias(r, a);
     if (bogus) {
         /* Bogus answers are discarded (policy.md 4): a validating
          * resolver would have said SERVFAIL, so this is temporary. */
@@ -317,7 +341,7 @@ static void deliver(pending *p, int err, struct ub_result *result)
     p->done = true;
     mxv_dns_answer answer;
     translate(p->dns, err, result, &answer);
-    if (result && !answer.truncated) {
+    if (result && !answer.truncated && !answer.canonical[0]) {
         time_t now = time(NULL);
         mxv_dns_cache_put(p->dns->cache, p->name, p->rrtype, now, result->ttl, &answer);
         if (p->dns->shared)

@@ -43,6 +43,12 @@ typedef struct {
      * nothing in them must say so and treat it as temporary, never as a
      * "no" (such answers are not cached). */
     bool truncated;
+    /* The name the records belong to when the name asked is an alias
+     * (libunbound followed a CNAME/DNAME chain; `sec` covers the chain),
+     * lower case without trailing dot; else "". Such answers are not
+     * cached, here or in the shared file: the caches keep no alias, and
+     * DANE's TLSA base domain depends on it (RFC 7672 section 2.2.2). */
+    char canonical[256];
 } mxv_dns_answer;
 
 typedef void (*mxv_dns_cb)(void *arg, const mxv_dns_answer *answer);
@@ -84,5 +90,6 @@ bool mxv_dns_reverse_name(const char *ip, char *out, size_t outlen);
 #define MXV_RR_PTR  12
 #define MXV_RR_MX   15
 #define MXV_RR_AAAA 28
+#define MXV_RR_TLSA 52
 
 #endif

@@ -109,9 +109,10 @@ static uint64_t scope_file(uint64_t h, const char *path)
     return h;
 }
 
-uint64_t mxv_dns_shared_scope(const char *unbound_conf, bool validate)
+uint64_t mxv_dns_shared_scope(const char *unbound_conf, bool validate, bool downgrade)
 {
     uint64_t h = fnv(FNV_BASIS, &validate, sizeof(validate));
+    h = fnv(h, &downgrade, sizeof(downgrade));
     if (unbound_conf)
         return scope_file(h, unbound_conf);
     return scope_file(scope_file(h, "/etc/resolv.conf"), "/etc/hosts");

@@ -33,8 +33,10 @@ mxv_dns_shared *mxv_dns_shared_open(const char *path, uint64_t scope, char *err,
 void mxv_dns_shared_close(mxv_dns_shared *shared);
 /* The scope of answers from a DNS configuration: libunbound's config file
  * (path and identity of its current version) or the system resolver's
- * files, and whether answers are validated. */
-uint64_t mxv_dns_shared_scope(const char *unbound_conf, bool validate);
+ * files, whether answers are validated, and whether a resolver path that
+ * strips DNSSEC may make them insecure (mxv_dns_allow_downgrade): such
+ * answers must never reach a process that refuses the downgrade. */
+uint64_t mxv_dns_shared_scope(const char *unbound_conf, bool validate, bool downgrade);
 
 /* An answer for the file's scope: storage for its rdata, owned by the caller. */
 typedef struct {

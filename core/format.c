@@ -19,6 +19,27 @@ static const char *action_word(const mxv_decision *d)
     return d->abort ? "abort" : "proceed";
 }
 
+/* policy= (interfaces.md): DANE when it decided, else the ESA setting. */
+static const char *policy_word(const mxv_decision *d)
+{
+    return d->dane_outcome == MXV_DANE_DECIDED || d->dane_outcome == MXV_DANE_FAILURE ? "dane"
+                                                                                      : "esa";
+}
+
+static bool dane_applied(const mxv_decision *d)
+{
+    return policy_word(d)[0] == 'd';
+}
+
+/* tlsa=: "3 1 1", or NULL when no record matched. */
+static const char *tlsa_words(const mxv_decision *d, char buf[16])
+{
+    if (!d->tlsa_matched)
+        return NULL;
+    snprintf(buf, 16, "%u %u %u", d->tlsa_usage, d->tlsa_selector, d->tlsa_mtype);
+    return buf;
+}
+
 static bool id_considered(const mxv_decision *d, const mxv_presented_id *id)
 {
     if (d->algorithm != MXV_ALG_HOSTED)
@@ -84,6 +105,42 @@ static void text_match(mxv_buf *b, const mxv_decision *d)
     mxv_buf_printf(b, " ~= %s %s\n", mxv_source_name(r->source), r->name);
 }
 
+/* DANE's part of the trace: what was found and, when it decided, how. */
+static void text_dane(mxv_buf *b, const mxv_decision *d)
+{
+    static const char *const found[] = {
+        [MXV_DANE_NO_DANE] = "no DANE for this host: the next policy decides",
+        [MXV_DANE_DECIDED] = "usable TLSA records: DANE decides, not the ESA algorithm",
+        [MXV_DANE_ENCRYPT] = "only unusable TLSA records: TLS mandatory, the ESA setting decides",
+        [MXV_DANE_FAILURE] = "a failure: no evidence to decide on, or none where it is required",
+    };
+    if (d->dane_outcome == MXV_DANE_NOT_ASKED)
+        return;
+    mxv_buf_printf(b, "DANE:       %s; dane = %s", found[d->dane_outcome],
+                   d->dane == MXV_DANE_REQUIRE ? "require" : "on");
+    if (d->dane_base)
+        mxv_buf_printf(b, ", TLSA base domain %s", d->dane_base);
+    mxv_buf_puts(b, "\n");
+    char usage[16];
+    if (d->tlsa_matched)
+        mxv_buf_printf(b, "TLSA:       %s %u %u matched certificate %d (0: the leaf)%s\n",
+                       mxv_tlsa_usage_name(d->tlsa_usage, usage), d->tlsa_selector, d->tlsa_mtype,
+                       d->tlsa_depth,
+                       d->tlsa_usage == MXV_TLSA_DANE_EE
+                           ? "; names, dates and issuer are not checked (RFC 7672 section 3.1.1)"
+                           : "");
+    else if (dane_applied(d))
+        mxv_buf_puts(b, "TLSA:       no record matched\n");
+    if (d->dane_outcome == MXV_DANE_DECIDED && d->chain_ok)
+        mxv_buf_puts(b, "Chain:      ok (authenticated by DANE)\n");
+    else if (d->dane_outcome == MXV_DANE_DECIDED)
+        mxv_buf_printf(b, "Chain:      FAILED: %s\n",
+                       d->chain_error_text ? d->chain_error_text : "not checked");
+    if (d->nrefs && dane_applied(d))
+        text_references(b, d);
+    mxv_buf_puts(b, "\n");
+}
+
 static char *format_text(const mxv_decision *d)
 {
     mxv_buf b = {0};
@@ -97,7 +154,8 @@ static char *format_text(const mxv_decision *d)
                    d->report_only ? ", report only" : "", alg ? alg : "none");
     text_presented(&b, d);
     mxv_buf_puts(&b, "\n");
-    if (d->algorithm != MXV_ALG_NONE) {
+    text_dane(&b, d);
+    if (d->algorithm != MXV_ALG_NONE && !dane_applied(d)) {
         text_references(&b, d);
         mxv_buf_puts(&b, "\n");
     }
@@ -105,14 +163,18 @@ static char *format_text(const mxv_decision *d)
         mxv_buf_printf(&b, "Note: %s\n", d->notes.items[i]);
     if (d->notes.n)
         mxv_buf_puts(&b, "\n");
-    if (d->algorithm != MXV_ALG_NONE)
+    if (d->algorithm != MXV_ALG_NONE || (dane_applied(d) && d->nrefs))
         text_match(&b, d);
-    if (d->chain_ok)
+    if (dane_applied(d))
+        ; /* said by text_dane() */
+    else if (d->chain_ok)
         mxv_buf_puts(&b, "Chain:      ok (trusted, in date)\n");
     else
         mxv_buf_printf(&b, "Chain:      FAILED: %s\n",
                        d->chain_error_text ? d->chain_error_text : "not checked");
-    if (d->algorithm == MXV_ALG_NONE)
+    if (dane_applied(d) && d->pass)
+        mxv_buf_puts(&b, "Verdict:    pass (DANE)\n");
+    else if (d->algorithm == MXV_ALG_NONE && !dane_applied(d))
         mxv_buf_printf(&b, "Verdict:    pass (mode %s does not verify the certificate)\n",
                        mxv_mode_name(d->mode));
     else if (d->pass)
@@ -227,6 +289,17 @@ static char *format_json(const mxv_decision *d, bool compact_log)
     json_match(&b, d);
     json_key(&b, "reason", false);
     json_str_or_null(&b, d->reason);
+    json_key(&b, "policy", false);
+    mxv_buf_printf(&b, "\"%s\"", policy_word(d));
+    char tlsa[16];
+    if (dane_applied(d)) {
+        json_key(&b, "tlsa", false);
+        json_str_or_null(&b, tlsa_words(d, tlsa));
+    }
+    if (d->tlsa_rrset && *d->tlsa_rrset) {
+        json_key(&b, "policy_string", false);
+        json_str_or_null(&b, d->tlsa_rrset);
+    }
     json_key(&b, "temporary", false);
     mxv_buf_puts(&b, d->temporary ? "true" : "false");
     if (d->resumed) {
@@ -309,6 +382,12 @@ static char *format_log(const mxv_decision *d)
     log_field(&b, "chain", d->chain_ok ? "ok" : d->chain_error_text);
     log_field(&b, "action", action_word(d));
     log_field(&b, "reason", d->reason);
+    log_field(&b, "policy", policy_word(d));
+    char tlsa[16];
+    if (dane_applied(d)) {
+        const char *words = tlsa_words(d, tlsa);
+        log_field(&b, "tlsa", words ? words : "none");
+    }
     if (d->host)
         log_field(&b, "mx", d->host);
     char whybuf[700];

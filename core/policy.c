@@ -93,7 +93,8 @@ static const mxv_destination *find_destination(const mxv_policy *p, const char *
     return best;
 }
 
-void mxv_policy_effective(const mxv_policy *p, const char *domain, mxv_effective *out)
+/* The settings in force under destination entry `d` (NULL: none). */
+static void effective_with(const mxv_policy *p, const mxv_destination *d, mxv_effective *out)
 {
     static const mxv_strlist empty;
     static const unsigned short smtp_port[] = {25};
@@ -110,14 +111,32 @@ void mxv_policy_effective(const mxv_policy *p, const char *domain, mxv_effective
     };
     mxv_settings_layer(out, &p->defaults);
     mxv_settings_layer(out, &p->global);
-    if (!domain)
-        domain = (p->override.set & MXV_SET_DOMAIN) ? p->override.domain : p->global.domain;
-    const mxv_destination *d = find_destination(p, domain);
     if (d) {
         mxv_settings_layer(out, &d->s);
         out->destination = d->pattern;
     }
     mxv_settings_layer(out, &p->override);
+}
+
+void mxv_policy_effective(const mxv_policy *p, const char *domain, mxv_effective *out)
+{
+    if (!domain)
+        domain = (p->override.set & MXV_SET_DOMAIN) ? p->override.domain : p->global.domain;
+    effective_with(p, find_destination(p, domain), out);
+}
+
+bool mxv_policy_any(const mxv_policy *p, bool (*holds)(const mxv_effective *e))
+{
+    mxv_effective e;
+    effective_with(p, NULL, &e);
+    if (holds(&e))
+        return true;
+    for (size_t i = 0; i < p->ndests; i++) {
+        effective_with(p, &p->dests[i], &e);
+        if (holds(&e))
+            return true;
+    }
+    return false;
 }
 
 const char *mxv_policy_domain(const mxv_policy *p)
@@ -134,16 +153,14 @@ const char *mxv_policy_log_file(const mxv_policy *p)
     return e.log == MXV_LOG_FILE ? e.log_path : NULL;
 }
 
+static bool mode_set(const mxv_effective *e)
+{
+    return e->mode != MXV_MODE_NONE || e->dane != MXV_DANE_OFF;
+}
+
 bool mxv_policy_any_mode(const mxv_policy *p)
 {
-    mxv_effective e;
-    mxv_policy_effective(p, NULL, &e);
-    if (e.mode != MXV_MODE_NONE)
-        return true;
-    for (size_t i = 0; i < p->ndests; i++)
-        if ((p->dests[i].s.set & MXV_SET_MODE) && p->dests[i].s.mode != MXV_MODE_NONE)
-            return true;
-    return false;
+    return mxv_policy_any(p, mode_set);
 }
 
 mxv_mode mxv_policy_mode(const mxv_policy *p, const char *domain)

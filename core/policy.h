@@ -29,8 +29,12 @@ struct mxv_policy {
 
 /* The settings in force for `domain` (may be NULL: globals only). */
 void mxv_policy_effective(const mxv_policy *policy, const char *domain, mxv_effective *out);
-/* Does any destination, or the global setting, have a mode other than
- * none? (Exported privately: `run` says when nothing will be checked.) */
+/* Does `holds` hold for the settings in force without a destination
+ * entry, or under any of the entries? */
+bool mxv_policy_any(const mxv_policy *policy, bool (*holds)(const mxv_effective *e));
+/* Does any destination, or the global setting, ask anything of a
+ * connection (a mode other than none, or DANE on)? (Exported privately: `run` says when nothing
+ * will be checked.) */
 MXV_SETTINGS_API bool mxv_policy_any_mode(const mxv_policy *policy);
 /* The recipient domain the settings give (file, environment, options), or
  * NULL. (Exported privately: explain needs one from somewhere.) */

@@ -23,42 +23,26 @@ void mxv_policy_runtime_free(mxv_policy *p)
     free(p->store_error);
 }
 
-static bool any_validation(const mxv_policy *p)
+/* DANE rests on DNSSEC (RFC 7672 section 2.1): where it is on, answers
+ * are validated, and a path that strips signatures is never taken for
+ * "insecure" (that would turn DANE off for whoever strips them). */
+static bool validates(const mxv_effective *e)
 {
-    mxv_effective e;
-    mxv_policy_effective(p, NULL, &e);
-    if (e.dnssec != MXV_DNSSEC_OFF)
-        return true;
-    for (size_t i = 0; i < p->ndests; i++)
-        if ((p->dests[i].s.set & MXV_SET_DNSSEC) && p->dests[i].s.dnssec != MXV_DNSSEC_OFF &&
-            !(p->override.set & MXV_SET_DNSSEC))
-            return true;
-    return false;
+    return e->dnssec != MXV_DNSSEC_OFF || e->dane != MXV_DANE_OFF;
 }
 
-/* Does any setting (global or a destination's) require DNSSEC? */
-static bool any_require(const mxv_policy *p)
+static bool no_downgrade(const mxv_effective *e)
 {
-    mxv_effective e;
-    mxv_policy_effective(p, NULL, &e);
-    if (e.dnssec == MXV_DNSSEC_REQUIRE)
-        return true;
-    for (size_t i = 0; i < p->ndests; i++) {
-        mxv_policy_effective(
-            p, p->dests[i].pattern[0] == '.' ? p->dests[i].pattern + 1 : p->dests[i].pattern, &e);
-        if (e.dnssec == MXV_DNSSEC_REQUIRE)
-            return true;
-    }
-    return false;
+    return e->dnssec == MXV_DNSSEC_REQUIRE || e->dane != MXV_DANE_OFF;
 }
 
 /* A cache file that cannot be used safely only costs speed: say so once
  * and go on with this process's own lookups. */
-static void share_answers(mxv_dns *dns, const mxv_effective *e, bool validate)
+static void share_answers(mxv_dns *dns, const mxv_effective *e, bool validate, bool downgrade)
 {
     char err[512];
     mxv_dns_shared *shared = mxv_dns_shared_open(
-        e->dns_cache, mxv_dns_shared_scope(e->unbound_conf, validate), err, sizeof(err));
+        e->dns_cache, mxv_dns_shared_scope(e->unbound_conf, validate, downgrade), err, sizeof(err));
     if (shared)
         mxv_dns_share(dns, shared);
     else
@@ -72,14 +56,15 @@ mxv_dns *mxv_policy_dns(mxv_policy *p, const char **why)
         mxv_effective e;
         mxv_policy_effective(p, NULL, &e);
         char err[512];
-        bool validate = any_validation(p);
+        bool validate = mxv_policy_any(p, validates);
+        bool downgrade = !mxv_policy_any(p, no_downgrade);
         p->dns = mxv_dns_new(e.unbound_conf, validate, err, sizeof(err));
         if (!p->dns) {
             p->dns_error = strdup(err);
         } else {
-            mxv_dns_allow_downgrade(p->dns, !any_require(p));
+            mxv_dns_allow_downgrade(p->dns, downgrade);
             if (e.dns_cache)
-                share_answers(p->dns, &e, validate);
+                share_answers(p->dns, &e, validate, downgrade);
         }
     }
     *why = p->dns_error ? p->dns_error : "out of memory";

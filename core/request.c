@@ -22,6 +22,7 @@ void mxv_request_free(mxv_request *r)
     mxv_strlist_clear(&r->mx);
     mxv_strlist_clear(&r->route);
     mxv_strlist_clear(&r->reference);
+    free(r->tlsa);
     free(r);
 }
 
@@ -43,6 +44,28 @@ static bool set_ip(mxv_request *r, const char *value, char *err, size_t errlen)
     return true;
 }
 
+/* One more TLSA record of the RRset given (presentation form). */
+static bool add_tlsa(mxv_request *r, const char *value, char *err, size_t errlen)
+{
+    char why[200];
+    if (r->ntlsa == MXV_DNS_MAX_RECORDS) {
+        snprintf(err, errlen, "tlsa: more than %d records", MXV_DNS_MAX_RECORDS);
+        return false;
+    }
+    mxv_tlsa *more = realloc(r->tlsa, (r->ntlsa + 1) * sizeof(*more));
+    if (!more) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    r->tlsa = more;
+    if (!mxv_tlsa_from_text(value, &r->tlsa[r->ntlsa], why, sizeof(why))) {
+        snprintf(err, errlen, "tlsa: \"%.80s\": %s", value, why);
+        return false;
+    }
+    r->ntlsa++;
+    return true;
+}
+
 int mxv_request_set(mxv_request *r, const char *key, const char *value, char *err, size_t errlen)
 {
     char why[256];
@@ -52,12 +75,15 @@ int mxv_request_set(mxv_request *r, const char *key, const char *value, char *er
     }
     if (strcmp(key, "ip") == 0)
         return set_ip(r, value, err, errlen);
+    if (strcmp(key, "tlsa") == 0)
+        return add_tlsa(r, value, err, errlen);
     /* Parse with the settings' own rules, then append to the request. */
     mxv_settings s = {0};
     bool known = strcmp(key, "domain") == 0 || strcmp(key, "mx") == 0 ||
                  strcmp(key, "route") == 0 || strcmp(key, "reference") == 0;
     if (!known) {
-        snprintf(err, errlen, "%s: not a request key (domain, mx, route, reference, ip)", key);
+        snprintf(err, errlen, "%s: not a request key (domain, mx, route, reference, ip, tlsa)",
+                 key);
         return 0;
     }
     if (!mxv_settings_apply(&s, key, value, why, sizeof(why))) {

@@ -70,6 +70,8 @@ static const mxv_setting rows[] = {
      0, "a libunbound configuration file for every lookup"},
     {"dnssec", "MXVERIFY_DNSSEC", "dnssec", MXV_SET_DNSSEC, MXV_VALUE_DNSSEC, DEST,
      "off, prefer (default) or require"},
+    {"dane", "MXVERIFY_DANE", "dane", MXV_SET_DANE, MXV_VALUE_DANE, DEST,
+     "off (default), on (DANE where the MX host publishes TLSA records) or require"},
     {"report_only", "MXVERIFY_REPORT_ONLY", "report-only", MXV_SET_REPORT_ONLY, MXV_VALUE_BOOL,
      DEST | FLAG, "decide and log, never enforce"},
     {"log", "MXVERIFY_LOG", "log", MXV_SET_LOG, MXV_VALUE_LOG, 0,
@@ -171,7 +173,10 @@ bool mxv_enforces_tls(const mxv_effective *e)
 
 bool mxv_enforces_verify(const mxv_effective *e)
 {
-    return mxv_enforces_tls(e) && mxv_mode_verifies(e->mode);
+    /* With DANE on, every handshake is decided, and its failures abort
+     * whatever the mode (policy.md section 7). */
+    return (mxv_enforces_tls(e) && mxv_mode_verifies(e->mode)) ||
+           (e->dane != MXV_DANE_OFF && !e->report_only);
 }
 
 bool mxv_split_list(const char *value, mxv_strlist *out, char *err, size_t errlen)
@@ -507,6 +512,18 @@ static bool parse_value(mxv_settings *s, const mxv_setting *row, const char *val
             return false;
         }
         return true;
+    case MXV_VALUE_DANE:
+        if (strcmp(value, "off") == 0)
+            s->dane = MXV_DANE_OFF;
+        else if (strcmp(value, "on") == 0)
+            s->dane = MXV_DANE_ON;
+        else if (strcmp(value, "require") == 0)
+            s->dane = MXV_DANE_REQUIRE;
+        else {
+            snprintf(err, errlen, "\"%s\" is not off, on or require", shown(value));
+            return false;
+        }
+        return true;
     case MXV_VALUE_BOOL:
         return parse_bool01(value, &s->report_only, err, errlen);
     case MXV_VALUE_LOG:
@@ -568,6 +585,9 @@ void mxv_settings_layer(mxv_effective *e, const mxv_settings *s)
             break;
         case MXV_VALUE_DNSSEC:
             e->dnssec = s->dnssec;
+            break;
+        case MXV_VALUE_DANE:
+            e->dane = s->dane;
             break;
         case MXV_VALUE_BOOL:
             e->report_only = s->report_only;

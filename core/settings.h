@@ -26,6 +26,8 @@
 #endif
 
 typedef enum { MXV_DNSSEC_OFF, MXV_DNSSEC_PREFER, MXV_DNSSEC_REQUIRE } mxv_dnssec_mode;
+/* DANE for SMTP (RFC 7672): not asked; applied where published; required. */
+typedef enum { MXV_DANE_OFF, MXV_DANE_ON, MXV_DANE_REQUIRE } mxv_dane_mode;
 typedef enum { MXV_LOG_SYSLOG, MXV_LOG_STDERR, MXV_LOG_FILE, MXV_LOG_NONE } mxv_log_target;
 
 enum {
@@ -44,6 +46,7 @@ enum {
     MXV_SET_LOG_FORMAT = 1u << 12,
     MXV_SET_DNS_TIMEOUT = 1u << 13,
     MXV_SET_DNS_CACHE = 1u << 14,
+    MXV_SET_DANE = 1u << 15,
 };
 
 #define MXV_MAX_PORTS 32
@@ -63,6 +66,7 @@ typedef struct {
     bool log_json;
     int dns_timeout_ms;
     char *dns_cache;
+    mxv_dane_mode dane;
 } mxv_settings;
 
 typedef struct {
@@ -85,6 +89,7 @@ typedef struct {
     bool log_json;
     int dns_timeout_ms;
     const char *dns_cache;
+    mxv_dane_mode dane;
     const char *destination; /* the matching destination pattern, or NULL */
 } mxv_effective;
 
@@ -109,6 +114,7 @@ typedef enum {
     MXV_VALUE_LOG_FORMAT, /* text, json */
     MXV_VALUE_SECONDS,    /* 0.001 to 300 */
     MXV_VALUE_CACHE_FILE, /* an absolute path in an existing directory */
+    MXV_VALUE_DANE,       /* off, on, require */
 } mxv_value_type;
 
 enum {
@@ -152,7 +158,8 @@ void mxv_settings_layer(mxv_effective *e, const mxv_settings *s);
 bool mxv_mode_verifies(mxv_mode mode);     /* the certificate is checked */
 bool mxv_mode_requires_tls(mxv_mode mode); /* no mail without TLS */
 /* What the settings in force enforce (report_only enforces nothing;
- * preferred-verify logs a failed check and proceeds). */
+ * preferred-verify logs a failed check and proceeds; DANE on enforces a
+ * certificate decision in every mode, TLS only where DANE applies). */
 bool mxv_enforces_tls(const mxv_effective *e);
 bool mxv_enforces_verify(const mxv_effective *e);
 bool mxv_parse_mode(const char *value, mxv_mode *mode);

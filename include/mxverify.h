@@ -89,7 +89,11 @@ MXV_API mxv_request *mxv_request_new(void);
 MXV_API void mxv_request_free(mxv_request *request);
 /*
  * key: "domain" (recipient domain), "mx", "route", "reference" (comma
- * separated, each call appends), "ip" (the connected address).
+ * separated, each call appends), "ip" (the connected address), "tlsa" (one
+ * TLSA record, "USAGE SELECTOR MTYPE HEX" as RFC 6698 section 2.2 writes
+ * it; each call adds one; together they stand for a DNSSEC-secure TLSA
+ * RRset at the first "mx", used when the setting dane is on or require,
+ * RFC 7672). Returns 1, or 0 with a reason in err.
  */
 MXV_API int mxv_request_set(mxv_request *request, const char *key, const char *value, char *err,
                             size_t errlen);

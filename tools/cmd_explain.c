@@ -16,7 +16,8 @@ static const char usage[] =
     "usage: mxverify explain --cert CHAIN.pem --domain D [--mode M] [--mx H]... [--ip IP]\n"
     "                        [--route R]... [--reference N]... [--ca-file F] [--ca-path D]\n"
     "                        [--unbound-conf F] [--dnssec off|prefer|require]\n"
-    "                        [--dns-timeout SECONDS] [--report-only] [--conf F] [--json]\n";
+    "                        [--dns-timeout SECONDS] [--report-only] [--conf F] [--json]\n"
+    "                        [--dane off|on|require] [--tlsa \"USAGE SELECTOR MTYPE HEX\"]...\n";
 
 #define CHAIN_FILE_MAX (1 << 20)
 
@@ -135,11 +136,22 @@ static bool read_chain(const char *path, X509 **leaf, STACK_OF(X509) * *rest)
     return ok;
 }
 
+/* --tlsa: one record of the RRset at the first --mx, taken as secure. */
+static bool take_tlsa(mxv_request *request, const char *text)
+{
+    char err[300];
+    if (mxv_request_set(request, "tlsa", text, err, sizeof(err)))
+        return true;
+    cli_error("--%s", err);
+    return false;
+}
+
 int cmd_explain(int argc, char **argv)
 {
     struct option options[32];
-    size_t n = cli_options(options, 29);
+    size_t n = cli_options(options, 28);
     options[n++] = (struct option){"cert", required_argument, NULL, 'c'};
+    options[n++] = (struct option){"tlsa", required_argument, NULL, 't'};
     options[n++] = (struct option){"help", no_argument, NULL, 'h'};
     options[n] = (struct option){NULL, 0, NULL, 0};
 
@@ -151,6 +163,8 @@ int cmd_explain(int argc, char **argv)
     while (!error && (opt = getopt_long(argc, argv, "c:h", options, NULL)) != -1) {
         if (opt == 'c')
             cert_path = optarg;
+        else if (opt == 't')
+            error = !take_tlsa(c.request, optarg);
         else if (opt == 'h') {
             fputs(usage, stdout);
             mxv_request_free(c.request);

@@ -137,10 +137,15 @@ static void test_scopes_do_not_mix(void)
     CU_ASSERT_TRUE(mxv_dns_shared_get(s, "example.net", 15, 1001, &hit));
     mxv_dns_shared_close(other);
     mxv_dns_shared_close(s);
-    /* The scope names the configuration: validation and the file matter. */
-    CU_ASSERT_NOT_EQUAL(mxv_dns_shared_scope(NULL, true), mxv_dns_shared_scope(NULL, false));
-    CU_ASSERT_NOT_EQUAL(mxv_dns_shared_scope(path, true), mxv_dns_shared_scope(NULL, true));
-    CU_ASSERT_EQUAL(mxv_dns_shared_scope(path, true), mxv_dns_shared_scope(path, true));
+    /* The scope names the configuration: validation, whether a stripping
+     * path may downgrade answers (DANE refuses that), and the file. */
+    CU_ASSERT_NOT_EQUAL(mxv_dns_shared_scope(NULL, true, true),
+                        mxv_dns_shared_scope(NULL, true, false));
+    CU_ASSERT_NOT_EQUAL(mxv_dns_shared_scope(NULL, true, true),
+                        mxv_dns_shared_scope(NULL, false, true));
+    CU_ASSERT_NOT_EQUAL(mxv_dns_shared_scope(path, true, true),
+                        mxv_dns_shared_scope(NULL, true, true));
+    CU_ASSERT_EQUAL(mxv_dns_shared_scope(path, true, true), mxv_dns_shared_scope(path, true, true));
 }
 
 /* Every single-byte change to a stored slot makes it a miss, never a
@@ -273,7 +278,7 @@ static void test_answer_from_another_process(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     fputs("server:\n  local-data: \"mx01.example.net. 300 IN A 192.0.2.1\"\n", f);
     fclose(f);
-    uint64_t scope = mxv_dns_shared_scope(conf, false);
+    uint64_t scope = mxv_dns_shared_scope(conf, false, true);
     pid_t pid = fork();
     if (pid == 0) {
         mxv_dns *dns = mxv_dns_new(conf, false, err, sizeof(err));

@@ -1,0 +1,272 @@
+/*
+ * decide_dane: DANE for SMTP as the first policy of policy.md section 7
+ * (RFC 7672): the evidence for the connected MX host (records given, or
+ * looked up with its addresses and the recipient domain's MX RRset in one
+ * round), then what it says:
+ *
+ *   usable records      DANE decides: OpenSSL's DANE checks the chain
+ *                       (dane.c); a DANE-TA match also needs a name of
+ *                       RFC 7672 section 3.2.2, with the project's matcher;
+ *   unusable records    TLS is mandatory, the ESA setting decides the
+ *                       certificate;
+ *   a failed lookup     a temporary failure for this host, never a
+ *                       fall-back;
+ *   no DANE             the next policy decides, unless dane = require.
+ */
+#include "dane.h"
+#include "dane_lookup.h"
+#include "decision.h"
+#include "log.h"
+#include "names.h"
+#include "policy.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+
+/* The recipient domain's MX RRset, asked with the DANE evidence: it is a
+ * DANE-TA reference identifier only when that RRset is secure and names
+ * the host (RFC 7672 section 3.2.2). */
+typedef struct {
+    const char *host;
+    bool answered, secure, lists_host;
+} mx_rrset;
+
+static void on_mx(void *arg, const mxv_dns_answer *a)
+{
+    mx_rrset *m = arg;
+    m->answered = true;
+    m->secure = a->status == MXV_DNS_OK && a->sec == MXV_SEC_SECURE && !a->canonical[0];
+    for (size_t i = 0; m->secure && i < a->n; i++) {
+        unsigned pref;
+        char name[MXV_NAME_MAX + 1];
+        if (mxv_dns_parse_mx(a->rdata[i], a->rdlen[i], &pref, name, sizeof(name)) &&
+            strcasecmp(name, m->host) == 0)
+            m->lists_host = true;
+    }
+}
+
+/* The records the request gives stand for a secure RRset at `host`, whose
+ * addresses are taken as secure too (interfaces.md, explain --tlsa). */
+static void given_evidence(mxv_dane_evidence *ev, const mxv_request *req, const char *host)
+{
+    ev->state = MXV_DANE_NONE;
+    snprintf(ev->base, sizeof(ev->base), "%s", host ? host : "");
+    for (size_t i = 0; i < req->ntlsa && ev->n < MXV_DNS_MAX_RECORDS; i++) {
+        ev->records[ev->n++] = req->tlsa[i];
+        ev->usable += mxv_tlsa_unusable(&req->tlsa[i]) == NULL;
+    }
+    ev->state = ev->usable ? MXV_DANE_USABLE : MXV_DANE_UNUSABLE;
+}
+
+static void looked_up_evidence(mxv_decision *d, mxv_policy *policy, const char *host, unsigned port,
+                               mxv_dane_evidence *ev, mx_rrset *mx)
+{
+    mxv_effective e;
+    mxv_policy_effective(policy, d->domain, &e);
+    ev->state = MXV_DANE_FAILED;
+    if (!d->dns_cache_only) {
+        pthread_mutex_lock(&policy->lock);
+    } else if (pthread_mutex_trylock(&policy->lock) != 0) {
+        d->dns_missed = true; /* a probe: another decision is resolving */
+        snprintf(ev->why, sizeof(ev->why), "resolver busy");
+        return;
+    }
+    const char *why;
+    mxv_dns *dns = mxv_policy_dns(policy, &why);
+    if (!dns) {
+        pthread_mutex_unlock(&policy->lock);
+        snprintf(ev->why, sizeof(ev->why), "DNS unavailable: %.200s", why);
+        return;
+    }
+    mxv_dns_cache_only(dns, d->dns_cache_only);
+    if (mxv_dane_lookup_start(dns, host, port, ev) && d->domain)
+        mxv_dns_submit(dns, d->domain, MXV_RR_MX, on_mx, mx);
+    mxv_dns_run(dns, e.dns_timeout_ms);
+    const char *notice = mxv_dns_take_notice(dns);
+    if (notice)
+        mxv_log_message(&e, LOG_WARNING, "%s", notice);
+    if (mxv_dns_cache_only(dns, false))
+        d->dns_missed = true;
+    pthread_mutex_unlock(&policy->lock);
+    mxv_dane_lookup_finish(ev);
+}
+
+/* "3 1 1 0123...; 2 0 1 ..." for the trace and policy_string. */
+static char *rrset_text(const mxv_dane_evidence *ev)
+{
+    size_t room = ev->n * 80 + 1;
+    char *out = calloc(1, room);
+    for (size_t i = 0; out && i < ev->n; i++) {
+        char one[76];
+        size_t len = strlen(out);
+        snprintf(out + len, room - len, "%s%s", i ? "; " : "",
+                 mxv_tlsa_format(&ev->records[i], one, sizeof(one)));
+    }
+    return out;
+}
+
+/* DANE decided a failure: the records did not authenticate the server
+ * (outcome DECIDED), or there was no evidence to decide on (FAILURE). */
+static bool failure(mxv_decision *d, const char *reason, bool temporary, const char *why)
+{
+    if (d->dane_outcome != MXV_DANE_DECIDED)
+        d->dane_outcome = MXV_DANE_FAILURE;
+    d->pass = false;
+    d->temporary = temporary;
+    d->reason = reason;
+    d->abort = !d->report_only;
+    free(d->why);
+    d->why = strdup(why);
+    return true;
+}
+
+/* RFC 7672 section 3.2.2: a DNS-ID (else, without DNS-IDs, a CN-ID) that
+ * matches the TLSA base domain, or the recipient domain when its MX RRset
+ * is secure and names the host. */
+static bool dane_ta_names(mxv_decision *d, const mxv_dane_evidence *ev, const mx_rrset *mx)
+{
+    size_t first = d->nrefs;
+    mxv_decision_add_ref(d, ev->base, MXV_SRC_MX, MXV_SEC_SECURE, ev->base[0] != '\0',
+                         "the TLSA base domain (RFC 7672 section 3.2.2)");
+    if (d->domain)
+        mxv_decision_add_ref(
+            d, d->domain, MXV_SRC_DOMAIN, mx->secure ? MXV_SEC_SECURE : MXV_SEC_NONE,
+            mx->secure && mx->lists_host,
+            mx->secure && mx->lists_host ? "the recipient domain: its MX RRset is DNSSEC-secure"
+                                         : "not used: the recipient domain's MX RRset was not "
+                                           "DNSSEC-validated with this host in it");
+    for (size_t r = first; r < d->nrefs; r++) {
+        if (!d->refs[r].eligible)
+            continue;
+        d->refs[r].used = true;
+        for (size_t i = 0; i < d->presented.n; i++) {
+            const mxv_presented_id *id = &d->presented.ids[i];
+            bool kind = d->presented.n_dns ? id->type == MXV_ID_DNS : id->type == MXV_ID_CN;
+            if (kind && mxv_name_matches(id->name, id->len, d->refs[r].name)) {
+                d->matched = true;
+                d->match_id = i;
+                d->match_ref = r;
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* Usable records: the chain against them, and the outcome. */
+static bool decide_usable(mxv_decision *d, const mxv_dane_evidence *ev, const mx_rrset *mx,
+                          X509 *leaf, STACK_OF(X509) * sent)
+{
+    d->dane_outcome = MXV_DANE_DECIDED;
+    d->chain_checked = true;
+    if (!leaf)
+        return failure(d, "tlsa-invalid", false, "DANE: the server sent no certificate");
+    mxv_dane_result r;
+    char err[300];
+    if (!mxv_dane_check(leaf, sent, ev->records, ev->n, &r, err, sizeof(err)))
+        return failure(d, "tlsa-invalid", false, err);
+    char name[16];
+    if (r.tlsa) {
+        d->tlsa_matched = true;
+        d->tlsa_usage = r.tlsa->usage;
+        d->tlsa_selector = r.tlsa->selector;
+        d->tlsa_mtype = r.tlsa->mtype;
+        d->tlsa_depth = r.depth;
+        mxv_decision_note(d, "DANE: %s record matched certificate %d of the chain (0: the leaf)",
+                          mxv_tlsa_usage_name(r.tlsa->usage, name), r.depth);
+    }
+    d->chain_ok = r.matched;
+    d->chain_error = r.error;
+    free(d->chain_error_text);
+    d->chain_error_text = NULL;
+    if (!r.matched) {
+        d->chain_error_text = strdup(X509_verify_cert_error_string(r.error));
+        char why[400];
+        bool dates =
+            r.error == X509_V_ERR_CERT_HAS_EXPIRED || r.error == X509_V_ERR_CERT_NOT_YET_VALID;
+        snprintf(why, sizeof(why), "DANE: %s (%zu usable TLSA record%s at %s)",
+                 r.tlsa ? d->chain_error_text
+                        : "no usable TLSA record matches the certificate chain",
+                 r.usable, r.usable == 1 ? "" : "s", ev->base);
+        return failure(d, dates ? "certificate-expired" : "tlsa-invalid", false, why);
+    }
+    if (r.names_unchecked && !dane_ta_names(d, ev, mx)) {
+        char why[400];
+        snprintf(why, sizeof(why),
+                 "DANE-TA(2) matched, but no name of the certificate matches the TLSA base "
+                 "domain %s%s",
+                 ev->base, mx->secure && mx->lists_host ? " or the recipient domain" : "");
+        return failure(d, "certificate-host-mismatch", false, why);
+    }
+    d->pass = true;
+    d->abort = false;
+    d->temporary = false;
+    d->reason = NULL;
+    return true;
+}
+
+bool mxv_decide_dane(mxv_decision *d, mxv_policy *policy, const mxv_request *req, const char *host,
+                     unsigned port, X509 *leaf, STACK_OF(X509) * sent)
+{
+    if (d->dane == MXV_DANE_OFF)
+        return false;
+    mxv_dane_evidence *ev = calloc(1, sizeof(*ev));
+    if (!ev)
+        return failure(d, "tlsa-invalid", true, "DANE: out of memory");
+    mx_rrset mx = {.host = host};
+    bool given = req && req->ntlsa;
+    if (given)
+        given_evidence(ev, req, host);
+    else if (!host)
+        snprintf(ev->why, sizeof(ev->why), "the MX host connected to is not known"),
+            ev->state = MXV_DANE_FAILED;
+    else
+        looked_up_evidence(d, policy, host, port, ev, &mx);
+    free(d->dane_base);
+    d->dane_base = ev->base[0] ? strdup(ev->base) : NULL;
+    free(d->tlsa_rrset);
+    d->tlsa_rrset = rrset_text(ev);
+    if (ev->n)
+        mxv_decision_note(d, "DANE: TLSA at _%u._tcp.%s%s: %s", port, ev->base,
+                          given ? " (given, taken as DNSSEC-secure)" : " (DNSSEC-secure)",
+                          d->tlsa_rrset ? d->tlsa_rrset : "");
+    bool decided = true;
+    char why[400];
+    switch (ev->state) {
+    case MXV_DANE_NONE:
+        snprintf(why, sizeof(why), "no DANE for %s: %s", host, ev->why);
+        if (d->dane == MXV_DANE_REQUIRE) {
+            failure(d, "dane-required", false, why);
+            break;
+        }
+        d->dane_outcome = MXV_DANE_NO_DANE;
+        mxv_decision_note(d, "DANE: %s; the next policy decides", why);
+        decided = false;
+        break;
+    case MXV_DANE_UNUSABLE:
+        d->dane_outcome = MXV_DANE_ENCRYPT;
+        mxv_decision_note(d, "DANE: only unusable TLSA records (RFC 7672 section 3.1.3): TLS is "
+                             "mandatory, the ESA setting decides the certificate");
+        decided = false;
+        break;
+    case MXV_DANE_FAILED:
+        snprintf(why, sizeof(why), "DANE evidence for %s could not be had: %s (temporary)",
+                 host ? host : "the MX host", ev->why);
+        failure(d, ev->bogus ? "dnssec-invalid" : "tlsa-invalid", true, why);
+        break;
+    case MXV_DANE_USABLE:
+        decide_usable(d, ev, &mx, leaf, sent);
+        break;
+    }
+    free(ev);
+    return decided;
+}
+
+bool mxv_dane_requires_tls(const mxv_decision *d)
+{
+    return d->dane_outcome == MXV_DANE_DECIDED || d->dane_outcome == MXV_DANE_ENCRYPT ||
+           d->dane_outcome == MXV_DANE_FAILURE;
+}
