@@ -262,6 +262,7 @@ bool mxv_guard_check(const mxv_guard *g, const void *buf, size_t len, mxv_guard_
         return true;
     if (why) {
         *why = r;
+        why->ask = in_line && g->ask_clear;
         why->head[0] = '\0';
         if (in_line) {
             /* The line's start: the state before this chunk, then the chunk. */
@@ -282,6 +283,17 @@ void mxv_guard_commit(mxv_guard *g, const void *buf, size_t len)
 {
     bool in_line;
     run(g, buf, len, NULL, &in_line);
+}
+
+void mxv_guard_ask_clear(mxv_guard *g)
+{
+    g->ask_clear = true;
+}
+
+void mxv_guard_clear_answered(mxv_guard *g, mxv_guard_level level)
+{
+    g->ask_clear = false;
+    g->level = level;
 }
 
 void mxv_guard_decided(mxv_guard *g, const uint8_t random[MXV_GUARD_RANDOM_LEN], bool pass)

@@ -26,6 +26,12 @@
  *                          callback, a session no one decided) sends
  *                          nothing.
  *
+ * A connection where DANE may apply (policy.md section 7) asks first: at
+ * MXV_GUARD_VERIFIED with mxv_guard_ask_clear(), clear text beyond the
+ * greeting is refused with `ask` set, and the caller asks the engine
+ * whether DANE makes TLS mandatory for the host; if not, it carries on at
+ * the level the engine gives (mxv_guard_clear_answered()).
+ *
  * Every chunk is judged whole before any of it leaves: a chunk is allowed
  * only when each of its bytes is. Judging does not change the state; the
  * caller commits the bytes that actually left (a short write commits
@@ -75,6 +81,7 @@ typedef struct {
      * ClientHello carried this random */
     mxv_guard_decision decision;
     uint8_t decided_random[MXV_GUARD_RANDOM_LEN];
+    bool ask_clear; /* a clear-text refusal is a question to the engine first */
 } mxv_guard;
 
 /* Why a chunk was refused: a fixed phrase, and the offending line's start
@@ -82,6 +89,7 @@ typedef struct {
 typedef struct {
     const char *why;
     bool tls; /* TLS records were refused (else clear text) */
+    bool ask; /* clear text the engine must be asked about (mxv_guard_ask_clear) */
     char head[48];
 } mxv_guard_refusal;
 
@@ -90,6 +98,10 @@ void mxv_guard_init(mxv_guard *g, mxv_guard_level level);
 bool mxv_guard_check(const mxv_guard *g, const void *buf, size_t len, mxv_guard_refusal *why);
 /* The first `len` bytes at `buf` (already allowed) left: g moves on. */
 void mxv_guard_commit(mxv_guard *g, const void *buf, size_t len);
+/* Clear text beyond the greeting is a question, not yet a refusal. */
+void mxv_guard_ask_clear(mxv_guard *g);
+/* The engine answered it: clear text may go as `level` allows. */
+void mxv_guard_clear_answered(mxv_guard *g, mxv_guard_level level);
 /* The engine decided the handshake whose ClientHello carries `random`
  * (it may be reported before that ClientHello is written). */
 void mxv_guard_decided(mxv_guard *g, const uint8_t random[MXV_GUARD_RANDOM_LEN], bool pass);

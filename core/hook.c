@@ -199,7 +199,7 @@ static int hooked_cert_verify(X509_STORE_CTX *x, void *arg)
         /* No decision: a mode that verifies nothing (nothing to tell), or
          * none could be made (out of memory): failed. */
         effective_for(fd, &e);
-        if (mxv_mode_algorithm(e.mode) != MXV_ALG_NONE)
+        if (mxv_mode_algorithm(e.mode) != MXV_ALG_NONE || e.dane != MXV_DANE_OFF)
             decided(ssl, fd, NULL);
     }
     return ok;
@@ -340,7 +340,7 @@ static int checkpoint(SSL *ssl)
         return 1;
     mxv_effective e;
     effective_for(fd, &e);
-    if (mxv_mode_algorithm(e.mode) == MXV_ALG_NONE && !mxv_hook.broken)
+    if (mxv_mode_algorithm(e.mode) == MXV_ALG_NONE && e.dane == MXV_DANE_OFF && !mxv_hook.broken)
         return 1;
     return uncertified(ssl, fd,
                        "the certificate was never shown to mxverify (the program replaced its "

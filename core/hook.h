@@ -19,7 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define MXV_HOOK_API_VERSION 3
+#define MXV_HOOK_API_VERSION 4
 
 /* What the host program itself revealed about one connection (filled by the
  * shim from the program's DNS lookups; "" when unknown). */
@@ -46,8 +46,15 @@ typedef struct {
 
 typedef int (*mxv_cert_verify_fn)(void *x509_store_ctx, void *arg);
 
-/* How much of a connection the shim guards (core/guard.h levels). */
-typedef enum { MXV_HOOK_WATCH, MXV_HOOK_REQUIRE_TLS, MXV_HOOK_REQUIRE_VERIFIED } mxv_hook_level;
+/* How much of a connection the shim guards (core/guard.h levels). DANE:
+ * TLS data only after a pass decision, and clear text beyond the greeting
+ * only when the engine, asked then, finds no DANE for the host. */
+typedef enum {
+    MXV_HOOK_WATCH,
+    MXV_HOOK_REQUIRE_TLS,
+    MXV_HOOK_REQUIRE_VERIFIED,
+    MXV_HOOK_DANE,
+} mxv_hook_level;
 
 /* Why the shim ended a connection, for the engine's log line. */
 typedef struct {
@@ -55,6 +62,7 @@ typedef struct {
     bool no_decision;               /* TLS data without a pass decision (else: clear text) */
     const char *why;                /* the guard's reason */
     const char *line;               /* the refused line's start, "" when not a line */
+    const char *reason;             /* the RFC 8460 result, when the engine gave one */
 } mxv_hook_refusal;
 
 /* What the engine offers the preload shim. */
@@ -62,9 +70,18 @@ typedef struct {
     int version; /* MXV_HOOK_API_VERSION */
     /* Does the policy apply to TCP connections to this peer port? */
     bool (*port_in_scope)(unsigned port);
-    /* A new in-scope connection: starts gathering DNS evidence in the
-     * background. Returns how much the destination's setting guards. */
-    mxv_hook_level (*connected)(const char *domain, const char *host, const char *ip);
+    /* A new in-scope connection to ip:port: starts gathering DNS evidence
+     * in the background. Returns how much the destination's setting
+     * guards. */
+    mxv_hook_level (*connected)(const char *domain, const char *host, const char *ip,
+                                unsigned port);
+    /* A connection at MXV_HOOK_DANE is about to send clear text beyond
+     * the greeting: may it (no DANE for the host)? true: yes, and *level
+     * is what the destination's setting guards from now on; false: no
+     * (TLS is mandatory, or DANE's evidence could not be had), `why` and
+     * *reason (a static RFC 8460 result) say why. May wait for DNS. */
+    bool (*clear_text)(const char *domain, const char *host, const char *ip, unsigned port,
+                       mxv_hook_level *level, char *why, size_t whylen, const char **reason);
     /* The program asked DNS for the MX of `domain`: look it up too. */
     void (*mx_lookup_seen)(const char *domain);
     /* The shim refused bytes on an in-scope connection: one log line. */

@@ -34,26 +34,76 @@ static void unknown_destination(const mxv_effective *e, const char *ip)
                     ip && *ip ? ip : "-", mxv_mode_name(e->mode), mxv_hook.policy->ndests);
 }
 
-static mxv_hook_level api_connected(const char *domain, const char *host, const char *ip)
+/* The recipient domain as the decision will take it: the configured one
+ * first, then the one the program looked up (ssl_verify.c); and the
+ * settings in force for it. */
+static const char *destination(const char *domain, mxv_effective *e)
 {
-    (void)host;
+    mxv_policy_effective(mxv_hook.policy, NULL, e); /* the configured one's settings */
+    if (e->domain)
+        return e->domain;
+    mxv_policy_effective(mxv_hook.policy, domain, e);
+    return domain;
+}
+
+/* What the ESA setting alone guards. */
+static mxv_hook_level esa_level(const mxv_effective *e)
+{
+    bool verify = mxv_enforces_tls(e) && mxv_mode_verifies(e->mode);
+    return verify                ? MXV_HOOK_REQUIRE_VERIFIED
+           : mxv_enforces_tls(e) ? MXV_HOOK_REQUIRE_TLS
+                                 : MXV_HOOK_WATCH;
+}
+
+static mxv_hook_level api_connected(const char *domain, const char *host, const char *ip,
+                                    unsigned port)
+{
     if (mxv_hook.broken)
         return MXV_HOOK_REQUIRE_VERIFIED; /* nothing will pass: fail closed */
-    /* The recipient domain as the decision will take it: the configured
-     * one first, then the one the program looked up (ssl_verify.c). */
     mxv_effective e;
-    mxv_policy_effective(mxv_hook.policy, NULL, &e); /* the configured one's settings */
-    if (e.domain)
-        domain = e.domain;
-    else
-        mxv_policy_effective(mxv_hook.policy, domain, &e);
+    domain = destination(domain, &e);
     if (!domain && mxv_hook.policy->ndests)
         unknown_destination(&e, ip);
-    if (mxv_mode_algorithm(e.mode) != MXV_ALG_NONE)
-        mxv_prefetch(mxv_hook.policy, domain, ip);
-    return mxv_enforces_verify(&e) ? MXV_HOOK_REQUIRE_VERIFIED
-           : mxv_enforces_tls(&e)  ? MXV_HOOK_REQUIRE_TLS
-                                   : MXV_HOOK_WATCH;
+    bool dane = e.dane != MXV_DANE_OFF;
+    if (mxv_mode_algorithm(e.mode) != MXV_ALG_NONE || dane)
+        mxv_prefetch(mxv_hook.policy, domain, ip, dane ? host : NULL, port);
+    /* With DANE on, whether clear text may go is known only from DANE's
+     * evidence: asked when the program first tries (api_clear_text). */
+    return dane && !e.report_only ? MXV_HOOK_DANE : esa_level(&e);
+}
+
+static bool api_clear_text(const char *domain, const char *host, const char *ip, unsigned port,
+                           mxv_hook_level *level, char *why, size_t whylen, const char **reason)
+{
+    mxv_effective e;
+    domain = destination(domain, &e);
+    *level = esa_level(&e);
+    *reason = "starttls-not-supported";
+    if (mxv_hook.broken || e.dane == MXV_DANE_OFF || e.report_only)
+        return !mxv_hook.broken;
+    char err[64];
+    mxv_request *req = mxv_request_new();
+    mxv_decision *d = mxv_decision_new();
+    bool allowed = false;
+    if (req && d && (!domain || mxv_request_set(req, "domain", domain, err, sizeof(err))) &&
+        (!ip || mxv_request_set(req, "ip", ip, err, sizeof(err)))) {
+        mxv_decision_begin(d, mxv_hook.policy, req, NULL);
+        mxv_decide_dane(d, mxv_hook.policy, req, host, port, NULL, NULL);
+        allowed = !mxv_dane_requires_tls(d);
+        if (d->dane_outcome == MXV_DANE_FAILURE) {
+            snprintf(why, whylen, "%s", d->why ? d->why : "DANE failed");
+            *reason = d->reason;
+        } else {
+            snprintf(why, whylen,
+                     "DANE: TLS is mandatory for %s (a DNSSEC-secure TLSA RRset at %s)",
+                     host ? host : "the MX host", d->dane_base ? d->dane_base : "it");
+        }
+    } else {
+        snprintf(why, whylen, "out of memory deciding whether DANE applies");
+    }
+    mxv_decision_free(d);
+    mxv_request_free(req);
+    return allowed;
 }
 
 static void api_mx_lookup_seen(const char *domain)
@@ -63,7 +113,7 @@ static void api_mx_lookup_seen(const char *domain)
     mxv_effective e;
     mxv_policy_effective(mxv_hook.policy, domain, &e);
     if (mxv_mode_algorithm(e.mode) != MXV_ALG_NONE)
-        mxv_prefetch(mxv_hook.policy, domain, NULL);
+        mxv_prefetch(mxv_hook.policy, domain, NULL, NULL, 0);
 }
 
 /* How long a refused certificate explains a later clear-text attempt to the
@@ -121,6 +171,8 @@ static void api_refused(const mxv_hook_refusal *r)
                           r->why ? r->why : "refused");
         char why[400];
         d->reason = refusal_why(d, r, why, sizeof(why));
+        if (r->reason && strcmp(d->reason, "starttls-not-supported") == 0)
+            d->reason = r->reason; /* DANE's evidence failed: its own result */
         d->why = strdup(why);
         mxv_log_decision(&e, d);
     }
@@ -147,6 +199,7 @@ static const mxv_hook_api api = {
     .version = MXV_HOOK_API_VERSION,
     .port_in_scope = api_port_in_scope,
     .connected = api_connected,
+    .clear_text = api_clear_text,
     .mx_lookup_seen = api_mx_lookup_seen,
     .refused = api_refused,
     .before_chroot = api_before_chroot,

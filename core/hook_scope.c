@@ -4,6 +4,7 @@
  * sockets; nothing is sent or changed.
  */
 #include "hook_state.h"
+#include "ssl_verify.h"
 
 #include <dirent.h>
 #include <linux/tcp.h>
@@ -37,24 +38,9 @@ struct mxv_hook_ssl {
 };
 
 /* The peer port of a connected TCP socket, 0 if fd is not one. */
-static unsigned tcp_peer_port(int fd)
-{
-    int type = 0;
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof(ss), tlen = sizeof(type);
-    if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &len) != 0 ||
-        getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) != 0 || type != SOCK_STREAM)
-        return 0;
-    if (ss.ss_family == AF_INET)
-        return ntohs(((struct sockaddr_in *)&ss)->sin_port);
-    if (ss.ss_family == AF_INET6)
-        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-    return 0;
-}
-
 static bool in_scope_socket(int fd)
 {
-    unsigned port = tcp_peer_port(fd);
+    unsigned port = mxv_tcp_peer_port(fd);
     return port && mxv_hook_port_listed(port);
 }
 
@@ -103,7 +89,7 @@ static void mark_one(int fd, void *arg)
 {
     mark_list *l = arg;
     struct stat st;
-    unsigned port = tcp_peer_port(fd);
+    unsigned port = mxv_tcp_peer_port(fd);
     if (!port || fstat(fd, &st) != 0)
         return;
     if (l->n == l->cap) {

@@ -20,6 +20,8 @@ typedef struct {
     mxv_policy *policy;
     char domain[256];
     char ip[64];
+    char host[256];
+    unsigned port;
 } job;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -32,24 +34,26 @@ static struct {
     time_t when;
 } recent[RECENT_SLOTS];
 
-static unsigned long hash_of(const char *domain, const char *ip)
+static unsigned long hash_of(const job *j)
 {
     unsigned long h = 5381;
-    for (const char *p = domain ? domain : ""; *p; p++)
-        h = h * 33 + (unsigned char)*p;
-    h = h * 33 + '/';
-    for (const char *p = ip ? ip : ""; *p; p++)
-        h = h * 33 + (unsigned char)*p;
+    const char *parts[] = {j->domain, j->ip, j->host};
+    for (size_t i = 0; i < 3; i++) {
+        for (const char *p = parts[i]; *p; p++)
+            h = h * 33 + (unsigned char)*p;
+        h = h * 33 + '/';
+    }
+    h = h * 33 + j->port;
     return h | 1; /* 0 marks an empty slot */
 }
 
-/* Called with the lock held: true when (domain, ip) was queued lately
- * (a hash collision only costs a skipped prefetch); else records it. */
-static bool seen_lately(const char *domain, const char *ip)
+/* Called with the lock held: true when this job was queued lately (a
+ * hash collision only costs a skipped prefetch); else records it. */
+static bool seen_lately(const job *j)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    unsigned long h = hash_of(domain, ip);
+    unsigned long h = hash_of(j);
     size_t slot = h % RECENT_SLOTS;
     if (recent[slot].hash == h && ts.tv_sec - recent[slot].when < RECENT_SECONDS)
         return true;
@@ -73,6 +77,9 @@ static bool run(const job *j, bool cache_only)
         d->dns_cache_only = cache_only;
         if (d->algorithm != MXV_ALG_NONE)
             mxv_decide_identity(d, j->policy, r);
+        /* DANE's lookups too (no certificate: its verdict is not kept). */
+        if (j->host[0])
+            mxv_decide_dane(d, j->policy, r, j->host, j->port, NULL, NULL);
         answered = !d->dns_missed;
     }
     mxv_decision_free(d);
@@ -97,20 +104,23 @@ static void *worker(void *arg)
     return NULL;
 }
 
-void mxv_prefetch(mxv_policy *policy, const char *domain, const char *ip)
+void mxv_prefetch(mxv_policy *policy, const char *domain, const char *ip, const char *host,
+                  unsigned port)
 {
-    if (!policy || (!domain && !ip))
+    if (!policy || (!domain && !ip && !host))
         return;
-    pthread_mutex_lock(&lock);
-    bool seen = seen_lately(domain, ip);
-    pthread_mutex_unlock(&lock);
-    if (seen)
-        return;
-    job probe = {.policy = policy};
+    job probe = {.policy = policy, .port = port};
     if (domain)
         strncpy(probe.domain, domain, sizeof(probe.domain) - 1);
     if (ip)
         strncpy(probe.ip, ip, sizeof(probe.ip) - 1);
+    if (host)
+        strncpy(probe.host, host, sizeof(probe.host) - 1);
+    pthread_mutex_lock(&lock);
+    bool seen = seen_lately(&probe);
+    pthread_mutex_unlock(&lock);
+    if (seen)
+        return;
     /* Answers another process already got (dns_cache) or this one did:
      * nothing to fetch, and no thread to start for it. */
     if (run(&probe, true))

@@ -16,8 +16,10 @@
 
 #include "mxverify.h"
 
-/* Queues the lookups a decision for (domain, ip) would make; either may be NULL. */
-void mxv_prefetch(mxv_policy *policy, const char *domain, const char *ip);
+/* Queues the lookups a decision for (domain, ip) would make, and DANE's
+ * for the MX host `host` at `port` when DANE is on; any may be NULL. */
+void mxv_prefetch(mxv_policy *policy, const char *domain, const char *ip, const char *host,
+                  unsigned port);
 /* In a forked child: the worker did not survive the fork; forget it. */
 void mxv_prefetch_forget_after_fork(void);
 

@@ -93,6 +93,21 @@ const mxv_decision *mxv_ssl_decision(const SSL *ssl)
     return c ? c->decision : NULL;
 }
 
+unsigned mxv_tcp_peer_port(int fd)
+{
+    int type = 0;
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss), tlen = sizeof(type);
+    if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &len) != 0 ||
+        getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) != 0 || type != SOCK_STREAM)
+        return 0;
+    if (ss.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return 0;
+}
+
 void mxv_peer_ip(int fd, char *out, size_t outlen)
 {
     struct sockaddr_storage ss;
@@ -180,6 +195,30 @@ static void fill_context(mxv_decision *d, const mxv_verify_ctx *v, conn *c, SSL 
         take_host(d, c, host, "the name the program gave OpenSSL");
     else if (seen && seen->host[0] && !d->domain)
         take_host(d, c, seen->host, "the name the program looked up for this address");
+}
+
+/* The MX host DANE asks about: the name the program looked up for this
+ * address (its own MX lookup named it), else the one it gave OpenSSL. */
+static const char *dane_host(const mxv_decision *d, const mxv_verify_ctx *v)
+{
+    if (v->observed && v->observed->host[0])
+        return v->observed->host;
+    return d->host;
+}
+
+/* The peer port of the connection: the TLSA name is _PORT._tcp.HOST. */
+static unsigned peer_port(const mxv_verify_ctx *v, SSL *ssl)
+{
+    unsigned port = mxv_tcp_peer_port(v->fd >= 0 ? v->fd : SSL_get_fd(ssl));
+    return port ? port : 25;
+}
+
+/* DANE's turn (policy.md section 7): true when it decided. */
+static bool dane_decides(mxv_decision *d, const mxv_verify_ctx *v, conn *c, SSL *ssl, X509 *leaf,
+                         STACK_OF(X509) * chain)
+{
+    return d->dane != MXV_DANE_OFF &&
+           mxv_decide_dane(d, v->policy, c->req, dane_host(d, v), peer_port(v, ssl), leaf, chain);
 }
 
 static int run_program_checks(X509_STORE_CTX *x, const mxv_verify_ctx *v)
@@ -273,7 +312,7 @@ int mxv_ssl_verify(X509_STORE_CTX *x, SSL *ssl, const mxv_verify_ctx *v)
         return 0;
     }
     fill_context(d, v, c, ssl);
-    if (d->algorithm == MXV_ALG_NONE) {
+    if (d->algorithm == MXV_ALG_NONE && d->dane == MXV_DANE_OFF) {
         mxv_decision_free(d);
         return run_program_checks(x, v); /* not a verifying mode: untouched */
     }
@@ -304,13 +343,18 @@ int mxv_ssl_verify(X509_STORE_CTX *x, SSL *ssl, const mxv_verify_ctx *v)
         policy_anchors(d, v, x);
     if (!mxv_presented_from_cert(X509_STORE_CTX_get0_cert(x), &d->presented))
         mxv_decision_note(d, "out of memory reading the certificate's names");
-    mxv_decide_identity(d, v->policy, c->req);
+    bool dane =
+        dane_decides(d, v, c, ssl, X509_STORE_CTX_get0_cert(x), X509_STORE_CTX_get0_untrusted(x));
+    if (!dane && d->algorithm != MXV_ALG_NONE)
+        mxv_decide_identity(d, v->policy, c->req);
     finish(d, v, c, ssl);
-    if (v->hooked && !d->abort)
+    if (v->hooked && !d->abort && !dane)
         remember_chain(ssl, X509_STORE_CTX_get0_cert(x), d);
 
     if (d->abort) {
-        X509_STORE_CTX_set_error(x, d->chain_ok ? X509_V_ERR_HOSTNAME_MISMATCH : d->chain_error);
+        X509_STORE_CTX_set_error(x, dane          ? X509_V_ERR_DANE_NO_MATCH
+                                    : d->chain_ok ? X509_V_ERR_HOSTNAME_MISMATCH
+                                                  : d->chain_error);
         /* Makes the failure fatal even under SSL_VERIFY_NONE: libssl reads
          * verify_mode after this callback returns. */
         SSL_set_verify(ssl, SSL_VERIFY_PEER, SSL_get_verify_callback(ssl));
@@ -330,10 +374,17 @@ mxv_decision *mxv_ssl_decide_resumption(SSL *ssl, const mxv_verify_ctx *v, X509 
     d->resumed = true;
     mxv_decision_note(d, "session offered for resumption: decided again with its stored chain "
                          "for this destination");
+    if (!mxv_presented_from_cert(leaf, &d->presented))
+        mxv_decision_note(d, "out of memory reading the certificate's names");
+    /* DANE decides a resumption from the certificates the session holds:
+     * a DANE-TA anchor the server sent is gone once the program saved
+     * and restored the session, and the resumption then fails (closed). */
+    if (dane_decides(d, v, c, ssl, leaf, chain)) {
+        finish(d, v, c, ssl);
+        return d;
+    }
     if (d->algorithm != MXV_ALG_NONE) {
         resumed_chain(d, v->policy, SSL_get_session(ssl), leaf, chain);
-        if (!mxv_presented_from_cert(leaf, &d->presented))
-            mxv_decision_note(d, "out of memory reading the certificate's names");
         mxv_decide_identity(d, v->policy, c->req);
     }
     finish(d, v, c, ssl);
@@ -356,13 +407,19 @@ mxv_decision *mxv_ssl_decide_uncertified(SSL *ssl, const mxv_verify_ctx *v, cons
     if (!d)
         return NULL;
     fill_context(d, v, c, ssl);
-    if (d->algorithm != MXV_ALG_NONE) {
+    if (d->algorithm != MXV_ALG_NONE || d->dane != MXV_DANE_OFF) {
         d->chain_checked = true;
         d->chain_error = X509_V_ERR_UNSPECIFIED;
         d->chain_error_text = strdup("no certificate decision");
         d->why = strdup(why);
     }
     mxv_decision_conclude(d);
+    if (d->dane != MXV_DANE_OFF && !d->report_only) {
+        /* With DANE on, every handshake needs a certificate DANE could
+         * look at: none here (anonymous suite, a callback taken away). */
+        d->pass = false;
+        d->abort = true;
+    }
     if (!d->pass)
         d->reason = "validation-failure";
     finish(d, v, c, ssl);

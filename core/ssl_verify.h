@@ -44,6 +44,8 @@ mxv_decision *mxv_ssl_decide_uncertified(SSL *ssl, const mxv_verify_ctx *v, cons
 
 /* The connected peer address of socket fd ("" when not a socket). */
 void mxv_peer_ip(int fd, char *out, size_t outlen);
+/* The peer port of a TCP socket, 0 when fd is not a connected TCP socket. */
+unsigned mxv_tcp_peer_port(int fd);
 
 /* Checks a chain with the policy's own trust anchors (decide_offline.c). */
 void mxv_check_chain(mxv_decision *d, mxv_policy *policy, X509 *leaf, STACK_OF(X509) * chain);

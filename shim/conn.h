@@ -20,6 +20,7 @@ typedef struct shim_conn {
     bool engineless; /* the engine could not be loaded: nothing passes */
     int last_fd;     /* the descriptor it was last used through */
     char ip[64];
+    unsigned port; /* the peer's */
     mxv_observed seen;
 } shim_conn;
 
@@ -44,6 +45,8 @@ static inline shim_conn *shim_conn_of(uintptr_t entry)
     return entry > SHIM_FD_PLAIN ? (shim_conn *)(entry & ~SHIM_FD_GUARDING) : NULL;
 }
 
+/* The guard level for what the engine says a connection needs. */
+mxv_guard_level shim_guard_level(mxv_hook_level level);
 /* Must its bytes still pass the guard? */
 bool shim_conn_watching(const shim_conn *c);
 /* The table entry for a descriptor naming c. */

@@ -193,11 +193,11 @@ static const void *ip_of(const struct sockaddr *addr, int *family, char *text, s
     return raw;
 }
 
-static mxv_guard_level guard_level(mxv_hook_level level)
+mxv_guard_level shim_guard_level(mxv_hook_level level)
 {
-    return level == MXV_HOOK_REQUIRE_VERIFIED ? MXV_GUARD_VERIFIED
-           : level == MXV_HOOK_REQUIRE_TLS    ? MXV_GUARD_TLS
-                                              : MXV_GUARD_WATCH;
+    return level == MXV_HOOK_REQUIRE_VERIFIED || level == MXV_HOOK_DANE ? MXV_GUARD_VERIFIED
+           : level == MXV_HOOK_REQUIRE_TLS                              ? MXV_GUARD_TLS
+                                                                        : MXV_GUARD_WATCH;
 }
 
 /* How a TCP connection to addr is guarded, or false: not in scope. */
@@ -212,10 +212,13 @@ static bool scope_of(const struct sockaddr *addr, shim_conn *c)
             return false;
         shim_lookups_explain(family, raw, &c->seen);
         shim_busy++;
+        c->port = port;
         mxv_hook_level level = api->connected(c->seen.domain[0] ? c->seen.domain : NULL,
-                                              c->seen.host[0] ? c->seen.host : NULL, c->ip);
+                                              c->seen.host[0] ? c->seen.host : NULL, c->ip, port);
         shim_busy--;
-        mxv_guard_init(&c->guard, guard_level(level));
+        mxv_guard_init(&c->guard, shim_guard_level(level));
+        if (level == MXV_HOOK_DANE)
+            mxv_guard_ask_clear(&c->guard);
         return true;
     }
     /* No engine where one was needed: what the settings might enforce is

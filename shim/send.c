@@ -27,7 +27,8 @@
 #define WINDOW     256  /* what is read at a time of a larger one */
 
 /* Ends the connection: nothing more leaves on any of its descriptors. */
-static ssize_t end_connection(int fd, const shim_conn *c, const mxv_guard_refusal *r)
+static ssize_t end_connection(int fd, const shim_conn *c, const mxv_guard_refusal *r,
+                              const char *reason)
 {
     shutdown(fd, SHUT_RDWR);
     mxv_hook_refusal what = {
@@ -37,6 +38,7 @@ static ssize_t end_connection(int fd, const shim_conn *c, const mxv_guard_refusa
         .no_decision = r->tls,
         .why = r->why,
         .line = r->head,
+        .reason = reason,
     };
     const mxv_hook_api *api = c->engineless ? NULL : shim_engine(false);
     shim_busy++;
@@ -53,10 +55,55 @@ static ssize_t end_connection(int fd, const shim_conn *c, const mxv_guard_refusa
     return -1;
 }
 
+/* Clear text on a connection where DANE may apply (c locked, unlocked on
+ * return): the engine is asked, without the lock (it may wait for DNS),
+ * whether TLS is mandatory for the host. Allowed: the guard carries on at
+ * the level the engine gives, and -2 has the chunk judged afresh; else
+ * the connection ends with the engine's reason. */
+static ssize_t ask_engine(int fd, shim_conn *c, const mxv_guard_refusal *r)
+{
+    shim_conn asked = *c;
+    shim_conns_unlock();
+    const mxv_hook_api *api = shim_engine(false);
+    mxv_hook_level level = MXV_HOOK_REQUIRE_VERIFIED;
+    char why[400] = "the engine could not be asked whether DANE applies";
+    const char *reason = NULL;
+    shim_busy++;
+    bool allowed = api && api->clear_text(asked.seen.domain[0] ? asked.seen.domain : NULL,
+                                          asked.seen.host[0] ? asked.seen.host : NULL, asked.ip,
+                                          asked.port, &level, why, sizeof(why), &reason);
+    shim_busy--;
+    if (!shim_conns_lock()) {
+        errno = EINTR;
+        return -1;
+    }
+    /* Still the same connection on fd (another thread may have closed it
+     * meanwhile): the answer applies to it. */
+    shim_conn *now = shim_conn_of(shim_fd_entry(fd));
+    if (now != c || !shim_conn_same_socket(fd, c) || c->refused) {
+        shim_conns_unlock();
+        return -2;
+    }
+    if (allowed) {
+        mxv_guard_clear_answered(&c->guard, shim_guard_level(level));
+        shim_conns_unlock();
+        return -2;
+    }
+    mxv_guard_refusal dane = *r;
+    dane.ask = false;
+    dane.why = why;
+    c->refused = true;
+    shim_conn ended = *c;
+    shim_conns_unlock();
+    return end_connection(fd, &ended, &dane, reason);
+}
+
 /* The refused chunk (c locked, unlocked on return): c ends, or -2 when fd
  * no longer names c's socket (forgotten: to be looked at afresh). */
 static ssize_t refuse_locked(int fd, shim_conn *c, const mxv_guard_refusal *r)
 {
+    if (r->ask && shim_conn_same_socket(fd, c) && !c->engineless)
+        return ask_engine(fd, c, r);
     if (!shim_conn_same_socket(fd, c) && shim_table_mine()) {
         shim_conn_set_locked(fd, SHIM_FD_UNKNOWN);
         shim_conns_unlock();
@@ -65,7 +112,7 @@ static ssize_t refuse_locked(int fd, shim_conn *c, const mxv_guard_refusal *r)
     c->refused = true;
     shim_conn ended = *c;
     shim_conns_unlock();
-    return end_connection(fd, &ended, r);
+    return end_connection(fd, &ended, r, NULL);
 }
 
 /* Runs the in-memory chunk iov through g; false when refused (r says
@@ -344,5 +391,5 @@ ssize_t shim_conn_refuse_opaque(int fd, const char *how)
     shim_conn ended = *c;
     shim_conns_unlock();
     mxv_guard_refusal r = {.why = how};
-    return end_connection(fd, &ended, &r);
+    return end_connection(fd, &ended, &r, NULL);
 }

@@ -41,7 +41,7 @@ static bool shared_has_all(void)
     } wanted[] = {{"example.com", 15}, {"1.2.0.192.in-addr.arpa", 12}, {"mx0a.emailhosted.not", 1}};
     char err[256];
     mxv_dns_shared *s =
-        mxv_dns_shared_open(cache, mxv_dns_shared_scope(world, true), err, sizeof(err));
+        mxv_dns_shared_open(cache, mxv_dns_shared_scope(world, true, true), err, sizeof(err));
     size_t found = 0;
     for (int i = 0; s && i < 3000 && found < 3; i++) {
         mxv_dns_shared_hit hit;
@@ -72,7 +72,7 @@ static void in_child(int (*fn)(void))
 static int first_process(void)
 {
     int before = threads();
-    mxv_prefetch(policy, "example.com", "192.0.2.1");
+    mxv_prefetch(policy, "example.com", "192.0.2.1", NULL, 25);
     if (!shared_has_all())
         return 1; /* the worker never looked up */
     return threads() > before ? 0 : 2;
@@ -81,11 +81,11 @@ static int first_process(void)
 static int next_process(void)
 {
     int before = threads();
-    mxv_prefetch(policy, "example.com", "192.0.2.1");
+    mxv_prefetch(policy, "example.com", "192.0.2.1", NULL, 25);
     if (threads() != before)
         return 3; /* a thread for answers already at hand */
     /* A destination nobody looked up still gets its background lookups. */
-    mxv_prefetch(policy, "v6.example", "2001:db8::25");
+    mxv_prefetch(policy, "v6.example", "2001:db8::25", NULL, 25);
     return threads() > before ? 0 : 4;
 }
 
