@@ -24,6 +24,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -213,6 +214,46 @@ static unsigned peer_port(const mxv_verify_ctx *v, SSL *ssl)
     return port ? port : 25;
 }
 
+/* Did the program enable DANE on this SSL itself (Postfix at its dane
+ * levels)? Asked without changing anything: OpenSSL refuses a record of
+ * usage 255 with 0 when DANE is enabled, -1 when it is not. */
+static bool program_enabled_dane(SSL *ssl)
+{
+    ERR_set_mark();
+    int rc = SSL_dane_tlsa_add(ssl, 255, 0, 0, (const unsigned char *)"", 0);
+    ERR_pop_to_mark();
+    return rc == 0;
+}
+
+/* The program's own DANE, observed after its checks ran, when mxverify's
+ * found none to apply (its DNS view may differ): a record that matched
+ * with no error, or any refusal, decided (policy=dane); true then, the
+ * outcome in d. A program's verify callback may accept errors (Postfix's
+ * does, to log them): the error the verification noted counts. */
+static bool program_dane_decided(mxv_decision *d, SSL *ssl, X509_STORE_CTX *x, const conn *c,
+                                 int program_ok)
+{
+    uint8_t usage = 0, selector = 0, mtype = 0;
+    int depth = SSL_get0_dane_tlsa(ssl, &usage, &selector, &mtype, NULL, NULL);
+    int error = c->first_chain_error ? c->first_chain_error : X509_STORE_CTX_get_error(x);
+    if (depth < 0 && program_ok > 0 && error == X509_V_OK)
+        return false; /* no record matched, nothing refused: the ESA's turn */
+    d->dane_outcome = MXV_DANE_DECIDED;
+    d->tlsa_matched = depth >= 0;
+    d->tlsa_usage = usage, d->tlsa_selector = selector, d->tlsa_mtype = mtype;
+    d->tlsa_depth = depth;
+    d->pass = program_ok > 0 && depth >= 0 && error == X509_V_OK;
+    d->abort = !d->pass && !d->report_only;
+    d->temporary = false;
+    d->reason = d->pass ? NULL : "tlsa-invalid";
+    if (!d->pass) {
+        free(d->why);
+        d->why = strdup("the program's own DANE verification refused the server");
+    }
+    mxv_decision_note(d, "the program's own DANE decided; mxverify observed");
+    return true;
+}
+
 /* DANE's turn (policy.md section 7): true when it decided. */
 static bool dane_decides(mxv_decision *d, const mxv_verify_ctx *v, conn *c, SSL *ssl, X509 *leaf,
                          STACK_OF(X509) * chain)
@@ -316,7 +357,10 @@ int mxv_ssl_verify(X509_STORE_CTX *x, SSL *ssl, const mxv_verify_ctx *v)
         mxv_decision_free(d);
         return run_program_checks(x, v); /* not a verifying mode: untouched */
     }
-    if (enforcing(d)) {
+    /* A program doing DANE itself keeps it whole: its host names are the
+     * DANE-TA names OpenSSL checks (RFC 7672 section 3.2.2). */
+    bool program_dane = program_enabled_dane(ssl);
+    if (enforcing(d) && !program_dane) {
         /* The policy's identity replaces the program's host-name check. */
         X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(x);
         X509_VERIFY_PARAM_set1_host(param, NULL, 0);
@@ -343,8 +387,15 @@ int mxv_ssl_verify(X509_STORE_CTX *x, SSL *ssl, const mxv_verify_ctx *v)
         policy_anchors(d, v, x);
     if (!mxv_presented_from_cert(X509_STORE_CTX_get0_cert(x), &d->presented))
         mxv_decision_note(d, "out of memory reading the certificate's names");
+    if (program_dane && d->dane == MXV_DANE_OFF) {
+        /* Its DANE is checked by mxverify's rules too (never weaker). */
+        d->dane = MXV_DANE_ON;
+        mxv_decision_note(d, "the program enabled DANE itself: mxverify's DANE applies too, "
+                             "and the program's host names are left as they are");
+    }
     bool dane =
-        dane_decides(d, v, c, ssl, X509_STORE_CTX_get0_cert(x), X509_STORE_CTX_get0_untrusted(x));
+        dane_decides(d, v, c, ssl, X509_STORE_CTX_get0_cert(x), X509_STORE_CTX_get0_untrusted(x)) ||
+        (program_dane && program_dane_decided(d, ssl, x, c, program_ok));
     if (!dane && d->algorithm != MXV_ALG_NONE)
         mxv_decide_identity(d, v->policy, c->req);
     finish(d, v, c, ssl);

@@ -63,28 +63,14 @@ mx=()
 for n in 1 2 3 4 5 6 7 8 9 10 11 12 c; do mx+=("@ MX 10 mx$n.dane.example."); done
 zone example.com "${mx[@]}" '@ A 127.0.0.99'
 zone plain.example 'mxp A 127.0.0.80' "_25._tcp.mxp TLSA 3 1 1 $other"
-(
-    cd "$z"
-    : > "$work/anchors"
-    for name in dane.example example.com; do
-        key=$(ldns-keygen -a ECDSAP256SHA256 -k $name)
-        ldns-signzone $name.zone "$key"
-        cat "$key.key" >> "$work/anchors"
-    done
-    # mx12's TLSA record changes under its signature: bogus.
-    sed -i "s/^\(_25\._tcp\.mx12\.dane\.example\.[[:space:]].*TLSA[[:space:]]*3 1 1 \)$ee\$/\1$other/" \
-        dane.example.zone.signed
-    grep -q "mx12.*TLSA.*$other" dane.example.zone.signed ||
-        { echo "FAIL: could not tamper with the signed zone" >&2; exit 1; }
-    cp plain.example.zone plain.example.zone.signed
-) || exit 1
-{
-    printf 'server:\n    module-config: "iterator"\n'
-    for name in dane.example example.com plain.example; do
-        printf 'auth-zone:\n    name: "%s."\n    zonefile: "%s/%s.zone.signed"\n' "$name" "$z" "$name"
-        printf '    for-downstream: yes\n    for-upstream: yes\n    fallback-enabled: no\n'
-    done
-} > "$z/world.conf"
+sign_zones dane.example example.com || exit 1
+# mx12's TLSA record changes under its signature: bogus.
+sed -i "s/^\(_25\._tcp\.mx12\.dane\.example\.[[:space:]].*TLSA[[:space:]]*3 1 1 \)$ee\$/\1$other/" \
+    "$z/dane.example.zone.signed"
+grep -q "mx12.*TLSA.*$other" "$z/dane.example.zone.signed" ||
+    { echo "FAIL: could not tamper with the signed zone" >&2; exit 1; }
+cp "$z/plain.example.zone" "$z/plain.example.zone.signed"
+serve_zones plain dane.example example.com plain.example > "$z/world.conf"
 pf_dns "$z" "$z/world.conf" || { echo "FAIL: unbound did not start"; exit 1; }
 forward_conf "$work/dns.conf" 'local-zone: "127.in-addr.arpa." nodefault' \
     "trust-anchor-file: \"$work/anchors\""

@@ -25,30 +25,22 @@ zone dane.example \
     'mx6 A 192.0.2.16' "_587._tcp.mx6 TLSA 2 0 1 $h1" \
     'mx7 A 192.0.2.17' 'mx7 AAAA 2001:db8::17' "_25._tcp.mx7 TLSA 3 1 1 $h1" \
     'mx8 A 192.0.2.18' "_25._tcp.mx8 TLSA 3 1 1 $h1" \
-    'mx9 A 192.0.2.19' "_25._tcp.mx9 TLSA 3 1 1 $h1" '_25._tcp.mx9 TYPE52 \# 3 030101'
+    'mx9 A 192.0.2.19' "_25._tcp.mx9 TLSA 3 1 1 $h1" '_25._tcp.mx9 TYPE52 \# 3 030101' \
+    'alias CNAME mx1' 'alias2 CNAME mx3' "_25._tcp.alias2 TLSA 3 1 1 $h2" \
+    'outside CNAME mx5.plain.example.'
 zone plain.example 'mx5 A 192.0.2.15' "_25._tcp.mx5 TLSA 3 1 1 $h1"
-(
-    cd "$z"
-    key=$(ldns-keygen -a ECDSAP256SHA256 -k dane.example)
-    ldns-signzone dane.example.zone "$key"
-    cat "$key.key" > "$work/anchors"
-    # After signing: mx4's TLSA data and mx8's address change under their
-    # signatures.
-    sed -i "s/^\(_25\._tcp\.mx4\.dane\.example\.[[:space:]].*TLSA[[:space:]]*3 1 1 \)$h1\$/\1$h2/" \
-        dane.example.zone.signed
-    sed -i 's/^\(mx8\.dane\.example\.[[:space:]].*[[:space:]]A[[:space:]]*\)192\.0\.2\.18$/\1192.0.2.99/' \
-        dane.example.zone.signed
-    grep -q "mx4.*TLSA.*$h2" dane.example.zone.signed && grep -q '192\.0\.2\.99$' dane.example.zone.signed ||
-        { echo "FAIL: could not tamper with the signed zone" >&2; exit 1; }
-    cp plain.example.zone plain.example.zone.signed # served unsigned
-) || exit 1
-{
-    printf 'server:\n    module-config: "iterator"\n'
-    for name in dane.example plain.example; do
-        printf 'auth-zone:\n    name: "%s."\n    zonefile: "%s/%s.zone.signed"\n' "$name" "$z" "$name"
-        printf '    for-downstream: yes\n    for-upstream: yes\n    fallback-enabled: no\n'
-    done
-} > "$work/zones.conf"
+sign_zones dane.example || exit 1
+# After signing: mx4's TLSA data and mx8's address change under their
+# signatures.
+sed -i "s/^\(_25\._tcp\.mx4\.dane\.example\.[[:space:]].*TLSA[[:space:]]*3 1 1 \)$h1\$/\1$h2/" \
+    "$z/dane.example.zone.signed"
+sed -i 's/^\(mx8\.dane\.example\.[[:space:]].*[[:space:]]A[[:space:]]*\)192\.0\.2\.18$/\1192.0.2.99/' \
+    "$z/dane.example.zone.signed"
+grep -q "mx4.*TLSA.*$h2" "$z/dane.example.zone.signed" &&
+    grep -q '192\.0\.2\.99$' "$z/dane.example.zone.signed" ||
+    { echo "FAIL: could not tamper with the signed zone"; exit 1; }
+cp "$z/plain.example.zone" "$z/plain.example.zone.signed" # served unsigned
+serve_zones plain dane.example plain.example > "$work/zones.conf"
 start_unbound "$z" "$work/zones.conf" || { echo "FAIL: unbound did not start"; exit 1; }
 forward_conf "$work/client.conf" "trust-anchor-file: \"$work/anchors\""
 
@@ -87,6 +79,16 @@ has "why=A lookup: "
 look mx9.dane.example
 has "state=failed bogus=0 n=0"
 has "why=TLSA records: a TLSA record of 3 octets"
+# Aliases (RFC 7672 section 2.2.2): the target's RRset first; the
+# alias's own when the target has none; no DANE through an insecure link.
+look alias.dane.example
+has "state=usable bogus=0 n=2 usable=1 base=mx1.dane.example"
+look alias2.dane.example
+has "state=usable bogus=0 n=1 usable=1 base=alias2.dane.example"
+has "tlsa 3 1 1 $h2"
+look outside.dane.example
+has "state=none"
+has "why=the MX host's address records are not DNSSEC-secure"
 look nowhere.dane.example
 has "state=none"
 has "why=the MX host has no address records"

@@ -224,6 +224,47 @@ forward_conf() {
     } > "$file"
 }
 
+# sign_zones NAME...: signs each $z/NAME.zone with a key of its own into
+# $z/NAME.zone.signed, and adds the keys to $work/anchors (trust anchors).
+sign_zones() {
+    local name key
+    for name; do
+        key=$(cd "$z" && ldns-keygen -a ECDSAP256SHA256 -k "$name") || return 1
+        (cd "$z" && ldns-signzone "$name.zone" "$key") || return 1
+        cat "$z/$key.key" >> "$work/anchors"
+    done
+}
+
+# serve_zones KIND NAME...: unbound.conf clauses (on stdout) serving each
+# $z/NAME.zone.signed. KIND plain: as they are (the client validates);
+# validating: looked up and validated against $work/anchors, answers to
+# clients with the AD bit (a resolver for programs that trust it).
+serve_zones() {
+    local kind=$1 name; shift
+    if [ "$kind" = validating ]; then
+        printf 'server:
+    module-config: "validator iterator"
+'
+        printf '    trust-anchor-file: "%s"
+' "$work/anchors"
+    else
+        printf 'server:
+    module-config: "iterator"
+'
+    fi
+    for name; do
+        printf 'auth-zone:
+    name: "%s."
+    zonefile: "%s/%s.zone.signed"
+' "$name" "$z" "$name"
+        printf '    for-downstream: %s
+    for-upstream: yes
+    fallback-enabled: no
+' \
+            "$([ "$kind" = validating ] && echo no || echo yes)"
+    done
+}
+
 # zone NAME RECORDS...: a zone file $z/NAME.zone (SOA, NS, the records),
 # for start_unbound's auth-zones; $z is the caller's zone directory.
 zone() {

@@ -25,3 +25,18 @@ in_namespaces() {
     fi
     exec unshare --net --mount -- env "$1=1" bash "$0"
 }
+
+# need_postfix: Debian's Postfix, its user and group, and a shim Postfix
+# can load (not an ASan build); else skipped.
+need_postfix() {
+    need_tools postfix postconf postqueue sendmail
+    : "${SHIM:?SHIM (libmxverify-preload.so) must be set}"
+    if ldd "$SHIM" 2>/dev/null | grep -q libasan; then
+        echo "skipped: ASan build (Postfix cannot run with a preloaded ASan runtime)"
+        exit $SKIP
+    fi
+    if ! getent passwd postfix >/dev/null || ! getent group postdrop >/dev/null; then
+        echo "skipped: the postfix user or postdrop group is missing"
+        exit $SKIP
+    fi
+}

@@ -23,17 +23,9 @@
 # PF_DNS_LEVEL=dnssec runs it with smtp_dns_support_level = dnssec.
 . "$(dirname "$0")/netns.sh"
 if [ "${MXV_POSTFIX_NS:-}" != 1 ]; then
-    need_tools postfix postconf postqueue sendmail unbound
+    need_postfix
+    need_tools unbound
     [ -x /usr/bin/python3 ] || { echo "skipped: Debian's python3 needed"; exit $SKIP; }
-    : "${SHIM:?SHIM (libmxverify-preload.so) must be set}"
-    if ldd "$SHIM" 2>/dev/null | grep -q libasan; then
-        echo "skipped: ASan build (Postfix cannot run with a preloaded ASan runtime)"
-        exit $SKIP
-    fi
-    if ! getent passwd postfix >/dev/null || ! getent group postdrop >/dev/null; then
-        echo "skipped: the postfix user or postdrop group is missing"
-        exit $SKIP
-    fi
     in_namespaces MXV_POSTFIX_NS
 fi
 
@@ -165,23 +157,10 @@ relaxed.example.net = relaxed
 [relaxed]
 mode = preferred-verify
 CONF
-pf_new "$pf" <<CONF
-compatibility_level = 3.6
-queue_directory = $pf/queue
-data_directory = $pf/data
-myhostname = sender.test
-mydomain = sender.test
-myorigin = \$mydomain
-mydestination =
-relayhost =
-inet_interfaces = loopback-only
+{
+    pf_main_cf
+    cat <<CONF
 inet_protocols = all
-mynetworks = 127.0.0.0/8
-alias_maps =
-alias_database =
-biff = no
-maillog_file = $pf/maillog
-maillog_file_prefixes = $pf
 smtp_tls_security_level = may
 smtp_tls_CAfile = $certs/ca.pem
 smtp_tls_loglevel = 1
@@ -202,6 +181,7 @@ mxverify_environment = LD_PRELOAD=$SHIM MXVERIFY_CONF=$pf/mxverify.conf
 import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C POSTLOG_SERVICE
     POSTLOG_HOSTNAME \$mxverify_environment
 CONF
+} | pf_new "$pf"
 postfix -c "$pf/etc" check 2> "$work/postfix-check.err" ||
     { echo "FAIL: postfix check"; cat "$work/postfix-check.err"; exit 1; }
 cleanup_hooks+=("pf_stop $pf")
@@ -209,55 +189,7 @@ postfix -c "$pf/etc" start 2> "$work/postfix-start.err" ||
     { echo "FAIL: postfix start"; cat "$work/postfix-start.err"; exit 1; }
 echo "Postfix $(postconf -d -h mail_version) running in $pf"
 
-# --- mail, sent by Postfix's sendmail; each message has a unique marker ---
-send() {   # send DOMAIN MARKER
-    printf 'From: <sender@sender.test>\nTo: <user@%s>\nSubject: %s\n\n%s\n' "$1" "$2" "$2" |
-        sendmail -C "$pf/etc" -f sender@sender.test "user@$1" ||
-        { echo "FAIL: sendmail to $1 failed"; failures=$((failures + 1)); }
-}
-# delivered MARKER: tls | clear | none (what the sinks received)
-delivered() {
-    local f
-    f=$(grep -rlx -- "Subject: $1"$'\r' "$work/spool" 2>/dev/null | head -1)
-    if [ -z "$f" ]; then echo none; elif head -1 "$f" | grep -q yes; then echo tls; else echo clear; fi
-}
-# copies MARKER: how many messages with that marker the sinks received.
-copies() { grep -rlx -- "Subject: $1"$'\r' "$work/spool" 2>/dev/null | wc -l; }
-# queue: "QUEUE ADDRESS REASON" per queued recipient (postqueue -j).
-queue() {
-    postqueue -c "$pf/etc" -j 2>/dev/null | "$PY" -c '
-import json, sys
-for line in sys.stdin:
-    m = json.loads(line)
-    for r in m["recipients"]:
-        print(m["queue_name"], r["address"], r.get("delay_reason", "-"))'
-}
-# wait_until SECONDS COMMAND...: polls COMMAND every 0.5 s; 1 when it never
-# held. All waits together end by $deadline, well within CTest's TIMEOUT.
 deadline=$(($(date +%s) + 200))
-wait_until() {
-    local limit=$1; shift
-    local end=$(($(date +%s) + limit))
-    [ "$end" -le "$deadline" ] || end=$deadline
-    while ! "$@"; do
-        [ "$(date +%s)" -lt "$end" ] || return 1
-        sleep 0.5
-    done
-}
-all_arrived() { local m; for m in "$@"; do [ "$(delivered "$m")" != none ] || return 1; done; }
-deferred_count() { queue | grep -c "^deferred user@$1 " || true; }
-only_deferred_left() { ! queue | grep -qv '^deferred '; }
-check() { # check DESCRIPTION COMMAND...: one check, COMMAND must succeed
-    local what=$1; shift
-    checks=$((checks + 1))
-    "$@" || { echo "FAIL: $what" >&2; failures=$((failures + 1)); }
-}
-logged() { grep -qF -- "$1" "$mxlog"; }
-show_logs() {
-    echo "--- mxverify log" >&2; tail -25 "$mxlog" >&2
-    echo "--- postfix log" >&2; grep -v 'postfix/\(pickup\|cleanup\|qmgr\)' "$pf/maillog" | tail -30 >&2
-    echo "--- queue" >&2; queue >&2
-}
 
 good=(example.com viamx.example.net viaptr.example.org nomx.example.org backup.example.org
       relaxed.example.net)

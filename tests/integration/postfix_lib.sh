@@ -19,6 +19,28 @@ pf_new() {
     postconf -c "$dir/etc" -M# smtp/inet
 }
 
+# pf_main_cf: the main.cf lines every test instance at $pf shares (a
+# sender on loopback, no local delivery, its own log file), for pf_new.
+pf_main_cf() {
+    cat <<CONF
+compatibility_level = 3.6
+queue_directory = $pf/queue
+data_directory = $pf/data
+myhostname = sender.test
+mydomain = sender.test
+myorigin = \$mydomain
+mydestination =
+relayhost =
+inet_interfaces = loopback-only
+mynetworks = 127.0.0.0/8
+alias_maps =
+alias_database =
+biff = no
+maillog_file = $pf/maillog
+maillog_file_prefixes = $pf
+CONF
+}
+
 # pf_stop DIR: stops that instance and waits (10 s at most) for its master
 # process to end; then kills it.
 pf_stop() {
@@ -35,12 +57,65 @@ pf_stop() {
 # pf_dns DIR WORLD: the resolver of this namespace: unbound (lib.sh's
 # start_unbound) serving the unbound.conf clauses in WORLD, on port 53 (the
 # only port resolv.conf can name; nothing else listens in this namespace),
-# /etc/resolv.conf bind-mounted to point at it, and $work/dns.conf, the
-# same world for mxverify's libunbound.
+# /etc/resolv.conf bind-mounted to point at it (trust-ad: the AD bit of a
+# validating daemon reaches Postfix's DANE), and $work/dns.conf, the same
+# world for mxverify's libunbound.
 pf_dns() {
     free_port() { echo 53; }
     start_unbound "$1" "$2" || return 1
-    printf 'nameserver %s\noptions timeout:2 attempts:2\n' "$dns_addr" > "$1/resolv.conf"
+    printf 'nameserver %s\noptions timeout:2 attempts:2 trust-ad\n' "$dns_addr" > "$1/resolv.conf"
     mount --bind "$1/resolv.conf" /etc/resolv.conf
     forward_conf "$work/dns.conf" 'local-zone: "127.in-addr.arpa." nodefault'
+}
+
+# --- for a running instance: $pf its directory, $mxlog mxverify's log,
+# $work/spool the sinks' spool, $deadline when every wait ends ---
+
+# send DOMAIN MARKER: a message with a unique marker, through sendmail.
+send() {
+    printf 'From: <sender@sender.test>\nTo: <user@%s>\nSubject: %s\n\n%s\n' "$1" "$2" "$2" |
+        sendmail -C "$pf/etc" -f sender@sender.test "user@$1" ||
+        { echo "FAIL: sendmail to $1 failed"; failures=$((failures + 1)); }
+}
+# delivered MARKER: tls | clear | none (what the sinks received)
+delivered() {
+    local f
+    f=$(grep -rlx -- "Subject: $1"$'\r' "$work/spool" 2>/dev/null | head -1)
+    if [ -z "$f" ]; then echo none; elif head -1 "$f" | grep -q yes; then echo tls; else echo clear; fi
+}
+# copies MARKER: how many messages with that marker the sinks received.
+copies() { grep -rlx -- "Subject: $1"$'\r' "$work/spool" 2>/dev/null | wc -l; }
+# queue: "QUEUE ADDRESS REASON" per queued recipient (postqueue -j).
+queue() {
+    postqueue -c "$pf/etc" -j 2>/dev/null | "$PY" -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    for r in m["recipients"]:
+        print(m["queue_name"], r["address"], r.get("delay_reason", "-"))'
+}
+# wait_until SECONDS COMMAND...: polls COMMAND every 0.5 s; 1 when it never
+# held. All waits together end by $deadline, well within CTest's TIMEOUT.
+wait_until() {
+    local limit=$1; shift
+    local end=$(($(date +%s) + limit))
+    [ "$end" -le "$deadline" ] || end=$deadline
+    while ! "$@"; do
+        [ "$(date +%s)" -lt "$end" ] || return 1
+        sleep 0.5
+    done
+}
+all_arrived() { local m; for m in "$@"; do [ "$(delivered "$m")" != none ] || return 1; done; }
+deferred_count() { queue | grep -c "^deferred user@$1 " || true; }
+only_deferred_left() { ! queue | grep -qv '^deferred '; }
+check() { # check DESCRIPTION COMMAND...: one check, COMMAND must succeed
+    local what=$1; shift
+    checks=$((checks + 1))
+    "$@" || { echo "FAIL: $what" >&2; failures=$((failures + 1)); }
+}
+logged() { grep -qF -- "$1" "$mxlog"; }
+show_logs() {
+    echo "--- mxverify log" >&2; tail -25 "$mxlog" >&2
+    echo "--- postfix log" >&2; grep -v 'postfix/\(pickup\|cleanup\|qmgr\)' "$pf/maillog" | tail -30 >&2
+    echo "--- queue" >&2; queue >&2
 }
