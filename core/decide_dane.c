@@ -81,6 +81,15 @@ static void looked_up_evidence(mxv_decision *d, mxv_policy *policy, const char *
         snprintf(ev->why, sizeof(ev->why), "DNS unavailable: %.200s", why);
         return;
     }
+    if (mxv_dns_downgrade_allowed(dns)) {
+        /* Built before DANE was on (a setting changed since): its answers
+         * may be stripped ones taken for insecure; DANE cannot use them. */
+        pthread_mutex_unlock(&policy->lock);
+        snprintf(ev->why, sizeof(ev->why),
+                 "the resolver was set up without DANE, taking answers stripped of DNSSEC as "
+                 "insecure");
+        return;
+    }
     mxv_dns_cache_only(dns, d->dns_cache_only);
     if (mxv_dane_lookup_start(dns, host, port, ev) && d->domain)
         mxv_dns_submit(dns, d->domain, MXV_RR_MX, on_mx, mx);
@@ -154,6 +163,35 @@ static bool dane_ta_names(mxv_decision *d, const mxv_dane_evidence *ev, const mx
         }
     }
     return false;
+}
+
+/* For audit: each record alone against the chain, one line each in
+ * d->tlsa_each: "+ 3 1 1 ...: matches certificate 0 (the leaf)", "- ...:
+ * matches nothing the server sent", "- ...: unusable: why". */
+static void each_record(mxv_decision *d, const mxv_dane_evidence *ev, X509 *leaf,
+                        STACK_OF(X509) * sent)
+{
+    for (size_t i = 0; i < ev->n; i++) {
+        char text[80], line[300], err[200];
+        mxv_tlsa_format(&ev->records[i], text, sizeof(text));
+        const char *unusable = mxv_tlsa_unusable(&ev->records[i]);
+        mxv_dane_result r;
+        if (unusable)
+            snprintf(line, sizeof(line), "- %s: unusable for SMTP: %s", text, unusable);
+        else if (!leaf || !mxv_dane_check(leaf, sent, &ev->records[i], 1, &r, err, sizeof(err)))
+            snprintf(line, sizeof(line), "- %s: not checked: %s", text,
+                     leaf ? err : "no certificate");
+        else if (r.tlsa)
+            snprintf(line, sizeof(line), "%c %s: matches certificate %d (0: the leaf)%s%s",
+                     r.matched ? '+' : '-', text, r.depth, r.matched ? "" : ", but ",
+                     r.matched ? "" : X509_verify_cert_error_string(r.error));
+        else
+            snprintf(line, sizeof(line),
+                     "- %s: matches nothing the server sent (the next key of a rollover, or a "
+                     "stale record)",
+                     text);
+        mxv_strlist_add(&d->tlsa_each, line);
+    }
 }
 
 /* Usable records: the chain against them, and the outcome. */
@@ -233,6 +271,8 @@ bool mxv_decide_dane(mxv_decision *d, mxv_policy *policy, const mxv_request *req
         mxv_decision_note(d, "DANE: TLSA at _%u._tcp.%s%s: %s", port, ev->base,
                           given ? " (given, taken as DNSSEC-secure)" : " (DNSSEC-secure)",
                           d->tlsa_rrset ? d->tlsa_rrset : "");
+    if (req && req->each_tlsa)
+        each_record(d, ev, leaf, sent);
     bool decided = true;
     char why[400];
     switch (ev->state) {
@@ -243,6 +283,7 @@ bool mxv_decide_dane(mxv_decision *d, mxv_policy *policy, const mxv_request *req
             break;
         }
         d->dane_outcome = MXV_DANE_NO_DANE;
+        d->dane_why = strdup(ev->why);
         mxv_decision_note(d, "DANE: %s; the next policy decides", why);
         decided = false;
         break;

@@ -71,10 +71,12 @@ void mxv_check_chain(mxv_decision *d, mxv_policy *policy, X509 *leaf, STACK_OF(X
     }
 }
 
-/* The MX host connected to, offline: the first MX given (interfaces.md,
- * explain), else none known. */
+/* The MX host connected to, offline: the one the request names, else the
+ * first MX given (interfaces.md, explain), else none known. */
 static const char *connected_host(const mxv_request *req, const mxv_effective *e)
 {
+    if (req && req->host)
+        return req->host;
     if (req && req->mx.n)
         return req->mx.items[0];
     return e->mx->n ? e->mx->items[0] : NULL;
@@ -93,7 +95,7 @@ mxv_decision *mxv_decide(mxv_policy *policy, const mxv_request *req, X509 *leaf,
     const char *host = connected_host(req, &e);
     if (host && !d->host && d->dane != MXV_DANE_OFF)
         d->host = strdup(host);
-    if (mxv_decide_dane(d, policy, req, host, 25, leaf, chain))
+    if (mxv_decide_dane(d, policy, req, host, req && req->port ? req->port : 25, leaf, chain))
         return d; /* DANE decided: the ESA algorithm is not consulted */
     if (leaf)
         mxv_check_chain(d, policy, leaf, chain);

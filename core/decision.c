@@ -171,6 +171,8 @@ void mxv_decision_free(mxv_decision *d)
     free(d->dns_why);
     free(d->dane_base);
     free(d->tlsa_rrset);
+    free(d->dane_why);
+    mxv_strlist_clear(&d->tlsa_each);
     mxv_strlist_clear(&d->notes);
     free(d);
 }

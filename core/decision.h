@@ -41,6 +41,9 @@ struct mxv_request {
     /* TLSA records given (explain --tlsa): a secure RRset at the first MX */
     mxv_tlsa *tlsa;
     size_t ntlsa;
+    char *host;     /* the MX host connected to (DANE's TLSA base), or NULL */
+    unsigned port;  /* the port connected to, 0: 25 */
+    bool each_tlsa; /* audit: every TLSA record checked alone (d->tlsa_each) */
 };
 
 /* What DANE (policy.md section 7, item 1) found for the connected host. */
@@ -86,6 +89,10 @@ struct mxv_decision {
     uint8_t tlsa_usage, tlsa_selector, tlsa_mtype;
     int tlsa_depth;   /* the certificate it matched, 0 the leaf */
     char *tlsa_rrset; /* the records considered, "U S M HEX; ..." (policy_string) */
+    char *dane_why;   /* why there is no DANE (NO_DANE), or NULL */
+    /* request->each_tlsa: one line per record, "+ RECORD: ..." when it
+     * authenticates the chain alone, "- ..." when not, and why */
+    mxv_strlist tlsa_each;
 
     bool resumed; /* decided for a session offered for resumption */
     bool pass;

@@ -336,6 +336,11 @@ void mxv_dns_allow_downgrade(mxv_dns *dns, bool allow)
     dns->may_downgrade = allow;
 }
 
+bool mxv_dns_downgrade_allowed(const mxv_dns *dns)
+{
+    return dns->may_downgrade;
+}
+
 static void deliver(pending *p, int err, struct ub_result *result)
 {
     p->done = true;

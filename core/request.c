@@ -23,6 +23,7 @@ void mxv_request_free(mxv_request *r)
     mxv_strlist_clear(&r->route);
     mxv_strlist_clear(&r->reference);
     free(r->tlsa);
+    free(r->host);
     free(r);
 }
 
@@ -42,6 +43,39 @@ static bool set_ip(mxv_request *r, const char *value, char *err, size_t errlen)
     else
         inet_ntop(family, addr, r->ip, sizeof(r->ip));
     return true;
+}
+
+static bool set_port(mxv_request *r, const char *value, char *err, size_t errlen)
+{
+    char *end;
+    unsigned long port = strtoul(value, &end, 10);
+    if (!*value || *end || port == 0 || port > 65535) {
+        snprintf(err, errlen, "port: \"%.40s\" is not a TCP port (1-65535)", value);
+        return false;
+    }
+    r->port = (unsigned)port;
+    return true;
+}
+
+/* The MX host connected to: a host name, as an "mx" entry is. */
+static bool set_host(mxv_request *r, const char *value, char *err, size_t errlen)
+{
+    mxv_strlist one = {0};
+    char why[200];
+    bool ok = mxv_split_list(value, &one, why, sizeof(why)) && one.n == 1;
+    mxv_strlist_clear(&one);
+    mxv_settings s = {0};
+    if (!ok || !mxv_settings_apply(&s, "mx", value, why, sizeof(why))) {
+        snprintf(err, errlen, "host: \"%.80s\": %s", value, ok ? why : "one host name");
+        mxv_settings_clear(&s);
+        return false;
+    }
+    free(r->host);
+    r->host = strdup(s.mx.items[0]);
+    mxv_settings_clear(&s);
+    if (!r->host)
+        snprintf(err, errlen, "out of memory");
+    return r->host != NULL;
 }
 
 /* One more TLSA record of the RRset given (presentation form). */
@@ -77,13 +111,17 @@ int mxv_request_set(mxv_request *r, const char *key, const char *value, char *er
         return set_ip(r, value, err, errlen);
     if (strcmp(key, "tlsa") == 0)
         return add_tlsa(r, value, err, errlen);
+    if (strcmp(key, "port") == 0)
+        return set_port(r, value, err, errlen);
+    if (strcmp(key, "host") == 0)
+        return set_host(r, value, err, errlen);
     /* Parse with the settings' own rules, then append to the request. */
     mxv_settings s = {0};
     bool known = strcmp(key, "domain") == 0 || strcmp(key, "mx") == 0 ||
                  strcmp(key, "route") == 0 || strcmp(key, "reference") == 0;
     if (!known) {
-        snprintf(err, errlen, "%s: not a request key (domain, mx, route, reference, ip, tlsa)",
-                 key);
+        snprintf(err, errlen,
+                 "%s: not a request key (domain, mx, route, reference, ip, tlsa, host, port)", key);
         return 0;
     }
     if (!mxv_settings_apply(&s, key, value, why, sizeof(why))) {

@@ -17,6 +17,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The command names records as log lines do: exported privately. */
+#if defined(MXV_BUILDING)
+#define MXV_TLSA_API __attribute__((visibility("default")))
+#else
+#define MXV_TLSA_API
+#endif
+
 /* Certificate usages (RFC 6698 section 2.1.1, acronyms RFC 7218). */
 enum {
     MXV_TLSA_PKIX_TA = 0,
@@ -61,7 +68,7 @@ const char *mxv_tlsa_unusable(const mxv_tlsa *t);
 
 /* "DANE-EE(3)", "PKIX-TA(0)", "usage 7": the usage as log lines name it
  * (a static string, or `buf` for unknown numbers). */
-const char *mxv_tlsa_usage_name(uint8_t usage, char buf[16]);
+MXV_TLSA_API const char *mxv_tlsa_usage_name(uint8_t usage, char buf[16]);
 
 /* The record as "3 1 1 0123abcd..." in `buf` (NUL-terminated, cut with
  * "..." when longer than `len`), for tlsa= in log lines and JSON; returns

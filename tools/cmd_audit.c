@@ -4,14 +4,16 @@
  * line per check, PASS / WARN / FAIL with why: STARTTLS offered, the
  * greeting's host name, a certificate CN equal to it exactly, the chain
  * sent complete and in order, not self-signed, leading to a known CA, the
- * dates, forward-confirmed reverse DNS. Then, for information, which
- * sender algorithms accept the certificate.
+ * dates, forward-confirmed reverse DNS, and for a host name its DANE
+ * TLSA records (each against what the server sends). Then, for
+ * information, which sender algorithms accept the certificate.
  *
  * Exit status: 0 every check passed (WARN counts as passed), 1 one failed,
  * 2 usage or configuration, 3 the server could not be reached or DNS failed.
  */
 #include "buf.h"
 #include "cli.h"
+#include "decision.h"
 #include "postfix_match.h"
 #include "smtp.h"
 #include "target.h"
@@ -294,6 +296,64 @@ static void algorithms(report *r, mxv_policy *policy, const target *t, const cha
 /* Section 6.2: a fully qualified host name: labels of 1 to 63 letters,
  * digits and hyphens (no hyphen at either end), at least two, the last not
  * all digits, so an address, bare or as an [address literal], is not one. */
+/* DANE (RFC 7672): does the TLSA RRset this server's host publishes
+ * match what it serves? One check for the whole, one per record: the
+ * current key matches; a usable record that matches nothing served is
+ * the next key of a rollover, or stale. */
+static void check_dane(report *r, mxv_policy *policy, const target *t, const char *ip, X509 *leaf,
+                       STACK_OF(X509) * rest)
+{
+    char err[300], port[8];
+    if (target_is_ip(t->host))
+        return; /* no host name, no TLSA name */
+    snprintf(port, sizeof(port), "%d", t->port);
+    mxv_request *req = mxv_request_new();
+    if (!req || !mxv_request_set(req, "host", t->host, err, sizeof(err)) ||
+        !mxv_request_set(req, "port", port, err, sizeof(err)) ||
+        !mxv_request_set(req, "ip", ip, err, sizeof(err)) ||
+        !mxv_policy_set(policy, "dane", "on", err, sizeof(err))) {
+        check(r, "dane", FAIL, "cannot check DANE: %s", req ? err : "out of memory");
+        mxv_request_free(req);
+        return;
+    }
+    req->each_tlsa = true;
+    mxv_decision *d = mxv_decide(policy, req, leaf, rest);
+    char name[16];
+    switch (d ? d->dane_outcome : MXV_DANE_FAILURE) {
+    case MXV_DANE_NOT_ASKED:
+    case MXV_DANE_NO_DANE:
+        check(r, "dane", PASS, "no DANE for %s: %s", t->host, d->dane_why ? d->dane_why : "-");
+        break;
+    case MXV_DANE_ENCRYPT:
+        check(r, "dane", WARN,
+              "only unusable TLSA records at _%d._tcp.%s: senders doing DANE require TLS and "
+              "authenticate nothing by them (SMTP uses DANE-TA(2) and DANE-EE(3) only)",
+              t->port, d->dane_base ? d->dane_base : t->host);
+        break;
+    case MXV_DANE_DECIDED:
+        if (d->pass)
+            check(r, "dane", PASS, "DANE: %s %u %u matched what the server sends (TLSA base %s)",
+                  mxv_tlsa_usage_name(d->tlsa_usage, name), d->tlsa_selector, d->tlsa_mtype,
+                  d->dane_base ? d->dane_base : t->host);
+        else
+            check(r, "dane", FAIL, "DANE senders refuse this server: %s (%s)", d->reason,
+                  d->why ? d->why : "-");
+        break;
+    case MXV_DANE_FAILURE:
+        r->temporary += d && d->temporary;
+        check(r, "dane", FAIL, "%s: %s", d ? d->reason : "tlsa-invalid",
+              d && d->why ? d->why : "cannot check DANE: out of memory");
+        break;
+    }
+    for (size_t i = 0; d && i < d->tlsa_each.n; i++) {
+        const char *line = d->tlsa_each.items[i];
+        check(r, "tlsa", line[0] == '+' ? PASS : WARN, "%s", line + 2);
+    }
+    mxv_decision_free(d);
+    mxv_request_free(req);
+    mxv_policy_set(policy, "dane", "off", err, sizeof(err)); /* the algorithms below: PKIX */
+}
+
 static bool is_host_name(const char *name)
 {
     size_t len = strlen(name), labels = 0, start = 0;
@@ -376,6 +436,8 @@ static int audit(report *r, mxv_policy *policy, const target *t, const char *dom
             sk_X509_push(rest, sk_X509_value(sent, i));
         mxv_request *req = mxv_request_new();
         mxv_policy_set(policy, "mode", "required-verify-hosted", err, sizeof(err));
+        /* The chain as a PKIX sender sees it: DANE is the next check's. */
+        mxv_policy_set(policy, "dane", "off", err, sizeof(err));
         mxv_decision *d = mxv_decide(policy, req, leaf, rest);
         sk_X509_free(rest);
         check_cn(r, leaf, s.greeting);
@@ -385,11 +447,17 @@ static int audit(report *r, mxv_policy *policy, const target *t, const char *dom
         mxv_decision_free(d);
         mxv_request_free(req);
         check_fcrdns(r, policy, ip);
+        rest = sk_X509_new_null();
+        for (int i = 1; i < sk_X509_num(sent); i++)
+            sk_X509_push(rest, sk_X509_value(sent, i));
+        check_dane(r, policy, t, ip, leaf, rest);
+        sk_X509_free(rest);
         algorithms(r, policy, t, domain, ip, s.greeting, sent, trusted);
     } else {
         if (s.starttls)
             check(r, "tls", FAIL, "TLS handshake failed: %s", s.error);
         check_fcrdns(r, policy, ip);
+        check_dane(r, policy, t, ip, NULL, NULL);
         if (r->json)
             mxv_buf_puts(&r->out, "],\"algorithms\":null");
     }
@@ -460,6 +528,12 @@ int cmd_audit(int argc, char **argv)
         cli_error("audit: one HOST[:PORT] is required");
         error = true;
     }
+    /* The DANE check needs a resolver that never takes answers stripped of
+     * DNSSEC for insecure (policy_runtime.c): DANE is on from the start,
+     * before the resolver is built; the PKIX checks turn it off for their
+     * own decisions. */
+    if (!error && c.nsettings < (int)(sizeof(c.settings) / sizeof(c.settings[0])))
+        c.settings[c.nsettings++] = (typeof(c.settings[0])){"dane", "dane", "on"};
     mxv_policy *policy = error ? NULL : cli_load_policy(&c, "required-verify-hosted");
     mxv_request_free(c.request);
     if (!policy) {

@@ -25,7 +25,7 @@ static const char usage[] =
     "usage: mxverify check DOMAIN [--server HOST[:PORT]] [--port N] [--timeout SECONDS]\n"
     "                      [--mode M] [--mx H]... [--route R]... [--reference N]...\n"
     "                      [--ca-file F] [--ca-path D] [--unbound-conf F] [--dnssec D]\n"
-    "                      [--smtp] [--trace] [--json] [--conf F]\n";
+    "                      [--dane off|on|require] [--smtp] [--trace] [--json] [--conf F]\n";
 
 typedef struct {
     bool json, trace, color;
@@ -48,6 +48,49 @@ static bool checks_certificate(mxv_mode mode)
 {
     return mode == MXV_MODE_PREFERRED_VERIFY || mode == MXV_MODE_REQUIRED_VERIFY ||
            mode == MXV_MODE_REQUIRED_VERIFY_HOSTED;
+}
+
+/* Did DANE decide (policy=dane)? */
+static bool dane_decided(const mxv_decision *d)
+{
+    return d && (d->dane_outcome == MXV_DANE_DECIDED || d->dane_outcome == MXV_DANE_FAILURE);
+}
+
+/* "DANE-EE(3) matched", "DANE-TA(2) matched, name mx1.example.net", for
+ * the verdict line of a server DANE decided. */
+static void dane_words(const mxv_decision *d, char *out, size_t len)
+{
+    char name[16];
+    const char *presented, *reference, *source;
+    if (!d->tlsa_matched) {
+        snprintf(out, len, "no TLSA record matched");
+        return;
+    }
+    int n = snprintf(out, len, "%s matched", mxv_tlsa_usage_name(d->tlsa_usage, name));
+    if (n > 0 && (size_t)n < len && mxv_decision_match(d, &presented, NULL, &reference, &source))
+        snprintf(out + n, len - (size_t)n, ", %s ~ %s %s", presented, source, reference);
+}
+
+/* The server offers no STARTTLS: may mail go in clear? Not where the mode
+ * requires TLS, nor where DANE does (a decision without a certificate
+ * says whether DANE found TLSA records; `why` then). */
+static bool clear_text_refused(const check_options *o, mxv_policy *policy, mxv_request *req,
+                               char *why, size_t len)
+{
+    *why = '\0';
+    if (o->mode != MXV_MODE_NONE && o->mode != MXV_MODE_PREFERRED &&
+        o->mode != MXV_MODE_PREFERRED_VERIFY)
+        return true;
+    mxv_decision *d = mxv_decide(policy, req, NULL, NULL);
+    bool refused =
+        d && (d->dane_outcome == MXV_DANE_DECIDED || d->dane_outcome == MXV_DANE_ENCRYPT ||
+              d->dane_outcome == MXV_DANE_FAILURE);
+    if (refused)
+        snprintf(why, len, " (DANE: %s)",
+                 d->dane_outcome == MXV_DANE_FAILURE && d->why ? d->why
+                                                               : "TLSA records make TLS mandatory");
+    mxv_decision_free(d);
+    return refused;
 }
 
 /* Probes one server; prints its progress and verdict lines. */
@@ -103,15 +146,23 @@ static enum outcome probe(const check_options *o, mxv_policy *policy, mxv_reques
     mxv_decision *d = NULL;
     SSL_CTX *ctx = NULL;
     char line[1024] = "";
+    /* DANE's TLSA base domain and port: this server's. */
+    char port[8];
+    snprintf(port, sizeof(port), "%d", t->port);
+    mxv_request_set(req, "port", port, err, sizeof(err));
+    if (!target_is_ip(t->host))
+        mxv_request_set(req, "host", t->host, err, sizeof(err));
+    if (connected)
+        mxv_request_set(req, "ip", connected, err, sizeof(err));
     if (!connected) {
         snprintf(line, sizeof(line), "Connection failed to %s: %s", t->host, s.error);
     } else if (!smtp_hello(&s)) {
         snprintf(line, sizeof(line), "SMTP error from %s [%s]: %s", t->host, connected, s.error);
     } else if (!s.starttls) {
-        bool needed = o->mode != MXV_MODE_NONE && o->mode != MXV_MODE_PREFERRED &&
-                      o->mode != MXV_MODE_PREFERRED_VERIFY;
-        snprintf(line, sizeof(line), "STARTTLS not offered by %s [%s]: %s", t->host, connected,
-                 needed ? "no mail would be sent" : "mail would go in clear");
+        char why[400];
+        bool needed = clear_text_refused(o, policy, req, why, sizeof(why));
+        snprintf(line, sizeof(line), "STARTTLS not offered by %s [%s]: %s%s", t->host, connected,
+                 needed ? "no mail would be sent" : "mail would go in clear", why);
         result = needed ? NOT_VERIFIED : VERIFIED;
     } else if (!(ctx = target_probe_ctx()) ||
                !smtp_starttls(&s, ctx, target_is_ip(t->host) ? NULL : t->host)) {
@@ -122,8 +173,7 @@ static enum outcome probe(const check_options *o, mxv_policy *policy, mxv_reques
         for (int i = 1; i < sk_X509_num(sent); i++)
             sk_X509_push(rest, sk_X509_value(sent, i));
         /* The request holds the domain and --mx/--route/--reference; the
-         * connected address is this probe's. */
-        mxv_request_set(req, "ip", connected, err, sizeof(err));
+         * connected host, address and port are this probe's. */
         d = mxv_decide(policy, req, sk_X509_value(sent, 0), rest);
         sk_X509_free(rest);
         result = mxv_decision_passed(d)      ? VERIFIED
@@ -134,7 +184,18 @@ static enum outcome probe(const check_options *o, mxv_policy *policy, mxv_reques
         char matched[600] = "";
         if (mxv_decision_match(d, &presented, NULL, &reference, &source))
             snprintf(matched, sizeof(matched), "matched %s ~ %s %s", presented, source, reference);
-        if (!checks_certificate(o->mode))
+        char dane[600];
+        if (dane_decided(d))
+            dane_words(d, dane, sizeof(dane));
+        if (dane_decided(d) && mxv_decision_passed(d))
+            snprintf(line, sizeof(line), "Verified TLS connection established to %s [%s]: %s (%s)",
+                     t->host, connected, dane, SSL_get_version(s.ssl));
+        else if (dane_decided(d))
+            snprintf(line, sizeof(line),
+                     "Untrusted TLS connection established to %s [%s]: DANE %s: %s%s", t->host,
+                     connected, reason ? reason : "failed", dane,
+                     mxv_decision_aborts(d) ? " (no mail would be sent)" : "");
+        else if (!checks_certificate(o->mode))
             snprintf(line, sizeof(line),
                      "TLS connection established to %s [%s]: certificate not checked (mode %s) "
                      "(%s)",

@@ -201,6 +201,36 @@ has 'dnssec-invalid'
 expect_exit 0 -- "${ex[@]}" --mx mxc.dane.example
 has 'TLSA base domain mxt.dane.example'
 
+# check: per server, whether DANE applied and which record matched.
+ck=(check example.com --unbound-conf "$work/dns.conf" --ca-file "$certs/ca.pem" --mode none
+    --dane on --timeout 5)
+expect_exit 0 -- "${ck[@]}" --server mx1.dane.example
+has 'Verified TLS connection established to mx1.dane.example [127.0.0.61]: DANE-EE(3) matched'
+expect_exit 0 -- "${ck[@]}" --server mx4.dane.example
+has 'DANE-TA(2) matched, example.com ~ domain example.com'
+expect_exit 1 -- "${ck[@]}" --server mx7.dane.example
+has 'Untrusted TLS connection established to mx7.dane.example [127.0.0.67]: DANE tlsa-invalid'
+expect_exit 1 -- "${ck[@]}" --server mx10.dane.example
+has 'STARTTLS not offered by mx10.dane.example [127.0.0.70]: no mail would be sent (DANE:'
+expect_exit 0 -- "${ck[@]}" --server mx11.dane.example
+has 'mail would go in clear'
+
+# audit: the server's TLSA records against what it serves.
+au=(audit --unbound-conf "$work/dns.conf" --ca-file "$certs/ca.pem" --timeout 5)
+expect_exit 1 -- "${au[@]}" mx2.dane.example # expired: the PKIX date check fails
+has 'PASS  dane'
+has 'DANE: DANE-EE(3) 1 1 matched what the server sends'
+has "matches nothing the server sent (the next key of a rollover, or a stale record)"
+has 'matches certificate 0 (0: the leaf)'
+expect_exit 1 -- "${au[@]}" mx7.dane.example
+has 'FAIL  dane'
+has 'DANE senders refuse this server: tlsa-invalid'
+expect_exit 1 -- "${au[@]}" mx8.dane.example
+has 'only unusable TLSA records'
+has 'unusable for SMTP'
+expect_exit 1 -- "${au[@]}" mx12.dane.example # no STARTTLS, and DANE failed
+has 'dnssec-invalid'
+
 # The provider: the certificate decision (it has no clear-text guard).
 VIA=provider case_ required-verify-hosted on mx1.dane.example tls 'policy=dane' \
     "provider, DANE-EE match" s_client
