@@ -4,6 +4,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,22 +19,32 @@ static int fail(char *err, size_t errlen, const char *what)
     return 0;
 }
 
-/* Adds the usable records to `ssl`; how many, or -1 (err says which
- * record OpenSSL refused). */
-static long add_usable(SSL *ssl, const mxv_tlsa *tlsa, size_t n, char *err, size_t errlen)
+/* Adds the usable records to `ssl`; how many. A record OpenSSL refuses
+ * (a full key that is no key) is unusable like any malformed one (RFC
+ * 7671 section 4): it can match nothing; out->refused counts them and err
+ * names the first. -1: DANE could not be used at all. */
+static long add_usable(SSL *ssl, const mxv_tlsa *tlsa, size_t n, mxv_dane_result *out, char *err,
+                       size_t errlen)
 {
     long usable = 0;
     for (size_t i = 0; i < n; i++) {
         if (mxv_tlsa_unusable(&tlsa[i]))
             continue;
-        if (SSL_dane_tlsa_add(ssl, tlsa[i].usage, tlsa[i].selector, tlsa[i].mtype, tlsa[i].data,
-                              tlsa[i].len) <= 0) {
-            char text[64];
-            char what[128];
+        int rc = SSL_dane_tlsa_add(ssl, tlsa[i].usage, tlsa[i].selector, tlsa[i].mtype,
+                                   tlsa[i].data, tlsa[i].len);
+        if (rc < 0) {
+            fail(err, errlen, "DANE is not enabled");
+            return -1;
+        }
+        if (rc == 0) {
+            char text[64], what[128];
             snprintf(what, sizeof(what), "OpenSSL refused the record %s",
                      mxv_tlsa_format(&tlsa[i], text, sizeof(text)));
-            fail(err, errlen, what);
-            return -1;
+            if (!out->refused++)
+                fail(err, errlen, what);
+            else
+                ERR_clear_error();
+            continue;
         }
         usable++;
     }
@@ -54,16 +65,31 @@ static const mxv_tlsa *matched_record(SSL *ssl, const mxv_tlsa *tlsa, size_t n, 
     return NULL;
 }
 
+/* One SSL_CTX with DANE enabled for every check, made at the first (an
+ * SSL_CTX costs OpenSSL 3.0 more than a DANE-EE check itself); SSLs made
+ * from it are each check's own, so threads share nothing else. */
+static SSL_CTX *dane_ctx;
+static pthread_once_t dane_ctx_once = PTHREAD_ONCE_INIT;
+
+static void make_dane_ctx(void)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (ctx && SSL_CTX_dane_enable(ctx) > 0)
+        dane_ctx = ctx;
+    else
+        SSL_CTX_free(ctx);
+}
+
 int mxv_dane_check(X509 *leaf, STACK_OF(X509) * sent, const mxv_tlsa *tlsa, size_t n,
                    mxv_dane_result *out, char *err, size_t errlen)
 {
     *out = (mxv_dane_result){.depth = -1, .error = X509_V_OK};
-    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    pthread_once(&dane_ctx_once, make_dane_ctx);
     SSL *ssl = NULL;
     X509_STORE *store = X509_STORE_new(); /* empty: only DANE authenticates */
     X509_STORE_CTX *vctx = X509_STORE_CTX_new();
     int rc = 0;
-    if (!ctx || !store || !vctx || SSL_CTX_dane_enable(ctx) <= 0 || !(ssl = SSL_new(ctx))) {
+    if (!dane_ctx || !store || !vctx || !(ssl = SSL_new(dane_ctx))) {
         fail(err, errlen, "cannot set up OpenSSL's DANE");
         goto done;
     }
@@ -74,7 +100,7 @@ int mxv_dane_check(X509 *leaf, STACK_OF(X509) * sent, const mxv_tlsa *tlsa, size
         goto done;
     }
     SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
-    long usable = add_usable(ssl, tlsa, n, err, errlen);
+    long usable = add_usable(ssl, tlsa, n, out, err, errlen);
     if (usable < 0)
         goto done;
     out->usable = (size_t)usable;
@@ -102,6 +128,5 @@ done:
     X509_STORE_CTX_free(vctx);
     X509_STORE_free(store);
     SSL_free(ssl);
-    SSL_CTX_free(ctx);
     return rc;
 }

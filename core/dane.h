@@ -30,7 +30,8 @@
 #include <stddef.h>
 
 typedef struct {
-    size_t usable;        /* how many of the records were usable */
+    size_t usable;        /* how many of the records were usable (OpenSSL took them) */
+    size_t refused;       /* usable-looking records OpenSSL refused: unusable */
     bool matched;         /* a usable record authenticated the chain */
     const mxv_tlsa *tlsa; /* the record that matched (one of those given; also when
                              the chain then failed, e.g. an expired leaf), or NULL */
@@ -44,10 +45,10 @@ typedef struct {
 /*
  * The chain (`leaf` and the certificates the server sent after it, `sent`,
  * may be NULL) against `n` records. 1: checked, `out` says how (no usable
- * record: matched false, usable 0); 0: it could not be checked (OpenSSL
- * refused a usable record, the verification itself failed, out of
- * memory), `err` says why. Nothing is
- * kept: `leaf` and `sent` stay the caller's.
+ * record: matched false, usable 0; records OpenSSL refused are counted in
+ * out->refused, the first named in `err`); 0: it could not be checked
+ * (the verification itself failed, out of memory), `err` says why.
+ * Nothing is kept: `leaf` and `sent` stay the caller's.
  */
 int mxv_dane_check(X509 *leaf, STACK_OF(X509) * sent, const mxv_tlsa *tlsa, size_t n,
                    mxv_dane_result *out, char *err, size_t errlen);

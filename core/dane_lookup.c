@@ -2,6 +2,7 @@
 #include "dane_lookup.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { SLOT_A, SLOT_AAAA, SLOT_TLSA, SLOT_TARGET_TLSA };
@@ -37,10 +38,21 @@ static bool ask_tlsa(mxv_dane_evidence *ev, int slot, const char *name)
 static void read_records(mxv_dane_evidence *ev, struct mxv_dane_slot *s, const mxv_dns_answer *a)
 {
     s->first = ev->n;
-    for (size_t i = 0; i < a->n && ev->n < MXV_DNS_MAX_RECORDS; i++) {
+    size_t room = ev->n + a->n < MXV_DNS_MAX_RECORDS ? ev->n + a->n : MXV_DNS_MAX_RECORDS;
+    mxv_tlsa *more = room ? realloc(ev->records, room * sizeof(*more)) : ev->records;
+    if (!more) {
+        s->truncated = true; /* out of memory: not all were read */
+        return;
+    }
+    ev->records = more;
+    for (size_t i = 0; i < a->n && ev->n < room; i++) {
         char why[160];
+        /* A record that cannot be read is unusable (RFC 7671 section 4):
+         * it can match nothing, so leaving it out changes no match; the
+         * RRset still exists, and still makes TLS mandatory. */
         if (!mxv_tlsa_from_rdata(a->rdata[i], a->rdlen[i], &ev->records[ev->n], why, sizeof(why))) {
-            snprintf(s->unreadable, sizeof(s->unreadable), "%s", why);
+            if (!s->malformed++)
+                snprintf(s->unreadable, sizeof(s->unreadable), "%s", why);
             continue;
         }
         if (!mxv_tlsa_unusable(&ev->records[ev->n]))
@@ -49,7 +61,7 @@ static void read_records(mxv_dane_evidence *ev, struct mxv_dane_slot *s, const m
         s->n++;
     }
     /* The two RRsets share the array: one that did not fit is cut. */
-    if (s->n + (s->unreadable[0] ? 1 : 0) < a->n)
+    if (s->n + s->malformed < a->n)
         s->truncated = true;
 }
 
@@ -75,6 +87,13 @@ static void on_answer(void *arg, const mxv_dns_answer *a)
         snprintf(ev->target, sizeof(ev->target), "%s", a->canonical);
         ask_tlsa(ev, SLOT_TARGET_TLSA, ev->target);
     }
+}
+
+void mxv_dane_evidence_clear(mxv_dane_evidence *ev)
+{
+    free(ev->records);
+    ev->records = NULL;
+    ev->n = ev->usable = 0;
 }
 
 bool mxv_dane_lookup_start(mxv_dns *dns, const char *host, unsigned port, mxv_dane_evidence *ev)
@@ -144,9 +163,8 @@ static int tlsa_rrset(mxv_dane_evidence *ev, int slot, const char **why)
         *why = "no TLSA records (a DNSSEC-secure denial)";
         return 0;
     }
-    if (t->truncated || t->unreadable[0]) {
-        failed(ev, false, "TLSA records: %s%s", t->truncated ? "more than are read" : t->unreadable,
-               "");
+    if (t->truncated) {
+        failed(ev, false, "TLSA records: more than are read%s%s", "", "");
         return -1;
     }
     return 1;
@@ -159,6 +177,8 @@ static void keep(mxv_dane_evidence *ev, int slot)
     memmove(ev->records, ev->records + t->first, t->n * sizeof(ev->records[0]));
     ev->n = t->n;
     ev->usable = t->usable;
+    ev->malformed = t->malformed;
+    snprintf(ev->malformed_why, sizeof(ev->malformed_why), "%s", t->unreadable);
     ev->state = ev->usable ? MXV_DANE_USABLE : MXV_DANE_UNUSABLE;
 }
 

@@ -12,9 +12,12 @@
  *   UNUSABLE  a secure RRset of unusable records only: TLS is mandatory,
  *             DANE authenticates nothing;
  *   FAILED    a lookup failed (SERVFAIL, timeout, bogus, more records than
- *             are read, a record that cannot be read): the host must not
- *             be used now, never a fall-back (`bogus` when DNSSEC
- *             validation failed).
+ *             are read): the host must not be used now, never a fall-back
+ *             (`bogus` when DNSSEC validation failed).
+ *
+ * A record that cannot be read (too short, too long) is unusable: left
+ * out of `records`, counted in `malformed`; an RRset of only such records
+ * is UNUSABLE, never NONE.
  *
  * An MX host that is an alias (RFC 7672 section 2.2.2): when its address
  * records were reached through a DNSSEC-secure CNAME chain, the TLSA
@@ -44,13 +47,16 @@ typedef enum {
 
 typedef struct mxv_dane_evidence {
     mxv_dane_state state;
-    bool bogus;       /* FAILED because DNSSEC validation failed */
-    char why[256];    /* NONE and FAILED: why; else empty */
-    char base[256];   /* the TLSA base domain (the MX host, or its alias target) */
-    char host[256];   /* the MX host asked about */
-    char target[256]; /* its alias target (a secure CNAME chain), or "" */
-    size_t n, usable; /* records read, and how many of them are usable */
-    mxv_tlsa records[MXV_DNS_MAX_RECORDS];
+    bool bogus;        /* FAILED because DNSSEC validation failed */
+    char why[256];     /* NONE and FAILED: why; else empty */
+    char base[256];    /* the TLSA base domain (the MX host, or its alias target) */
+    char host[256];    /* the MX host asked about */
+    char target[256];  /* its alias target (a secure CNAME chain), or "" */
+    size_t n, usable;  /* records read, and how many of them are usable */
+    mxv_tlsa *records; /* n of them, at most MXV_DNS_MAX_RECORDS; malloc'd
+                          (mxv_dane_evidence_clear) */
+    size_t malformed;  /* records of the RRset that could not be read: unusable */
+    char malformed_why[160];
     /* what the lookups returned (A, AAAA, TLSA at the host, TLSA at its
      * alias target), until mxv_dane_lookup_finish() */
     struct mxv_dane_slot {
@@ -60,13 +66,17 @@ typedef struct mxv_dane_evidence {
         mxv_dnssec_status sec;
         char detail[160];
         size_t first, n, usable; /* its records in `records` */
-        char unreadable[160];    /* a TLSA record that could not be read, or "" */
+        size_t malformed;        /* records that could not be read (unusable) */
+        char unreadable[160];    /* why the first of them could not, or "" */
     } slot[4];
     mxv_dns *dns; /* while the lookups run */
     unsigned port;
 } mxv_dane_evidence;
 
-/* Submits the three lookups for `host` and `port` on `dns`; the caller
+/* Frees what ev holds (its records); ev can then be started again. */
+void mxv_dane_evidence_clear(mxv_dane_evidence *ev);
+/* Submits the three lookups for `host` and `port` on `dns` (ev fresh or
+ * cleared); the caller
  * runs mxv_dns_run() (with its other lookups), then calls
  * mxv_dane_lookup_finish(). `ev` must stay where it is until mxv_dns_run()
  * has returned, also after a false return (lookups submitted before one

@@ -292,6 +292,8 @@ static void gather_dns(state *st)
     char rev[128];
     if (need_ptr && mxv_dns_reverse_name(d->ip, rev, sizeof(rev)))
         mxv_dns_submit(dns, rev, MXV_RR_PTR, on_ptr, st);
+    if (d->also_submit)
+        d->also_submit(dns, d->also_arg);
     mxv_dns_run(dns, st->e.dns_timeout_ms);
     const char *notice = mxv_dns_take_notice(dns);
     if (notice)

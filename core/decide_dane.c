@@ -20,6 +20,7 @@
 #include "names.h"
 #include "policy.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,7 @@
  * DANE-TA reference identifier only when that RRset is secure and names
  * the host (RFC 7672 section 3.2.2). */
 typedef struct {
-    const char *host;
+    const char *host, *domain;
     bool answered, secure, lists_host;
 } mx_rrset;
 
@@ -38,8 +39,11 @@ static void on_mx(void *arg, const mxv_dns_answer *a)
 {
     mx_rrset *m = arg;
     m->answered = true;
-    m->secure = a->status == MXV_DNS_OK && a->sec == MXV_SEC_SECURE && !a->canonical[0];
-    for (size_t i = 0; m->secure && i < a->n; i++) {
+    m->secure = a->status != MXV_DNS_FAIL && a->sec == MXV_SEC_SECURE && !a->canonical[0];
+    /* No MX records: the domain is its own (RFC 5321 section 5.1). */
+    if (m->secure && a->status == MXV_DNS_NODATA && m->domain)
+        m->lists_host = strcasecmp(m->domain, m->host) == 0;
+    for (size_t i = 0; m->secure && a->status == MXV_DNS_OK && i < a->n; i++) {
         unsigned pref;
         char name[MXV_NAME_MAX + 1];
         if (mxv_dns_parse_mx(a->rdata[i], a->rdlen[i], &pref, name, sizeof(name)) &&
@@ -54,6 +58,12 @@ static void given_evidence(mxv_dane_evidence *ev, const mxv_request *req, const 
 {
     ev->state = MXV_DANE_NONE;
     snprintf(ev->base, sizeof(ev->base), "%s", host ? host : "");
+    ev->records = malloc(req->ntlsa * sizeof(*ev->records));
+    if (!ev->records) {
+        ev->state = MXV_DANE_FAILED;
+        snprintf(ev->why, sizeof(ev->why), "out of memory");
+        return;
+    }
     for (size_t i = 0; i < req->ntlsa && ev->n < MXV_DNS_MAX_RECORDS; i++) {
         ev->records[ev->n++] = req->tlsa[i];
         ev->usable += mxv_tlsa_unusable(&req->tlsa[i]) == NULL;
@@ -99,8 +109,58 @@ static void looked_up_evidence(mxv_decision *d, mxv_policy *policy, const char *
         mxv_log_message(&e, LOG_WARNING, "%s", notice);
     if (mxv_dns_cache_only(dns, false))
         d->dns_missed = true;
-    pthread_mutex_unlock(&policy->lock);
     mxv_dane_lookup_finish(ev);
+    /* "Not secure" means nothing without a trust anchor: nothing is
+     * secure then, and DANE would be off without a word. */
+    if (ev->state == MXV_DANE_NONE && !d->dns_cache_only && !mxv_dns_anchored(dns)) {
+        ev->state = MXV_DANE_FAILED;
+        d->dane_unanchored = true;
+        snprintf(ev->why, sizeof(ev->why),
+                 "the resolver has no DNSSEC trust anchor, so no answer can be secure (install "
+                 "dns-root-data, or name one in unbound_conf: trust-anchor-file)");
+    }
+    pthread_mutex_unlock(&policy->lock);
+}
+
+struct mxv_dane_primer {
+    char host[256], domain[256];
+    unsigned port;
+    bool started;
+    mx_rrset mx;
+    mxv_dane_evidence ev;
+};
+
+mxv_dane_primer *mxv_dane_primer_new(const char *host, unsigned port, const char *domain)
+{
+    mxv_dane_primer *p = calloc(1, sizeof(*p));
+    if (!p || !host || strlen(host) >= sizeof(p->host) ||
+        (domain && strlen(domain) >= sizeof(p->domain))) {
+        free(p);
+        return NULL;
+    }
+    snprintf(p->host, sizeof(p->host), "%s", host);
+    snprintf(p->domain, sizeof(p->domain), "%s", domain ? domain : "");
+    p->port = port;
+    p->mx.host = p->host;
+    p->mx.domain = p->domain;
+    return p;
+}
+
+void mxv_dane_prime(mxv_dns *dns, void *arg)
+{
+    mxv_dane_primer *p = arg;
+    if (p->started || mxv_dns_downgrade_allowed(dns))
+        return; /* a resolver DANE cannot use: the decision says so itself */
+    p->started = true;
+    if (mxv_dane_lookup_start(dns, p->host, p->port, &p->ev) && p->domain[0])
+        mxv_dns_submit(dns, p->domain, MXV_RR_MX, on_mx, &p->mx);
+}
+
+void mxv_dane_primer_free(mxv_dane_primer *p)
+{
+    if (p)
+        mxv_dane_evidence_clear(&p->ev);
+    free(p);
 }
 
 /* "3 1 1 0123...; 2 0 1 ..." for the trace and policy_string. */
@@ -194,7 +254,8 @@ static void each_record(mxv_decision *d, const mxv_dane_evidence *ev, X509 *leaf
     }
 }
 
-/* Usable records: the chain against them, and the outcome. */
+/* Usable records: the chain against them, and the outcome. false: OpenSSL
+ * refused every usable-looking record, so the RRset is unusable. */
 static bool decide_usable(mxv_decision *d, const mxv_dane_evidence *ev, const mx_rrset *mx,
                           X509 *leaf, STACK_OF(X509) * sent)
 {
@@ -206,6 +267,13 @@ static bool decide_usable(mxv_decision *d, const mxv_dane_evidence *ev, const mx
     char err[300];
     if (!mxv_dane_check(leaf, sent, ev->records, ev->n, &r, err, sizeof(err)))
         return failure(d, "tlsa-invalid", false, err);
+    if (r.refused)
+        mxv_decision_note(d, "DANE: %zu usable-looking TLSA record%s unusable: %s", r.refused,
+                          r.refused == 1 ? "" : "s", err);
+    if (r.usable == 0) {
+        d->dane_outcome = MXV_DANE_NOT_ASKED; /* every one refused: the RRset is unusable */
+        return false;
+    }
     char name[16];
     if (r.tlsa) {
         d->tlsa_matched = true;
@@ -246,23 +314,109 @@ static bool decide_usable(mxv_decision *d, const mxv_dane_evidence *ev, const mx
     return true;
 }
 
+/* No host from the connection: the one MX host the request or the
+ * settings name, if they name exactly one (with several, which one this
+ * connection is to is not known). */
+static const char *only_mx(const mxv_decision *d, mxv_policy *policy, const mxv_request *req)
+{
+    mxv_effective e;
+    mxv_policy_effective(policy, d->domain, &e);
+    const mxv_strlist *mx = req && req->mx.n ? &req->mx : e.mx;
+    return mx->n == 1 ? mx->items[0] : NULL;
+}
+
+static bool listed(const mxv_strlist *list, const char *host)
+{
+    for (size_t i = 0; i < list->n; i++)
+        if (strcasecmp(list->items[i], host) == 0)
+            return true;
+    return false;
+}
+
+/* Did the request or the settings name this host (an MX or route given,
+ * which replaces the MX lookup), rather than the connection (what the
+ * program looked up, or gave OpenSSL)? */
+static bool configured_host(const mxv_decision *d, mxv_policy *policy, const mxv_request *req,
+                            const char *host)
+{
+    mxv_effective e;
+    mxv_policy_effective(policy, d->domain, &e);
+    return (req && (req->route.n || listed(&req->mx, host))) || e.route->n || listed(e.mx, host);
+}
+
+/* The host as DNS names it: lower case, without the root's dot. false: a
+ * single-label name, which a resolver completes from its search list
+ * (which host the program reached is then not known). */
+static bool normal_host(const char *host, char *out, size_t len)
+{
+    size_t n = strlen(host);
+    if (n && host[n - 1] == '.')
+        n--;
+    if (n == 0 || n >= len)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (char)tolower((unsigned char)host[i]);
+    out[n] = '\0';
+    return strchr(out, '.') != NULL;
+}
+
+/* The host came from the connection (what the program looked up): when
+ * the recipient domain's DNSSEC-secure MX RRset does not name it, the
+ * program's own DNS answer may have been forged (RFC 7672 section 2.2.1
+ * trusts MX hosts from a validated RRset only), and whatever DANE the
+ * host has or lacks decides nothing: the evidence fails. */
+static void not_an_mx(const mxv_decision *d, mxv_policy *policy, const mxv_request *req,
+                      const char *host, const mx_rrset *mx, mxv_dane_evidence *ev)
+{
+    if (ev->state == MXV_DANE_FAILED || !d->domain || !mx->answered || !mx->secure ||
+        mx->lists_host || configured_host(d, policy, req, host))
+        return;
+    ev->state = MXV_DANE_FAILED;
+    ev->bogus = false;
+    snprintf(ev->why, sizeof(ev->why),
+             "the MX host %.60s is not in %.60s's DNSSEC-secure MX records (a forged answer to "
+             "the program, or a relay mxverify was not told of: set route)",
+             host, d->domain);
+}
+
 bool mxv_decide_dane(mxv_decision *d, mxv_policy *policy, const mxv_request *req, const char *host,
                      unsigned port, X509 *leaf, STACK_OF(X509) * sent)
 {
     if (d->dane == MXV_DANE_OFF)
         return false;
+    if (!host)
+        host = only_mx(d, policy, req);
+    char name[MXV_NAME_MAX + 1];
+    const char *raw = host;
+    if (host && !normal_host(host, name, sizeof(name)))
+        host = NULL;
+    else if (host)
+        host = name;
     mxv_dane_evidence *ev = calloc(1, sizeof(*ev));
     if (!ev)
         return failure(d, "tlsa-invalid", true, "DANE: out of memory");
-    mx_rrset mx = {.host = host};
+    mx_rrset mx = {.host = host, .domain = d->domain};
     bool given = req && req->ntlsa;
-    if (given)
+    if (given) {
         given_evidence(ev, req, host);
-    else if (!host)
-        snprintf(ev->why, sizeof(ev->why), "the MX host connected to is not known"),
-            ev->state = MXV_DANE_FAILED;
-    else
+    } else if (!host) {
+        ev->state = MXV_DANE_FAILED;
+        snprintf(ev->why, sizeof(ev->why), "%s%.200s%s",
+                 raw ? "the MX host \"" : "the MX host connected to is not known", raw ? raw : "",
+                 raw ? "\" is not a fully qualified name (a resolver completes it from its "
+                       "search list)"
+                     : "");
+    } else if ((size_t)snprintf(NULL, 0, "_%u._tcp.%s", port, host) > 253) {
+        /* A TLSA name longer than DNS names can be: there is no RRset. */
+        ev->state = MXV_DANE_NONE;
+        snprintf(ev->why, sizeof(ev->why),
+                 "the TLSA name _%u._tcp.HOST would be longer than a DNS "
+                 "name can be",
+                 port);
+    } else {
         looked_up_evidence(d, policy, host, port, ev, &mx);
+        not_an_mx(d, policy, req, host, &mx, ev);
+    }
     free(d->dane_base);
     d->dane_base = ev->base[0] ? strdup(ev->base) : NULL;
     free(d->tlsa_rrset);
@@ -271,13 +425,16 @@ bool mxv_decide_dane(mxv_decision *d, mxv_policy *policy, const mxv_request *req
         mxv_decision_note(d, "DANE: TLSA at _%u._tcp.%s%s: %s", port, ev->base,
                           given ? " (given, taken as DNSSEC-secure)" : " (DNSSEC-secure)",
                           d->tlsa_rrset ? d->tlsa_rrset : "");
+    if (ev->malformed)
+        mxv_decision_note(d, "DANE: %zu TLSA record%s could not be read (%s): unusable, left out",
+                          ev->malformed, ev->malformed == 1 ? "" : "s", ev->malformed_why);
     if (req && req->each_tlsa)
         each_record(d, ev, leaf, sent);
     bool decided = true;
     char why[400];
     switch (ev->state) {
     case MXV_DANE_NONE:
-        snprintf(why, sizeof(why), "no DANE for %s: %s", host, ev->why);
+        snprintf(why, sizeof(why), "no DANE for %.120s: %.250s", host, ev->why);
         if (d->dane == MXV_DANE_REQUIRE) {
             failure(d, "dane-required", false, why);
             break;
@@ -287,6 +444,10 @@ bool mxv_decide_dane(mxv_decision *d, mxv_policy *policy, const mxv_request *req
         mxv_decision_note(d, "DANE: %s; the next policy decides", why);
         decided = false;
         break;
+    case MXV_DANE_USABLE:
+        if (decide_usable(d, ev, &mx, leaf, sent))
+            break;
+        __attribute__((fallthrough));
     case MXV_DANE_UNUSABLE:
         d->dane_outcome = MXV_DANE_ENCRYPT;
         mxv_decision_note(d, "DANE: only unusable TLSA records (RFC 7672 section 3.1.3): TLS is "
@@ -294,14 +455,12 @@ bool mxv_decide_dane(mxv_decision *d, mxv_policy *policy, const mxv_request *req
         decided = false;
         break;
     case MXV_DANE_FAILED:
-        snprintf(why, sizeof(why), "DANE evidence for %s could not be had: %s (temporary)",
+        snprintf(why, sizeof(why), "DANE evidence for %.100s could not be had: %.250s (temporary)",
                  host ? host : "the MX host", ev->why);
         failure(d, ev->bogus ? "dnssec-invalid" : "tlsa-invalid", true, why);
         break;
-    case MXV_DANE_USABLE:
-        decide_usable(d, ev, &mx, leaf, sent);
-        break;
     }
+    mxv_dane_evidence_clear(ev);
     free(ev);
     return decided;
 }

@@ -87,9 +87,10 @@ struct mxv_decision {
     char *dane_base;
     bool tlsa_matched;
     uint8_t tlsa_usage, tlsa_selector, tlsa_mtype;
-    int tlsa_depth;   /* the certificate it matched, 0 the leaf */
-    char *tlsa_rrset; /* the records considered, "U S M HEX; ..." (policy_string) */
-    char *dane_why;   /* why there is no DANE (NO_DANE), or NULL */
+    int tlsa_depth;       /* the certificate it matched, 0 the leaf */
+    char *tlsa_rrset;     /* the records considered, "U S M HEX; ..." (policy_string) */
+    char *dane_why;       /* why there is no DANE (NO_DANE), or NULL */
+    bool dane_unanchored; /* FAILURE because the resolver has no trust anchor */
     /* request->each_tlsa: one line per record, "+ RECORD: ..." when it
      * authenticates the chain alone, "- ..." when not, and why */
     mxv_strlist tlsa_each;
@@ -106,6 +107,10 @@ struct mxv_decision {
      * and whether one was not there (or the resolver was busy). */
     bool dns_cache_only;
     bool dns_missed;
+    /* Lookups to submit in the identity's DNS round too (the prefetch puts
+     * DANE's there, so both share one round trip), or NULL. */
+    void (*also_submit)(mxv_dns *dns, void *arg);
+    void *also_arg;
 };
 
 mxv_algorithm mxv_mode_algorithm(mxv_mode mode);
@@ -125,7 +130,8 @@ void mxv_decide_identity(mxv_decision *d, mxv_policy *policy, const mxv_request 
  * when DANE decided: mxv_decide_dane() did). */
 void mxv_decision_conclude(mxv_decision *d);
 /* DANE's part (decide_dane.c), before the ESA's: when d->dane is on, the
- * evidence for the connected MX host (`host`, or the first MX given) at
+ * evidence for the connected MX host (`host`, else the one MX the request
+ * or the settings name) at
  * `port` (the records the request gives, else DNS), and, when it decides,
  * the chain (`leaf`, `sent`: the certificates the server sent, may be
  * NULL) checked against it and the whole outcome set. true: DANE decided
@@ -133,6 +139,14 @@ void mxv_decision_conclude(mxv_decision *d);
  * (d->dane_outcome says whether TLS is mandatory all the same). */
 bool mxv_decide_dane(mxv_decision *d, mxv_policy *policy, const mxv_request *request,
                      const char *host, unsigned port, X509 *leaf, STACK_OF(X509) * sent);
+/* DANE's lookups for `host` at `port` (and `domain`'s MX), submitted on a
+ * resolver whose round someone else runs (d->also_submit): the prefetch
+ * puts them in the identity's round, so the answers are cached for the
+ * decision. Free the primer once that round has run. */
+typedef struct mxv_dane_primer mxv_dane_primer;
+mxv_dane_primer *mxv_dane_primer_new(const char *host, unsigned port, const char *domain);
+void mxv_dane_prime(mxv_dns *dns, void *primer);
+void mxv_dane_primer_free(mxv_dane_primer *primer);
 /* Is TLS mandatory for this host whatever the mode says (a secure TLSA
  * RRset, usable or not, or DANE evidence that failed)? */
 bool mxv_dane_requires_tls(const mxv_decision *d);

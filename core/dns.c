@@ -45,6 +45,7 @@ struct mxv_dns {
     mxv_dns_shared *shared;  /* answers shared with other processes, or NULL */
     bool cache_only, missed; /* mxv_dns_cache_only() */
     bool may_downgrade;      /* dnssec = prefer everywhere: see probe_path() */
+    bool anchored;           /* the context holds a DNSSEC trust anchor */
     bool probe_wanted;       /* validating against the root anchor, system resolver */
     path_state path;
     char notice[400]; /* said once by the owner (mxv_dns_take_notice) */
@@ -127,6 +128,21 @@ static void ask_system_resolver(const mxv_unbound_api *u, struct ub_ctx *ub)
 /* The libunbound context, built once: loading libunbound, seeding its
  * random generators and starting its thread cost more than a decision, so
  * a process whose lookups the caches answer never pays for them. */
+/* Does the context hold a DNSSEC trust anchor (from unbound_conf, or the
+ * root anchor added here)? Without one nothing is ever secure. */
+static bool has_anchor(const mxv_unbound_api *u, struct ub_ctx *ub)
+{
+    static const char *const options[] = {"trust-anchor-file", "auto-trust-anchor-file",
+                                          "trust-anchor", "trusted-keys-file"};
+    bool any = false;
+    for (size_t i = 0; i < sizeof(options) / sizeof(options[0]) && !any; i++) {
+        char *value = NULL;
+        any = u->ctx_get_option(ub, options[i], &value) == 0 && value && value[0];
+        free(value);
+    }
+    return any;
+}
+
 static bool ensure_ub(mxv_dns *dns)
 {
     if (dns->ub || dns->ub_error[0])
@@ -166,7 +182,13 @@ static bool ensure_ub(mxv_dns *dns)
     }
     dns->u = u;
     dns->ub = ub;
+    dns->anchored = has_anchor(u, ub);
     return true;
+}
+
+bool mxv_dns_anchored(mxv_dns *dns)
+{
+    return ensure_ub(dns) && dns->anchored;
 }
 
 bool mxv_dns_ready(mxv_dns *dns, char *err, size_t errlen)

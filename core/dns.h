@@ -67,6 +67,9 @@ bool mxv_dns_ready(mxv_dns *dns, char *err, size_t errlen);
  * the first lookups). Set before the first lookup. */
 void mxv_dns_allow_downgrade(mxv_dns *dns, bool allow);
 bool mxv_dns_downgrade_allowed(const mxv_dns *dns);
+/* Does the resolver hold a DNSSEC trust anchor (builds its libunbound
+ * context if need be)? false also when it cannot be built. */
+bool mxv_dns_anchored(mxv_dns *dns);
 /* Something worth one log line (such a downgrade), once; else NULL. */
 const char *mxv_dns_take_notice(mxv_dns *dns);
 void mxv_dns_free(mxv_dns *dns);

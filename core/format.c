@@ -131,6 +131,11 @@ static void text_dane(mxv_buf *b, const mxv_decision *d)
                            : "");
     else if (dane_applied(d))
         mxv_buf_puts(b, "TLSA:       no record matched\n");
+    if (dane_applied(d) && !d->pass && d->why) {
+        mxv_buf_puts(b, "Why:        ");
+        mxv_buf_printable(b, d->why, strlen(d->why));
+        mxv_buf_puts(b, "\n");
+    }
     if (d->dane_outcome == MXV_DANE_DECIDED && d->chain_ok)
         mxv_buf_puts(b, "Chain:      ok (authenticated by DANE)\n");
     else if (d->dane_outcome == MXV_DANE_DECIDED)

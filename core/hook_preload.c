@@ -171,8 +171,11 @@ static void api_refused(const mxv_hook_refusal *r)
                           r->why ? r->why : "refused");
         char why[400];
         d->reason = refusal_why(d, r, why, sizeof(why));
-        if (r->reason && strcmp(d->reason, "starttls-not-supported") == 0)
-            d->reason = r->reason; /* DANE's evidence failed: its own result */
+        if (r->reason) { /* the engine's answer (api_clear_text): DANE decided */
+            d->dane_outcome = MXV_DANE_FAILURE;
+            if (strcmp(d->reason, "starttls-not-supported") == 0)
+                d->reason = r->reason;
+        }
         d->why = strdup(why);
         mxv_log_decision(&e, d);
     }

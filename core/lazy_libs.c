@@ -54,6 +54,7 @@ static void load_unbound(void)
     LOAD(ctx_hosts, "ub_ctx_hosts");
     LOAD(ctx_add_ta_file, "ub_ctx_add_ta_file");
     LOAD(ctx_set_option, "ub_ctx_set_option");
+    LOAD(ctx_get_option, "ub_ctx_get_option");
     LOAD(resolve_async, "ub_resolve_async");
     LOAD(cancel, "ub_cancel");
     LOAD(resolve_free, "ub_resolve_free");

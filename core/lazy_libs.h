@@ -23,6 +23,7 @@ typedef struct {
     __typeof__(ub_ctx_hosts) *ctx_hosts;
     __typeof__(ub_ctx_add_ta_file) *ctx_add_ta_file;
     __typeof__(ub_ctx_set_option) *ctx_set_option;
+    __typeof__(ub_ctx_get_option) *ctx_get_option;
     __typeof__(ub_resolve_async) *resolve_async;
     __typeof__(ub_cancel) *cancel;
     __typeof__(ub_resolve_free) *resolve_free;

@@ -28,7 +28,8 @@ struct mxv_policy {
 };
 
 /* The settings in force for `domain` (may be NULL: globals only). */
-void mxv_policy_effective(const mxv_policy *policy, const char *domain, mxv_effective *out);
+MXV_SETTINGS_API void mxv_policy_effective(const mxv_policy *policy, const char *domain,
+                                           mxv_effective *out);
 /* Does `holds` hold for the settings in force without a destination
  * entry, or under any of the entries? */
 bool mxv_policy_any(const mxv_policy *policy, bool (*holds)(const mxv_effective *e));
@@ -52,6 +53,11 @@ X509_STORE *mxv_policy_store(mxv_policy *policy, const char **why);
 /* Reads the system's CA bundle file into the store, once: true when it was
  * read now (a chain that found no issuer is then worth checking again). */
 bool mxv_policy_store_add_bundle(mxv_policy *policy);
+/* The anchors X509_STORE_set_default_paths() adds (the system's CA
+ * directory and bundle file), without the OSSL_STORE lookup OpenSSL 3.0
+ * adds beside them, which lists the whole CA directory for every issuer
+ * it does not find (about 0.3 ms a handshake for a self-signed server). */
+bool mxv_store_add_system_anchors(X509_STORE *store);
 
 /* The name of provider `provider`'s section in `cnf` (a CONF *):
  * openssl_conf = INIT; [INIT] providers = PROVS; [PROVS] NAME = SECTION.

@@ -88,15 +88,29 @@ static bool add_default_dir(X509_STORE *store)
     return true;
 }
 
+/* The system's CA bundle file (SSL_CERT_FILE or OpenSSL's default). */
+static void add_default_file(X509_STORE *store)
+{
+    const char *file = secure_getenv(X509_get_default_cert_file_env());
+    ERR_set_mark(); /* as set_default_paths: a missing file is no error */
+    X509_STORE_load_file(store, file ? file : X509_get_default_cert_file());
+    ERR_pop_to_mark();
+}
+
+bool mxv_store_add_system_anchors(X509_STORE *store)
+{
+    if (!add_default_dir(store))
+        return false;
+    add_default_file(store);
+    return true;
+}
+
 bool mxv_policy_store_add_bundle(mxv_policy *p)
 {
     pthread_mutex_lock(&p->lock);
     bool now = p->store && !p->store_bundle_loaded;
     if (now) {
-        const char *file = secure_getenv(X509_get_default_cert_file_env());
-        ERR_set_mark(); /* as set_default_paths: a missing file is no error */
-        X509_STORE_load_file(p->store, file ? file : X509_get_default_cert_file());
-        ERR_pop_to_mark();
+        add_default_file(p->store);
         p->store_bundle_loaded = true;
     }
     pthread_mutex_unlock(&p->lock);

@@ -75,9 +75,17 @@ static bool run(const job *j, bool cache_only)
         (!j->ip[0] || mxv_request_set(r, "ip", j->ip, err, sizeof(err)))) {
         mxv_decision_begin(d, j->policy, r, NULL);
         d->dns_cache_only = cache_only;
+        /* DANE's lookups ride in the identity's round (one round trip for
+         * both), then DANE decides from the cache, or asks what is left
+         * (no certificate: its verdict is not kept). */
+        mxv_dane_primer *primer = j->host[0] && d->dane != MXV_DANE_OFF
+                                      ? mxv_dane_primer_new(j->host, j->port, d->domain)
+                                      : NULL;
+        d->also_submit = primer ? mxv_dane_prime : NULL;
+        d->also_arg = primer;
         if (d->algorithm != MXV_ALG_NONE)
             mxv_decide_identity(d, j->policy, r);
-        /* DANE's lookups too (no certificate: its verdict is not kept). */
+        mxv_dane_primer_free(primer);
         if (j->host[0])
             mxv_decide_dane(d, j->policy, r, j->host, j->port, NULL, NULL);
         answered = !d->dns_missed;

@@ -258,8 +258,19 @@ static bool program_dane_decided(mxv_decision *d, SSL *ssl, X509_STORE_CTX *x, c
 static bool dane_decides(mxv_decision *d, const mxv_verify_ctx *v, conn *c, SSL *ssl, X509 *leaf,
                          STACK_OF(X509) * chain)
 {
-    return d->dane != MXV_DANE_OFF &&
-           mxv_decide_dane(d, v->policy, c->req, dane_host(d, v), peer_port(v, ssl), leaf, chain);
+    if (d->dane == MXV_DANE_OFF)
+        return false;
+    const char *host = dane_host(d, v);
+    if (host && (!d->host || strcmp(host, d->host) != 0)) {
+        /* mx= in the log line names the host DANE judged. */
+        char *copy = strdup(host);
+        if (copy) {
+            free(d->host);
+            d->host = copy;
+            host = copy;
+        }
+    }
+    return mxv_decide_dane(d, v->policy, c->req, host, peer_port(v, ssl), leaf, chain);
 }
 
 static int run_program_checks(X509_STORE_CTX *x, const mxv_verify_ctx *v)
@@ -495,7 +506,7 @@ int mxv_ssl_ctx_enable(SSL_CTX *ctx, mxv_policy *policy, char *err, size_t errle
     X509_STORE *store = SSL_CTX_get_cert_store(ctx);
     /* The program asked for mxverify: its store gets the system CAs and
      * the configured extras, so its own checks agree with the policy's. */
-    if (!X509_STORE_set_default_paths(store) ||
+    if (!mxv_store_add_system_anchors(store) ||
         (e.ca_file && !X509_STORE_load_file(store, e.ca_file)) ||
         (e.ca_path && !X509_STORE_load_path(store, e.ca_path))) {
         snprintf(err, errlen, "cannot load trust anchors (ca_file %s, ca_path %s)",

@@ -20,7 +20,9 @@ typedef struct shim_conn {
     bool engineless; /* the engine could not be loaded: nothing passes */
     int last_fd;     /* the descriptor it was last used through */
     char ip[64];
-    unsigned port; /* the peer's */
+    unsigned port;        /* the peer's */
+    unsigned long serial; /* this record's number: a record freed and its
+                             memory reused is another connection */
     mxv_observed seen;
 } shim_conn;
 

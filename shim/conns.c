@@ -274,6 +274,8 @@ static void attach(int fd, const struct sockaddr *addr, socklen_t len, const str
     shim_conn *old = find_socket_locked(c->dev, c->ino);
     if (old)
         old->ino = 0, old->dev = 0; /* no longer this socket's record */
+    static unsigned long serials;
+    c->serial = ++serials;
     c->next = live;
     if (live)
         live->prev = c;

@@ -78,9 +78,10 @@ static ssize_t ask_engine(int fd, shim_conn *c, const mxv_guard_refusal *r)
         return -1;
     }
     /* Still the same connection on fd (another thread may have closed it
-     * meanwhile): the answer applies to it. */
+     * meanwhile, and a new record may sit at the same address): the
+     * answer applies to it alone. */
     shim_conn *now = shim_conn_of(shim_fd_entry(fd));
-    if (now != c || !shim_conn_same_socket(fd, c) || c->refused) {
+    if (now != c || now->serial != asked.serial || !shim_conn_same_socket(fd, c) || c->refused) {
         shim_conns_unlock();
         return -2;
     }

@@ -340,6 +340,12 @@ static void check_dane(report *r, mxv_policy *policy, const target *t, const cha
                   d->why ? d->why : "-");
         break;
     case MXV_DANE_FAILURE:
+        if (d && d->dane_unanchored) { /* the sender's set-up, not the server's fault */
+            check(r, "dane", WARN,
+                  "not checked: mxverify's resolver has no DNSSEC trust anchor (dns-root-data "
+                  "missing, or unbound_conf names none)");
+            break;
+        }
         r->temporary += d && d->temporary;
         check(r, "dane", FAIL, "%s: %s", d ? d->reason : "tlsa-invalid",
               d && d->why ? d->why : "cannot check DANE: out of memory");

@@ -1,6 +1,7 @@
 /* `mxverify explain`: decide offline for a certificate chain on disk and
  * show why (interfaces.md). Exit 0 verified, 1 not, 2 usage, 3 DNS failure. */
 #include "cli.h"
+#include "decision.h"
 #include "policy.h"
 
 #include <errno.h>
@@ -146,6 +147,23 @@ static bool take_tlsa(mxv_request *request, const char *text)
     return false;
 }
 
+/* --tlsa records stand for the RRset of the first --mx, for DANE: without
+ * either, they would be silently ignored. */
+static bool tlsa_usable_here(mxv_policy *policy, const cli_common *c)
+{
+    mxv_effective e;
+    mxv_policy_effective(policy, c->request->domain, &e);
+    if (e.dane == MXV_DANE_OFF) {
+        cli_error("explain: --tlsa needs --dane on (or require): DANE is off");
+        return false;
+    }
+    if (!c->request->mx.n && !e.mx->n) {
+        cli_error("explain: --tlsa needs --mx: the records are the TLSA RRset of that host");
+        return false;
+    }
+    return true;
+}
+
 int cmd_explain(int argc, char **argv)
 {
     struct option options[32];
@@ -184,6 +202,11 @@ int cmd_explain(int argc, char **argv)
     if (policy && !c.has_domain && !mxv_policy_domain(policy)) {
         cli_error("explain: --domain is required (the recipient domain or address; or "
                   "MXVERIFY_DOMAIN, or domain in the configuration)");
+        mxv_policy_free(policy);
+        policy = NULL;
+        error = true;
+    }
+    if (policy && c.request->ntlsa && !tlsa_usable_here(policy, &c)) {
         mxv_policy_free(policy);
         policy = NULL;
         error = true;

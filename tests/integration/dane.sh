@@ -25,7 +25,6 @@ fi
 ip link set lo up
 
 # --- keys and certificates ---
-spki() { openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum | cut -d' ' -f1; }
 cert_sha() { openssl x509 -in "$1" -outform DER | sha256sum | cut -d' ' -f1; }
 cat "$certs/example.pem" "$certs/ca.pem" > "$work/example+ca.pem"
 cat "$certs/mx01.pem" "$certs/ca.pem" > "$work/mx01+ca.pem"
@@ -56,11 +55,12 @@ zone dane.example \
     "$(host 11)" \
     "$(host 12)" "_25._tcp.mx12 TLSA 3 1 1 $ee" \
     "mxc CNAME mxt" "mxt A 127.0.0.73" "_25._tcp.mxt TLSA 3 1 1 $ee" \
-    "_25._tcp.mxc TLSA 3 1 1 $other"
+    "_25._tcp.mxc TLSA 3 1 1 $other" 'mxo A 127.0.0.81'
 # example.com's MX RRset names every host (the recipient domain is then a
 # DANE-TA reference identifier, RFC 7672 section 3.2.2).
 mx=()
 for n in 1 2 3 4 5 6 7 8 9 10 11 12 c; do mx+=("@ MX 10 mx$n.dane.example."); done
+mx+=("@ MX 20 mxp.plain.example.")
 zone example.com "${mx[@]}" '@ A 127.0.0.99'
 zone plain.example 'mxp A 127.0.0.80' "_25._tcp.mxp TLSA 3 1 1 $other"
 sign_zones dane.example example.com || exit 1
@@ -86,7 +86,7 @@ c() { pair "$certs/$1.pem" "$certs/$1.key"; }
     127.0.0.65="$(pair "$work/mx01+ca.pem" "$certs/mx01.key")" \
     127.0.0.66="$(pair "$work/expired+ca.pem" "$certs/expired.key")" \
     127.0.0.67="$(c example)" 127.0.0.68="$(c self-signed)" 127.0.0.69=none 127.0.0.70=none \
-    127.0.0.71=none 127.0.0.72=none 127.0.0.73="$(c self-signed)" 127.0.0.80=none \
+    127.0.0.71=none 127.0.0.72=none 127.0.0.73="$(c self-signed)" 127.0.0.80=none 127.0.0.81=none \
     2> "$work/sink.err" &
 cleanup_hooks+=("kill $! 2>/dev/null")
 for _ in $(seq 100); do [ -s "$work/sink.port" ] && break; sleep 0.1; done
@@ -186,6 +186,14 @@ case_ none on mx12.dane.example none 'reason=dnssec-invalid' "bogus TLSA"
 case_ required-verify-hosted on mxc.dane.example tls 'tlsa="3 1 1"' "CNAME'd MX, TLSA at the target"
 # An unsigned zone's TLSA records are no DANE.
 case_ none on mxp.plain.example clear '' "insecure TLSA"
+# A host the recipient domain's signed MX records do not name (the
+# program's own DNS answer forged): refused, whatever that host publishes.
+case_ none on mxo.dane.example none "is not in example.com's DNSSEC-secure MX records" \
+    "a host that is not an MX"
+# A single-label name the resolver completes from its search list: which
+# host it is, is not known.
+printf 'search dane.example\n' >> "$z/resolv.conf"
+case_ none on mx10 none 'is not a fully qualified name' "a name completed by the search list"
 # DANE off: nothing of it applies.
 case_ none off mx10.dane.example clear '' "dane off"
 
@@ -200,6 +208,10 @@ expect_exit 3 -- "${ex[@]}" --mx mx12.dane.example
 has 'dnssec-invalid'
 expect_exit 0 -- "${ex[@]}" --mx mxc.dane.example
 has 'TLSA base domain mxt.dane.example'
+# No trust anchor: nothing can be secure, and DANE says so (never "off").
+forward_conf "$work/no-anchor.conf" 'local-zone: "127.in-addr.arpa." nodefault'
+expect_exit 3 -- "${ex[@]}" --mx mx11.dane.example --unbound-conf "$work/no-anchor.conf"
+has 'no DNSSEC trust anchor'
 
 # check: per server, whether DANE applied and which record matched.
 ck=(check example.com --unbound-conf "$work/dns.conf" --ca-file "$certs/ca.pem" --mode none

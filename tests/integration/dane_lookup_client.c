@@ -32,10 +32,13 @@ int main(int argc, char **argv)
     static const char *const states[] = {"none", "usable", "unusable", "failed"};
     printf("state=%s bogus=%d n=%zu usable=%zu base=%s\nwhy=%s\n", states[ev.state], ev.bogus, ev.n,
            ev.usable, ev.base, ev.why);
+    if (ev.malformed)
+        printf("malformed=%zu (%s)\n", ev.malformed, ev.malformed_why);
     for (size_t i = 0; i < ev.n; i++) {
         char text[200];
         printf("tlsa %s\n", mxv_tlsa_format(&ev.records[i], text, sizeof(text)));
     }
+    mxv_dane_evidence_clear(&ev);
     mxv_dns_free(dns);
     return 0;
 }

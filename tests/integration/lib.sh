@@ -224,6 +224,22 @@ forward_conf() {
     } > "$file"
 }
 
+# spki CERT.pem: the SHA-256 of its public key, as a "3 1 1" TLSA record has it.
+spki() {
+    openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum |
+        cut -d' ' -f1
+}
+
+# host_cert NAME: $work/NAME.pem and $work/NAME.key, a certificate for the
+# DNS name NAME from the test CA ($certs/ca.pem).
+host_cert() {
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$1" \
+        -keyout "$work/$1.key" -out "$work/$1.csr" 2>/dev/null &&
+        openssl x509 -req -in "$work/$1.csr" -CA "$certs/ca.pem" -CAkey "$certs/ca.key" \
+            -CAcreateserial -days 30 -out "$work/$1.pem" \
+            -extfile <(echo "subjectAltName=DNS:$1") 2>/dev/null
+}
+
 # sign_zones NAME...: signs each $z/NAME.zone with a key of its own into
 # $z/NAME.zone.signed, and adds the keys to $work/anchors (trust anchors).
 sign_zones() {

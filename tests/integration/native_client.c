@@ -5,11 +5,14 @@
  * cannot be. It knows nothing of mxverify: it verifies nothing itself
  * (SSL_VERIFY_NONE, like curl -k) and delivers one message per connection.
  *
- * usage: native_client ADDR PORT MARKER [--threads N] [--fork] [--plain]
+ * usage: native_client ADDR|HOST PORT MARKER [--threads N] [--fork] [--plain]
  *                      [--ctx-per-thread] [--cleanup]
+ * A HOST name is looked up (getaddrinfo, IPv4) in the thread that connects,
+ * as an MTA looks up its MX host.
  * Prints "delivered MARKER-i" or "failed MARKER-i: why" per message.
  */
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -71,7 +74,12 @@ static const char *deliver(const char *tag)
     char buf[2048];
     conn c = {.fd = socket(AF_INET, SOCK_STREAM, 0)};
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    inet_pton(AF_INET, addr, &sa.sin_addr);
+    if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
+        struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *ai = NULL;
+        if (getaddrinfo(addr, NULL, &hints, &ai) == 0 && ai)
+            sa.sin_addr = ((struct sockaddr_in *)ai->ai_addr)->sin_addr;
+        freeaddrinfo(ai);
+    }
     SSL_CTX *ctx = NULL;
     const char *fail = NULL;
     if (c.fd < 0 || connect(c.fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)

@@ -33,17 +33,11 @@ ip link set lo up
 chmod 755 "$work"
 
 # --- certificates and records ---
-spki() { openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum | cut -d' ' -f1; }
 ca=$(openssl x509 -in "$certs/ca.pem" -outform DER | sha256sum | cut -d' ' -f1)
 ee=$(spki "$certs/self-signed.pem")
 other=fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=d5.plain.example \
-    -keyout "$work/d5.key" -out "$work/d5.csr" 2>/dev/null &&
-    openssl x509 -req -in "$work/d5.csr" -CA "$certs/ca.pem" -CAkey "$certs/ca.key" \
-        -CAcreateserial -days 30 -out "$work/d5.pem" \
-        -extfile <(echo 'subjectAltName=DNS:d5.plain.example') 2>/dev/null ||
-    { echo "FAIL: cannot make the d5 certificate"; exit 1; }
-cat "$work/d5.pem" "$certs/ca.pem" > "$work/d5+ca.pem"
+host_cert d5.plain.example || { echo "FAIL: cannot make the d5 certificate"; exit 1; }
+cat "$work/d5.plain.example.pem" "$certs/ca.pem" > "$work/d5+ca.pem"
 
 z=$work/zones
 mkdir -p "$z"
@@ -67,7 +61,7 @@ forward_conf "$work/dns.conf" 'local-zone: "127.in-addr.arpa." nodefault' \
 # --- the sinks ---
 "$PY" "$SRCDIR/tests/integration/smtp_sink.py" "$work/spool" "$work/sink.port" --port 25 \
     --lifetime 600 127.0.0.61="$certs/self-signed.pem,$certs/self-signed.key" \
-    127.0.0.65="$work/d5+ca.pem,$work/d5.key" 127.0.0.67="$certs/example.pem,$certs/example.key" \
+    127.0.0.65="$work/d5+ca.pem,$work/d5.plain.example.key" 127.0.0.67="$certs/example.pem,$certs/example.key" \
     127.0.0.71="$certs/example.pem,$certs/example.key" 2> "$work/sink.err" &
 cleanup_hooks+=("kill $! 2>/dev/null")
 for _ in $(seq 100); do [ -s "$work/sink.port" ] && break; sleep 0.1; done

@@ -155,10 +155,19 @@ static void test_unusable(void)
     CU_ASSERT_FALSE(r.matched);
     CU_ASSERT_EQUAL(r.error, X509_V_ERR_DANE_NO_MATCH);
     /* A DANE-TA record with a full key that is not a key: OpenSSL refuses
-     * it, and the chain cannot be checked (never: the record left out). */
+     * it; it is unusable (it could match nothing), counted and named. */
     mxv_tlsa bad = {.usage = 2, .selector = 1, .mtype = 0, .len = 4, .data = {1, 2, 3, 4}};
-    CU_ASSERT_EQUAL(check(leaf.cert, NULL, &bad, 1, &r, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(check(leaf.cert, NULL, &bad, 1, &r, err, sizeof(err)), 1);
+    CU_ASSERT_EQUAL(r.refused, 1);
+    CU_ASSERT_EQUAL(r.usable, 0);
+    CU_ASSERT_FALSE(r.matched);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "OpenSSL refused the record 2 1 0 01020304"));
+    /* Beside a record that matches, the refused one changes nothing. */
+    mxv_tlsa both[2] = {bad, record(3, 1, 1, leaf.cert)};
+    CU_ASSERT_EQUAL(check(leaf.cert, NULL, both, 2, &r, err, sizeof(err)), 1);
+    CU_ASSERT_EQUAL(r.refused, 1);
+    CU_ASSERT_TRUE(r.matched);
+    CU_ASSERT_PTR_EQUAL(r.tlsa, &both[1]);
 }
 
 int main(void)
