@@ -261,6 +261,18 @@ static void dns_not_asked(state *st, bool need_ptr, const char *detail)
     }
 }
 
+static void submit_evidence(mxv_dns *dns, void *arg)
+{
+    state *st = arg;
+    mxv_decision *d = st->d;
+    st->dns = dns;
+    if (plan_has(st, MXV_SRC_MX) && st->mx_given->n == 0 && d->domain)
+        mxv_dns_submit(dns, d->domain, MXV_RR_MX, on_mx, st);
+    char rev[128];
+    if (plan_has(st, MXV_SRC_PTR) && d->ip[0] && mxv_dns_reverse_name(d->ip, rev, sizeof(rev)))
+        mxv_dns_submit(dns, rev, MXV_RR_PTR, on_ptr, st);
+}
+
 static void gather_dns(state *st)
 {
     st->dns_gathered = true;
@@ -270,38 +282,47 @@ static void gather_dns(state *st)
     st->ptr_status = -1;
     if (!need_mx && !need_ptr)
         return;
+    const char *missing =
+        mxv_decision_dns_round(d, st->policy, st->e.dns_timeout_ms, submit_evidence, NULL, st);
+    st->dns = NULL;
+    if (missing)
+        dns_not_asked(st, need_ptr, missing);
+}
+
+const char *mxv_decision_dns_round(mxv_decision *d, mxv_policy *policy, int timeout_ms,
+                                   void (*submit)(mxv_dns *dns, void *arg),
+                                   void (*after)(mxv_dns *dns, void *arg), void *arg)
+{
     if (!d->dns_cache_only) {
-        pthread_mutex_lock(&st->policy->lock);
-    } else if (pthread_mutex_trylock(&st->policy->lock) != 0) {
+        pthread_mutex_lock(&policy->lock);
+    } else if (pthread_mutex_trylock(&policy->lock) != 0) {
         d->dns_missed = true; /* another decision is resolving: do not wait for it */
-        dns_not_asked(st, need_ptr, "resolver busy");
-        return;
+        return "resolver busy";
     }
     const char *why;
-    mxv_dns *dns = mxv_policy_dns(st->policy, &why);
+    mxv_dns *dns = mxv_policy_dns(policy, &why);
     if (!dns) {
         mxv_decision_note(d, "DNS unavailable: %s", why);
-        dns_not_asked(st, need_ptr, "DNS unavailable");
-        pthread_mutex_unlock(&st->policy->lock);
-        return;
+        pthread_mutex_unlock(&policy->lock);
+        return "DNS unavailable";
     }
-    st->dns = dns;
     mxv_dns_cache_only(dns, d->dns_cache_only);
-    if (need_mx)
-        mxv_dns_submit(dns, d->domain, MXV_RR_MX, on_mx, st);
-    char rev[128];
-    if (need_ptr && mxv_dns_reverse_name(d->ip, rev, sizeof(rev)))
-        mxv_dns_submit(dns, rev, MXV_RR_PTR, on_ptr, st);
+    submit(dns, arg);
     if (d->also_submit)
         d->also_submit(dns, d->also_arg);
-    mxv_dns_run(dns, st->e.dns_timeout_ms);
+    mxv_dns_run(dns, timeout_ms);
     const char *notice = mxv_dns_take_notice(dns);
-    if (notice)
-        mxv_log_message(&st->e, LOG_WARNING, "%s", notice);
+    if (notice) {
+        mxv_effective e;
+        mxv_policy_effective(policy, d->domain, &e);
+        mxv_log_message(&e, LOG_WARNING, "%s", notice);
+    }
     if (mxv_dns_cache_only(dns, false))
         d->dns_missed = true;
-    st->dns = NULL;
-    pthread_mutex_unlock(&st->policy->lock);
+    if (after)
+        after(dns, arg);
+    pthread_mutex_unlock(&policy->lock);
+    return NULL;
 }
 
 /* --- reference identifiers, per source --- */

@@ -71,55 +71,57 @@ static void given_evidence(mxv_dane_evidence *ev, const mxv_request *req, const 
     ev->state = ev->usable ? MXV_DANE_USABLE : MXV_DANE_UNUSABLE;
 }
 
+typedef struct {
+    mxv_decision *d;
+    const char *host;
+    unsigned port;
+    mxv_dane_evidence *ev;
+    mx_rrset *mx;
+} lookup_job;
+
+static void submit_dane(mxv_dns *dns, void *arg)
+{
+    lookup_job *j = arg;
+    if (mxv_dns_downgrade_allowed(dns)) {
+        /* Built before DANE was on (a setting changed since): its answers
+         * may be stripped ones taken for insecure; DANE cannot use them. */
+        j->ev->state = MXV_DANE_FAILED;
+        snprintf(j->ev->why, sizeof(j->ev->why),
+                 "the resolver was set up without DANE, taking answers stripped of DNSSEC as "
+                 "insecure");
+        return;
+    }
+    if (mxv_dane_lookup_start(dns, j->host, j->port, j->ev) && j->d->domain)
+        mxv_dns_submit(dns, j->d->domain, MXV_RR_MX, on_mx, j->mx);
+}
+
+static void read_dane(mxv_dns *dns, void *arg)
+{
+    lookup_job *j = arg;
+    mxv_dane_lookup_finish(j->ev);
+    /* "Not secure" means nothing without a trust anchor: nothing is
+     * secure then, and DANE would be off without a word. */
+    if (j->ev->state == MXV_DANE_NONE && !j->d->dns_cache_only && !mxv_dns_anchored(dns)) {
+        j->ev->state = MXV_DANE_FAILED;
+        j->d->dane_unanchored = true;
+        snprintf(j->ev->why, sizeof(j->ev->why),
+                 "the resolver has no DNSSEC trust anchor, so no answer can be secure (install "
+                 "dns-root-data, or name one in unbound_conf: trust-anchor-file)");
+    }
+}
+
 static void looked_up_evidence(mxv_decision *d, mxv_policy *policy, const char *host, unsigned port,
                                mxv_dane_evidence *ev, mx_rrset *mx)
 {
     mxv_effective e;
     mxv_policy_effective(policy, d->domain, &e);
-    ev->state = MXV_DANE_FAILED;
-    if (!d->dns_cache_only) {
-        pthread_mutex_lock(&policy->lock);
-    } else if (pthread_mutex_trylock(&policy->lock) != 0) {
-        d->dns_missed = true; /* a probe: another decision is resolving */
-        snprintf(ev->why, sizeof(ev->why), "resolver busy");
-        return;
-    }
-    const char *why;
-    mxv_dns *dns = mxv_policy_dns(policy, &why);
-    if (!dns) {
-        pthread_mutex_unlock(&policy->lock);
-        snprintf(ev->why, sizeof(ev->why), "DNS unavailable: %.200s", why);
-        return;
-    }
-    if (mxv_dns_downgrade_allowed(dns)) {
-        /* Built before DANE was on (a setting changed since): its answers
-         * may be stripped ones taken for insecure; DANE cannot use them. */
-        pthread_mutex_unlock(&policy->lock);
-        snprintf(ev->why, sizeof(ev->why),
-                 "the resolver was set up without DANE, taking answers stripped of DNSSEC as "
-                 "insecure");
-        return;
-    }
-    mxv_dns_cache_only(dns, d->dns_cache_only);
-    if (mxv_dane_lookup_start(dns, host, port, ev) && d->domain)
-        mxv_dns_submit(dns, d->domain, MXV_RR_MX, on_mx, mx);
-    mxv_dns_run(dns, e.dns_timeout_ms);
-    const char *notice = mxv_dns_take_notice(dns);
-    if (notice)
-        mxv_log_message(&e, LOG_WARNING, "%s", notice);
-    if (mxv_dns_cache_only(dns, false))
-        d->dns_missed = true;
-    mxv_dane_lookup_finish(ev);
-    /* "Not secure" means nothing without a trust anchor: nothing is
-     * secure then, and DANE would be off without a word. */
-    if (ev->state == MXV_DANE_NONE && !d->dns_cache_only && !mxv_dns_anchored(dns)) {
+    lookup_job j = {d, host, port, ev, mx};
+    const char *missing =
+        mxv_decision_dns_round(d, policy, e.dns_timeout_ms, submit_dane, read_dane, &j);
+    if (missing) {
         ev->state = MXV_DANE_FAILED;
-        d->dane_unanchored = true;
-        snprintf(ev->why, sizeof(ev->why),
-                 "the resolver has no DNSSEC trust anchor, so no answer can be secure (install "
-                 "dns-root-data, or name one in unbound_conf: trust-anchor-file)");
+        snprintf(ev->why, sizeof(ev->why), "%s", missing);
     }
-    pthread_mutex_unlock(&policy->lock);
 }
 
 struct mxv_dane_primer {

@@ -126,6 +126,16 @@ void mxv_decision_begin(mxv_decision *d, mxv_policy *policy, const mxv_request *
  * evidence through the policy's resolver. Used by mxv_decide() and by the
  * TLS callback after the chain was checked. */
 void mxv_decide_identity(mxv_decision *d, mxv_policy *policy, const mxv_request *request);
+/* One round of lookups for d on the policy's resolver, under its lock:
+ * `submit` puts its lookups (d->also_submit adds its own), they run until
+ * answered or timeout_ms, then `after` (may be NULL) reads them, still
+ * under the lock. In cache-only mode (the prefetch's probe) only the
+ * caches answer and a busy resolver is not waited for (d->dns_missed
+ * says so). NULL, or why no lookup was made ("resolver busy", "DNS
+ * unavailable", the details in d's notes). */
+const char *mxv_decision_dns_round(mxv_decision *d, mxv_policy *policy, int timeout_ms,
+                                   void (*submit)(mxv_dns *dns, void *arg),
+                                   void (*after)(mxv_dns *dns, void *arg), void *arg);
 /* Sets pass/abort/reason from the chain and identity results (nothing
  * when DANE decided: mxv_decide_dane() did). */
 void mxv_decision_conclude(mxv_decision *d);

@@ -85,6 +85,7 @@ static bool run(const job *j, bool cache_only)
         d->also_arg = primer;
         if (d->algorithm != MXV_ALG_NONE)
             mxv_decide_identity(d, j->policy, r);
+        d->also_submit = NULL; /* the primer's round is over */
         mxv_dane_primer_free(primer);
         if (j->host[0])
             mxv_decide_dane(d, j->policy, r, j->host, j->port, NULL, NULL);
