@@ -244,8 +244,13 @@ expect_exit 1 -- "${au[@]}" mx12.dane.example # no STARTTLS, and DANE failed
 has 'dnssec-invalid'
 
 # The provider: the certificate decision (it has no clear-text guard).
+# The provider learns the MX host from what the program gives OpenSSL
+# (SNI: s_client and curl send it); swaks sends none, and without the
+# shim's view of its lookups, that fails closed.
 VIA=provider case_ required-verify-hosted on mx1.dane.example tls 'policy=dane' \
-    "provider, DANE-EE match" s_client
+    "provider, DANE-EE match" s_client curl
+VIA=provider case_ required-verify-hosted on mx1.dane.example none \
+    'the MX host connected to is not known' "provider, a client that names no host" swaks
 VIA=provider case_ preferred on mx7.dane.example none 'reason=tlsa-invalid' \
-    "provider, DANE-EE mismatch" s_client
+    "provider, DANE-EE mismatch" s_client curl swaks python
 finish
