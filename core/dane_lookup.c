@@ -140,6 +140,7 @@ static int addresses_secure(mxv_dane_evidence *ev, const char **why)
     }
     if (!any) {
         *why = "the MX host has no address records";
+        ev->no_address = true;
         return 0;
     }
     return 1;

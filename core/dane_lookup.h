@@ -56,6 +56,7 @@ typedef struct mxv_dane_evidence {
     mxv_tlsa *records; /* n of them, at most MXV_DNS_MAX_RECORDS; malloc'd
                           (mxv_dane_evidence_clear) */
     size_t malformed;  /* records of the RRset that could not be read: unusable */
+    bool no_address;   /* NONE because the host has no address records at all */
     char malformed_why[160];
     /* what the lookups returned (A, AAAA, TLSA at the host, TLSA at its
      * alias target), until mxv_dane_lookup_finish() */

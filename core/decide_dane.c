@@ -32,14 +32,26 @@
  * the host (RFC 7672 section 3.2.2). */
 typedef struct {
     const char *host, *domain;
-    bool answered, secure, lists_host;
+    bool answered, failed, secure, lists_host;
+    bool aliased; /* the domain is an alias: its name is no DANE-TA reference
+                     (its secure CNAME expansion is not implemented) */
+    char detail[160];
 } mx_rrset;
+
+/* The recipient domain's own name is a DANE-TA reference identifier. */
+static bool domain_counts(const mx_rrset *mx)
+{
+    return mx->secure && mx->lists_host && !mx->aliased;
+}
 
 static void on_mx(void *arg, const mxv_dns_answer *a)
 {
     mx_rrset *m = arg;
     m->answered = true;
-    m->secure = a->status != MXV_DNS_FAIL && a->sec == MXV_SEC_SECURE && !a->canonical[0];
+    m->failed = a->status == MXV_DNS_FAIL;
+    m->aliased = a->canonical[0] != '\0';
+    snprintf(m->detail, sizeof(m->detail), "%s", a->detail);
+    m->secure = !m->failed && a->sec == MXV_SEC_SECURE;
     /* No MX records: the domain is its own (RFC 5321 section 5.1). */
     if (m->secure && a->status == MXV_DNS_NODATA && m->domain)
         m->lists_host = strcasecmp(m->domain, m->host) == 0;
@@ -203,12 +215,12 @@ static bool dane_ta_names(mxv_decision *d, const mxv_dane_evidence *ev, const mx
     mxv_decision_add_ref(d, ev->base, MXV_SRC_MX, MXV_SEC_SECURE, ev->base[0] != '\0',
                          "the TLSA base domain (RFC 7672 section 3.2.2)");
     if (d->domain)
-        mxv_decision_add_ref(
-            d, d->domain, MXV_SRC_DOMAIN, mx->secure ? MXV_SEC_SECURE : MXV_SEC_NONE,
-            mx->secure && mx->lists_host,
-            mx->secure && mx->lists_host ? "the recipient domain: its MX RRset is DNSSEC-secure"
-                                         : "not used: the recipient domain's MX RRset was not "
-                                           "DNSSEC-validated with this host in it");
+        mxv_decision_add_ref(d, d->domain, MXV_SRC_DOMAIN,
+                             mx->secure ? MXV_SEC_SECURE : MXV_SEC_NONE, domain_counts(mx),
+                             domain_counts(mx)
+                                 ? "the recipient domain: its MX RRset is DNSSEC-secure"
+                                 : "not used: the recipient domain's MX RRset was not "
+                                   "DNSSEC-validated with this host in it");
     for (size_t r = first; r < d->nrefs; r++) {
         if (!d->refs[r].eligible)
             continue;
@@ -306,7 +318,7 @@ static bool decide_usable(mxv_decision *d, const mxv_dane_evidence *ev, const mx
         snprintf(why, sizeof(why),
                  "DANE-TA(2) matched, but no name of the certificate matches the TLSA base "
                  "domain %s%s",
-                 ev->base, mx->secure && mx->lists_host ? " or the recipient domain" : "");
+                 ev->base, domain_counts(mx) ? " or the recipient domain" : "");
         return failure(d, "certificate-host-mismatch", false, why);
     }
     d->pass = true;
@@ -324,7 +336,17 @@ static const char *only_mx(const mxv_decision *d, mxv_policy *policy, const mxv_
     mxv_effective e;
     mxv_policy_effective(policy, d->domain, &e);
     const mxv_strlist *mx = req && req->mx.n ? &req->mx : e.mx;
-    return mx->n == 1 ? mx->items[0] : NULL;
+    if (mx->n)
+        return mx->n == 1 ? mx->items[0] : NULL;
+    /* A route to one host name (a relay): that host. */
+    const mxv_strlist *route = req && req->route.n ? &req->route : e.route;
+    static __thread char host[MXV_NAME_MAX + 1];
+    bool is_ip, one = route->n == 1;
+    char why[64];
+    if (one && mxv_parse_route(route->items[0], host, sizeof(host), &is_ip, why, sizeof(why)) &&
+        !is_ip)
+        return host;
+    return NULL;
 }
 
 static bool listed(const mxv_strlist *list, const char *host)
@@ -343,23 +365,21 @@ static bool configured_host(const mxv_decision *d, mxv_policy *policy, const mxv
 {
     mxv_effective e;
     mxv_policy_effective(policy, d->domain, &e);
-    return (req && (req->route.n || listed(&req->mx, host))) || e.route->n || listed(e.mx, host);
+    /* The request's MX hosts are the caller's (explain, the API), unless
+     * the hook put there the name the program gave OpenSSL. */
+    bool request_mx = req && !req->mx_from_program && listed(&req->mx, host);
+    return (req && req->route.n) || request_mx || e.route->n || listed(e.mx, host);
 }
 
-/* The host as DNS names it: lower case, without the root's dot. false: a
- * single-label name, which a resolver completes from its search list
+/* The host as DNS names it: A-labels, lower case, without the root's
+ * dot (out: MXV_NAME_MAX + 1 bytes). false: not a host name, or a
+ * single-label one, which a resolver completes from its search list
  * (which host the program reached is then not known). */
-static bool normal_host(const char *host, char *out, size_t len)
+static bool normal_host(const char *host, char *out)
 {
-    size_t n = strlen(host);
-    if (n && host[n - 1] == '.')
-        n--;
-    if (n == 0 || n >= len)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        out[i] = (char)tolower((unsigned char)host[i]);
-    out[n] = '\0';
-    return strchr(out, '.') != NULL;
+    const char *why;
+    return mxv_reference_normalize(host, out, MXV_NAME_MAX + 1, &why) && strchr(out, '.') &&
+           out[0] != '*';
 }
 
 /* The host came from the connection (what the program looked up): when
@@ -370,8 +390,32 @@ static bool normal_host(const char *host, char *out, size_t len)
 static void not_an_mx(const mxv_decision *d, mxv_policy *policy, const mxv_request *req,
                       const char *host, const mx_rrset *mx, mxv_dane_evidence *ev)
 {
-    if (ev->state == MXV_DANE_FAILED || !d->domain || !mx->answered || !mx->secure ||
-        mx->lists_host || configured_host(d, policy, req, host))
+    if (ev->state == MXV_DANE_FAILED || configured_host(d, policy, req, host))
+        return;
+    if (ev->state == MXV_DANE_NONE && ev->no_address) {
+        /* The program reached an address DNS does not give this name: the
+         * resolver completed it (search list), or a hosts file has it. */
+        ev->state = MXV_DANE_FAILED;
+        snprintf(ev->why, sizeof(ev->why),
+                 "the program reached %.80s at an address DNS does not give that name (a name "
+                 "its resolver completed from a search list, or a hosts file entry)",
+                 host);
+        return;
+    }
+    if (!d->domain)
+        return;
+    if (!mx->answered || mx->failed) {
+        /* Whether the program was sent to a host of the domain's is not
+         * known: never taken as yes. */
+        ev->state = MXV_DANE_FAILED;
+        ev->bogus = strstr(mx->detail, "bogus") != NULL;
+        snprintf(ev->why, sizeof(ev->why),
+                 "the MX lookup of %.60s failed (%.50s): whether %.60s is one of its MX hosts "
+                 "is not known",
+                 d->domain, mx->answered ? mx->detail : "not made", host);
+        return;
+    }
+    if (!mx->secure || mx->lists_host)
         return;
     ev->state = MXV_DANE_FAILED;
     ev->bogus = false;
@@ -390,10 +434,14 @@ bool mxv_decide_dane(mxv_decision *d, mxv_policy *policy, const mxv_request *req
         host = only_mx(d, policy, req);
     char name[MXV_NAME_MAX + 1];
     const char *raw = host;
-    if (host && !normal_host(host, name, sizeof(name)))
+    if (host && !normal_host(host, name))
         host = NULL;
     else if (host)
         host = name;
+    if (host && (!d->host || strcmp(d->host, host) != 0)) {
+        free(d->host); /* mx= in the log line: the host DANE judges */
+        d->host = strdup(host);
+    }
     mxv_dane_evidence *ev = calloc(1, sizeof(*ev));
     if (!ev)
         return failure(d, "tlsa-invalid", true, "DANE: out of memory");
@@ -403,11 +451,13 @@ bool mxv_decide_dane(mxv_decision *d, mxv_policy *policy, const mxv_request *req
         given_evidence(ev, req, host);
     } else if (!host) {
         ev->state = MXV_DANE_FAILED;
-        snprintf(ev->why, sizeof(ev->why), "%s%.200s%s",
-                 raw ? "the MX host \"" : "the MX host connected to is not known", raw ? raw : "",
-                 raw ? "\" is not a fully qualified name (a resolver completes it from its "
-                       "search list)"
-                     : "");
+        if (raw)
+            snprintf(ev->why, sizeof(ev->why),
+                     "the MX host \"%.80s\" is not a fully qualified host name (a resolver "
+                     "completes a single label from its search list)",
+                     raw);
+        else
+            snprintf(ev->why, sizeof(ev->why), "the MX host connected to is not known");
     } else if ((size_t)snprintf(NULL, 0, "_%u._tcp.%s", port, host) > 253) {
         /* A TLSA name longer than DNS names can be: there is no RRset. */
         ev->state = MXV_DANE_NONE;

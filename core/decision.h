@@ -41,9 +41,11 @@ struct mxv_request {
     /* TLSA records given (explain --tlsa): a secure RRset at the first MX */
     mxv_tlsa *tlsa;
     size_t ntlsa;
-    char *host;     /* the MX host connected to (DANE's TLSA base), or NULL */
-    unsigned port;  /* the port connected to, 0: 25 */
-    bool each_tlsa; /* audit: every TLSA record checked alone (d->tlsa_each) */
+    char *host;           /* the MX host connected to (DANE's TLSA base), or NULL */
+    bool mx_from_program; /* `mx` holds the name the program gave OpenSSL
+                             (the hook), not one its caller set */
+    unsigned port;        /* the port connected to, 0: 25 */
+    bool each_tlsa;       /* audit: every TLSA record checked alone (d->tlsa_each) */
 };
 
 /* What DANE (policy.md section 7, item 1) found for the connected host. */

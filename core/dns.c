@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define ROOT_ANCHOR "/usr/share/dns/root.key"
@@ -128,19 +129,56 @@ static void ask_system_resolver(const mxv_unbound_api *u, struct ub_ctx *ub)
 /* The libunbound context, built once: loading libunbound, seeding its
  * random generators and starting its thread cost more than a decision, so
  * a process whose lookups the caches answer never pays for them. */
-/* Does the context hold a DNSSEC trust anchor (from unbound_conf, or the
- * root anchor added here)? Without one nothing is ever secure. */
+/* One of libunbound's options, as a string ("" when unset); caller frees. */
+static char *option(const mxv_unbound_api *u, struct ub_ctx *ub, const char *name)
+{
+    char *value = NULL;
+    if (u->ctx_get_option(ub, name, &value) != 0 || !value) {
+        free(value);
+        return strdup("");
+    }
+    return value;
+}
+
+/* Does one of the files listed (one per line) have content? */
+static bool some_file_not_empty(const char *list)
+{
+    char path[4096];
+    for (const char *p = list; p && *p;) {
+        size_t n = strcspn(p, "\n");
+        struct stat st;
+        if (n && n < sizeof(path)) {
+            memcpy(path, p, n);
+            path[n] = '\0';
+            if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+                return true;
+        }
+        p += n + (p[n] == '\n');
+    }
+    return false;
+}
+
+/* Does the context validate with a DNSSEC trust anchor (from unbound_conf,
+ * or the root anchor added here)? Without one, or with the validator
+ * module left out of module-config, nothing is ever secure. (An anchor
+ * for an unrelated zone cannot be told from a private one.) */
 static bool has_anchor(const mxv_unbound_api *u, struct ub_ctx *ub)
 {
-    static const char *const options[] = {"trust-anchor-file", "auto-trust-anchor-file",
-                                          "trust-anchor", "trusted-keys-file"};
+    char *modules = option(u, ub, "module-config");
+    bool validates = !modules || !modules[0] || strstr(modules, "validator");
+    free(modules);
+    static const char *const files[] = {"trust-anchor-file", "auto-trust-anchor-file",
+                                        "trusted-keys-file"};
     bool any = false;
-    for (size_t i = 0; i < sizeof(options) / sizeof(options[0]) && !any; i++) {
-        char *value = NULL;
-        any = u->ctx_get_option(ub, options[i], &value) == 0 && value && value[0];
+    for (size_t i = 0; validates && !any && i < sizeof(files) / sizeof(files[0]); i++) {
+        char *value = option(u, ub, files[i]);
+        any = some_file_not_empty(value);
         free(value);
     }
-    return any;
+    char *inline_anchor = validates && !any ? option(u, ub, "trust-anchor") : NULL;
+    any = any || (inline_anchor && inline_anchor[0]);
+    free(inline_anchor);
+    return validates && any;
 }
 
 static bool ensure_ub(mxv_dns *dns)

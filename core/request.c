@@ -60,6 +60,11 @@ static bool set_port(mxv_request *r, const char *value, char *err, size_t errlen
 /* The MX host connected to: a host name, as an "mx" entry is. */
 static bool set_host(mxv_request *r, const char *value, char *err, size_t errlen)
 {
+    if (!*value) { /* "": no host known (check's next target is an address) */
+        free(r->host);
+        r->host = NULL;
+        return true;
+    }
     mxv_strlist one = {0};
     char why[200];
     bool ok = mxv_split_list(value, &one, why, sizeof(why)) && one.n == 1;

@@ -169,6 +169,7 @@ static void take_host(mxv_decision *d, conn *c, const char *host, const char *wh
     memcpy(name, host, len + 1);
     if (!mxv_request_set(c->req, "mx", name, err, sizeof(err)))
         return; /* an IP literal or junk: not a host name to compare */
+    c->req->mx_from_program = true;
     mxv_decision_note(d, "MX host %s: %s", name, why);
     free(d->host);
     d->host = strdup(name);
@@ -258,19 +259,8 @@ static bool program_dane_decided(mxv_decision *d, SSL *ssl, X509_STORE_CTX *x, c
 static bool dane_decides(mxv_decision *d, const mxv_verify_ctx *v, conn *c, SSL *ssl, X509 *leaf,
                          STACK_OF(X509) * chain)
 {
-    if (d->dane == MXV_DANE_OFF)
-        return false;
-    const char *host = dane_host(d, v);
-    if (host && (!d->host || strcmp(host, d->host) != 0)) {
-        /* mx= in the log line names the host DANE judged. */
-        char *copy = strdup(host);
-        if (copy) {
-            free(d->host);
-            d->host = copy;
-            host = copy;
-        }
-    }
-    return mxv_decide_dane(d, v->policy, c->req, host, peer_port(v, ssl), leaf, chain);
+    return d->dane != MXV_DANE_OFF &&
+           mxv_decide_dane(d, v->policy, c->req, dane_host(d, v), peer_port(v, ssl), leaf, chain);
 }
 
 static int run_program_checks(X509_STORE_CTX *x, const mxv_verify_ctx *v)

@@ -94,7 +94,7 @@ MXV_API void mxv_request_free(mxv_request *request);
  * it; each call adds one; together they stand for a DNSSEC-secure TLSA
  * RRset at the first "mx", used when the setting dane is on or require,
  * RFC 7672), "host" (the MX host connected to: DANE's TLSA base domain;
- * default the first "mx"), "port" (the TCP port connected to, default 25;
+ * default the first "mx"; "" unsets it), "port" (the TCP port connected to, default 25;
  * the TLSA name is _PORT._tcp.HOST). Returns 1, or 0 with a reason in err.
  */
 MXV_API int mxv_request_set(mxv_request *request, const char *key, const char *value, char *err,

@@ -102,6 +102,7 @@ typedef struct {
     const char *hosts[8];
     char names[8][256];
     size_t n;
+    bool more; /* MX targets beyond those kept */
 } answer_notes;
 
 static void on_record(void *arg, int type, const uint8_t *rdata, size_t rdlen, const uint8_t *msg,
@@ -112,7 +113,9 @@ static void on_record(void *arg, int type, const uint8_t *rdata, size_t rdlen, c
         shim_seen_address_bytes(a->qname, AF_INET, rdata);
     else if (type == ns_t_aaaa && rdlen == 16)
         shim_seen_address_bytes(a->qname, AF_INET6, rdata);
-    else if (type == ns_t_mx && rdlen > 2 && a->n < 8 &&
+    else if (type == ns_t_mx && rdlen > 2 && a->n == 8)
+        a->more = true;
+    else if (type == ns_t_mx && rdlen > 2 &&
              shim_dns_name(msg, msglen, (size_t)(rdata - msg) + 2, a->names[a->n], 256) &&
              a->names[a->n][0]) {
         a->hosts[a->n] = a->names[a->n];
@@ -125,7 +128,7 @@ static void note_answer(const char *qname, int type, const unsigned char *answer
     if (len < 0 && type == ns_t_mx && h_errno == NO_DATA && wanted() && qname) {
         /* The name has no MX record: it is its own mail host (implicit
          * MX), as MTAs then look up its address (lookups.c). */
-        shim_seen_mx(qname, NULL, 0);
+        shim_seen_mx(qname, NULL, 0, false);
         return;
     }
     if (!wanted() || !qname || len <= 0 || (type != ns_t_mx && type != ns_t_a && type != ns_t_aaaa))
@@ -133,7 +136,7 @@ static void note_answer(const char *qname, int type, const unsigned char *answer
     int saved = errno;
     answer_notes a = {.qname = qname};
     if (shim_dns_answer_walk(answer, (size_t)len, on_record, &a) && type == ns_t_mx) {
-        shim_seen_mx(qname, a.hosts, a.n);
+        shim_seen_mx(qname, a.hosts, a.n, a.more);
         const mxv_hook_api *api = shim_engine(true); /* an MX query: mail software */
         if (api) {
             shim_busy++;

@@ -23,6 +23,7 @@ typedef struct {
     enum { NONE, ADDRESSES, MX } kind;
     char name[NAME_LEN];
     size_t n;
+    bool more; /* MX: targets beyond the n kept */
     union {
         struct {
             int family;
@@ -110,13 +111,15 @@ void shim_seen_addresses(const char *name, const struct sockaddr *const *addrs, 
     }
 }
 
-void shim_seen_mx(const char *domain, const char *const *hosts, size_t n)
+void shim_seen_mx(const char *domain, const char *const *hosts, size_t n, bool more)
 {
     lookup *l = slot(MX, domain);
     for (size_t i = 0; l && i < n && l->n < MAX_ITEMS / 2; i++) {
         snprintf(l->u.host[l->n], NAME_LEN, "%s", hosts[i]);
         l->n++;
     }
+    if (l)
+        l->more = more || n > l->n;
 }
 
 bool shim_lookups_explain(int family, const void *ip, mxv_observed *out)
@@ -147,11 +150,17 @@ bool shim_lookups_explain(int family, const void *ip, mxv_observed *out)
             snprintf(out->domain, sizeof(out->domain), "%s", l->name);
             return true;
         }
-        for (size_t i = 0; l->kind == MX && i < l->n; i++)
-            if (strcmp(l->u.host[i], out->host) == 0) {
-                snprintf(out->domain, sizeof(out->domain), "%s", l->name);
-                return true;
-            }
+        bool named = false;
+        for (size_t i = 0; l->kind == MX && i < l->n && !named; i++)
+            named = strcmp(l->u.host[i], out->host) == 0;
+        /* An answer with more targets than are kept may name the host
+         * among the others: it is that domain's lookup all the same (and
+         * mxverify checks the host against the domain's own MX records),
+         * never a connection without a domain. */
+        if (named || (l->kind == MX && l->more)) {
+            snprintf(out->domain, sizeof(out->domain), "%s", l->name);
+            return true;
+        }
     }
     return true;
 }

@@ -190,7 +190,8 @@ int shim_stream_guarded(FILE *fp);
 /* --- what the program looked up in DNS (lookups.c) --- */
 void shim_seen_addresses(const char *name, const struct sockaddr *const *addrs, size_t n);
 void shim_seen_address_bytes(const char *name, int family, const void *addr);
-void shim_seen_mx(const char *domain, const char *const *hosts, size_t n);
+/* An MX answer: its first n targets; `more`: it had more than those. */
+void shim_seen_mx(const char *domain, const char *const *hosts, size_t n, bool more);
 /* Fills out->domain/host for a connection to `ip` from this thread's lookups. */
 bool shim_lookups_explain(int family, const void *ip, mxv_observed *out);
 

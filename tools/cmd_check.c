@@ -62,6 +62,10 @@ static void dane_words(const mxv_decision *d, char *out, size_t len)
 {
     char name[16];
     const char *presented, *reference, *source;
+    if (d->dane_outcome == MXV_DANE_FAILURE) { /* no evidence, or none where required */
+        snprintf(out, len, "%s", d->why ? d->why : "no DANE evidence");
+        return;
+    }
     if (!d->tlsa_matched) {
         snprintf(out, len, "no TLSA record matched");
         return;
@@ -150,8 +154,8 @@ static enum outcome probe(const check_options *o, mxv_policy *policy, mxv_reques
     char port[8];
     snprintf(port, sizeof(port), "%d", t->port);
     mxv_request_set(req, "port", port, err, sizeof(err));
-    if (!target_is_ip(t->host))
-        mxv_request_set(req, "host", t->host, err, sizeof(err));
+    /* An address has no name: the previous target's must not stay. */
+    mxv_request_set(req, "host", target_is_ip(t->host) ? "" : t->host, err, sizeof(err));
     if (connected)
         mxv_request_set(req, "ip", connected, err, sizeof(err));
     if (!connected) {

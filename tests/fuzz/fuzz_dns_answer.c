@@ -46,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(msg, data, size);
     seen s = {.n = 0};
     if (shim_dns_answer_walk(msg, size, on_record, &s))
-        shim_seen_mx("fuzz.test", s.hosts, s.n);
+        shim_seen_mx("fuzz.test", s.hosts, s.n, false);
     char name[256];
     for (size_t at = 0; at < size && at < 64; at++)
         if (shim_dns_name(msg, size, at, name, sizeof(name)))

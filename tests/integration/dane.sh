@@ -86,7 +86,7 @@ c() { pair "$certs/$1.pem" "$certs/$1.key"; }
     127.0.0.65="$(pair "$work/mx01+ca.pem" "$certs/mx01.key")" \
     127.0.0.66="$(pair "$work/expired+ca.pem" "$certs/expired.key")" \
     127.0.0.67="$(c example)" 127.0.0.68="$(c self-signed)" 127.0.0.69=none 127.0.0.70=none \
-    127.0.0.71=none 127.0.0.72=none 127.0.0.73="$(c self-signed)" 127.0.0.80=none 127.0.0.81=none \
+    127.0.0.71=none 127.0.0.72=none 127.0.0.73="$(c self-signed)" 127.0.0.80=none 127.0.0.81="$(c self-signed)" \
     2> "$work/sink.err" &
 cleanup_hooks+=("kill $! 2>/dev/null")
 for _ in $(seq 100); do [ -s "$work/sink.port" ] && break; sleep 0.1; done
@@ -126,7 +126,8 @@ via() {
         OPENSSL_CONF="$work/openssl.cnf" timeout 30 "${cmd[@]}" > "$work/out" 2> "$work/err" \
             < "$in" || true
     else
-        timeout 30 "$MXVERIFY" run "${settings[@]}" --log stderr --mode "$mode" --dane "$dane" \
+        timeout 30 "$MXVERIFY" run "${settings[@]}" ${ROUTE:+--route "$ROUTE"} --log stderr \
+            --mode "$mode" --dane "$dane" \
             -- "${cmd[@]}" \
             > "$work/out" 2> "$work/err" < "$in" || true
     fi
@@ -193,7 +194,13 @@ case_ none on mxo.dane.example none "is not in example.com's DNSSEC-secure MX re
 # A single-label name the resolver completes from its search list: which
 # host it is, is not known.
 printf 'search dane.example\n' >> "$z/resolv.conf"
-case_ none on mx10 none 'is not a fully qualified name' "a name completed by the search list"
+case_ none on mx10 none 'is not a fully qualified host name' "a name completed by the search list"
+# ... nor a two-label name the search list completes (mx10.dane is not in
+# DNS: the program reached an address DNS does not give that name).
+printf 'search example\n' >> "$z/resolv.conf"
+case_ none on mx10.dane none 'could not be had' "a dotted name completed by the search list"
+# A relay set in the settings (route) is the host DANE asks about.
+ROUTE=mxo.dane.example case_ none on mxo.dane.example tls '' "a relay named by route" swaks
 # DANE off: nothing of it applies.
 case_ none off mx10.dane.example clear '' "dane off"
 
@@ -211,6 +218,11 @@ has 'TLSA base domain mxt.dane.example'
 # No trust anchor: nothing can be secure, and DANE says so (never "off").
 forward_conf "$work/no-anchor.conf" 'local-zone: "127.in-addr.arpa." nodefault'
 expect_exit 3 -- "${ex[@]}" --mx mx11.dane.example --unbound-conf "$work/no-anchor.conf"
+has 'no DNSSEC trust anchor'
+# An anchor, but the validator left out of module-config: the same.
+forward_conf "$work/iterator.conf" 'local-zone: "127.in-addr.arpa." nodefault' \
+    "trust-anchor-file: \"$work/anchors\"" 'module-config: "iterator"'
+expect_exit 3 -- "${ex[@]}" --mx mx11.dane.example --unbound-conf "$work/iterator.conf"
 has 'no DNSSEC trust anchor'
 
 # check: per server, whether DANE applied and which record matched.
@@ -251,6 +263,10 @@ VIA=provider case_ required-verify-hosted on mx1.dane.example tls 'policy=dane' 
     "provider, DANE-EE match" s_client curl
 VIA=provider case_ required-verify-hosted on mx1.dane.example none \
     'the MX host connected to is not known' "provider, a client that names no host" swaks
+# The name a program gives OpenSSL (SNI) is no setting: a host the
+# recipient domain's signed MX records do not name is refused there too.
+VIA=provider case_ none on mxo.dane.example none "is not in example.com's DNSSEC-secure MX records" \
+    "provider, SNI naming a host that is not an MX" s_client
 VIA=provider case_ preferred on mx7.dane.example none 'reason=tlsa-invalid' \
     "provider, DANE-EE mismatch" s_client curl swaks python
 finish
