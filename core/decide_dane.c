@@ -390,18 +390,21 @@ static bool normal_host(const char *host, char *out)
 static void not_an_mx(const mxv_decision *d, mxv_policy *policy, const mxv_request *req,
                       const char *host, const mx_rrset *mx, mxv_dane_evidence *ev)
 {
-    if (ev->state == MXV_DANE_FAILED || configured_host(d, policy, req, host))
-        return;
     if (ev->state == MXV_DANE_NONE && ev->no_address) {
         /* The program reached an address DNS does not give this name: the
-         * resolver completed it (search list), or a hosts file has it. */
+         * resolver completed it (search list), or a hosts file has it; a
+         * setting naming such a host is no better (DANE would be asked of
+         * a name that is not the one reached). */
         ev->state = MXV_DANE_FAILED;
         snprintf(ev->why, sizeof(ev->why),
-                 "the program reached %.80s at an address DNS does not give that name (a name "
-                 "its resolver completed from a search list, or a hosts file entry)",
+                 "the program reached %.60s at an address DNS does not give that name (a name "
+                 "its resolver completed from a search list, or a hosts file entry: for such a "
+                 "relay, set dane = off for its destinations)",
                  host);
         return;
     }
+    if (ev->state == MXV_DANE_FAILED || configured_host(d, policy, req, host))
+        return;
     if (!d->domain)
         return;
     if (!mx->answered || mx->failed) {
