@@ -14,55 +14,18 @@
  *   no DANE             the next policy decides, unless dane = require.
  */
 #include "dane.h"
+#include "dane_host.h"
 #include "dane_lookup.h"
 #include "decision.h"
 #include "log.h"
 #include "names.h"
 #include "policy.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
-
-/* The recipient domain's MX RRset, asked with the DANE evidence: it is a
- * DANE-TA reference identifier only when that RRset is secure and names
- * the host (RFC 7672 section 3.2.2). */
-typedef struct {
-    const char *host, *domain;
-    bool answered, failed, secure, lists_host;
-    bool aliased; /* the domain is an alias: its name is no DANE-TA reference
-                     (its secure CNAME expansion is not implemented) */
-    char detail[160];
-} mx_rrset;
-
-/* The recipient domain's own name is a DANE-TA reference identifier. */
-static bool domain_counts(const mx_rrset *mx)
-{
-    return mx->secure && mx->lists_host && !mx->aliased;
-}
-
-static void on_mx(void *arg, const mxv_dns_answer *a)
-{
-    mx_rrset *m = arg;
-    m->answered = true;
-    m->failed = a->status == MXV_DNS_FAIL;
-    m->aliased = a->canonical[0] != '\0';
-    snprintf(m->detail, sizeof(m->detail), "%s", a->detail);
-    m->secure = !m->failed && a->sec == MXV_SEC_SECURE;
-    /* No MX records: the domain is its own (RFC 5321 section 5.1). */
-    if (m->secure && a->status == MXV_DNS_NODATA && m->domain)
-        m->lists_host = strcasecmp(m->domain, m->host) == 0;
-    for (size_t i = 0; m->secure && a->status == MXV_DNS_OK && i < a->n; i++) {
-        unsigned pref;
-        char name[MXV_NAME_MAX + 1];
-        if (mxv_dns_parse_mx(a->rdata[i], a->rdlen[i], &pref, name, sizeof(name)) &&
-            strcasecmp(name, m->host) == 0)
-            m->lists_host = true;
-    }
-}
 
 /* The records the request gives stand for a secure RRset at `host`, whose
  * addresses are taken as secure too (interfaces.md, explain --tlsa). */
@@ -88,7 +51,7 @@ typedef struct {
     const char *host;
     unsigned port;
     mxv_dane_evidence *ev;
-    mx_rrset *mx;
+    mxv_mx_rrset *mx;
 } lookup_job;
 
 static void submit_dane(mxv_dns *dns, void *arg)
@@ -104,7 +67,7 @@ static void submit_dane(mxv_dns *dns, void *arg)
         return;
     }
     if (mxv_dane_lookup_start(dns, j->host, j->port, j->ev) && j->d->domain)
-        mxv_dns_submit(dns, j->d->domain, MXV_RR_MX, on_mx, j->mx);
+        mxv_dns_submit(dns, j->d->domain, MXV_RR_MX, mxv_mx_rrset_answer, j->mx);
 }
 
 static void read_dane(mxv_dns *dns, void *arg)
@@ -123,7 +86,7 @@ static void read_dane(mxv_dns *dns, void *arg)
 }
 
 static void looked_up_evidence(mxv_decision *d, mxv_policy *policy, const char *host, unsigned port,
-                               mxv_dane_evidence *ev, mx_rrset *mx)
+                               mxv_dane_evidence *ev, mxv_mx_rrset *mx)
 {
     mxv_effective e;
     mxv_policy_effective(policy, d->domain, &e);
@@ -140,7 +103,7 @@ struct mxv_dane_primer {
     char host[256], domain[256];
     unsigned port;
     bool started;
-    mx_rrset mx;
+    mxv_mx_rrset mx;
     mxv_dane_evidence ev;
 };
 
@@ -167,7 +130,7 @@ void mxv_dane_prime(mxv_dns *dns, void *arg)
         return; /* a resolver DANE cannot use: the decision says so itself */
     p->started = true;
     if (mxv_dane_lookup_start(dns, p->host, p->port, &p->ev) && p->domain[0])
-        mxv_dns_submit(dns, p->domain, MXV_RR_MX, on_mx, &p->mx);
+        mxv_dns_submit(dns, p->domain, MXV_RR_MX, mxv_mx_rrset_answer, &p->mx);
 }
 
 void mxv_dane_primer_free(mxv_dane_primer *p)
@@ -209,18 +172,18 @@ static bool failure(mxv_decision *d, const char *reason, bool temporary, const c
 /* RFC 7672 section 3.2.2: a DNS-ID (else, without DNS-IDs, a CN-ID) that
  * matches the TLSA base domain, or the recipient domain when its MX RRset
  * is secure and names the host. */
-static bool dane_ta_names(mxv_decision *d, const mxv_dane_evidence *ev, const mx_rrset *mx)
+static bool dane_ta_names(mxv_decision *d, const mxv_dane_evidence *ev, const mxv_mx_rrset *mx)
 {
     size_t first = d->nrefs;
     mxv_decision_add_ref(d, ev->base, MXV_SRC_MX, MXV_SEC_SECURE, ev->base[0] != '\0',
                          "the TLSA base domain (RFC 7672 section 3.2.2)");
     if (d->domain)
-        mxv_decision_add_ref(d, d->domain, MXV_SRC_DOMAIN,
-                             mx->secure ? MXV_SEC_SECURE : MXV_SEC_NONE, domain_counts(mx),
-                             domain_counts(mx)
-                                 ? "the recipient domain: its MX RRset is DNSSEC-secure"
-                                 : "not used: the recipient domain's MX RRset was not "
-                                   "DNSSEC-validated with this host in it");
+        mxv_decision_add_ref(
+            d, d->domain, MXV_SRC_DOMAIN, mx->secure ? MXV_SEC_SECURE : MXV_SEC_NONE,
+            mxv_mx_rrset_names_domain(mx),
+            mxv_mx_rrset_names_domain(mx) ? "the recipient domain: its MX RRset is DNSSEC-secure"
+                                          : "not used: the recipient domain's MX RRset was not "
+                                            "DNSSEC-validated with this host in it");
     for (size_t r = first; r < d->nrefs; r++) {
         if (!d->refs[r].eligible)
             continue;
@@ -270,7 +233,7 @@ static void each_record(mxv_decision *d, const mxv_dane_evidence *ev, X509 *leaf
 
 /* Usable records: the chain against them, and the outcome. false: OpenSSL
  * refused every usable-looking record, so the RRset is unusable. */
-static bool decide_usable(mxv_decision *d, const mxv_dane_evidence *ev, const mx_rrset *mx,
+static bool decide_usable(mxv_decision *d, const mxv_dane_evidence *ev, const mxv_mx_rrset *mx,
                           X509 *leaf, STACK_OF(X509) * sent)
 {
     d->dane_outcome = MXV_DANE_DECIDED;
@@ -318,7 +281,7 @@ static bool decide_usable(mxv_decision *d, const mxv_dane_evidence *ev, const mx
         snprintf(why, sizeof(why),
                  "DANE-TA(2) matched, but no name of the certificate matches the TLSA base "
                  "domain %s%s",
-                 ev->base, domain_counts(mx) ? " or the recipient domain" : "");
+                 ev->base, mxv_mx_rrset_names_domain(mx) ? " or the recipient domain" : "");
         return failure(d, "certificate-host-mismatch", false, why);
     }
     d->pass = true;
@@ -328,127 +291,18 @@ static bool decide_usable(mxv_decision *d, const mxv_dane_evidence *ev, const mx
     return true;
 }
 
-/* No host from the connection: the one MX host the request or the
- * settings name, if they name exactly one (with several, which one this
- * connection is to is not known). */
-static const char *only_mx(const mxv_decision *d, mxv_policy *policy, const mxv_request *req)
-{
-    mxv_effective e;
-    mxv_policy_effective(policy, d->domain, &e);
-    const mxv_strlist *mx = req && req->mx.n ? &req->mx : e.mx;
-    if (mx->n)
-        return mx->n == 1 ? mx->items[0] : NULL;
-    /* A route to one host name (a relay): that host. */
-    const mxv_strlist *route = req && req->route.n ? &req->route : e.route;
-    static __thread char host[MXV_NAME_MAX + 1];
-    bool is_ip, one = route->n == 1;
-    char why[64];
-    if (one && mxv_parse_route(route->items[0], host, sizeof(host), &is_ip, why, sizeof(why)) &&
-        !is_ip)
-        return host;
-    return NULL;
-}
-
-static bool listed(const mxv_strlist *list, const char *host)
-{
-    for (size_t i = 0; i < list->n; i++)
-        if (strcasecmp(list->items[i], host) == 0)
-            return true;
-    return false;
-}
-
-/* Did the request or the settings name this host (an MX or route given,
- * which replaces the MX lookup), rather than the connection (what the
- * program looked up, or gave OpenSSL)? */
-static bool configured_host(const mxv_decision *d, mxv_policy *policy, const mxv_request *req,
-                            const char *host)
-{
-    mxv_effective e;
-    mxv_policy_effective(policy, d->domain, &e);
-    /* The request's MX hosts are the caller's (explain, the API), unless
-     * the hook put there the name the program gave OpenSSL. */
-    bool request_mx = req && !req->mx_from_program && listed(&req->mx, host);
-    return (req && req->route.n) || request_mx || e.route->n || listed(e.mx, host);
-}
-
-/* The host as DNS names it: A-labels, lower case, without the root's
- * dot (out: MXV_NAME_MAX + 1 bytes). false: not a host name, or a
- * single-label one, which a resolver completes from its search list
- * (which host the program reached is then not known). */
-static bool normal_host(const char *host, char *out)
-{
-    const char *why;
-    return mxv_reference_normalize(host, out, MXV_NAME_MAX + 1, &why) && strchr(out, '.') &&
-           out[0] != '*';
-}
-
-/* The host came from the connection (what the program looked up): when
- * the recipient domain's DNSSEC-secure MX RRset does not name it, the
- * program's own DNS answer may have been forged (RFC 7672 section 2.2.1
- * trusts MX hosts from a validated RRset only), and whatever DANE the
- * host has or lacks decides nothing: the evidence fails. */
-static void not_an_mx(const mxv_decision *d, mxv_policy *policy, const mxv_request *req,
-                      const char *host, const mx_rrset *mx, mxv_dane_evidence *ev)
-{
-    if (ev->state == MXV_DANE_NONE && ev->no_address) {
-        /* The program reached an address DNS does not give this name: the
-         * resolver completed it (search list), or a hosts file has it; a
-         * setting naming such a host is no better (DANE would be asked of
-         * a name that is not the one reached). */
-        ev->state = MXV_DANE_FAILED;
-        snprintf(ev->why, sizeof(ev->why),
-                 "the program reached %.60s at an address DNS does not give that name (a name "
-                 "its resolver completed from a search list, or a hosts file entry: for such a "
-                 "relay, set dane = off for its destinations)",
-                 host);
-        return;
-    }
-    if (ev->state == MXV_DANE_FAILED || configured_host(d, policy, req, host))
-        return;
-    if (!d->domain)
-        return;
-    if (!mx->answered || mx->failed) {
-        /* Whether the program was sent to a host of the domain's is not
-         * known: never taken as yes. */
-        ev->state = MXV_DANE_FAILED;
-        ev->bogus = strstr(mx->detail, "bogus") != NULL;
-        snprintf(ev->why, sizeof(ev->why),
-                 "the MX lookup of %.60s failed (%.50s): whether %.60s is one of its MX hosts "
-                 "is not known",
-                 d->domain, mx->answered ? mx->detail : "not made", host);
-        return;
-    }
-    if (!mx->secure || mx->lists_host)
-        return;
-    ev->state = MXV_DANE_FAILED;
-    ev->bogus = false;
-    snprintf(ev->why, sizeof(ev->why),
-             "the MX host %.60s is not in %.60s's DNSSEC-secure MX records (a forged answer to "
-             "the program, or a relay mxverify was not told of: set route)",
-             host, d->domain);
-}
-
 bool mxv_decide_dane(mxv_decision *d, mxv_policy *policy, const mxv_request *req, const char *host,
                      unsigned port, X509 *leaf, STACK_OF(X509) * sent)
 {
     if (d->dane == MXV_DANE_OFF)
         return false;
-    if (!host)
-        host = only_mx(d, policy, req);
     char name[MXV_NAME_MAX + 1];
-    const char *raw = host;
-    if (host && !normal_host(host, name))
-        host = NULL;
-    else if (host)
-        host = name;
-    if (host && (!d->host || strcmp(d->host, host) != 0)) {
-        free(d->host); /* mx= in the log line: the host DANE judges */
-        d->host = strdup(host);
-    }
+    const char *raw;
+    host = mxv_dane_host(d, policy, req, host, name, &raw);
     mxv_dane_evidence *ev = calloc(1, sizeof(*ev));
     if (!ev)
         return failure(d, "tlsa-invalid", true, "DANE: out of memory");
-    mx_rrset mx = {.host = host, .domain = d->domain};
+    mxv_mx_rrset mx = {.host = host, .domain = d->domain};
     bool given = req && req->ntlsa;
     if (given) {
         given_evidence(ev, req, host);
@@ -470,7 +324,7 @@ bool mxv_decide_dane(mxv_decision *d, mxv_policy *policy, const mxv_request *req
                  port);
     } else {
         looked_up_evidence(d, policy, host, port, ev, &mx);
-        not_an_mx(d, policy, req, host, &mx, ev);
+        mxv_dane_host_check(d, policy, req, host, &mx, ev);
     }
     free(d->dane_base);
     d->dane_base = ev->base[0] ? strdup(ev->base) : NULL;
