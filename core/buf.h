@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* buf: an append-only string builder for traces, JSON and log lines. */
 #ifndef MXV_BUF_H
 #define MXV_BUF_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * config_file: mxverify.conf in openssl.cnf syntax, parsed by OpenSSL's own
  * NCONF. Global keys live in the unnamed (default) section; `destinations`

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * config_scan: where each key of a config file is written, and what
  * OpenSSL's NCONF parser, which reads the values, does not say: a key

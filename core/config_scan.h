@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * config_scan: where each key of a config file (openssl.cnf syntax) is
  * written, read again from the files, and what OpenSSL's NCONF does not

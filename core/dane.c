@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* dane: a chain checked against TLSA records by OpenSSL's DANE (dane.h). */
 #include "dane.h"
 

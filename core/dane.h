@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dane: a server's chain checked against the TLSA records of its host with
  * OpenSSL's own DANE (SSL_dane_enable, SSL_dane_tlsa_add,

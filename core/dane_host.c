@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* dane_host: which host DANE asks about, and whether to trust it (dane_host.h). */
 #include "dane_host.h"
 #include "names.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dane_host: which MX host DANE asks about (RFC 7672 section 2.2), and
  * whether the host a program reached may be taken for one of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* dane_lookup: the DNS evidence for DANE, one MX host (dane_lookup.h). */
 #include "dane_lookup.h"
 

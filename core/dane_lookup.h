@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dane_lookup: the DNS evidence DANE for SMTP rests on (RFC 7672 section
  * 2.2), for one MX host and port: its address records (A, AAAA) and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * decide: the identity algorithms of policy.md section 2 and the six
  * settings of section 3.

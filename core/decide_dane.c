@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * decide_dane: DANE for SMTP as the first policy of policy.md section 7
  * (RFC 7672): the evidence for the connected MX host (records given, or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* decide_offline: mxv_decide(), the whole decision from a chain on disk or
  * in memory (what `mxverify explain` and programs without a live TLS
  * connection use), and the chain check it and the hook share. */

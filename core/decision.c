@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * decision: the life cycle of an mxv_decision (made, begun from the
  * settings in force, noted, concluded, freed) and its public accessors;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * decision: everything one verification decided and why, in the order it
  * was considered. Formatting (text trace, JSON, log line) reads only this.

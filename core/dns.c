@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "dns.h"
 #include "dns_cache.h"
 #include "dns_shared.h"

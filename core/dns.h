@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dns: asynchronous lookups through libunbound with a hard deadline.
  *

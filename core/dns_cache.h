@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dns_cache: answers kept for their TTL in front of libunbound.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dns_shared: DNS answers shared, for their TTL, by the processes of one
  * user through a file (the `dns_cache` setting).

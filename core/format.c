@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * format: a decision as the text trace of `explain`, as the JSON object of
  * interfaces.md, or as one log line. Certificate names are untrusted bytes:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* guard: the clear-text and TLS boundary of one SMTP connection (see the
  * header for the rule). Each rule below names where it comes from. */
 #include "guard.h"

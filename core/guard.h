@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * guard: what may leave on one SMTP connection, judged from the bytes the
  * program sends, before they leave. A pure state machine: no system call,

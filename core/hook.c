@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * hook: the policy for every SSL_CTX of a program that did not ask for it
  * (see hook.h). Installed once per process by the preload shim or the

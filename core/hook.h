@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * hook: mxverify inside programs that were not built for it, through one
  * mechanism shared by the preload shim and the OpenSSL provider

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * hook_preload: the engine's entry points for the preload shim (hook.h's
  * mxv_hook_api): scope and guard level of a new connection, DNS evidence

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * hook_scope: which connection an SSL's handshake belongs to (see
  * hook_state.h). Everything here reads the kernel's view of the process's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * hook_state: what the hook's parts share (hook.c: the OpenSSL callbacks;
  * hook_scope.c: which connection an SSL belongs to; hook_preload.c: the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lazy_libs: dlopen() by soname (the one the build linked against, see
  * CMakeLists.txt), RTLD_LOCAL so that the program's own copy of either

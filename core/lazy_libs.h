@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lazy_libs: libunbound and libidn2, loaded at their first use instead of
  * with libmxverify. Every OpenSSL program on a machine with the provider

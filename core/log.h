@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * log: one line per decision to the configured sink (stderr, the syslog
  * mail facility, a file, or nowhere), as text or JSON. Never stdout: it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lookup: MX and address lookups for callers that deliver (the `check`
  * probe, programs that can be changed), through the policy's resolver,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * names: the `~=` relation of policy.md section 1 (RFC 6125 section 6.4).
  *

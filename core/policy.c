@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * policy: the settings as loaded (defaults, the config file's globals and
  * destinations, overrides from the environment and options) and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * policy: settings as loaded (config file global + destinations, and
  * overrides), plus what deciding needs at run time and is built once:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * policy_runtime: what deciding needs at run time and builds once, from
  * the settings in force: the libunbound context (with its caches and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * prefetch: DNS evidence gathered in the background from the moment a
  * program starts a connection (or asks DNS for a domain's MX), so that the

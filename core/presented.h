@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * presented: the identifiers a server's leaf certificate presents
  * (policy.md section 1): every subjectAltName dNSName (DNS-ID) and every

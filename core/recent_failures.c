@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * recent_failures: a small ring, newest entry overwriting the oldest. A
  * process that refuses more servers than this within the window only loses

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * recent_failures: the servers whose certificate this process refused
  * lately, by address. When a program then retries the same server in clear

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* request: the context of one connection (domain, MX, route, IP). */
 #include "decision.h"
 #include "names.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* session_verdict: the chain's verdict kept with a TLS session (see the
  * header for why, and why it is safe). */
 #include "session_verdict.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * session_verdict: what deciding a resumed TLS session needs, kept in the
  * session itself.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * settings: the one vocabulary of interfaces.md ("Settings"), its parsing
  * and validation, and how global, per-destination and override values

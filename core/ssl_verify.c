@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ssl_verify: mxverify inside a live OpenSSL handshake, through the
  * SSL_CTX cert-verify callback (see shared/design/openssl-hooks.md).

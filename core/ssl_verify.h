@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ssl_verify: the decision inside a live handshake, shared by the
  * verify-callback API (mxv_ssl_ctx_enable) and the hook (shim, provider).

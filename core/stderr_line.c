@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* stderr_line: see the header. */
 #include "stderr_line.h"
 

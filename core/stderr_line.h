@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * stderr_line: one line of mxverify's own on the process's standard
  * error, when that is somewhere to say it. Shared by the engine and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* strlist: a growable list of owned C strings (MX hosts, routes, names). */
 #ifndef MXV_STRLIST_H
 #define MXV_STRLIST_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tlsa: TLSA records read and classified (tlsa.h). */
 #include "tlsa.h"
 

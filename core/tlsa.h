@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tlsa: TLSA records (RFC 6698 section 2), as DNS answers carry them and
  * as `explain --tlsa` takes them (numbers or the RFC 7218 acronyms), and

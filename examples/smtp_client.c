@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smtp_client: a small SMTP client that verifies its server with
  * libmxverify, for programs that can be changed. It connects, reads the

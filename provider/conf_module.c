@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* conf_module: the provider module doubles as an OpenSSL configuration
  * module that requires the provider to be active (see below). */
 #include "hook.h"

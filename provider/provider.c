@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The mxverify OpenSSL provider: the policy for every OpenSSL program on a
  * machine, enabled in openssl.cnf, no LD_PRELOAD. It offers no algorithms;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* received: what the provider read from its configuration section when it
  * started, kept for the configuration module (conf_module.c), which
  * checks that section in the configuration OpenSSL loaded. */

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # demo.sh: builds mxverify, then shows it on the built-in sandbox world
 # (DNS from local data, certificates made here, no network):
 #  1. `explain` on the worked example of docs/policy.md section 5 and the cases

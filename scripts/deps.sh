@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # deps.sh [build|demo|test]: installs the Debian 12 packages mxverify needs.
 # Only calls apt-get when something is missing, so a second run is instant.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # test.sh: the whole test suite on a fresh Debian 12 machine (as root):
 # installs what it needs, then runs every test in a plain build, again
 # under ASan+UBSan, the unit tests under valgrind, each fuzz target for a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * conn: one in-scope connection, as conns.c (which descriptors name it)
  * and send.c (what may leave on it) share it. Internal to the shim.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * conns: the in-scope connections of the program, one object per socket,
  * named by every descriptor that refers to it (dup, dup2, F_DUPFD, a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dns_answer: the answer records of a DNS response the program received
  * (res_query and friends). Untrusted input: every offset is checked, name

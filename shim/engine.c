@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * engine: libmxverify, loaded into the program only when needed (the
  * program creates an SSL_CTX, asks DNS for an MX, or connects to a port

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fdtab: what the shim knows about each descriptor number (see shim.h),
  * for any descriptor a process can have (up to 2^31): a three-level radix

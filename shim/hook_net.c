@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Where descriptors come, go and change: connect() (a connection enters
  * scope), close() and close_range() (it leaves; in a vfork() child, which

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The program's own DNS lookups: getaddrinfo(), gethostbyname*() and the
  * res_* query functions (MTAs ask for MX records with those). Answers are

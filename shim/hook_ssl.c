@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * SSL_CTX_new(), SSL_CTX_new_ex(): the first sign that the program does
  * TLS with the system's OpenSSL. The engine is loaded before the first

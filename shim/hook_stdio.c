@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * stdio on a guarded connection (fdopen() of an SMTP socket, or a socket
  * made a program's standard output with dup2(): shell scripts do both).

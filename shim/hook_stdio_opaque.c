@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * stdio output the guard does not read: wide-character output (converted
  * inside glibc, written by its internal write) and libc's own messages on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Every libc call that writes to a socket: write(), send(), sendto(),
  * sendmsg(), writev(), pwritev2() (at the current position, the only one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * host: what the engine asks the shim about a connection (core/hook.h,
  * mxv_hook_host): the context the program revealed for it, the decision

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lookups: what this thread of the program just asked DNS, so that a
  * connection can be explained: "the program asked the MX of example.com,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * peek: reading the program's buffers without trusting them. The guard
  * reads what a program hands to write() before the kernel does; a buffer

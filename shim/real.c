@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* real: the functions the shim stands in front of. */
 #include "shim.h"
 

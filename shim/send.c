@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * send: what may leave on an in-scope connection. Every chunk the program
  * writes on a guarded descriptor, by whatever call, is judged whole by

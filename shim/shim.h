@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The preload shim: a thin layer that watches what an unmodified program
  * does (connects, DNS lookups, every way it can write to a socket,

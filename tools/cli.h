@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cli: what every mxverify subcommand shares: exit codes, the settings
  * options (same names as the config keys), and loading the policy. */
 #ifndef MXV_CLI_H

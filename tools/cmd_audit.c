@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * `mxverify audit HOST[:PORT]`: the receiver's view (policy.md section 6).
  * Is *my* server's certificate verifiable by the strictest senders? One

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * `mxverify check DOMAIN`: what an ESA-style sender decides delivering to
  * DOMAIN. For each MX in preference order (or the --server, or the

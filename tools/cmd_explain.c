@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `mxverify explain`: decide offline for a certificate chain on disk and
  * show why (interfaces.md). Exit 0 verified, 1 not, 2 usage, 3 DNS failure. */
 #include "cli.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mxverify run [OPTIONS] -- COMMAND [ARGS...]: runs an unmodified program
  * with the preload shim (like torsocks). Options become MXVERIFY_*

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mxverify: the command. One file per subcommand; this one dispatches. */
 #include "cli.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * postfix_match: the names are taken as Postfix takes them: a name with a
  * NUL or a character outside printable ASCII is never matched.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * postfix_match: whether Postfix would accept a certificate's names, for
  * `mxverify audit`. Postfix does not use RFC 6125 as mxverify does: its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smtp: the client side of an SMTP conversation up to STARTTLS and the
  * TLS handshake, for the live probes. Every step has a deadline; replies

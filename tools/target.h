@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* target: what the live probes (check, audit) share: a server given as
  * HOST[:PORT], and the TLS context of a probe that decides for itself. */
 #ifndef MXV_TARGET_H

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # make-certs.sh DIR: a sandbox CA and the certificate shapes of docs/policy.md
 # section 5, made with the openssl command. Add a shape: one more `leaf`
 # line (file name, subject CN, SAN list or "" for none).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # dane_bench.sh: what DANE adds to one delivery when DNS is 50 ms away
 # (target: at most 5 ms). In a network and mount namespace of its own:
 # signed zones served by unbound behind delay_dns.py (every answer 50 ms

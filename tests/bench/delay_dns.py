@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A DNS forwarder that answers every query DELAY_MS late (UDP): a resolver
 "50 ms away" for the delivery benchmark. Usage: delay_dns.py LISTEN_ADDR
 LISTEN_PORT UPSTREAM_ADDR UPSTREAM_PORT DELAY_MS PORTFILE"""

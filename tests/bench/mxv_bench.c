@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mxv_bench [IDENTITY_N [HANDSHAKES_N]]: the speed figures of the engine,
  * printed (not timed tests; the machine decides how fast is fast).

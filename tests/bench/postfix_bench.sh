@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # postfix_bench.sh: what the preload shim costs real Postfix. 1,000 messages
 # to 10 domains (100 each), relayed by Postfix's own MX lookups to SMTP
 # sinks on loopback, TLS level may, in the world of

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # shim_bench.sh: figures for the preload shim and the provider (run by the
 # `bench` target; prints, asserts nothing).
 #  1. /bin/true started 1,000 times with and without the shim preloaded.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tls_bulk: writes MIB mebibytes of application data over one TLS
  * connection (a socket BIO, 16 KiB SSL_write()s, as an MTA's data phase),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Fuzz: a config file in openssl.cnf syntax, through NCONF, the settings
  * validation and the destination table, on a fresh policy each time. The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz: DNS responses a program received and the preload shim reads (its
  * own answer walker and name decoder, shim/dns_answer.c), then what the
  * shim concludes from them (shim/lookups.c). Invariants: decoded names are

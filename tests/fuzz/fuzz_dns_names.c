@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Fuzz: names from DNS answers (untrusted rdata): wire-format names, MX
  * rdata, and reverse names of address text.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Fuzz: slots of the shared DNS answer file (dns_cache). The file is
  * writable only by the user the program runs as, but it outlives any

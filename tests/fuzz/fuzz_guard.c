@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz: the clear-text and TLS boundary (core/guard.h) over arbitrary
  * bytes a program might write. Invariants: judging never reads out of
  * bounds; the verdict does not depend on how the bytes are cut into writes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Fuzz: the matcher on arbitrary bytes. Input: presented NUL reference
  * (no NUL: the whole input is the presented name, the reference is empty).

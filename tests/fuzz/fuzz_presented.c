@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Fuzz: presented identifiers from an untrusted DER certificate, then the
  * matcher against fixed references (the worked example's and an IDN).

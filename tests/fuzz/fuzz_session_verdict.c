@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz: the chain-verdict record a TLS session carries (read back from a
  * program's session cache): whatever the bytes, a record is refused or
  * decodes to a consistent verdict (ok exactly when there is no error, a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Fuzz: every setting's value parser (MXVERIFY_* variables, command-line
  * options and mxv_policy_set() reach these with untrusted text).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz: SMTP replies from an untrusted server, through the probe's real
  * reader (bounded lines and line counts) over a socketpair, plus the
  * line, greeting and EHLO-keyword parsers. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Fuzz: TLSA records (core/tlsa.h), as RDATA from DNS answers and as the
  * presentation form `explain --tlsa` takes. Whatever reads must classify

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * make_seeds DIR: writes the DER certificates of the presented-identifier
  * seed corpus (tests/fuzz/corpus/presented/) into DIR. Run once when a seed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * replay_main: runs a fuzz target over every file of the directories (or
  * files) given, without libFuzzer, so the seed corpus is exercised by the

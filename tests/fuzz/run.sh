@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # run.sh BUILD_DIR [SECONDS] [TARGET...]: configures BUILD_DIR as a clang
 # build with -DMXV_FUZZ=ON (ASan+UBSan), builds the libFuzzer targets and
 # runs each for SECONDS (default 30, -max_total_time), starting from the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """An SMTP server that misbehaves on purpose, and records what crossed the
 wire in clear: the attacker of the enforcement-boundary tests. Clients run
 against it with and without mxverify; the logs tell whether anything but

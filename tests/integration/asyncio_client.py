@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """An SMTP client on Python's asyncio: STARTTLS through
 StreamWriter.start_tls(), so OpenSSL runs on memory BIOs that the event
 loop fills and drains (the way asyncio programs, aiosmtplib among them, do

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `mxverify audit`: the checklist of policy.md section 6 against loopback
 # SMTP servers, DNS from a real `unbound` daemon. Every check fails once
 # and passes once; the text output of one passing and one failing server

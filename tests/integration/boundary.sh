@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # boundary.sh: the enforcement boundary. Under required-verify-hosted (and
 # required), no clear text beyond the greeting exchange and no TLS data
 # without a pass decision leaves an in-scope connection, whatever the

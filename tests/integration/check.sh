@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `mxverify check`: live probes of loopback SMTP servers found through MX
 # records of a local-data DNS world: verified, mismatched, untrusted, no
 # STARTTLS, a server that stalls, a server that talks nonsense.

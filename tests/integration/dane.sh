@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # dane.sh: DANE for SMTP (RFC 7672) through real parts. In a network and
 # mount namespace of its own: zones signed with ldns-signzone, served by a
 # real `unbound` on port 53 (the programs' resolv.conf is bind-mounted to

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # dane_lookup.sh: the DNS evidence DANE rests on (core/dane_lookup.c),
 # from a real `unbound` daemon on loopback serving zones signed with
 # ldns-signzone, through libunbound holding their trust anchors: a secure

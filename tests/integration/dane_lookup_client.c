@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dane_lookup_client: the DNS evidence for DANE of one MX host
  * (core/dane_lookup.h), for tests/integration/dane_lookup.sh. Prints

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # dns_paths.sh: mxverify's default DNS set-up (no unbound_conf: the system
 # resolver from /etc/resolv.conf, the root trust anchor of dns-root-data)
 # behind the resolvers real machines have. In a network and mount

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # examples/smtp_client (the verify-callback API in a real program) against
 # a loopback STARTTLS server: verified, refused, no STARTTLS.
 . "$(dirname "$0")/lib.sh"

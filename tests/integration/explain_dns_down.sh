@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # DNS servers that do not answer: a forwarder address/port where nothing
 # listens, and (with Debian's python3) a UDP socket that reads queries and
 # never replies. With --dns-timeout 1, explain exits 3 (not decided: DNS

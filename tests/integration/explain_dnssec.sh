@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # DNSSEC evidence through a real `unbound` daemon (started here on a
 # loopback address and high port) serving zones signed with ldns-signzone
 # as auth-zones; mxverify's libunbound forwards to it and holds the trust

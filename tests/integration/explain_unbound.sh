@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `mxverify explain` with every DNS answer from a real `unbound` daemon that
 # the test starts on a loopback address and high port (the section 5 world
 # as local-data, plus the IPv6 data), mxverify's libunbound forwarding to

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `mxverify explain` against the self-contained local-data world of
 # policy.md section 5 (examples/sandbox/world.conf, plus IPv6 data from
 # data/world-extra.conf): every example of section 5, the PTR that is not

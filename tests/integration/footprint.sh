@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # footprint.sh: what mxverify loads into a program that does not deliver
 # mail (start-up cost, and no surprise in programs it was not asked to
 # touch). The shim needs libc alone and maps nothing more into /bin/true;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * guard_client: an SMTP client (OpenSSL) whose every unusual-but-legal I/O
  * path can be chosen on the command line, for the enforcement-boundary

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # lib.sh: shared by the integration test scripts (sourced, not run).
 # Expects MXVERIFY (the binary), MAKE_CERTS and SRCDIR in the environment.
 set -eu

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * make_test_certs DIR: the certificates the integration tests present,
  * built with tests/support/testcert: a CA, an intermediate, and leaves of

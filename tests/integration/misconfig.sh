@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # misconfig.sh: the mistakes a tired administrator makes, each of which
 # must end in exit 2 from the command, or in in-scope connections failing
 # closed with one clear line naming the mistake; never in weaker checking.

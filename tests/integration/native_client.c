@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * native_client: an SMTP client built with the project's compiler flags
  * (so, in a sanitizer build, with ASan in the executable itself), used to

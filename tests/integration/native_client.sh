@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The preload shim and the provider under a client built like the project
 # (in the ASan build: ASan inside the client, the shim, the engine):
 # concurrent handshakes in threads, a fork between deliveries, mail in

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # netns.sh: for the tests that run in network and mount namespaces of
 # their own (sourced first, before lib.sh). They bind-mount what they need
 # (resolv.conf, SMTP on port 25) there only, never on the host.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # openssl_cnf.sh: openssl.cnf files for the tests and the bench (sourced).
 #
 # openssl_cnf FILE [MODULE [KEY=VALUE]...]: the default provider active

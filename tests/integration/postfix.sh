@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Real Postfix from Debian with the preload shim, in a world of its own: a
 # network and mount namespace (loopback only), /etc/resolv.conf pointing at
 # an `unbound` daemon this test starts, SMTP sinks on port 25 of loopback

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # postfix_dane.sh: Postfix doing DANE itself (smtp_tls_security_level =
 # dane, smtp_dns_support_level = dnssec) with mxverify loaded as the
 # recipe says (mode required-verify-hosted, dane = on): Postfix keeps its

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # postfix_lib.sh: a Postfix instance of its own, for postfix.sh and
 # tests/bench/postfix_bench.sh (sourced after lib.sh, inside the network
 # and mount namespace those scripts enter).

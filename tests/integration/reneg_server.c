@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * reneg_server: an SMTP server (TLS 1.2, STARTTLS) that renegotiates
  * inside TLS, presenting another certificate, once the client's first

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Opens a STARTTLS session with each given server in turn, offering the
 previous connection's TLS session for resumption (certificate checks left
 to mxverify: CERT_NONE, like curl -k). Prints one line per server:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Delivers one message with Python's smtplib, the way a careful script
 does: STARTTLS when the server offers it, with ssl.create_default_context()
 (certificate and host name checked by OpenSSL).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # VIA=shim (default): the preload shim and `mxverify run`; VIA=provider:
 # the OpenSSL provider enabled only through OPENSSL_CONF. Real, unmodified clients from
 # Debian (openssl s_client, curl -k, swaks, Python smtplib) against SMTP

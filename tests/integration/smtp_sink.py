@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """An SMTP server for integration tests that keeps what it receives.
 
 Listens on one port on several loopback addresses; each address has its own

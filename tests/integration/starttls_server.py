@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A minimal SMTP server for tests: greeting, EHLO (with or without
 STARTTLS), STARTTLS with the given certificate chain and key, QUIT.
 Serves one connection at a time for a bounded time (60 s), on loopback.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """smtplib with a child process started between EHLO and MAIL FROM.
 
 Python (3.11) starts children with vfork(): until it execs, the child runs

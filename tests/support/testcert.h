@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * testcert: certificates built in memory for tests (CA, intermediates,
  * leaves of every shape policy.md talks about). Keys are P-256 for speed.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Settings and config files (interfaces.md "Settings"): every key parses,
  * bad values are refused, errors name FILE:LINE and the key, destinations

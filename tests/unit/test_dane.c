@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A chain against TLSA records with OpenSSL's DANE (core/dane.h): the
  * cases of RFC 7672 section 3.1 with chains built in memory. DANE-EE

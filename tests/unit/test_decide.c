@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The identity algorithms of policy.md section 2 and the settings of
  * section 3, decided offline (mxv_decide) against certificates built in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * DANE as the first policy of a decision (core/decide_dane.c, policy.md
  * section 7), with the TLSA records given as `explain --tlsa` gives them:

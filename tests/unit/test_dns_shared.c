@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_dns_shared: the answer file shared by the processes of one user
  * (dns_cache): what it keeps and returns, what it refuses to trust or to
  * write into, and a real libunbound lookup answered in another process. */

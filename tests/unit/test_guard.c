@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The enforcement boundary of one SMTP connection (core/guard.h): one row
  * per rule, each a sequence of what the program sends and what the engine

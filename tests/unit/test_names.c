@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The `~=` relation of policy.md section 1, one row per rule, and the
  * normalisation of reference identifiers.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Differential test: mxverify's matcher against OpenSSL's X509_check_host
  * (with X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS), over a table in the spirit

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_prefetch: background lookups start a thread only when the caches
  * cannot answer: a process whose destinations another process already
  * looked up (dns_cache) starts none. Each case runs in a child process, so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Presented identifiers from certificates built in memory (policy.md 1):
  * every SAN dNSName and every subject CN, nothing else, raw bytes kept.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_recent_failures: the memory of refused servers that explains a later
  * clear-text attempt in the log. */
 #include "recent_failures.h"

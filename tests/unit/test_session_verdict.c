@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_session_verdict: the chain's verdict kept in a TLS session survives
  * what programs do with sessions (i2d/d2i, as Postfix's cache does), stays
  * bound to its leaf, and refuses what it did not write. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_settings_table: the one settings table is consistent, and the
  * manual pages list every setting it has (key, variable, option; so a setting never exists that
  * the documentation does not name). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The verify-callback API (mxv_ssl_ctx_enable) in real TLS 1.3 handshakes
  * between two OpenSSL endpoints over an in-memory BIO pair: what the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * TLSA records (core/tlsa.h): one row per record as DNS carries it or as
  * `explain --tlsa` takes it, with whether it reads, whether DANE for SMTP

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* unit_main: the one CUnit runner every unit test program uses. A program
  * fails (exit 1) when any assertion or test fails. */
 #ifndef MXV_UNIT_MAIN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* world: a self-contained DNS world for unit tests, written to a temp
  * file as a libunbound config (local data only, nothing leaves the
  * machine): the worked example of policy.md section 5, plus IPv6. */
