@@ -92,11 +92,29 @@ static void test_manuals_list_every_setting(void)
     free(run1);
 }
 
+/* docs/interfaces.md, the contract in the repository: every setting's key,
+ * variable and option in its table. */
+static void test_interfaces_lists_every_setting(void)
+{
+    char *doc = slurp("docs/interfaces.md");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    const mxv_setting *rows = mxv_setting_rows();
+    for (size_t i = 0; i < mxv_setting_count(); i++) {
+        char row[200], msg[300];
+        snprintf(row, sizeof(row), "| `%s` | `%s` | `--%s` |", rows[i].key, rows[i].env,
+                 rows[i].option);
+        snprintf(msg, sizeof(msg), "docs/interfaces.md lacks the row of %s (%s)", rows[i].key, row);
+        CU_assertImplementation(strstr(doc, row) != NULL, __LINE__, msg, __FILE__, "", CU_FALSE);
+    }
+    free(doc);
+}
+
 int main(void)
 {
     static const unit_test tests[] = {
         {"the settings table is consistent", test_table_consistent},
         {"the manual pages list every setting", test_manuals_list_every_setting},
+        {"docs/interfaces.md lists every setting", test_interfaces_lists_every_setting},
         {NULL, NULL},
     };
     return unit_run("settings_table", NULL, NULL, tests);
