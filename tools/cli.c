@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Every shared option is either a setting (applied to the policy, over
  * the config file and env), a fact about the connection (the request:
@@ -63,6 +64,37 @@ void cli_error(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
+}
+
+bool cli_color(void)
+{
+    const char *no_color = getenv("NO_COLOR"), *term = getenv("TERM");
+    return isatty(1) && !(no_color && *no_color) && !(term && strcmp(term, "dumb") == 0);
+}
+
+void cli_help(const char *synopsis, const char *const own[][2], bool facts)
+{
+    fputs(synopsis, stdout);
+    if (own && own[0][0]) {
+        fputs("\nOptions:\n", stdout);
+        for (size_t i = 0; own[i][0]; i++)
+            printf("  %-24s %s\n", own[i][0], own[i][1]);
+    }
+    fputs("\nSettings (also keys of the configuration file and MXVERIFY_* variables;\n"
+          "see mxverify.conf(5)):\n",
+          stdout);
+    const mxv_setting *rows = mxv_setting_rows();
+    for (size_t i = 0; i < mxv_setting_count(); i++) {
+        char option[48];
+        snprintf(option, sizeof(option), "--%s%s", rows[i].option,
+                 (rows[i].flags & MXV_SETTING_FLAG) ? "" : " V");
+        printf("  %-24s %s\n", option, rows[i].help);
+    }
+    printf("  %-24s %s\n", "--conf FILE",
+           "the configuration file (default MXVERIFY_CONF, else /etc/mxverify.conf)");
+    if (facts)
+        printf("  %-24s %s\n  %-24s %s\n", "--ip IP", "the connected address (for PTR evidence)",
+               "--json", "JSON output");
 }
 
 bool cli_take_option(cli_common *c, int opt, const char *arg, bool *error)

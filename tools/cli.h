@@ -37,6 +37,14 @@ bool cli_take_option(cli_common *c, int opt, const char *arg, bool *error);
 /* Config (--conf, else MXVERIFY_CONF or /etc/mxverify.conf), env, options. */
 mxv_policy *cli_load_policy(cli_common *c, const char *default_mode);
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Colour on standard output: a terminal, and neither NO_COLOR set
+ * (no-color.org) nor TERM=dumb. */
+bool cli_color(void);
+/* A subcommand's --help on stdout: its synopsis, its own options (pairs
+ * of "--option ARG" and what it does, ending with {NULL, NULL}), then the
+ * settings every subcommand takes, described by the settings table, and
+ * --conf; `facts`: also --ip and --json (explain, check, audit). */
+void cli_help(const char *synopsis, const char *const own[][2], bool facts);
 
 int cmd_explain(int argc, char **argv);
 int cmd_check(int argc, char **argv);

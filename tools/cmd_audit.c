@@ -502,10 +502,18 @@ int cmd_audit(int argc, char **argv)
     while (!error && (opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         char *end;
         switch (opt) {
-        case 'h':
-            fputs(usage, stdout);
+        case 'h': {
+            static const char *const own[][2] = {
+                {"HOST[:PORT]", "the server to audit (a host name: its DANE records too)"},
+                {"--port N", "the port (default 25)"},
+                {"--domain D", "a recipient domain it serves, for the hosted algorithm"},
+                {"--timeout S", "seconds for each network step (default 30)"},
+                {"--smtp", "show the SMTP exchange on standard error"},
+                {NULL, NULL}};
+            cli_help(usage, own, true);
             mxv_request_free(c.request);
             return EXIT_VERIFIED;
+        }
         case OPT_PORT:
             port = (int)strtol(optarg, &end, 10);
             error = *end || port < 1 || port > 65535;
@@ -551,7 +559,7 @@ int cmd_audit(int argc, char **argv)
     /* "user@example.com" is accepted like elsewhere: the domain part. */
     if (domain && strchr(domain, '@'))
         domain = strrchr(domain, '@') + 1;
-    report r = {.json = c.json, .color = isatty(1) && !c.json};
+    report r = {.json = c.json, .color = cli_color() && !c.json};
     if (r.json)
         mxv_buf_puts(&r.out, "{");
     int status = audit(&r, policy, &t, domain, timeout_ms, show_smtp);

@@ -270,9 +270,7 @@ int cmd_check(int argc, char **argv)
     options[n] = (struct option){NULL, 0, NULL, 0};
 
     cli_common c = {.request = mxv_request_new()};
-    /* Colour on a terminal, unless NO_COLOR is set (no-color.org). */
-    const char *no_color = getenv("NO_COLOR");
-    check_options o = {.timeout_ms = 30000, .color = isatty(1) && !(no_color && *no_color)};
+    check_options o = {.timeout_ms = 30000, .color = cli_color()};
     const char *server = NULL, *mx_opts[32], *route_opts[32];
     size_t nmx = 0, nroute = 0;
     int port = 25;
@@ -282,10 +280,19 @@ int cmd_check(int argc, char **argv)
     while (!error && (opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         char *end;
         switch (opt) {
-        case 'h':
-            fputs(usage, stdout);
+        case 'h': {
+            static const char *const own[][2] = {
+                {"DOMAIN", "the recipient domain whose MX servers are probed"},
+                {"--server HOST[:PORT]", "probe this server instead of the MX hosts"},
+                {"--port N", "the port (default 25)"},
+                {"--timeout S", "seconds for each network step (default 30)"},
+                {"--smtp", "show the SMTP exchange on standard error"},
+                {"--trace", "the explain trace of each decision"},
+                {NULL, NULL}};
+            cli_help(usage, own, true);
             mxv_request_free(c.request);
             return EXIT_VERIFIED;
+        }
         case OPT_SERVER:
             server = optarg;
             break;

@@ -185,7 +185,12 @@ int cmd_explain(int argc, char **argv)
         else if (opt == 't')
             error = !take_tlsa(c.request, optarg);
         else if (opt == 'h') {
-            fputs(usage, stdout);
+            static const char *const own[][2] = {
+                {"--cert CHAIN.pem", "the leaf first, then the intermediates the server sends"},
+                {"--tlsa \"U S M HEX\"", "a TLSA record of the first --mx, taken as DNSSEC-secure "
+                                       "(repeatable; needs --dane)"},
+                {NULL, NULL}};
+            cli_help(usage, own, true);
             mxv_request_free(c.request);
             return EXIT_VERIFIED;
         } else if (!cli_take_option(&c, opt, optarg, &error))

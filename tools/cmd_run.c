@@ -31,8 +31,8 @@
 static const char usage[] =
     "usage: mxverify run [--mode M] [--domain D] [--mx H]... [--route R]... [--reference N]...\n"
     "                    [--ports P,...] [--ca-file F] [--ca-path D] [--unbound-conf F]\n"
-    "                    [--dnssec off|prefer|require] [--report-only] [--log TARGET]\n"
-    "                    [--log-format text|json] [--conf F] -- COMMAND [ARGS...]\n";
+    "                    [--dnssec off|prefer|require] [--dane off|on|require] [--report-only]\n"
+    "                    [--log TARGET] [--log-format text|json] [--conf F] -- COMMAND [ARGS...]\n";
 
 /* The shim sits next to libmxverify (both in ${libdir}, or the build tree). */
 static bool shim_path(char *out, size_t len)
@@ -177,7 +177,10 @@ int cmd_run(int argc, char **argv)
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
         if (opt == OPT_HELP) {
-            fputs(usage, stdout);
+            static const char *const own[][2] = {
+                {"-- COMMAND [ARGS...]", "the program to run, unmodified, with the policy"},
+                {NULL, NULL}};
+            cli_help(usage, own, false);
             status = EXIT_VERIFIED;
             goto out;
         }

@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 """An SMTP server for integration tests that keeps what it receives.
 
@@ -13,6 +14,9 @@ Usage: smtp_sink.py SPOOL PORTFILE --port N ADDR=CHAIN,KEY[,NAME]|ADDR=none[,NAM
 """
 import os, signal, socket, ssl, sys, threading, time
 
+if len(sys.argv) < 3 or sys.argv[1] in ("-h", "--help"):
+    print(__doc__.strip())
+    sys.exit(0 if len(sys.argv) > 1 and sys.argv[1] in ("-h", "--help") else 2)
 spool, portfile = sys.argv[1:3]
 args = sys.argv[3:]
 port = 0
