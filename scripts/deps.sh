@@ -7,7 +7,7 @@ set -euo pipefail
 build_pkgs=(build-essential cmake pkg-config libssl-dev openssl libunbound-dev libidn2-dev
             dns-root-data ca-certificates)
 test_pkgs=(libcunit1-dev unbound ldnsutils clang libclang-rt-14-dev valgrind clang-format swaks libnet-ssleay-perl curl
-           python3 postfix)
+           python3 postfix dpkg-dev debhelper lintian)
 
 demo_pkgs=(python3 curl)
 want=("${build_pkgs[@]}")

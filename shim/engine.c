@@ -37,15 +37,21 @@ static _Atomic(const mxv_hook_api *) api;
 static atomic_bool tried;
 static atomic_bool have_libssl;
 
+/* libmxverify beside the shim (the build tree), one directory up (an
+ * install: ${libdir}/mxverify/ holds the shim), else by the default
+ * search path. */
 static void *open_engine(void)
 {
     Dl_info info;
     if (dladdr((void *)open_engine, &info) && info.dli_fname) {
         char path[4096];
         const char *slash = strrchr(info.dli_fname, '/');
-        if (slash && (size_t)(slash - info.dli_fname) + 20 < sizeof(path)) {
-            snprintf(path, sizeof(path), "%.*s/libmxverify.so.0", (int)(slash - info.dli_fname),
-                     info.dli_fname);
+        static const char *const where[] = {"", "../"};
+        for (size_t i = 0; slash && i < 2; i++) {
+            if ((size_t)(slash - info.dli_fname) + 24 >= sizeof(path))
+                break;
+            snprintf(path, sizeof(path), "%.*s/%slibmxverify.so.0", (int)(slash - info.dli_fname),
+                     info.dli_fname, where[i]);
             void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
             if (h)
                 return h;

@@ -34,7 +34,8 @@ static const char usage[] =
     "                    [--dnssec off|prefer|require] [--dane off|on|require] [--report-only]\n"
     "                    [--log TARGET] [--log-format text|json] [--conf F] -- COMMAND [ARGS...]\n";
 
-/* The shim sits next to libmxverify (both in ${libdir}, or the build tree). */
+/* The shim sits next to libmxverify in the build tree, and in
+ * ${libdir}/mxverify once installed. */
 static bool shim_path(char *out, size_t len)
 {
     Dl_info info;
@@ -43,9 +44,14 @@ static bool shim_path(char *out, size_t len)
     const char *slash = strrchr(info.dli_fname, '/');
     if (!slash)
         return false;
-    snprintf(out, len, "%.*s/libmxverify-preload.so", (int)(slash - info.dli_fname),
-             info.dli_fname);
-    return access(out, R_OK) == 0;
+    static const char *const where[] = {"", "mxverify/"};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(out, len, "%.*s/%slibmxverify-preload.so", (int)(slash - info.dli_fname),
+                 info.dli_fname, where[i]);
+        if (access(out, R_OK) == 0)
+            return true;
+    }
+    return false;
 }
 
 static bool append(char **joined, const char *value)
