@@ -188,7 +188,7 @@ int cmd_explain(int argc, char **argv)
             static const char *const own[][2] = {
                 {"--cert CHAIN.pem", "the leaf first, then the intermediates the server sends"},
                 {"--tlsa \"U S M HEX\"", "a TLSA record of the first --mx, taken as DNSSEC-secure "
-                                       "(repeatable; needs --dane)"},
+                                         "(repeatable; needs --dane)"},
                 {NULL, NULL}};
             cli_help(usage, own, true);
             mxv_request_free(c.request);
