@@ -179,15 +179,9 @@ mxverify_environment = LD_PRELOAD=$SHIM MXVERIFY_CONF=$pf/mxverify.conf
     $unbound_env MXVERIFY_CAFILE=$certs/ca.pem
     MXVERIFY_LOG=file:$mxlog MXVERIFY_DNS_TIMEOUT=5
     MXVERIFY_DNS_CACHE=$pf/data/mxverify-dns.cache
-import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C POSTLOG_SERVICE
-    POSTLOG_HOSTNAME \$mxverify_environment
 CONF
 } | pf_new "$pf"
-postfix -c "$pf/etc" check 2> "$work/postfix-check.err" ||
-    { echo "FAIL: postfix check"; cat "$work/postfix-check.err"; exit 1; }
-cleanup_hooks+=("pf_stop $pf")
-postfix -c "$pf/etc" start 2> "$work/postfix-start.err" ||
-    { echo "FAIL: postfix start"; cat "$work/postfix-start.err"; exit 1; }
+pf_start
 echo "Postfix $(postconf -d -h mail_version) running in $pf"
 
 deadline=$(($(date +%s) + 200))

@@ -89,15 +89,9 @@ maximal_backoff_time = 600s
 mxverify_environment = LD_PRELOAD=$SHIM MXVERIFY_MODE=required-verify-hosted MXVERIFY_DANE=on
     MXVERIFY_UNBOUND_CONF=$work/dns.conf MXVERIFY_CAFILE=$certs/ca.pem
     MXVERIFY_LOG=file:$mxlog MXVERIFY_DNS_TIMEOUT=5
-import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C POSTLOG_SERVICE
-    POSTLOG_HOSTNAME \$mxverify_environment
 CONF
 } | pf_new "$pf"
-postfix -c "$pf/etc" check 2> "$work/postfix-check.err" ||
-    { echo "FAIL: postfix check"; cat "$work/postfix-check.err"; exit 1; }
-cleanup_hooks+=("pf_stop $pf")
-postfix -c "$pf/etc" start 2> "$work/postfix-start.err" ||
-    { echo "FAIL: postfix start"; cat "$work/postfix-start.err"; exit 1; }
+pf_start
 deadline=$(($(date +%s) + 100))
 
 for d in d1.example.com d7.example.com d5.plain.example example.com; do send "$d" "pd-$d"; done

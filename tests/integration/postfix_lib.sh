@@ -21,7 +21,9 @@ pf_new() {
 }
 
 # pf_main_cf: the main.cf lines every test instance at $pf shares (a
-# sender on loopback, no local delivery, its own log file), for pf_new.
+# sender on loopback, no local delivery, its own log file, the recipe's
+# import_environment: the caller's main.cf defines mxverify_environment),
+# for pf_new.
 pf_main_cf() {
     cat <<CONF
 compatibility_level = 3.6
@@ -39,7 +41,19 @@ alias_database =
 biff = no
 maillog_file = $pf/maillog
 maillog_file_prefixes = $pf
+import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C POSTLOG_SERVICE
+    POSTLOG_HOSTNAME \$mxverify_environment
 CONF
+}
+
+# pf_start: checks the instance at $pf and starts it (stopped on exit);
+# a failure ends the test with what Postfix said.
+pf_start() {
+    postfix -c "$pf/etc" check 2> "$work/postfix-check.err" ||
+        { echo "FAIL: postfix check"; cat "$work/postfix-check.err"; exit 1; }
+    cleanup_hooks+=("pf_stop $pf")
+    postfix -c "$pf/etc" start 2> "$work/postfix-start.err" ||
+        { echo "FAIL: postfix start"; cat "$work/postfix-start.err"; exit 1; }
 }
 
 # pf_stop DIR: stops that instance and waits (10 s at most) for its master
