@@ -1,14 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "dns_shared.h"
+#include "slot_file.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 /* The file: a header slot, then SLOTS answer slots, each SLOT bytes. */
 #define SLOT    MXV_DNS_SHARED_SLOT
@@ -38,82 +36,37 @@ _Static_assert(OFF_DATA + 256 <= SLOT, "a slot holds at least 256 bytes of rdata
 _Static_assert(DATA_MAX <= sizeof(((mxv_dns_shared_hit *)0)->data), "hit buffer too small");
 
 struct mxv_dns_shared {
-    int fd; /* -1 once the descriptor is no longer ours */
-    dev_t dev;
-    ino_t ino;
+    mxv_slot_file *file;
     uint64_t scope;
 };
 
-/* The host program may close descriptors it did not open (daemons do,
- * after start-up) and get the same number for a socket of its own: never
- * read or write through a descriptor that no longer names the file. */
-static bool still_ours(mxv_dns_shared *shared)
+static size_t slot_of(uint64_t scope, const char *name, int rrtype)
 {
-    struct stat st;
-    if (shared->fd >= 0 && fstat(shared->fd, &st) == 0 && st.st_dev == shared->dev &&
-        st.st_ino == shared->ino)
-        return true;
-    shared->fd = -1; /* not closed: the number is someone else's now */
-    return false;
-}
-
-static uint64_t fnv(uint64_t h, const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ p[i]) * 1099511628211u;
-    return h;
-}
-
-#define FNV_BASIS 14695981039346656037u
-
-/* The checksum of a raw slot: of everything after the checksum itself. */
-static uint64_t checksum(const uint8_t *raw)
-{
-    return fnv(FNV_BASIS, raw + 8, SLOT - 8);
-}
-
-static uint64_t get_u(const uint8_t *p, size_t bytes)
-{
-    uint64_t v = 0;
-    for (size_t i = 0; i < bytes; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
-static void put_u(uint8_t *p, uint64_t v, size_t bytes)
-{
-    for (size_t i = 0; i < bytes; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static off_t offset_of(uint64_t scope, const char *name, int rrtype)
-{
-    uint64_t h = fnv(FNV_BASIS, &scope, sizeof(scope));
+    uint64_t h = mxv_fnv(MXV_FNV_BASIS, &scope, sizeof(scope));
     for (const char *p = name; *p; p++) {
         unsigned char c = (unsigned char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-        h = fnv(h, &c, 1);
+        h = mxv_fnv(h, &c, 1);
     }
-    h = fnv(h, &rrtype, sizeof(rrtype));
-    return (off_t)SLOT * (off_t)(1 + h % SLOTS);
+    h = mxv_fnv(h, &rrtype, sizeof(rrtype));
+    return (size_t)(h % SLOTS);
 }
 
 static uint64_t scope_file(uint64_t h, const char *path)
 {
     struct stat st;
-    h = fnv(h, path, strlen(path) + 1);
+    h = mxv_fnv(h, path, strlen(path) + 1);
     if (stat(path, &st) == 0) {
         int64_t id[] = {(int64_t)st.st_dev, (int64_t)st.st_ino, (int64_t)st.st_size,
                         (int64_t)st.st_mtim.tv_sec, (int64_t)st.st_mtim.tv_nsec};
-        h = fnv(h, id, sizeof(id));
+        h = mxv_fnv(h, id, sizeof(id));
     }
     return h;
 }
 
 uint64_t mxv_dns_shared_scope(const char *unbound_conf, bool validate, bool downgrade)
 {
-    uint64_t h = fnv(FNV_BASIS, &validate, sizeof(validate));
-    h = fnv(h, &downgrade, sizeof(downgrade));
+    uint64_t h = mxv_fnv(MXV_FNV_BASIS, &validate, sizeof(validate));
+    h = mxv_fnv(h, &downgrade, sizeof(downgrade));
     if (unbound_conf)
         return scope_file(h, unbound_conf);
     return scope_file(scope_file(h, "/etc/resolv.conf"), "/etc/hosts");
@@ -121,49 +74,15 @@ uint64_t mxv_dns_shared_scope(const char *unbound_conf, bool validate, bool down
 
 mxv_dns_shared *mxv_dns_shared_open(const char *path, uint64_t scope, char *err, size_t errlen)
 {
-    /* Not even opened when it is something else: opening a device can do
-     * things (a mistyped path naming /dev/watchdog, say). */
-    struct stat pre;
-    if (lstat(path, &pre) == 0 && !S_ISREG(pre.st_mode)) {
-        snprintf(err, errlen, "%s: not a regular file", path);
-        return NULL;
-    }
-    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    struct stat st;
-    char magic[sizeof(MAGIC) - 1];
-    const char *why = NULL;
-    if (fstat(fd, &st) != 0)
-        why = strerror(errno);
-    else if (!S_ISREG(st.st_mode))
-        why = "not a regular file";
-    else if (st.st_uid != geteuid())
-        why = "owned by another user";
-    else if (st.st_mode & 022)
-        why = "writable by users other than its owner";
-    else if (st.st_size == 0) {
-        /* New: the header first (in one write, so a process that sees a
-         * non-empty file sees it), then room for every slot. */
-        uint8_t header[SLOT] = {0};
-        memcpy(header, MAGIC, sizeof(MAGIC) - 1);
-        if (pwrite(fd, header, sizeof(header), 0) != (ssize_t)sizeof(header) ||
-            ftruncate(fd, (off_t)SLOT * (1 + SLOTS)) != 0)
-            why = strerror(errno);
-    } else if (pread(fd, magic, sizeof(magic), 0) != (ssize_t)sizeof(magic) ||
-               memcmp(magic, MAGIC, sizeof(magic)) != 0)
-        /* Never write into a file that is not ours to write: a mistyped
-         * path must not damage whatever it names. */
-        why = "not an mxverify DNS cache file";
-    mxv_dns_shared *shared = why ? NULL : malloc(sizeof(*shared));
+    mxv_slot_file *file = mxv_slot_file_open(path, MAGIC, SLOT, SLOTS, "DNS cache", err, errlen);
+    mxv_dns_shared *shared = file ? malloc(sizeof(*shared)) : NULL;
     if (!shared) {
-        snprintf(err, errlen, "%s: %s", path, why ? why : "out of memory");
-        close(fd);
+        if (file)
+            snprintf(err, errlen, "%s: out of memory", path);
+        mxv_slot_file_close(file);
         return NULL;
     }
-    *shared = (mxv_dns_shared){.fd = fd, .dev = st.st_dev, .ino = st.st_ino, .scope = scope};
+    *shared = (mxv_dns_shared){.file = file, .scope = scope};
     return shared;
 }
 
@@ -171,28 +90,27 @@ void mxv_dns_shared_close(mxv_dns_shared *shared)
 {
     if (!shared)
         return;
-    if (still_ours(shared))
-        close(shared->fd);
+    mxv_slot_file_close(shared->file);
     free(shared);
 }
 
 void mxv_dns_shared_seal(uint8_t *raw)
 {
-    put_u(raw + OFF_CHECK, checksum(raw), 8);
+    mxv_slot_seal(raw, SLOT);
 }
 
 bool mxv_dns_shared_decode(const uint8_t *raw, size_t len, uint64_t scope, const char *name,
                            int rrtype, time_t now, mxv_dns_shared_hit *hit)
 {
-    if (len != SLOT || get_u(raw + OFF_CHECK, 8) != checksum(raw))
+    if (len != SLOT || !mxv_slot_intact(raw, SLOT))
         return false; /* empty, torn by a concurrent write, or damaged */
     size_t namelen = strlen(name);
-    int64_t expires = (int64_t)get_u(raw + OFF_EXPIRES, 8);
+    int64_t expires = (int64_t)mxv_slot_get(raw + OFF_EXPIRES, 8);
     unsigned status = raw[OFF_STATUS], sec = raw[OFF_SEC], n = raw[OFF_N];
-    size_t datalen = (size_t)get_u(raw + OFF_DATALEN, 2);
-    if (get_u(raw + OFF_SCOPE, 8) != scope || (int)get_u(raw + OFF_RRTYPE, 2) != rrtype ||
-        raw[OFF_NAMELEN] != namelen || namelen > 255 ||
-        strncasecmp((const char *)raw + OFF_NAME, name, namelen) != 0)
+    size_t datalen = (size_t)mxv_slot_get(raw + OFF_DATALEN, 2);
+    if (mxv_slot_get(raw + OFF_SCOPE, 8) != scope ||
+        (int)mxv_slot_get(raw + OFF_RRTYPE, 2) != rrtype || raw[OFF_NAMELEN] != namelen ||
+        namelen > 255 || strncasecmp((const char *)raw + OFF_NAME, name, namelen) != 0)
         return false;
     if (expires <= (int64_t)now || expires - (int64_t)now > MAX_TTL)
         return false;
@@ -202,7 +120,7 @@ bool mxv_dns_shared_decode(const uint8_t *raw, size_t len, uint64_t scope, const
     memset(&hit->answer, 0, sizeof(hit->answer));
     size_t off = 0;
     for (unsigned i = 0; i < n; i++) {
-        size_t rdlen = (size_t)get_u(raw + OFF_RDLEN + 2 * i, 2);
+        size_t rdlen = (size_t)mxv_slot_get(raw + OFF_RDLEN + 2 * i, 2);
         if (rdlen > datalen - off)
             return false;
         hit->answer.rdata[i] = hit->data + off;
@@ -224,10 +142,7 @@ bool mxv_dns_shared_get(mxv_dns_shared *shared, const char *name, int rrtype, ti
                         mxv_dns_shared_hit *hit)
 {
     uint8_t raw[SLOT];
-    if (!still_ours(shared))
-        return false;
-    ssize_t got = pread(shared->fd, raw, sizeof(raw), offset_of(shared->scope, name, rrtype));
-    return got == (ssize_t)sizeof(raw) &&
+    return mxv_slot_file_read(shared->file, slot_of(shared->scope, name, rrtype), 1, raw) &&
            mxv_dns_shared_decode(raw, sizeof(raw), shared->scope, name, rrtype, now, hit);
 }
 
@@ -244,26 +159,21 @@ void mxv_dns_shared_put(mxv_dns_shared *shared, const char *name, int rrtype, ti
     if (datalen > DATA_MAX)
         return; /* a huge RRset: this process keeps it to itself */
     uint8_t raw[SLOT] = {0};
-    put_u(raw + OFF_SCOPE, shared->scope, 8);
-    put_u(raw + OFF_EXPIRES, (uint64_t)((int64_t)now + (ttl < MAX_TTL ? ttl : MAX_TTL)), 8);
-    put_u(raw + OFF_RRTYPE, (uint64_t)rrtype, 2);
+    mxv_slot_put(raw + OFF_SCOPE, shared->scope, 8);
+    mxv_slot_put(raw + OFF_EXPIRES, (uint64_t)((int64_t)now + (ttl < MAX_TTL ? ttl : MAX_TTL)), 8);
+    mxv_slot_put(raw + OFF_RRTYPE, (uint64_t)rrtype, 2);
     raw[OFF_STATUS] = answer->status == MXV_DNS_OK ? 1 : 2;
     raw[OFF_SEC] = (uint8_t)answer->sec;
     raw[OFF_N] = (uint8_t)answer->n;
     raw[OFF_NAMELEN] = (uint8_t)namelen;
-    put_u(raw + OFF_DATALEN, datalen, 2);
+    mxv_slot_put(raw + OFF_DATALEN, datalen, 2);
     memcpy(raw + OFF_DETAIL, answer->detail, strnlen(answer->detail, DETAIL_MAX - 1));
     memcpy(raw + OFF_NAME, name, namelen);
     for (size_t i = 0, off = 0; i < answer->n; i++) {
-        put_u(raw + OFF_RDLEN + 2 * i, answer->rdlen[i], 2);
+        mxv_slot_put(raw + OFF_RDLEN + 2 * i, answer->rdlen[i], 2);
         memcpy(raw + OFF_DATA + off, answer->rdata[i], answer->rdlen[i]);
         off += answer->rdlen[i];
     }
     mxv_dns_shared_seal(raw);
-    if (!still_ours(shared))
-        return;
-    /* One write: a reader sees the old slot, the new one, or a mix that
-     * fails the checksum, never a wrong answer. A failed write only costs
-     * the other processes a lookup of their own. */
-    (void)!pwrite(shared->fd, raw, sizeof(raw), offset_of(shared->scope, name, rrtype));
+    mxv_slot_file_write(shared->file, slot_of(shared->scope, name, rrtype), raw);
 }

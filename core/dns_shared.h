@@ -9,14 +9,9 @@
  * ask again what its siblings asked a second ago. With this file only
  * a process that misses in it builds one.
  *
- * The file is a fixed table of fixed-size slots read and written with
- * single pread()/pwrite() calls (no mmap: a truncated file must not be a
- * SIGBUS in the host program). Each slot carries a checksum, so a slot
- * read while another process rewrites it, or damaged in any way, is a
- * miss and never an answer. The file is used only when it is a regular
- * file owned by the process's effective user and writable by no one
- * else: the answers are evidence, and only that user may write them.
- * Answers are tagged with the DNS configuration they came from (`scope`),
+ * The file is a fixed table of checksummed slots with the safety rules
+ * of slot_file.h (no mmap, a damaged or torn slot is a miss, only a file
+ * of the process's own user and writable by no one else). Answers are tagged with the DNS configuration they came from (`scope`),
  * so programs with different resolvers or DNSSEC settings never share.
  */
 #ifndef MXV_DNS_SHARED_H
