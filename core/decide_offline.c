@@ -102,6 +102,10 @@ mxv_decision *mxv_decide(mxv_policy *policy, const mxv_request *req, X509 *leaf,
         mxv_check_chain(d, policy, leaf, chain);
     else
         d->chain_error_text = strdup("no certificate");
+    if (host && !d->host && d->mta_sts != MXV_STS_OFF)
+        d->host = strdup(host);
+    if (mxv_decide_sts(d, policy, req, host, leaf != NULL))
+        return d; /* an enforced MTA-STS policy decided */
     if (d->algorithm != MXV_ALG_NONE && leaf)
         mxv_decide_identity(d, policy, req);
     mxv_decision_conclude(d);

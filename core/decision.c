@@ -10,9 +10,12 @@
 
 #include <openssl/x509_vfy.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const char *mxv_source_name(mxv_source s)
 {
@@ -81,9 +84,33 @@ void mxv_decision_begin(mxv_decision *d, mxv_policy *policy, const mxv_request *
     d->algorithm = mxv_mode_algorithm(e.mode);
     d->report_only = e.report_only;
     d->dane = e.dane;
+    d->mta_sts = e.mta_sts;
     d->destination = e.destination ? strdup(e.destination) : NULL;
     if (effective)
         *effective = e;
+}
+
+void mxv_session_id(int fd, char *out, size_t outlen)
+{
+    static atomic_ulong serial;
+    static _Atomic time_t started;
+    time_t zero = 0;
+    atomic_compare_exchange_strong(&started, &zero, time(NULL));
+    struct sockaddr_storage ends[2];
+    socklen_t len[2] = {sizeof(ends[0]), sizeof(ends[1])};
+    memset(ends, 0, sizeof(ends));
+    if (fd >= 0 && getsockname(fd, (struct sockaddr *)&ends[0], &len[0]) == 0 &&
+        getpeername(fd, (struct sockaddr *)&ends[1], &len[1]) == 0) {
+        uint64_t h = 14695981039346656037u;
+        const unsigned char *p = (const unsigned char *)ends;
+        for (size_t i = 0; i < sizeof(ends); i++)
+            h = (h ^ p[i]) * 1099511628211u;
+        snprintf(out, outlen, "%ld-%lld-%016llx", (long)getpid(), (long long)started,
+                 (unsigned long long)h);
+        return;
+    }
+    snprintf(out, outlen, "%ld-%lld-n%lu", (long)getpid(), (long long)started,
+             (unsigned long)atomic_fetch_add(&serial, 1) + 1);
 }
 
 void mxv_decision_dns_failed(mxv_decision *d, const char *fmt, ...)
@@ -108,7 +135,7 @@ void mxv_decision_note(mxv_decision *d, const char *fmt, ...)
     mxv_strlist_add(&d->notes, line);
 }
 
-static const char *chain_reason(int err)
+const char *mxv_chain_reason(int err)
 {
     switch (err) {
     case X509_V_ERR_CERT_HAS_EXPIRED:
@@ -129,7 +156,8 @@ static const char *chain_reason(int err)
 
 void mxv_decision_conclude(mxv_decision *d)
 {
-    if (d->dane_outcome == MXV_DANE_DECIDED || d->dane_outcome == MXV_DANE_FAILURE)
+    if (d->dane_outcome == MXV_DANE_DECIDED || d->dane_outcome == MXV_DANE_FAILURE ||
+        d->sts_outcome == MXV_STS_ENFORCED)
         return;
     if (!mxv_mode_verifies(d->mode)) {
         /* none, preferred, required: the certificate is not checked. */
@@ -146,7 +174,7 @@ void mxv_decision_conclude(mxv_decision *d)
         d->temporary = false;
         d->reason = NULL;
     } else if (!d->chain_ok) {
-        d->reason = chain_reason(d->chain_error);
+        d->reason = mxv_chain_reason(d->chain_error);
     } else {
         d->reason =
             d->temporary || d->nrefs == 0 ? "validation-failure" : "certificate-host-mismatch";
@@ -172,6 +200,8 @@ void mxv_decision_free(mxv_decision *d)
     free(d->dns_why);
     free(d->dane_base);
     free(d->tlsa_rrset);
+    free(d->sts_pattern);
+    free(d->sts_string);
     free(d->dane_why);
     mxv_strlist_clear(&d->tlsa_each);
     mxv_strlist_clear(&d->notes);

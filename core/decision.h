@@ -11,6 +11,7 @@
 #include "presented.h"
 #include "settings.h"
 #include "strlist.h"
+#include "sts_policy.h"
 #include "tlsa.h"
 
 #include <stdbool.h>
@@ -47,7 +48,18 @@ struct mxv_request {
                              (the hook), not one its caller set */
     unsigned port;        /* the port connected to, 0: 25 */
     bool each_tlsa;       /* audit: every TLSA record checked alone (d->tlsa_each) */
+    /* An MTA-STS policy given (explain --sts-policy): the domain's policy,
+     * no lookup made; NULL: looked up when mta_sts is on. */
+    struct mxv_sts_cached *sts_given;
 };
+
+/* What MTA-STS (policy.md section 7, item 2) made of the connection. */
+typedef enum {
+    MXV_STS_NOT_ASKED, /* mta_sts = off, DANE applied, or not reached */
+    MXV_STS_NO_POLICY, /* none in force (or mode none): the ESA decides */
+    MXV_STS_ENFORCED,  /* an enforce policy decides (policy=sts); TLS mandatory */
+    MXV_STS_EVALUATED, /* testing, or mta_sts = report: sts_result logged, the ESA decides */
+} mxv_sts_outcome;
 
 /* What DANE (policy.md section 7, item 1) found for the connected host. */
 typedef enum {
@@ -64,6 +76,8 @@ struct mxv_decision {
     bool report_only;
     char *domain;
     char ip[64];
+    char local_ip[64]; /* the sending address, "" when unknown (RFC 8460 sending-mta-ip) */
+    char session[48];  /* the connection's id in decision logs, "" outside a program */
     char *host;        /* the MX host the program connected to, when known */
     char *destination; /* the config destination entry that applied, or NULL */
 
@@ -97,6 +111,18 @@ struct mxv_decision {
     /* request->each_tlsa: one line per record, "+ RECORD: ..." when it
      * authenticates the chain alone, "- ..." when not, and why */
     mxv_strlist tlsa_each;
+
+    /* MTA-STS: the setting in force, the outcome, and the domain's policy
+     * when one was found (sts_mode, sts_id, sts_string then valid). */
+    mxv_sts_setting mta_sts;
+    mxv_sts_outcome sts_outcome;
+    bool sts_policy;
+    mxv_sts_mode sts_mode;
+    char sts_id[MXV_STS_ID_MAX + 1];
+    char *sts_pattern;      /* the mx pattern the host matched, or NULL */
+    const char *sts_result; /* RFC 8460 result of the evaluation, or of a failed
+                               fetch; NULL when it passed (or was not made) */
+    char *sts_string;       /* the policy's lines joined by "; " (policy_string) */
 
     bool resumed; /* decided for a session offered for resumption */
     bool pass;
@@ -163,6 +189,29 @@ void mxv_dane_primer_free(mxv_dane_primer *primer);
 /* Is TLS mandatory for this host whatever the mode says (a secure TLSA
  * RRset, usable or not, or DANE evidence that failed)? */
 bool mxv_dane_requires_tls(const mxv_decision *d);
+/* MTA-STS's part (decide_sts.c), when DANE found no DANE for the host:
+ * the domain's policy (request->sts_given, else looked up: cache, DNS,
+ * fetch) evaluated for the MX host `host` and, when have_cert, the chain
+ * (d->chain_ok) and presented identifiers already in d. true: an enforced
+ * policy decided (pass/abort/reason set; the ESA algorithm is not
+ * consulted); false: the ESA's turn (d->sts_result holds a testing or
+ * report-only evaluation). */
+bool mxv_decide_sts(mxv_decision *d, mxv_policy *policy, const mxv_request *request,
+                    const char *host, bool have_cert);
+/* Are policies the destination publishes asked for (DANE or MTA-STS on)? */
+bool mxv_decision_published(const mxv_decision *d);
+/* Is TLS mandatory because an enforced MTA-STS policy applies? */
+bool mxv_sts_requires_tls(const mxv_decision *d);
+/* The RFC 8460 result type of a chain error (certificate-expired,
+ * certificate-not-trusted, validation-failure). */
+const char *mxv_chain_reason(int x509_error);
+/* The session id of the TCP connection on fd: decision log lines with
+ * the same id are one session in a TLS report (RFC 8460), so every line
+ * about one connection (its handshake's decision, a refusal of clear text
+ * after it) carries the same id, and a new connection (a retry, a
+ * resumption) a new one. From the process and the connection's addresses
+ * and ports; fd -1 or not a connected socket: a new id. */
+void mxv_session_id(int fd, char *out, size_t outlen);
 /* One more reference identifier (copied) in the decision's trace. */
 void mxv_decision_add_ref(mxv_decision *d, const char *name, mxv_source source,
                           mxv_dnssec_status sec, bool eligible, const char *note);

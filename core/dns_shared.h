@@ -11,8 +11,9 @@
  *
  * The file is a fixed table of checksummed slots with the safety rules
  * of slot_file.h (no mmap, a damaged or torn slot is a miss, only a file
- * of the process's own user and writable by no one else). Answers are tagged with the DNS configuration they came from (`scope`),
- * so programs with different resolvers or DNSSEC settings never share.
+ * of the process's own user and writable by no one else). Answers are tagged with the DNS
+ * configuration they came from (`scope`), so programs with different resolvers or DNSSEC settings
+ * never share.
  */
 #ifndef MXV_DNS_SHARED_H
 #define MXV_DNS_SHARED_H

@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static const char *verdict_word(const mxv_decision *d)
 {
@@ -20,11 +21,41 @@ static const char *action_word(const mxv_decision *d)
     return d->abort ? "abort" : "proceed";
 }
 
-/* policy= (interfaces.md): DANE when it decided, else the ESA setting. */
+/* policy= (interfaces.md): DANE when it decided, else an enforced
+ * MTA-STS policy, else the ESA setting. */
 static const char *policy_word(const mxv_decision *d)
 {
-    return d->dane_outcome == MXV_DANE_DECIDED || d->dane_outcome == MXV_DANE_FAILURE ? "dane"
-                                                                                      : "esa";
+    if (d->dane_outcome == MXV_DANE_DECIDED || d->dane_outcome == MXV_DANE_FAILURE)
+        return "dane";
+    return d->sts_outcome == MXV_STS_ENFORCED ? "sts" : "esa";
+}
+
+static bool sts_applied(const mxv_decision *d)
+{
+    return d->sts_outcome == MXV_STS_ENFORCED;
+}
+
+/* sts= (interfaces.md): "MODE:PATTERN" ("enforce:*.example.net"), the
+ * mode alone when no pattern matched, "-" when no policy (NULL: MTA-STS
+ * was not asked). */
+static const char *sts_words(const mxv_decision *d, char *buf, size_t len)
+{
+    if (d->sts_outcome == MXV_STS_NOT_ASKED)
+        return NULL;
+    if (!d->sts_policy)
+        return "-";
+    snprintf(buf, len, "%s%s%s", mxv_sts_mode_name(d->sts_mode), d->sts_pattern ? ":" : "",
+             d->sts_pattern ? d->sts_pattern : "");
+    return buf;
+}
+
+/* The policy string of the policy that applied (RFC 8460 policy-string):
+ * DANE's TLSA records, else the MTA-STS policy's lines. */
+static const char *policy_string(const mxv_decision *d)
+{
+    if (d->tlsa_rrset && *d->tlsa_rrset)
+        return d->tlsa_rrset;
+    return d->sts_policy ? d->sts_string : NULL;
 }
 
 static bool dane_applied(const mxv_decision *d)
@@ -147,6 +178,33 @@ static void text_dane(mxv_buf *b, const mxv_decision *d)
     mxv_buf_puts(b, "\n");
 }
 
+/* MTA-STS's part of the trace. */
+static void text_sts(mxv_buf *b, const mxv_decision *d)
+{
+    static const char *const found[] = {
+        [MXV_STS_NO_POLICY] = "no policy in force: the ESA setting decides",
+        [MXV_STS_ENFORCED] = "policy enforced: it decides, not the ESA algorithm",
+        [MXV_STS_EVALUATED] = "policy evaluated and logged, not enforced: the ESA setting decides",
+    };
+    if (d->sts_outcome == MXV_STS_NOT_ASKED)
+        return;
+    mxv_buf_printf(b, "MTA-STS:    %s; mta_sts = %s\n", found[d->sts_outcome],
+                   d->mta_sts == MXV_STS_REPORT ? "report" : "on");
+    if (d->sts_policy)
+        mxv_buf_printf(b, "Policy:     %s (id %s)\n", d->sts_string ? d->sts_string : "?",
+                       d->sts_id);
+    if (d->sts_pattern)
+        mxv_buf_printf(b, "MX pattern: %s matches %s\n", d->sts_pattern, d->host ? d->host : "?");
+    if (d->sts_outcome == MXV_STS_EVALUATED || (!d->sts_policy && d->sts_result))
+        mxv_buf_printf(b, "Result:     %s\n", d->sts_result ? d->sts_result : "pass");
+    if (sts_applied(d) && !d->pass && d->why) {
+        mxv_buf_puts(b, "Why:        ");
+        mxv_buf_printable(b, d->why, strlen(d->why));
+        mxv_buf_puts(b, "\n");
+    }
+    mxv_buf_puts(b, "\n");
+}
+
 static char *format_text(const mxv_decision *d)
 {
     mxv_buf b = {0};
@@ -161,7 +219,8 @@ static char *format_text(const mxv_decision *d)
     text_presented(&b, d);
     mxv_buf_puts(&b, "\n");
     text_dane(&b, d);
-    if (d->algorithm != MXV_ALG_NONE && !dane_applied(d)) {
+    text_sts(&b, d);
+    if (d->algorithm != MXV_ALG_NONE && !dane_applied(d) && !sts_applied(d)) {
         text_references(&b, d);
         mxv_buf_puts(&b, "\n");
     }
@@ -169,7 +228,7 @@ static char *format_text(const mxv_decision *d)
         mxv_buf_printf(&b, "Note: %s\n", d->notes.items[i]);
     if (d->notes.n)
         mxv_buf_puts(&b, "\n");
-    if (d->algorithm != MXV_ALG_NONE || (dane_applied(d) && d->nrefs))
+    if ((d->algorithm != MXV_ALG_NONE && !sts_applied(d)) || (dane_applied(d) && d->nrefs))
         text_match(&b, d);
     if (dane_applied(d))
         ; /* said by text_dane() */
@@ -180,7 +239,9 @@ static char *format_text(const mxv_decision *d)
                        d->chain_error_text ? d->chain_error_text : "not checked");
     if (dane_applied(d) && d->pass)
         mxv_buf_puts(&b, "Verdict:    pass (DANE)\n");
-    else if (d->algorithm == MXV_ALG_NONE && !dane_applied(d))
+    else if (sts_applied(d) && d->pass)
+        mxv_buf_puts(&b, "Verdict:    pass (MTA-STS)\n");
+    else if (d->algorithm == MXV_ALG_NONE && !dane_applied(d) && !sts_applied(d))
         mxv_buf_printf(&b, "Verdict:    pass (mode %s does not verify the certificate)\n",
                        mxv_mode_name(d->mode));
     else if (d->pass)
@@ -267,10 +328,55 @@ static const char *decision_why(const mxv_decision *d, char *buf, size_t len)
     return buf;
 }
 
+/* "sts": {"mode", "pattern", "id", "result"} or null; "sts_result" when
+ * an evaluation was not enforced; "sts_id". */
+static void json_sts(mxv_buf *b, const mxv_decision *d)
+{
+    json_key(b, "sts", false);
+    if (!d->sts_policy && !d->sts_result) {
+        mxv_buf_puts(b, "null");
+    } else {
+        mxv_buf_puts(b, "{\"mode\":");
+        json_str_or_null(b, d->sts_policy ? mxv_sts_mode_name(d->sts_mode) : NULL);
+        mxv_buf_puts(b, ",\"pattern\":");
+        json_str_or_null(b, d->sts_pattern);
+        mxv_buf_puts(b, ",\"id\":");
+        json_str_or_null(b, d->sts_id[0] ? d->sts_id : NULL);
+        mxv_buf_puts(b, ",\"result\":");
+        json_str_or_null(b, d->sts_result);
+        mxv_buf_puts(b, "}");
+    }
+    json_key(b, "sts_id", false);
+    json_str_or_null(b, d->sts_id[0] ? d->sts_id : NULL);
+    if (d->sts_result && !sts_applied(d)) {
+        json_key(b, "sts_result", false);
+        json_str_or_null(b, d->sts_result);
+    }
+}
+
+/* What a TLS report needs of a logged decision (RFC 8460): when, from
+ * which address, and which session it belongs to. */
+static void json_report_fields(mxv_buf *b, const mxv_decision *d)
+{
+    char stamp[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+    mxv_buf_printf(b, "\"time\":\"%s\"", stamp);
+    json_key(b, "local_ip", false);
+    json_str_or_null(b, d->local_ip[0] ? d->local_ip : NULL);
+    json_key(b, "session", false);
+    json_str_or_null(b, d->session[0] ? d->session : NULL);
+}
+
 static char *format_json(const mxv_decision *d, bool compact_log)
 {
     mxv_buf b = {0};
     mxv_buf_puts(&b, "{");
+    if (compact_log) {
+        json_report_fields(&b, d);
+        mxv_buf_puts(&b, ",");
+    }
     json_key(&b, "verdict", true);
     mxv_buf_printf(&b, "\"%s\"", verdict_word(d));
     json_key(&b, "action", false);
@@ -302,10 +408,12 @@ static char *format_json(const mxv_decision *d, bool compact_log)
         json_key(&b, "tlsa", false);
         json_str_or_null(&b, tlsa_words(d, tlsa));
     }
-    if (d->tlsa_rrset && *d->tlsa_rrset) {
+    if (policy_string(d)) {
         json_key(&b, "policy_string", false);
-        json_str_or_null(&b, d->tlsa_rrset);
+        json_str_or_null(&b, policy_string(d));
     }
+    if (d->sts_outcome != MXV_STS_NOT_ASKED)
+        json_sts(&b, d);
     json_key(&b, "temporary", false);
     mxv_buf_puts(&b, d->temporary ? "true" : "false");
     if (d->resumed) {
@@ -396,6 +504,12 @@ static char *format_log(const mxv_decision *d)
     }
     if (d->host)
         log_field(&b, "mx", d->host);
+    char sts[300];
+    const char *sts_word = sts_words(d, sts, sizeof(sts));
+    if (sts_word)
+        log_field(&b, "sts", sts_word);
+    if (d->sts_result && !sts_applied(d))
+        log_field(&b, "sts_result", d->sts_result);
     char whybuf[700];
     const char *why = decision_why(d, whybuf, sizeof(whybuf));
     if (why)

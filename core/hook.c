@@ -200,7 +200,7 @@ static int hooked_cert_verify(X509_STORE_CTX *x, void *arg)
         /* No decision: a mode that verifies nothing (nothing to tell), or
          * none could be made (out of memory): failed. */
         effective_for(fd, &e);
-        if (mxv_mode_algorithm(e.mode) != MXV_ALG_NONE || e.dane != MXV_DANE_OFF)
+        if (mxv_mode_algorithm(e.mode) != MXV_ALG_NONE || mxv_published_asked(&e))
             decided(ssl, fd, NULL);
     }
     return ok;
@@ -341,7 +341,7 @@ static int checkpoint(SSL *ssl)
         return 1;
     mxv_effective e;
     effective_for(fd, &e);
-    if (mxv_mode_algorithm(e.mode) == MXV_ALG_NONE && e.dane == MXV_DANE_OFF && !mxv_hook.broken)
+    if (mxv_mode_algorithm(e.mode) == MXV_ALG_NONE && !mxv_published_asked(&e) && !mxv_hook.broken)
         return 1;
     return uncertified(ssl, fd,
                        "the certificate was never shown to mxverify (the program replaced its "
@@ -391,8 +391,10 @@ static void ctx_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long 
     free(ptr);
 }
 
-/* The parent's libunbound context (its threads, its sockets) and trust
- * store (its locks) are not the child's to use: leave them, build anew. */
+/* The parent's libunbound context (its threads, its sockets), trust
+ * store and MTA-STS cache (their locks) are not the child's to use: leave
+ * them, build anew (a shared sts_cache file keeps what the parent
+ * fetched). */
 static void after_fork_child(void)
 {
     mxv_policy *p = mxv_hook.policy;
@@ -401,6 +403,8 @@ static void after_fork_child(void)
         p->dns = NULL;
         p->store = NULL;
         p->store_bundle_loaded = false;
+        p->sts = NULL;
+        pthread_mutex_init(&p->sts_fetch_lock, NULL);
     }
     mxv_prefetch_forget_after_fork();
     mxv_recent_failures_after_fork();

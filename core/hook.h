@@ -20,7 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define MXV_HOOK_API_VERSION 4
+#define MXV_HOOK_API_VERSION 5
 
 /* What the host program itself revealed about one connection (filled by the
  * shim from the program's DNS lookups; "" when unknown). */
@@ -47,14 +47,15 @@ typedef struct {
 
 typedef int (*mxv_cert_verify_fn)(void *x509_store_ctx, void *arg);
 
-/* How much of a connection the shim guards (core/guard.h levels). DANE:
- * TLS data only after a pass decision, and clear text beyond the greeting
- * only when the engine, asked then, finds no DANE for the host. */
+/* How much of a connection the shim guards (core/guard.h levels).
+ * PUBLISHED (DANE or MTA-STS on): TLS data only after a pass decision, and
+ * clear text beyond the greeting only when the engine, asked then, finds
+ * no policy of the destination that makes TLS mandatory. */
 typedef enum {
     MXV_HOOK_WATCH,
     MXV_HOOK_REQUIRE_TLS,
     MXV_HOOK_REQUIRE_VERIFIED,
-    MXV_HOOK_DANE,
+    MXV_HOOK_PUBLISHED,
 } mxv_hook_level;
 
 /* Why the shim ended a connection, for the engine's log line. */
@@ -64,6 +65,8 @@ typedef struct {
     const char *why;                /* the guard's reason */
     const char *line;               /* the refused line's start, "" when not a line */
     const char *reason;             /* the RFC 8460 result, when the engine gave one */
+    const char *policy;             /* "dane" or "sts": the policy whose answer it was */
+    int fd;                         /* the connection's socket (its session id), or -1 */
 } mxv_hook_refusal;
 
 /* What the engine offers the preload shim. */
@@ -76,13 +79,16 @@ typedef struct {
      * guards. */
     mxv_hook_level (*connected)(const char *domain, const char *host, const char *ip,
                                 unsigned port);
-    /* A connection at MXV_HOOK_DANE is about to send clear text beyond
-     * the greeting: may it (no DANE for the host)? true: yes, and *level
-     * is what the destination's setting guards from now on; false: no
-     * (TLS is mandatory, or DANE's evidence could not be had), `why` and
-     * *reason (a static RFC 8460 result) say why. May wait for DNS. */
+    /* A connection at MXV_HOOK_PUBLISHED is about to send clear text
+     * beyond the greeting: may it (no DANE for the host, no enforced
+     * MTA-STS policy for the domain)? true: yes, and *level is what the
+     * destination's setting guards from now on; false: no (TLS is
+     * mandatory, or DANE's evidence could not be had), `why`, *reason (a
+     * static RFC 8460 result) and *policy ("dane" or "sts") say why. May
+     * wait for DNS and a policy fetch. */
     bool (*clear_text)(const char *domain, const char *host, const char *ip, unsigned port,
-                       mxv_hook_level *level, char *why, size_t whylen, const char **reason);
+                       mxv_hook_level *level, char *why, size_t whylen, const char **reason,
+                       const char **policy);
     /* The program asked DNS for the MX of `domain`: look it up too. */
     void (*mx_lookup_seen)(const char *domain);
     /* The shim refused bytes on an in-scope connection: one log line. */

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "prefetch.h"
 #include "recent_failures.h"
+#include "ssl_verify.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,22 +66,26 @@ static mxv_hook_level api_connected(const char *domain, const char *host, const 
     domain = destination(domain, &e);
     if (!domain && mxv_hook.policy->ndests)
         unknown_destination(&e, ip);
-    bool dane = e.dane != MXV_DANE_OFF;
-    if (mxv_mode_algorithm(e.mode) != MXV_ALG_NONE || dane)
-        mxv_prefetch(mxv_hook.policy, domain, ip, dane ? host : NULL, port);
-    /* With DANE on, whether clear text may go is known only from DANE's
-     * evidence: asked when the program first tries (api_clear_text). */
-    return dane && !e.report_only ? MXV_HOOK_DANE : esa_level(&e);
+    bool published = mxv_published_asked(&e);
+    if (mxv_mode_algorithm(e.mode) != MXV_ALG_NONE || published)
+        mxv_prefetch(mxv_hook.policy, domain, ip, published ? host : NULL, port);
+    /* With DANE or MTA-STS on, whether clear text may go is known only
+     * from their evidence: asked when the program first tries
+     * (api_clear_text). */
+    bool may_mandate = e.dane != MXV_DANE_OFF || e.mta_sts == MXV_STS_ON;
+    return may_mandate && !e.report_only ? MXV_HOOK_PUBLISHED : esa_level(&e);
 }
 
 static bool api_clear_text(const char *domain, const char *host, const char *ip, unsigned port,
-                           mxv_hook_level *level, char *why, size_t whylen, const char **reason)
+                           mxv_hook_level *level, char *why, size_t whylen, const char **reason,
+                           const char **policy)
 {
     mxv_effective e;
     domain = destination(domain, &e);
     *level = esa_level(&e);
     *reason = "starttls-not-supported";
-    if (mxv_hook.broken || e.dane == MXV_DANE_OFF || e.report_only)
+    *policy = "dane";
+    if (mxv_hook.broken || !mxv_published_asked(&e) || e.report_only)
         return !mxv_hook.broken;
     char err[64];
     mxv_request *req = mxv_request_new();
@@ -90,10 +95,17 @@ static bool api_clear_text(const char *domain, const char *host, const char *ip,
         (!ip || mxv_request_set(req, "ip", ip, err, sizeof(err)))) {
         mxv_decision_begin(d, mxv_hook.policy, req, NULL);
         mxv_decide_dane(d, mxv_hook.policy, req, host, port, NULL, NULL);
-        allowed = !mxv_dane_requires_tls(d);
-        if (d->dane_outcome == MXV_DANE_FAILURE) {
+        bool sts_refused = mxv_decide_sts(d, mxv_hook.policy, req, host, false);
+        allowed = !mxv_dane_requires_tls(d) && !mxv_sts_requires_tls(d);
+        if (mxv_sts_requires_tls(d))
+            *policy = "sts";
+        if (d->dane_outcome == MXV_DANE_FAILURE || sts_refused) {
             snprintf(why, whylen, "%s", d->why ? d->why : "DANE failed");
             *reason = d->reason;
+        } else if (mxv_sts_requires_tls(d)) {
+            snprintf(why, whylen,
+                     "MTA-STS: TLS is mandatory for %s (its policy, id %s, is enforce)",
+                     d->domain ? d->domain : "the domain", d->sts_id);
         } else {
             snprintf(why, whylen,
                      "DANE: TLS is mandatory for %s (a DNSSEC-secure TLSA RRset at %s)",
@@ -164,6 +176,8 @@ static void api_refused(const mxv_hook_refusal *r)
             mxv_request_set(req, "ip", r->ip, err, sizeof(err));
         mxv_effective e;
         mxv_decision_begin(d, mxv_hook.policy, req, &e);
+        mxv_session_id(r->fd, d->session, sizeof(d->session));
+        mxv_local_ip(r->fd, d->local_ip, sizeof(d->local_ip));
         d->host = r->host ? strdup(r->host) : NULL;
         d->chain_error_text =
             strdup(r->no_decision ? "no certificate decision" : "not checked (no TLS)");
@@ -172,16 +186,30 @@ static void api_refused(const mxv_hook_refusal *r)
                           r->why ? r->why : "refused");
         char why[400];
         d->reason = refusal_why(d, r, why, sizeof(why));
-        if (r->reason) { /* the engine's answer (api_clear_text): DANE decided */
+        if (r->reason && r->policy && strcmp(r->policy, "sts") == 0) {
+            /* the engine's answer (api_clear_text): MTA-STS decided; the
+             * policy (cached now) is named in the line, for reports */
+            const char *reason = d->reason;
+            mxv_decide_sts(d, mxv_hook.policy, req, r->host, false);
+            d->pass = false, d->abort = true, d->temporary = false;
+            d->sts_outcome = MXV_STS_ENFORCED;
+            d->reason = strcmp(reason, "starttls-not-supported") == 0 ? r->reason : reason;
+        } else if (r->reason) { /* the engine's answer (api_clear_text): DANE decided */
             d->dane_outcome = MXV_DANE_FAILURE;
             if (strcmp(d->reason, "starttls-not-supported") == 0)
                 d->reason = r->reason;
         }
+        free(d->why);
         d->why = strdup(why);
         mxv_log_decision(&e, d);
     }
     mxv_decision_free(d);
     mxv_request_free(req);
+}
+
+static bool sts_on(const mxv_effective *e)
+{
+    return e->mta_sts != MXV_STS_OFF;
 }
 
 /* A chroot()ed program will not find the resolver's configuration, the
@@ -194,6 +222,8 @@ static void api_before_chroot(void)
     if (!mxv_policy_prepare(mxv_hook.policy, err, sizeof(err)))
         mxv_hook_complain("before chroot: %s; in-scope connections will fail closed", err);
     mxv_policy_store_add_bundle(mxv_hook.policy);
+    if (mxv_policy_any(mxv_hook.policy, sts_on) && !mxv_curl(err, sizeof(err)))
+        mxv_hook_complain("before chroot: %s; MTA-STS policies cannot be fetched", err);
     char *ascii = NULL;
     if (mxv_idn2_to_ascii_8z("example", &ascii, 0) == 0)
         free(ascii);

@@ -19,17 +19,32 @@
 #ifndef MXV_LIBIDN2_SONAME
 #define MXV_LIBIDN2_SONAME "libidn2.so.0"
 #endif
+#ifndef MXV_LIBCURL_SONAME
+#define MXV_LIBCURL_SONAME "libcurl.so.4"
+#endif
 
 static pthread_once_t unbound_once = PTHREAD_ONCE_INIT;
 static mxv_unbound_api unbound_api;
 static bool unbound_ok;
 static char unbound_error[256];
 
-static void *symbol(void *lib, const char *name, bool *ok)
+/* The library by soname, or NULL with the reason in error. */
+static void *open_lib(const char *soname, char *error, size_t len)
+{
+    void *lib = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+        const char *why = dlerror();
+        snprintf(error, len, "cannot load %s: %s", soname, why ? why : "unknown error");
+    }
+    return lib;
+}
+
+static void *symbol(void *lib, const char *name, bool *ok, const char *soname, char *error,
+                    size_t len)
 {
     void *p = dlsym(lib, name);
     if (!p && *ok) {
-        snprintf(unbound_error, sizeof(unbound_error), "%s: no %s", MXV_LIBUNBOUND_SONAME, name);
+        snprintf(error, len, "%s: no %s", soname, name);
         *ok = false;
     }
     return p;
@@ -37,16 +52,14 @@ static void *symbol(void *lib, const char *name, bool *ok)
 
 static void load_unbound(void)
 {
-    void *lib = dlopen(MXV_LIBUNBOUND_SONAME, RTLD_NOW | RTLD_LOCAL);
-    if (!lib) {
-        const char *why = dlerror();
-        snprintf(unbound_error, sizeof(unbound_error), "cannot load %s: %s", MXV_LIBUNBOUND_SONAME,
-                 why ? why : "unknown error");
+    void *lib = open_lib(MXV_LIBUNBOUND_SONAME, unbound_error, sizeof(unbound_error));
+    if (!lib)
         return;
-    }
     bool ok = true;
     mxv_unbound_api *a = &unbound_api;
-#define LOAD(field, name) a->field = (__typeof__(a->field))symbol(lib, name, &ok)
+#define LOAD(field, name)                                                                          \
+    a->field = (__typeof__(a->field))symbol(lib, name, &ok, MXV_LIBUNBOUND_SONAME, unbound_error,  \
+                                            sizeof(unbound_error))
     LOAD(ctx_create, "ub_ctx_create");
     LOAD(ctx_delete, "ub_ctx_delete");
     LOAD(ctx_async, "ub_ctx_async");
@@ -94,4 +107,48 @@ int mxv_idn2_to_ascii_8z(const char *input, char **output, int flags)
         return IDN2_MALLOC; /* any code but IDN2_OK: the name is refused */
     }
     return to_ascii(input, output, flags);
+}
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static mxv_curl_api curl_api;
+static bool curl_ok;
+static char curl_error[256];
+
+static void load_curl(void)
+{
+    void *lib = open_lib(MXV_LIBCURL_SONAME, curl_error, sizeof(curl_error));
+    if (!lib)
+        return;
+    bool ok = true;
+    mxv_curl_api *a = &curl_api;
+#define LOAD(field, name)                                                                          \
+    a->field = (__typeof__(a->field))symbol(lib, name, &ok, MXV_LIBCURL_SONAME, curl_error,        \
+                                            sizeof(curl_error))
+    LOAD(global_init, "curl_global_init");
+    LOAD(easy_init, "curl_easy_init");
+    LOAD(easy_setopt, "curl_easy_setopt");
+    LOAD(easy_perform, "curl_easy_perform");
+    LOAD(easy_getinfo, "curl_easy_getinfo");
+    LOAD(easy_cleanup, "curl_easy_cleanup");
+    LOAD(easy_strerror, "curl_easy_strerror");
+    LOAD(slist_append, "curl_slist_append");
+    LOAD(slist_free_all, "curl_slist_free_all");
+#undef LOAD
+    /* Once per process, before any handle: libcurl's own initialisation
+     * (no signal handlers are installed by it). */
+    if (ok && a->global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        snprintf(curl_error, sizeof(curl_error), "curl_global_init failed");
+        ok = false;
+    }
+    curl_ok = ok;
+}
+
+const mxv_curl_api *mxv_curl(char *err, size_t errlen)
+{
+    pthread_once(&curl_once, load_curl);
+    if (curl_ok)
+        return &curl_api;
+    if (err && errlen)
+        snprintf(err, errlen, "%s", curl_error);
+    return NULL;
 }

@@ -64,25 +64,28 @@ static int compare_entries(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+typedef struct {
+    collect *c;
+    const char *name;
+    const int *types;
+    size_t n;
+} lookups;
+
+static void submit_lookups(mxv_dns *dns, void *arg)
+{
+    lookups *l = arg;
+    for (size_t i = 0; i < l->n; i++) {
+        l->c[i].status = 0;
+        mxv_dns_submit(dns, l->name, l->types[i], on_answer, &l->c[i]);
+    }
+}
+
 static int run_lookups(mxv_policy *p, collect *c, const char *name, const int *types, size_t n,
                        char *err, size_t errlen)
 {
-    pthread_mutex_lock(&p->lock);
-    const char *why;
-    mxv_dns *dns = mxv_policy_dns(p, &why);
-    if (!dns) {
-        pthread_mutex_unlock(&p->lock);
-        snprintf(err, errlen, "DNS unavailable: %s", why);
+    lookups l = {c, name, types, n};
+    if (!mxv_policy_dns_round(p, submit_lookups, &l, err, errlen))
         return -1;
-    }
-    mxv_effective e;
-    mxv_policy_effective(p, NULL, &e);
-    for (size_t i = 0; i < n; i++) {
-        c[i].status = 0;
-        mxv_dns_submit(dns, name, types[i], on_answer, &c[i]);
-    }
-    mxv_dns_run(dns, e.dns_timeout_ms);
-    pthread_mutex_unlock(&p->lock);
     int status = 0;
     for (size_t i = 0; i < n; i++) {
         if (c[i].status == 1)

@@ -21,8 +21,10 @@
 mxv_policy *mxv_policy_new(void)
 {
     mxv_policy *p = calloc(1, sizeof(*p));
-    if (p)
+    if (p) {
         pthread_mutex_init(&p->lock, NULL);
+        pthread_mutex_init(&p->sts_fetch_lock, NULL);
+    }
     return p;
 }
 
@@ -40,6 +42,7 @@ void mxv_policy_free(mxv_policy *p)
     free(p->dests);
     mxv_policy_runtime_free(p);
     pthread_mutex_destroy(&p->lock);
+    pthread_mutex_destroy(&p->sts_fetch_lock);
     free(p);
 }
 
@@ -156,7 +159,7 @@ const char *mxv_policy_log_file(const mxv_policy *p)
 
 static bool mode_set(const mxv_effective *e)
 {
-    return e->mode != MXV_MODE_NONE || e->dane != MXV_DANE_OFF;
+    return e->mode != MXV_MODE_NONE || mxv_published_asked(e);
 }
 
 bool mxv_policy_any_mode(const mxv_policy *p)

@@ -25,7 +25,9 @@ struct mxv_policy {
     char *dns_error; /* why the DNS context could not be built (sticky) */
     X509_STORE *store;
     char *store_error;
-    bool store_bundle_loaded; /* the system's CA file, read on demand */
+    bool store_bundle_loaded;       /* the system's CA file, read on demand */
+    struct mxv_sts_cache *sts;      /* MTA-STS policies kept (sts_cache.h) */
+    pthread_mutex_t sts_fetch_lock; /* one policy fetch at a time */
 };
 
 /* The settings in force for `domain` (may be NULL: globals only). */
@@ -35,8 +37,8 @@ MXV_SETTINGS_API void mxv_policy_effective(const mxv_policy *policy, const char 
  * entry, or under any of the entries? */
 bool mxv_policy_any(const mxv_policy *policy, bool (*holds)(const mxv_effective *e));
 /* Does any destination, or the global setting, ask anything of a
- * connection (a mode other than none, or DANE on)? (Exported privately: `run` says when nothing
- * will be checked.) */
+ * connection (a mode other than none, or DANE or MTA-STS on)? (Exported privately: `run` says when
+ * nothing will be checked.) */
 MXV_SETTINGS_API bool mxv_policy_any_mode(const mxv_policy *policy);
 /* The recipient domain the settings give (file, environment, options), or
  * NULL. (Exported privately: explain needs one from somewhere.) */
@@ -51,9 +53,18 @@ mxv_settings *mxv_policy_add_destination(mxv_policy *policy, const char *pattern
 void mxv_policy_runtime_free(mxv_policy *p);
 mxv_dns *mxv_policy_dns(mxv_policy *policy, const char **why);
 X509_STORE *mxv_policy_store(mxv_policy *policy, const char **why);
+/* One round of lookups on the policy's resolver, under its lock (the
+ * command's lookups): `submit` puts them, they run until answered or
+ * dns_timeout. false, with err, when there is no resolver. */
+bool mxv_policy_dns_round(mxv_policy *policy, void (*submit)(mxv_dns *dns, void *arg), void *arg,
+                          char *err, size_t errlen);
 /* Reads the system's CA bundle file into the store, once: true when it was
  * read now (a chain that found no issuer is then worth checking again). */
 bool mxv_policy_store_add_bundle(mxv_policy *policy);
+/* The MTA-STS policy cache (with the `sts_cache` file when it can be used
+ * safely; else said once, and policies stay in the process). Callers hold
+ * the policy's lock; NULL only when out of memory. */
+struct mxv_sts_cache *mxv_policy_sts_cache(mxv_policy *policy);
 /* The anchors X509_STORE_set_default_paths() adds (the system's CA
  * directory and bundle file), without the OSSL_STORE lookup OpenSSL 3.0
  * adds beside them, which lists the whole CA directory for every issuer

@@ -8,6 +8,7 @@
 #include "dns_shared.h"
 #include "log.h"
 #include "policy.h"
+#include "sts_cache.h"
 
 #include <openssl/err.h>
 #include <openssl/x509.h>
@@ -22,6 +23,7 @@ void mxv_policy_runtime_free(mxv_policy *p)
     free(p->dns_error);
     X509_STORE_free(p->store);
     free(p->store_error);
+    mxv_sts_cache_free(p->sts);
 }
 
 /* DANE rests on DNSSEC (RFC 7672 section 2.1): where it is on, answers
@@ -145,6 +147,47 @@ X509_STORE *mxv_policy_store(mxv_policy *p, const char **why)
     }
     *why = p->store_error ? p->store_error : "out of memory";
     return p->store;
+}
+
+/* Callers hold p->lock. Policies are shared only between processes that
+ * would have fetched and accepted them alike (same resolver, same
+ * anchors). */
+mxv_sts_cache *mxv_policy_sts_cache(mxv_policy *p)
+{
+    if (p->sts)
+        return p->sts;
+    mxv_effective e;
+    mxv_policy_effective(p, NULL, &e);
+    bool validate = mxv_policy_any(p, validates), downgrade = !mxv_policy_any(p, no_downgrade);
+    uint64_t scope = mxv_sts_cache_scope(mxv_dns_shared_scope(e.unbound_conf, validate, downgrade),
+                                         e.ca_file, e.ca_path);
+    char err[512];
+    if (e.sts_cache && (p->sts = mxv_sts_cache_new(e.sts_cache, scope, err, sizeof(err))))
+        return p->sts;
+    if (e.sts_cache)
+        mxv_log_message(&e, LOG_WARNING,
+                        "sts_cache %s; MTA-STS policies are kept in this process only", err);
+    p->sts = mxv_sts_cache_new(NULL, scope, err, sizeof(err));
+    return p->sts;
+}
+
+bool mxv_policy_dns_round(mxv_policy *p, void (*submit)(mxv_dns *dns, void *arg), void *arg,
+                          char *err, size_t errlen)
+{
+    pthread_mutex_lock(&p->lock);
+    const char *why;
+    mxv_dns *dns = mxv_policy_dns(p, &why);
+    if (!dns) {
+        pthread_mutex_unlock(&p->lock);
+        snprintf(err, errlen, "DNS unavailable: %s", why);
+        return false;
+    }
+    mxv_effective e;
+    mxv_policy_effective(p, NULL, &e);
+    submit(dns, arg);
+    mxv_dns_run(dns, e.dns_timeout_ms);
+    pthread_mutex_unlock(&p->lock);
+    return true;
 }
 
 int mxv_policy_prepare(mxv_policy *p, char *err, size_t errlen)

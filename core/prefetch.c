@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "prefetch.h"
 #include "decision.h"
+#include "policy.h"
+#include "sts_lookup.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -63,6 +65,46 @@ static bool seen_lately(const job *j)
     return false;
 }
 
+/* Lookups that ride in the identity's DNS round, so that one round trip
+ * answers them all: DANE's (for the connected host) and the domain's
+ * MTA-STS record (its answer lands in the DNS cache for sts_ready()). */
+typedef struct {
+    mxv_dane_primer *dane;
+    char sts_txt[MXV_NAME_MAX + 16];
+} primers;
+
+static void cached_only(void *arg, const mxv_dns_answer *a)
+{
+    (void)arg, (void)a; /* the DNS cache keeps it */
+}
+
+static void submit_primers(mxv_dns *dns, void *arg)
+{
+    primers *p = arg;
+    if (p->dane)
+        mxv_dane_prime(dns, p->dane);
+    if (p->sts_txt[0])
+        mxv_dns_submit(dns, p->sts_txt, 16 /* TXT */, cached_only, NULL);
+}
+
+/* MTA-STS's part: the domain's policy record, and the policy itself when
+ * it is not cached or its record changed. The probe (cache_only) fetches
+ * nothing: false sends the job to the worker, which fetches (the only
+ * place a refresh is fetched: never on the delivery path). */
+static bool sts_ready(mxv_decision *d, mxv_policy *policy, bool cache_only)
+{
+    mxv_sts_found *found = d->domain ? malloc(sizeof(*found)) : NULL;
+    if (!found)
+        return true; /* no domain: nothing to look up */
+    mxv_effective e;
+    mxv_policy_effective(policy, d->domain, &e);
+    mxv_sts_lookup(d, policy, cache_only ? MXV_STS_NO_FETCH : MXV_STS_FETCH_REFRESH,
+                   e.dns_timeout_ms, found);
+    bool ready = found->state != MXV_STS_UNFETCHED && !found->refresh_due;
+    free(found);
+    return ready;
+}
+
 /* Deciding for a certificate with no names reaches every DNS step of the
  * algorithm, so it makes exactly the lookups the real decision will.
  * cache_only: only ask the caches; true when they answered everything. */
@@ -79,17 +121,21 @@ static bool run(const job *j, bool cache_only)
         /* DANE's lookups ride in the identity's round (one round trip for
          * both), then DANE decides from the cache, or asks what is left
          * (no certificate: its verdict is not kept). */
-        mxv_dane_primer *primer = j->host[0] && d->dane != MXV_DANE_OFF
-                                      ? mxv_dane_primer_new(j->host, j->port, d->domain)
-                                      : NULL;
-        d->also_submit = primer ? mxv_dane_prime : NULL;
-        d->also_arg = primer;
+        primers p = {.dane = j->host[0] && d->dane != MXV_DANE_OFF
+                                 ? mxv_dane_primer_new(j->host, j->port, d->domain)
+                                 : NULL};
+        if (d->mta_sts != MXV_STS_OFF && d->domain)
+            snprintf(p.sts_txt, sizeof(p.sts_txt), "_mta-sts.%s", d->domain);
+        d->also_submit = p.dane || p.sts_txt[0] ? submit_primers : NULL;
+        d->also_arg = &p;
         if (d->algorithm != MXV_ALG_NONE)
             mxv_decide_identity(d, j->policy, r);
-        d->also_submit = NULL; /* the primer's round is over */
-        mxv_dane_primer_free(primer);
+        d->also_submit = NULL; /* the primers' round is over */
+        mxv_dane_primer_free(p.dane);
         if (j->host[0])
             mxv_decide_dane(d, j->policy, r, j->host, j->port, NULL, NULL);
+        if (d->mta_sts != MXV_STS_OFF && !sts_ready(d, j->policy, cache_only))
+            d->dns_missed = true;
         answered = !d->dns_missed;
     }
     mxv_decision_free(d);

@@ -3,6 +3,7 @@
 #include "decision.h"
 #include "names.h"
 #include "settings.h"
+#include "sts_cache.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -25,6 +26,7 @@ void mxv_request_free(mxv_request *r)
     mxv_strlist_clear(&r->reference);
     free(r->tlsa);
     free(r->host);
+    free(r->sts_given);
     free(r);
 }
 
@@ -84,6 +86,29 @@ static bool set_host(mxv_request *r, const char *value, char *err, size_t errlen
     return r->host != NULL;
 }
 
+/* The recipient domain's MTA-STS policy, as served (explain --sts-policy):
+ * taken as just fetched, with no TXT id. */
+static bool set_sts_policy(mxv_request *r, const char *value, char *err, size_t errlen)
+{
+    char why[200];
+    mxv_sts_cached *c = calloc(1, sizeof(*c));
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    if (!mxv_sts_policy_parse(value, strlen(value), &c->policy, why, sizeof(why))) {
+        snprintf(err, errlen, "sts_policy: sts-policy-invalid: %s", why);
+        free(c);
+        return false;
+    }
+    snprintf(c->id, sizeof(c->id), "given");
+    c->fetched = (int64_t)time(NULL);
+    c->expires = c->fetched + c->policy.max_age;
+    free(r->sts_given);
+    r->sts_given = c;
+    return true;
+}
+
 /* One more TLSA record of the RRset given (presentation form). */
 static bool add_tlsa(mxv_request *r, const char *value, char *err, size_t errlen)
 {
@@ -121,13 +146,17 @@ int mxv_request_set(mxv_request *r, const char *key, const char *value, char *er
         return set_port(r, value, err, errlen);
     if (strcmp(key, "host") == 0)
         return set_host(r, value, err, errlen);
+    if (strcmp(key, "sts_policy") == 0)
+        return set_sts_policy(r, value, err, errlen);
     /* Parse with the settings' own rules, then append to the request. */
     mxv_settings s = {0};
     bool known = strcmp(key, "domain") == 0 || strcmp(key, "mx") == 0 ||
                  strcmp(key, "route") == 0 || strcmp(key, "reference") == 0;
     if (!known) {
         snprintf(err, errlen,
-                 "%s: not a request key (domain, mx, route, reference, ip, tlsa, host, port)", key);
+                 "%s: not a request key (domain, mx, route, reference, ip, tlsa, host, port, "
+                 "sts_policy)",
+                 key);
         return 0;
     }
     if (!mxv_settings_apply(&s, key, value, why, sizeof(why))) {

@@ -73,6 +73,8 @@ static const mxv_setting rows[] = {
      "off, prefer (default) or require"},
     {"dane", "MXVERIFY_DANE", "dane", MXV_SET_DANE, MXV_VALUE_DANE, DEST,
      "off (default), on (DANE where the MX host publishes TLSA records) or require"},
+    {"mta_sts", "MXVERIFY_MTA_STS", "mta-sts", MXV_SET_MTA_STS, MXV_VALUE_MTA_STS, DEST,
+     "off (default), on (MTA-STS where the domain publishes a policy) or report"},
     {"report_only", "MXVERIFY_REPORT_ONLY", "report-only", MXV_SET_REPORT_ONLY, MXV_VALUE_BOOL,
      DEST | FLAG, "decide and log, never enforce"},
     {"log", "MXVERIFY_LOG", "log", MXV_SET_LOG, MXV_VALUE_LOG, 0,
@@ -83,6 +85,8 @@ static const mxv_setting rows[] = {
      0, "seconds for all lookups of one decision (default 5)"},
     {"dns_cache", "MXVERIFY_DNS_CACHE", "dns-cache", MXV_SET_DNS_CACHE, MXV_VALUE_CACHE_FILE, 0,
      "a file in which the processes of one user share DNS answers"},
+    {"sts_cache", "MXVERIFY_STS_CACHE", "sts-cache", MXV_SET_STS_CACHE, MXV_VALUE_CACHE_FILE, 0,
+     "a file in which the processes of one user keep fetched MTA-STS policies"},
 };
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
 
@@ -174,10 +178,16 @@ bool mxv_enforces_tls(const mxv_effective *e)
 
 bool mxv_enforces_verify(const mxv_effective *e)
 {
-    /* With DANE on, every handshake is decided, and its failures abort
-     * whatever the mode (policy.md section 7). */
+    /* With DANE or MTA-STS on, every handshake is decided, and the
+     * failures of the policy that applies abort whatever the mode
+     * (policy.md section 7). */
     return (mxv_enforces_tls(e) && mxv_mode_verifies(e->mode)) ||
-           (e->dane != MXV_DANE_OFF && !e->report_only);
+           ((e->dane != MXV_DANE_OFF || e->mta_sts == MXV_STS_ON) && !e->report_only);
+}
+
+bool mxv_published_asked(const mxv_effective *e)
+{
+    return e->dane != MXV_DANE_OFF || e->mta_sts != MXV_STS_OFF;
 }
 
 bool mxv_split_list(const char *value, mxv_strlist *out, char *err, size_t errlen)
@@ -436,6 +446,8 @@ static char **path_field(mxv_settings *s, unsigned bit)
         return &s->ca_path;
     case MXV_SET_DNS_CACHE:
         return &s->dns_cache;
+    case MXV_SET_STS_CACHE:
+        return &s->sts_cache;
     default:
         return &s->unbound_conf;
     }
@@ -450,6 +462,8 @@ static const char **path_view(mxv_effective *e, unsigned bit)
         return &e->ca_path;
     case MXV_SET_DNS_CACHE:
         return &e->dns_cache;
+    case MXV_SET_STS_CACHE:
+        return &e->sts_cache;
     default:
         return &e->unbound_conf;
     }
@@ -525,6 +539,18 @@ static bool parse_value(mxv_settings *s, const mxv_setting *row, const char *val
             return false;
         }
         return true;
+    case MXV_VALUE_MTA_STS:
+        if (strcmp(value, "off") == 0)
+            s->mta_sts = MXV_STS_OFF;
+        else if (strcmp(value, "on") == 0)
+            s->mta_sts = MXV_STS_ON;
+        else if (strcmp(value, "report") == 0)
+            s->mta_sts = MXV_STS_REPORT;
+        else {
+            snprintf(err, errlen, "\"%s\" is not off, on or report", shown(value));
+            return false;
+        }
+        return true;
     case MXV_VALUE_BOOL:
         return parse_bool01(value, &s->report_only, err, errlen);
     case MXV_VALUE_LOG:
@@ -590,6 +616,9 @@ void mxv_settings_layer(mxv_effective *e, const mxv_settings *s)
         case MXV_VALUE_DANE:
             e->dane = s->dane;
             break;
+        case MXV_VALUE_MTA_STS:
+            e->mta_sts = s->mta_sts;
+            break;
         case MXV_VALUE_BOOL:
             e->report_only = s->report_only;
             break;
@@ -618,5 +647,6 @@ void mxv_settings_clear(mxv_settings *s)
     free(s->unbound_conf);
     free(s->log_path);
     free(s->dns_cache);
+    free(s->sts_cache);
     memset(s, 0, sizeof(*s));
 }

@@ -29,6 +29,9 @@
 typedef enum { MXV_DNSSEC_OFF, MXV_DNSSEC_PREFER, MXV_DNSSEC_REQUIRE } mxv_dnssec_mode;
 /* DANE for SMTP (RFC 7672): not asked; applied where published; required. */
 typedef enum { MXV_DANE_OFF, MXV_DANE_ON, MXV_DANE_REQUIRE } mxv_dane_mode;
+/* MTA-STS (RFC 8461): not asked; enforced where a domain's policy says
+ * enforce; evaluated and logged only (policy.md section 7). */
+typedef enum { MXV_STS_OFF, MXV_STS_ON, MXV_STS_REPORT } mxv_sts_setting;
 typedef enum { MXV_LOG_SYSLOG, MXV_LOG_STDERR, MXV_LOG_FILE, MXV_LOG_NONE } mxv_log_target;
 
 enum {
@@ -48,6 +51,8 @@ enum {
     MXV_SET_DNS_TIMEOUT = 1u << 13,
     MXV_SET_DNS_CACHE = 1u << 14,
     MXV_SET_DANE = 1u << 15,
+    MXV_SET_MTA_STS = 1u << 16,
+    MXV_SET_STS_CACHE = 1u << 17,
 };
 
 #define MXV_MAX_PORTS 32
@@ -68,6 +73,8 @@ typedef struct {
     int dns_timeout_ms;
     char *dns_cache;
     mxv_dane_mode dane;
+    mxv_sts_setting mta_sts;
+    char *sts_cache;
 } mxv_settings;
 
 typedef struct {
@@ -91,6 +98,8 @@ typedef struct {
     int dns_timeout_ms;
     const char *dns_cache;
     mxv_dane_mode dane;
+    mxv_sts_setting mta_sts;
+    const char *sts_cache;
     const char *destination; /* the matching destination pattern, or NULL */
 } mxv_effective;
 
@@ -116,6 +125,7 @@ typedef enum {
     MXV_VALUE_SECONDS,    /* 0.001 to 300 */
     MXV_VALUE_CACHE_FILE, /* an absolute path in an existing directory */
     MXV_VALUE_DANE,       /* off, on, require */
+    MXV_VALUE_MTA_STS,    /* off, on, report */
 } mxv_value_type;
 
 enum {
@@ -163,6 +173,9 @@ bool mxv_mode_requires_tls(mxv_mode mode); /* no mail without TLS */
  * certificate decision in every mode, TLS only where DANE applies). */
 bool mxv_enforces_tls(const mxv_effective *e);
 bool mxv_enforces_verify(const mxv_effective *e);
+/* Are policies the destination publishes asked for (dane or mta_sts not
+ * off)? Then every in-scope handshake is decided, whatever the mode. */
+bool mxv_published_asked(const mxv_effective *e);
 bool mxv_parse_mode(const char *value, mxv_mode *mode);
 /* Splits a comma-separated list, trimming blanks; rejects empty items. */
 bool mxv_split_list(const char *value, mxv_strlist *out, char *err, size_t errlen);

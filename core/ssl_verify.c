@@ -110,12 +110,14 @@ unsigned mxv_tcp_peer_port(int fd)
     return 0;
 }
 
-void mxv_peer_ip(int fd, char *out, size_t outlen)
+/* The peer's address (local: this end's) as text. */
+static void socket_ip(int fd, bool local, char *out, size_t outlen)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
     out[0] = '\0';
-    if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
+    if (fd < 0 || (local ? getsockname(fd, (struct sockaddr *)&ss, &len)
+                         : getpeername(fd, (struct sockaddr *)&ss, &len)) != 0)
         return;
     if (ss.ss_family == AF_INET) {
         inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, (socklen_t)outlen);
@@ -126,6 +128,16 @@ void mxv_peer_ip(int fd, char *out, size_t outlen)
         else
             inet_ntop(AF_INET6, a, out, (socklen_t)outlen);
     }
+}
+
+void mxv_peer_ip(int fd, char *out, size_t outlen)
+{
+    socket_ip(fd, false, out, outlen);
+}
+
+void mxv_local_ip(int fd, char *out, size_t outlen)
+{
+    socket_ip(fd, true, out, outlen);
 }
 
 static bool is_identity_error(int err)
@@ -189,8 +201,11 @@ static void fill_context(mxv_decision *d, const mxv_verify_ctx *v, conn *c, SSL 
     mxv_decision_begin(d, v->policy, c->req, &e);
     if (domain_seen)
         mxv_decision_note(d, "recipient domain %s: from the program's own MX lookup", seen->domain);
+    int fd = v->fd >= 0 ? v->fd : SSL_get_fd(ssl);
     if (!d->ip[0])
-        mxv_peer_ip(v->fd >= 0 ? v->fd : SSL_get_fd(ssl), d->ip, sizeof(d->ip));
+        mxv_peer_ip(fd, d->ip, sizeof(d->ip));
+    mxv_local_ip(fd, d->local_ip, sizeof(d->local_ip));
+    mxv_session_id(fd, d->session, sizeof(d->session));
     if (c->req->mx.n || e.mx->n || c->req->route.n || e.route->n)
         return; /* the caller or the settings named the hosts */
     const char *host = program_host(ssl);
@@ -200,9 +215,10 @@ static void fill_context(mxv_decision *d, const mxv_verify_ctx *v, conn *c, SSL 
         take_host(d, c, seen->host, "the name the program looked up for this address");
 }
 
-/* The MX host DANE asks about: the name the program looked up for this
- * address (its own MX lookup named it), else the one it gave OpenSSL. */
-static const char *dane_host(const mxv_decision *d, const mxv_verify_ctx *v)
+/* The MX host DANE and MTA-STS ask about: the name the program looked up
+ * for this address (its own MX lookup named it), else the one it gave
+ * OpenSSL. */
+static const char *mx_host(const mxv_decision *d, const mxv_verify_ctx *v)
 {
     if (v->observed && v->observed->host[0])
         return v->observed->host;
@@ -256,12 +272,19 @@ static bool program_dane_decided(mxv_decision *d, SSL *ssl, X509_STORE_CTX *x, c
     return true;
 }
 
+/* MTA-STS's turn, when DANE found none (policy.md section 7): true when
+ * an enforced policy decided. */
+static bool sts_decides(mxv_decision *d, const mxv_verify_ctx *v, conn *c)
+{
+    return d->mta_sts != MXV_STS_OFF && mxv_decide_sts(d, v->policy, c->req, mx_host(d, v), true);
+}
+
 /* DANE's turn (policy.md section 7): true when it decided. */
 static bool dane_decides(mxv_decision *d, const mxv_verify_ctx *v, conn *c, SSL *ssl, X509 *leaf,
                          STACK_OF(X509) * chain)
 {
     return d->dane != MXV_DANE_OFF &&
-           mxv_decide_dane(d, v->policy, c->req, dane_host(d, v), peer_port(v, ssl), leaf, chain);
+           mxv_decide_dane(d, v->policy, c->req, mx_host(d, v), peer_port(v, ssl), leaf, chain);
 }
 
 static int run_program_checks(X509_STORE_CTX *x, const mxv_verify_ctx *v)
@@ -355,7 +378,7 @@ int mxv_ssl_verify(X509_STORE_CTX *x, SSL *ssl, const mxv_verify_ctx *v)
         return 0;
     }
     fill_context(d, v, c, ssl);
-    if (d->algorithm == MXV_ALG_NONE && d->dane == MXV_DANE_OFF) {
+    if (d->algorithm == MXV_ALG_NONE && !mxv_decision_published(d)) {
         mxv_decision_free(d);
         return run_program_checks(x, v); /* not a verifying mode: untouched */
     }
@@ -398,7 +421,8 @@ int mxv_ssl_verify(X509_STORE_CTX *x, SSL *ssl, const mxv_verify_ctx *v)
     bool dane =
         dane_decides(d, v, c, ssl, X509_STORE_CTX_get0_cert(x), X509_STORE_CTX_get0_untrusted(x)) ||
         (program_dane && program_dane_decided(d, ssl, x, c, program_ok));
-    if (!dane && d->algorithm != MXV_ALG_NONE)
+    bool sts = !dane && sts_decides(d, v, c);
+    if (!dane && !sts && d->algorithm != MXV_ALG_NONE)
         mxv_decide_identity(d, v->policy, c->req);
     finish(d, v, c, ssl);
     if (v->hooked && !d->abort && !dane)
@@ -436,10 +460,10 @@ mxv_decision *mxv_ssl_decide_resumption(SSL *ssl, const mxv_verify_ctx *v, X509 
         finish(d, v, c, ssl);
         return d;
     }
-    if (d->algorithm != MXV_ALG_NONE) {
+    if (d->algorithm != MXV_ALG_NONE || d->mta_sts != MXV_STS_OFF)
         resumed_chain(d, v->policy, SSL_get_session(ssl), leaf, chain);
+    if (!sts_decides(d, v, c) && d->algorithm != MXV_ALG_NONE)
         mxv_decide_identity(d, v->policy, c->req);
-    }
     finish(d, v, c, ssl);
     return d;
 }
@@ -460,16 +484,17 @@ mxv_decision *mxv_ssl_decide_uncertified(SSL *ssl, const mxv_verify_ctx *v, cons
     if (!d)
         return NULL;
     fill_context(d, v, c, ssl);
-    if (d->algorithm != MXV_ALG_NONE || d->dane != MXV_DANE_OFF) {
+    if (d->algorithm != MXV_ALG_NONE || mxv_decision_published(d)) {
         d->chain_checked = true;
         d->chain_error = X509_V_ERR_UNSPECIFIED;
         d->chain_error_text = strdup("no certificate decision");
         d->why = strdup(why);
     }
     mxv_decision_conclude(d);
-    if (d->dane != MXV_DANE_OFF && !d->report_only) {
-        /* With DANE on, every handshake needs a certificate DANE could
-         * look at: none here (anonymous suite, a callback taken away). */
+    if (mxv_decision_published(d) && !d->report_only) {
+        /* With DANE or MTA-STS on, every handshake needs a certificate
+         * they could look at: none here (anonymous suite, a callback
+         * taken away). */
         d->pass = false;
         d->abort = true;
     }

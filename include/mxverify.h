@@ -96,7 +96,10 @@ MXV_API void mxv_request_free(mxv_request *request);
  * RRset at the first "mx", used when the setting dane is on or require,
  * RFC 7672), "host" (the MX host connected to: DANE's TLSA base domain;
  * default the first "mx"; "" unsets it), "port" (the TCP port connected to, default 25;
- * the TLSA name is _PORT._tcp.HOST). Returns 1, or 0 with a reason in err.
+ * the TLSA name is _PORT._tcp.HOST), "sts_policy" (the recipient domain's
+ * MTA-STS policy body as served, RFC 8461 section 3.2: used instead of a
+ * lookup when the setting mta_sts is on or report; an invalid body is an
+ * error naming sts-policy-invalid). Returns 1, or 0 with a reason in err.
  */
 MXV_API int mxv_request_set(mxv_request *request, const char *key, const char *value, char *err,
                             size_t errlen);

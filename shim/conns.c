@@ -196,9 +196,9 @@ static const void *ip_of(const struct sockaddr *addr, int *family, char *text, s
 
 mxv_guard_level shim_guard_level(mxv_hook_level level)
 {
-    return level == MXV_HOOK_REQUIRE_VERIFIED || level == MXV_HOOK_DANE ? MXV_GUARD_VERIFIED
-           : level == MXV_HOOK_REQUIRE_TLS                              ? MXV_GUARD_TLS
-                                                                        : MXV_GUARD_WATCH;
+    return level == MXV_HOOK_REQUIRE_VERIFIED || level == MXV_HOOK_PUBLISHED ? MXV_GUARD_VERIFIED
+           : level == MXV_HOOK_REQUIRE_TLS                                   ? MXV_GUARD_TLS
+                                                                             : MXV_GUARD_WATCH;
 }
 
 /* How a TCP connection to addr is guarded, or false: not in scope. */
@@ -218,7 +218,7 @@ static bool scope_of(const struct sockaddr *addr, shim_conn *c)
                                               c->seen.host[0] ? c->seen.host : NULL, c->ip, port);
         shim_busy--;
         mxv_guard_init(&c->guard, shim_guard_level(level));
-        if (level == MXV_HOOK_DANE)
+        if (level == MXV_HOOK_PUBLISHED)
             mxv_guard_ask_clear(&c->guard);
         return true;
     }

@@ -27,11 +27,13 @@
 #define COPY_STACK 2048 /* a chunk up to this is judged and sent as a copy */
 #define WINDOW     256  /* what is read at a time of a larger one */
 
-/* Ends the connection: nothing more leaves on any of its descriptors. */
+/* Ends the connection: nothing more leaves on any of its descriptors
+ * (the record is marked refused already: its other writes are refused).
+ * The engine logs first, while the socket still names both ends (its
+ * session id in the log is the connection's). */
 static ssize_t end_connection(int fd, const shim_conn *c, const mxv_guard_refusal *r,
-                              const char *reason)
+                              const char *reason, const char *policy)
 {
-    shutdown(fd, SHUT_RDWR);
     mxv_hook_refusal what = {
         .domain = c->seen.domain[0] ? c->seen.domain : NULL,
         .host = c->seen.host[0] ? c->seen.host : NULL,
@@ -40,6 +42,8 @@ static ssize_t end_connection(int fd, const shim_conn *c, const mxv_guard_refusa
         .why = r->why,
         .line = r->head,
         .reason = reason,
+        .policy = policy,
+        .fd = fd,
     };
     const mxv_hook_api *api = c->engineless ? NULL : shim_engine(false);
     shim_busy++;
@@ -52,6 +56,7 @@ static ssize_t end_connection(int fd, const shim_conn *c, const mxv_guard_refusa
                  r->why ? r->why : "refused", r->head[0] ? ": '" : "", r->head,
                  r->head[0] ? "'" : "");
     shim_busy--;
+    shutdown(fd, SHUT_RDWR);
     errno = ECONNABORTED;
     return -1;
 }
@@ -68,11 +73,11 @@ static ssize_t ask_engine(int fd, shim_conn *c, const mxv_guard_refusal *r)
     const mxv_hook_api *api = shim_engine(false);
     mxv_hook_level level = MXV_HOOK_REQUIRE_VERIFIED;
     char why[400] = "the engine could not be asked whether DANE applies";
-    const char *reason = NULL;
+    const char *reason = NULL, *policy = NULL;
     shim_busy++;
     bool allowed = api && api->clear_text(asked.seen.domain[0] ? asked.seen.domain : NULL,
                                           asked.seen.host[0] ? asked.seen.host : NULL, asked.ip,
-                                          asked.port, &level, why, sizeof(why), &reason);
+                                          asked.port, &level, why, sizeof(why), &reason, &policy);
     shim_busy--;
     if (!shim_conns_lock()) {
         errno = EINTR;
@@ -97,7 +102,7 @@ static ssize_t ask_engine(int fd, shim_conn *c, const mxv_guard_refusal *r)
     c->refused = true;
     shim_conn ended = *c;
     shim_conns_unlock();
-    return end_connection(fd, &ended, &dane, reason);
+    return end_connection(fd, &ended, &dane, reason, policy);
 }
 
 /* The refused chunk (c locked, unlocked on return): c ends, or -2 when fd
@@ -114,7 +119,7 @@ static ssize_t refuse_locked(int fd, shim_conn *c, const mxv_guard_refusal *r)
     c->refused = true;
     shim_conn ended = *c;
     shim_conns_unlock();
-    return end_connection(fd, &ended, r, NULL);
+    return end_connection(fd, &ended, r, NULL, NULL);
 }
 
 /* Runs the in-memory chunk iov through g; false when refused (r says
@@ -393,5 +398,5 @@ ssize_t shim_conn_refuse_opaque(int fd, const char *how)
     shim_conn ended = *c;
     shim_conns_unlock();
     mxv_guard_refusal r = {.why = how};
-    return end_connection(fd, &ended, &r, NULL);
+    return end_connection(fd, &ended, &r, NULL, NULL);
 }
