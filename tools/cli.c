@@ -72,19 +72,33 @@ bool cli_color(void)
     return isatty(1) && !(no_color && *no_color) && !(term && strcmp(term, "dumb") == 0);
 }
 
+/* Does `own` name the option --NAME ("--NAME" alone or before a blank)? */
+static bool own_option(const char *const own[][2], const char *name)
+{
+    size_t len = strlen(name);
+    for (size_t i = 0; own && own[i][0]; i++)
+        if (strncmp(own[i][0], "--", 2) == 0 && strncmp(own[i][0] + 2, name, len) == 0 &&
+            (own[i][0][len + 2] == '\0' || own[i][0][len + 2] == ' '))
+            return true;
+    return false;
+}
+
 void cli_help(const char *synopsis, const char *const own[][2], bool facts)
 {
     fputs(synopsis, stdout);
     if (own && own[0][0]) {
         fputs("\nOptions:\n", stdout);
         for (size_t i = 0; own[i][0]; i++)
-            printf("  %-24s %s\n", own[i][0], own[i][1]);
+            if (own[i][1])
+                printf("  %-24s %s\n", own[i][0], own[i][1]);
     }
     fputs("\nSettings (also keys of the configuration file and MXVERIFY_* variables;\n"
           "see mxverify.conf(5)):\n",
           stdout);
     const mxv_setting *rows = mxv_setting_rows();
     for (size_t i = 0; i < mxv_setting_count(); i++) {
+        if (own_option(own, rows[i].option))
+            continue;
         char option[48];
         snprintf(option, sizeof(option), "--%s%s", rows[i].option,
                  (rows[i].flags & MXV_SETTING_FLAG) ? "" : " V");

@@ -43,12 +43,16 @@ bool cli_color(void);
 /* A subcommand's --help on stdout: its synopsis, its own options (pairs
  * of "--option ARG" and what it does, ending with {NULL, NULL}), then the
  * settings every subcommand takes, described by the settings table, and
- * --conf; `facts`: also --ip and --json (explain, check, audit). */
+ * --conf; `facts`: also --ip and --json (explain, check, audit). A setting
+ * named in `own` is not listed with the settings: with a description it is
+ * the subcommand's own option of that name, with NULL one it does not take. */
 void cli_help(const char *synopsis, const char *const own[][2], bool facts);
 
 int cmd_explain(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_sts(int argc, char **argv);
+int cmd_tlsrpt(int argc, char **argv);
 
 #endif

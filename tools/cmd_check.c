@@ -76,6 +76,25 @@ static void dane_words(const mxv_decision *d, char *out, size_t len)
         snprintf(out + n, len - (size_t)n, ", %s ~ %s %s", presented, source, reference);
 }
 
+/* Did an enforced MTA-STS policy decide (policy=sts)? */
+static bool sts_decided(const mxv_decision *d)
+{
+    return d && d->sts_outcome == MXV_STS_ENFORCED;
+}
+
+/* "MTA-STS enforce: mx pattern *.example.net, matched DNS-ID mx1.example.net",
+ * or what failed, for the verdict line. */
+static void sts_words(const mxv_decision *d, char *out, size_t len)
+{
+    if (mxv_decision_passed(d)) {
+        snprintf(out, len, "MTA-STS enforce: mx pattern %s, matched",
+                 d->sts_pattern ? d->sts_pattern : "?");
+        return;
+    }
+    snprintf(out, len, "MTA-STS enforce: %s: %s", d->reason ? d->reason : "failed",
+             d->why ? d->why : "refused");
+}
+
 /* The server offers no STARTTLS: may mail go in clear? Not where the mode
  * requires TLS, nor where DANE does (a decision without a certificate
  * says whether DANE found TLSA records; `why` then). */
@@ -94,6 +113,9 @@ static bool clear_text_refused(const check_options *o, mxv_policy *policy, mxv_r
         snprintf(why, len, " (DANE: %s)",
                  d->dane_outcome == MXV_DANE_FAILURE && d->why ? d->why
                                                                : "TLSA records make TLS mandatory");
+    else if (d && sts_decided(d))
+        snprintf(why, len, " (MTA-STS: the domain's policy, id %s, is enforce)", d->sts_id);
+    refused = refused || (d && sts_decided(d));
     mxv_decision_free(d);
     return refused;
 }
@@ -192,6 +214,8 @@ static enum outcome probe(const check_options *o, mxv_policy *policy, mxv_reques
         char dane[600];
         if (dane_decided(d))
             dane_words(d, dane, sizeof(dane));
+        else if (sts_decided(d))
+            sts_words(d, dane, sizeof(dane));
         if (dane_decided(d) && mxv_decision_passed(d))
             snprintf(line, sizeof(line), "Verified TLS connection established to %s [%s]: %s (%s)",
                      t->host, connected, dane, SSL_get_version(s.ssl));
@@ -199,6 +223,13 @@ static enum outcome probe(const check_options *o, mxv_policy *policy, mxv_reques
             snprintf(line, sizeof(line),
                      "Untrusted TLS connection established to %s [%s]: DANE %s: %s%s", t->host,
                      connected, reason ? reason : "failed", dane,
+                     mxv_decision_aborts(d) ? " (no mail would be sent)" : "");
+        else if (sts_decided(d) && mxv_decision_passed(d))
+            snprintf(line, sizeof(line), "Verified TLS connection established to %s [%s]: %s (%s)",
+                     t->host, connected, dane, SSL_get_version(s.ssl));
+        else if (sts_decided(d))
+            snprintf(line, sizeof(line), "Untrusted TLS connection established to %s [%s]: %s%s",
+                     t->host, connected, dane,
                      mxv_decision_aborts(d) ? " (no mail would be sent)" : "");
         else if (!checks_certificate(o->mode))
             snprintf(line, sizeof(line),

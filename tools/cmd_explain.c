@@ -19,32 +19,34 @@ static const char usage[] =
     "                        [--route R]... [--reference N]... [--ca-file F] [--ca-path D]\n"
     "                        [--unbound-conf F] [--dnssec off|prefer|require]\n"
     "                        [--dns-timeout SECONDS] [--report-only] [--conf F] [--json]\n"
-    "                        [--dane off|on|require] [--tlsa \"USAGE SELECTOR MTYPE HEX\"]...\n";
+    "                        [--dane off|on|require] [--tlsa \"USAGE SELECTOR MTYPE HEX\"]...\n"
+    "                        [--mta-sts off|on|report] [--sts-policy FILE]\n";
 
 #define CHAIN_FILE_MAX (1 << 20)
 
-/* The file's bytes, or NULL after saying why (a directory, a device, too
- * big, unreadable). */
-static unsigned char *slurp(const char *path, size_t *len)
+/* The bytes of the file given to --`option` (NUL-terminated), or NULL
+ * after saying why (a directory, a device, over `max` bytes, unreadable). */
+static unsigned char *slurp(const char *option, const char *path, long max, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     struct stat st;
     if (!f || fstat(fileno(f), &st) != 0) {
-        cli_error("--cert %s: %s", path, strerror(errno));
+        cli_error("--%s %s: %s", option, path, strerror(errno));
         if (f)
             fclose(f);
         return NULL;
     }
     unsigned char *data = NULL;
     if (S_ISDIR(st.st_mode))
-        cli_error("--cert %s: is a directory", path);
+        cli_error("--%s %s: is a directory", option, path);
     else if (!S_ISREG(st.st_mode))
-        cli_error("--cert %s: not a regular file", path);
-    else if (st.st_size > CHAIN_FILE_MAX)
-        cli_error("--cert %s: larger than a certificate chain can be (%d bytes at most)", path,
-                  CHAIN_FILE_MAX);
-    else if ((data = malloc((size_t)st.st_size + 1)))
+        cli_error("--%s %s: not a regular file", option, path);
+    else if (st.st_size > max)
+        cli_error("--%s %s: larger than it can be (%ld bytes at most)", option, path, max);
+    else if ((data = malloc((size_t)st.st_size + 1))) {
         *len = fread(data, 1, (size_t)st.st_size, f);
+        data[*len] = '\0';
+    }
     fclose(f);
     return data;
 }
@@ -61,7 +63,7 @@ static bool is_ca(X509 *cert)
 static bool read_chain(const char *path, X509 **leaf, STACK_OF(X509) * *rest)
 {
     size_t len = 0;
-    unsigned char *data = slurp(path, &len);
+    unsigned char *data = slurp("cert", path, CHAIN_FILE_MAX, &len);
     if (!data)
         return false;
     BIO *bio = BIO_new_mem_buf(data, (int)len);
@@ -148,6 +150,22 @@ static bool take_tlsa(mxv_request *request, const char *text)
     return false;
 }
 
+/* --sts-policy: the recipient domain's MTA-STS policy, as served. */
+static bool take_sts_policy(mxv_request *request, const char *path)
+{
+    size_t len = 0;
+    char err[300];
+    char *body = (char *)slurp("sts-policy", path, 65536, &len);
+    bool ok = body && strlen(body) == len &&
+              mxv_request_set(request, "sts_policy", body, err, sizeof(err));
+    if (body && strlen(body) != len)
+        cli_error("--sts-policy %s: sts-policy-invalid: a NUL byte in the policy", path);
+    else if (body && !ok)
+        cli_error("--sts-policy %s: %s", path, err);
+    free(body);
+    return ok;
+}
+
 /* --tlsa records stand for the RRset of the first --mx, for DANE: without
  * either, they would be silently ignored. */
 static bool tlsa_usable_here(mxv_policy *policy, const cli_common *c)
@@ -165,12 +183,30 @@ static bool tlsa_usable_here(mxv_policy *policy, const cli_common *c)
     return true;
 }
 
+/* --sts-policy is the policy of the recipient domain, for MTA-STS, about
+ * the MX host connected to: without either, it would be silently ignored. */
+static bool sts_policy_usable_here(mxv_policy *policy, const cli_common *c)
+{
+    mxv_effective e;
+    mxv_policy_effective(policy, c->request->domain, &e);
+    if (e.mta_sts == MXV_STS_OFF) {
+        cli_error("explain: --sts-policy needs --mta-sts on (or report): MTA-STS is off");
+        return false;
+    }
+    if (!c->request->mx.n && !e.mx->n) {
+        cli_error("explain: --sts-policy needs --mx: the MX host the policy is checked against");
+        return false;
+    }
+    return true;
+}
+
 int cmd_explain(int argc, char **argv)
 {
     struct option options[32];
     size_t n = cli_options(options, 28);
     options[n++] = (struct option){"cert", required_argument, NULL, 'c'};
     options[n++] = (struct option){"tlsa", required_argument, NULL, 't'};
+    options[n++] = (struct option){"sts-policy", required_argument, NULL, 's'};
     options[n++] = (struct option){"help", no_argument, NULL, 'h'};
     options[n] = (struct option){NULL, 0, NULL, 0};
 
@@ -184,11 +220,15 @@ int cmd_explain(int argc, char **argv)
             cert_path = optarg;
         else if (opt == 't')
             error = !take_tlsa(c.request, optarg);
+        else if (opt == 's')
+            error = !take_sts_policy(c.request, optarg);
         else if (opt == 'h') {
             static const char *const own[][2] = {
                 {"--cert CHAIN.pem", "the leaf first, then the intermediates the server sends"},
                 {"--tlsa \"U S M HEX\"", "a TLSA record of the first --mx, taken as DNSSEC-secure "
                                          "(repeatable; needs --dane)"},
+                {"--sts-policy FILE", "the recipient domain's MTA-STS policy, as served "
+                                      "(needs --mta-sts and --mx)"},
                 {NULL, NULL}};
             cli_help(usage, own, true);
             mxv_request_free(c.request);
@@ -212,7 +252,8 @@ int cmd_explain(int argc, char **argv)
         policy = NULL;
         error = true;
     }
-    if (policy && c.request->ntlsa && !tlsa_usable_here(policy, &c)) {
+    if (policy && ((c.request->ntlsa && !tlsa_usable_here(policy, &c)) ||
+                   (c.request->sts_given && !sts_policy_usable_here(policy, &c)))) {
         mxv_policy_free(policy);
         policy = NULL;
         error = true;

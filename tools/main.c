@@ -13,6 +13,8 @@ static const char usage[] =
     "  check     probe the MX servers of a domain live and decide as a sender would\n"
     "  audit     check a server's own TLS setup the way strict senders see it\n"
     "  run       run an unmodified program with the policy (LD_PRELOAD shim)\n"
+    "  sts       show (fetch, or read from the cache) a domain's MTA-STS policy\n"
+    "  tlsrpt    write RFC 8460 TLS reports from JSON decision logs\n"
     "  version   print the version\n"
     "\n"
     "See mxverify(1); 'mxverify COMMAND --help' for a command's options.\n";
@@ -35,6 +37,10 @@ int main(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "audit") == 0)
         return cmd_audit(argc - 1, argv + 1);
+    if (strcmp(cmd, "sts") == 0)
+        return cmd_sts(argc - 1, argv + 1);
+    if (strcmp(cmd, "tlsrpt") == 0)
+        return cmd_tlsrpt(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("mxverify %s\n", mxv_version());
         return EXIT_VERIFIED;
