@@ -30,6 +30,7 @@ if [ "${MXV_DANE_BENCH_NS:-}" != 1 ]; then
     in_namespaces MXV_DANE_BENCH_NS
 fi
 . "$SRCDIR/tests/integration/lib.sh"
+. "$SRCDIR/tests/bench/one_delivery.sh"
 ip link set lo up
 rounds=${MXV_BENCH_ROUNDS:-15}
 
@@ -43,43 +44,17 @@ zone dane.example 'mx A 127.0.0.61' "_25._tcp.mx TLSA 3 1 1 $spki"
 zone example.com '@ MX 10 mx.dane.example.'
 sign_zones dane.example example.com || exit 1
 serve_zones plain dane.example example.com > "$z/world.conf"
-start_unbound "$z" "$z/world.conf" || { echo "dane_bench: unbound did not start"; exit 1; }
-/usr/bin/python3 "$SRCDIR/tests/bench/delay_dns.py" 127.0.0.250 0 "$dns_addr" "$dns_port" 50 \
-    "$work/delay.port" &
-cleanup_hooks+=("kill $! 2>/dev/null")
-"$PY" "$SRCDIR/tests/integration/smtp_sink.py" "$work/spool" "$work/sink.port" --port 25 \
-    127.0.0.61="$work/mx.dane.example.pem,$work/mx.dane.example.key" 2> "$work/sink.err" &
-cleanup_hooks+=("kill $! 2>/dev/null")
-for _ in $(seq 50); do [ -s "$work/delay.port" ] && [ -s "$work/sink.port" ] && break; sleep 0.1; done
-[ -s "$work/delay.port" ] && [ -s "$work/sink.port" ] || { echo "dane_bench: servers did not start"; exit 1; }
-dns_port=$(cat "$work/delay.port") dns_addr=127.0.0.250
-forward_conf "$work/slow.conf" 'local-zone: "127.in-addr.arpa." nodefault' \
+slow_world dane_bench mx.dane.example "$work/mx.dane.example.pem" "$work/mx.dane.example.key" \
     "trust-anchor-file: \"$work/anchors\""
-printf '127.0.0.1 localhost\n127.0.0.61 mx.dane.example\n' > "$work/hosts"
-mount --bind "$work/hosts" /etc/hosts
 
-now() { date +%s.%N; }
-deliver_ms() { # DANE: wall time of one delivery, in ms; "failed" when it was not delivered
-    local t0 t1 said
-    t0=$(now)
-    said=$(env LD_PRELOAD="$SHIM" MXVERIFY_MODE=required-verify-hosted MXVERIFY_DOMAIN=example.com \
-        MXVERIFY_DANE="$1" MXVERIFY_UNBOUND_CONF="$work/slow.conf" MXVERIFY_CAFILE="$certs/ca.pem" \
-        MXVERIFY_LOG=file:"$work/mxverify.log" "$NATIVE_CLIENT" mx.dane.example 25 "bench-$RANDOM" 2>&1)
-    t1=$(now)
-    case $said in
-    *delivered*) awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) * 1000 }' ;;
-    *) echo failed ;;
-    esac
-}
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-
+dane_ms() { deliver_ms mx.dane.example MXVERIFY_DANE="$1"; } # DANE: one delivery, in ms
 echo "== one delivery, DNS 50 ms away: dane off against dane on (TLSA present, DANE-EE)"
 off=() on=()
 for round in $(seq "$rounds"); do
     if [ $((round % 2)) = 1 ]; then
-        off+=("$(deliver_ms off)") on+=("$(deliver_ms on)")
+        off+=("$(dane_ms off)") on+=("$(dane_ms on)")
     else
-        on+=("$(deliver_ms on)") off+=("$(deliver_ms off)")
+        on+=("$(dane_ms on)") off+=("$(dane_ms off)")
     fi
 done
 case " ${off[*]} ${on[*]} " in

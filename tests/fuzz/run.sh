@@ -5,7 +5,7 @@
 # runs each for SECONDS (default 30, -max_total_time), starting from the
 # seed corpus tests/fuzz/corpus/<target>. TARGETs default to all of them
 # (presented matcher config dns_names settings smtp_lines dns_answer
-# dns_shared session_verdict guard tlsa).
+# dns_shared session_verdict guard tlsa sts_policy sts_cache).
 # New inputs go to a scratch directory, never into the repository; crash
 # reproducers are kept in BUILD_DIR/fuzz-artifacts/. Every target runs;
 # the exit status is 1 if any of them crashed, leaked or hit a sanitizer.
@@ -17,7 +17,7 @@ seconds=${2:-30}
 shift $(($# < 2 ? $# : 2))
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(presented matcher config dns_names settings smtp_lines dns_answer dns_shared
-                                  session_verdict guard tlsa)
+                                  session_verdict guard tlsa sts_policy sts_cache)
 
 CC=clang cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DMXV_FUZZ=ON -DMXV_SANITIZE=ON \
     >/dev/null
