@@ -41,8 +41,9 @@ static const char *evaluate(mxv_decision *d, const mxv_sts_policy *p, const char
         return "validation-failure";
     }
     if (!mxv_sts_mx_match(p, host, &which)) {
-        snprintf(why, whylen, "mx-not-in-policy: %s matches none of the policy's mx patterns",
-                 host);
+        snprintf(why, whylen, "mx-not-in-policy: %s matches none of the policy's mx patterns%s",
+                 host,
+                 p->truncated ? " (of the policy's patterns, mxverify keeps the first 64)" : "");
         return "validation-failure";
     }
     d->sts_pattern = strdup(p->mx[which]);
@@ -105,9 +106,12 @@ static bool find_policy(mxv_decision *d, mxv_policy *policy, const mxv_request *
 bool mxv_decide_sts(mxv_decision *d, mxv_policy *policy, const mxv_request *req, const char *host,
                     bool have_cert)
 {
-    if (d->mta_sts == MXV_STS_OFF ||
-        (d->dane_outcome != MXV_DANE_NOT_ASKED && d->dane_outcome != MXV_DANE_NO_DANE))
-        return false; /* off, or DANE applies (RFC 8461 section 2) */
+    /* DANE, where it decided, comes first (RFC 8461 section 2). An RRset of
+     * unusable records only (MXV_DANE_ENCRYPT) makes TLS mandatory but
+     * authenticates nothing: the domain's policy still applies. */
+    if (d->mta_sts == MXV_STS_OFF || d->dane_outcome == MXV_DANE_DECIDED ||
+        d->dane_outcome == MXV_DANE_FAILURE)
+        return false;
     d->sts_outcome = MXV_STS_NO_POLICY;
     if (host && !d->host)
         d->host = strdup(host); /* the log's mx=, a report's receiving-mx-hostname */

@@ -316,14 +316,18 @@ static const char *decision_why(const mxv_decision *d, char *buf, size_t len)
         }
         own = buf;
     }
-    if (!verifying || d->domain || (own && strstr(own, no_domain)))
+    /* Without a recipient domain there is no MTA-STS policy to ask for:
+     * said, so that it is not read as "the domain has none". */
+    bool sts_unasked = d->mta_sts != MXV_STS_OFF && !d->domain;
+    if ((!verifying && !sts_unasked) || d->domain || (own && strstr(own, no_domain)))
         return own;
     /* No recipient domain: said beside whatever else is said. */
-    char note[560];
-    snprintf(note, sizeof(note), "%.400s%s%s", own ? own : "", own ? "; " : "",
-             d->pass ? "recipient domain unknown (no setting, no MX lookup seen): decided on the "
-                       "other reference identifiers"
-                     : no_domain);
+    char note[640];
+    snprintf(note, sizeof(note), "%.400s%s%s%s", own ? own : "", own ? "; " : "",
+             d->pass && verifying ? "recipient domain unknown (no setting, no MX lookup seen): "
+                                    "decided on the other reference identifiers"
+                                  : no_domain,
+             sts_unasked ? "; MTA-STS not applied (its policy is the recipient domain's)" : "");
     snprintf(buf, len, "%s", note);
     return buf;
 }

@@ -133,12 +133,16 @@ bool mxv_sts_cache_decode(const uint8_t *raw, uint64_t scope, const char *domain
     if (!mxv_slot_intact(raw, SLOT) || mxv_slot_get(raw + OFF_SCOPE, 8) != scope ||
         dlen != strlen(domain) || dlen > MXV_NAME_MAX || idlen < 1 || idlen > MXV_STS_ID_MAX ||
         tlen > TEXT_MAX || strncasecmp((const char *)raw + OFF_DOMAIN, domain, dlen) != 0 ||
-        expires <= (int64_t)now || fetched > (int64_t)now ||
+        expires <= (int64_t)now || fetched < 0 || fetched > (int64_t)now ||
         expires - fetched > (int64_t)MXV_STS_MAX_AGE_LIMIT)
         return false;
     char id[MXV_STS_ID_MAX + 1];
     memcpy(id, raw + OFF_ID, idlen);
     id[idlen] = '\0';
+    for (size_t i = 0; i < idlen; i++)
+        if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'z') ||
+              (id[i] >= 'A' && id[i] <= 'Z')))
+            return false; /* RFC 8461 section 3.1: 1 to 32 letters and digits */
     return from_text(domain, id, fetched, expires, (const char *)raw + OFF_TEXT, tlen, out);
 }
 

@@ -4,8 +4,11 @@
 #include "sts_fetch.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define RR_A      1
 #define RR_TXT    16
@@ -95,6 +98,59 @@ static void submit_addresses(mxv_dns *dns, void *arg)
     mxv_dns_submit(dns, f->name, RR_AAAA, on_aaaa, f);
 }
 
+/* A fetch under way when the program exits: the exit handlers OpenSSL
+ * registered free what libcurl is using in the worker thread. Ours,
+ * registered after OpenSSL's (OpenSSL is initialised before any fetch),
+ * runs before them and waits for the fetch to end (it is bounded by its
+ * deadline). */
+static pthread_mutex_t fetching_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t fetching_done = PTHREAD_COND_INITIALIZER;
+static int fetching;
+static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
+
+static void wait_for_fetches(void)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 30; /* past any fetch's deadline: a wedged one is not waited for */
+    pthread_mutex_lock(&fetching_lock);
+    while (fetching > 0 && pthread_cond_timedwait(&fetching_done, &fetching_lock, &until) == 0)
+        ;
+    pthread_mutex_unlock(&fetching_lock);
+}
+
+/* A child forked while another thread fetched has no such fetch. */
+static void forked(void)
+{
+    pthread_mutex_t fresh_lock = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t fresh_cond = PTHREAD_COND_INITIALIZER;
+    memcpy(&fetching_lock, &fresh_lock, sizeof(fetching_lock));
+    memcpy(&fetching_done, &fresh_cond, sizeof(fetching_done));
+    fetching = 0;
+}
+
+static void watch_exit(void)
+{
+    atexit(wait_for_fetches);
+    pthread_atfork(NULL, NULL, forked);
+}
+
+static void fetch_begins(void)
+{
+    pthread_once(&exit_once, watch_exit);
+    pthread_mutex_lock(&fetching_lock);
+    fetching++;
+    pthread_mutex_unlock(&fetching_lock);
+}
+
+static void fetch_ends(void)
+{
+    pthread_mutex_lock(&fetching_lock);
+    fetching--;
+    pthread_cond_broadcast(&fetching_done);
+    pthread_mutex_unlock(&fetching_lock);
+}
+
 /* Fetches d->domain's policy now (one fetch at a time in the process:
  * a second caller waits, then finds the first one's policy cached). */
 static void fetch(mxv_decision *d, mxv_policy *policy, const char *id, int timeout_ms,
@@ -113,7 +169,6 @@ static void fetch(mxv_decision *d, mxv_policy *policy, const char *id, int timeo
     const char *addrs[ADDRS_MAX];
     for (size_t i = 0; i < f.naddr; i++)
         addrs[i] = f.addr[i];
-    mxv_sts_cached e = {0};
     if (!store) {
         out->error = "sts-policy-fetch-error";
         snprintf(out->why, sizeof(out->why), "no trust store for the policy host: %s", why);
@@ -124,21 +179,26 @@ static void fetch(mxv_decision *d, mxv_policy *policy, const char *id, int timeo
         snprintf(out->why, sizeof(out->why), "addresses of %.260s: %.150s", f.name, f.addr_why);
         return;
     }
-    out->error = mxv_sts_fetch(d->domain, addrs, f.naddr, store, timeout_ms, &e.policy, out->why,
+    /* Straight into out (a policy is 16 KB: not on the caller's stack,
+     * which may be a small one of the host program's threads). */
+    mxv_sts_cached *e = &out->entry;
+    memset(e, 0, sizeof(*e));
+    fetch_begins();
+    out->error = mxv_sts_fetch(d->domain, addrs, f.naddr, store, timeout_ms, &e->policy, out->why,
                                sizeof(out->why));
+    fetch_ends();
     if (out->error)
         return;
     time_t now = time(NULL);
-    snprintf(e.domain, sizeof(e.domain), "%s", d->domain);
-    snprintf(e.id, sizeof(e.id), "%s", id);
-    e.fetched = (int64_t)now;
-    e.expires = (int64_t)now + e.policy.max_age;
+    snprintf(e->domain, sizeof(e->domain), "%s", d->domain);
+    snprintf(e->id, sizeof(e->id), "%s", id);
+    e->fetched = (int64_t)now;
+    e->expires = (int64_t)now + e->policy.max_age;
     pthread_mutex_lock(&policy->lock);
     mxv_sts_cache *cache = mxv_policy_sts_cache(policy);
     pthread_mutex_unlock(&policy->lock);
-    if (cache && e.policy.max_age > 0)
-        mxv_sts_cache_put(cache, &e);
-    out->entry = e;
+    if (cache && e->policy.max_age > 0)
+        mxv_sts_cache_put(cache, e);
     out->fetched = true;
     out->state = MXV_STS_FOUND;
 }
@@ -171,8 +231,12 @@ void mxv_sts_lookup(mxv_decision *d, mxv_policy *policy, mxv_sts_reach reach, in
     out->dns_failed = f.txt == -2;
     bool have = cached(policy, d->domain, &out->entry);
     bool changed = have && f.txt == 1 && strcmp(f.id, out->entry.id) != 0;
-    out->refresh_due = changed;
-    if (have && !(changed && reach == MXV_STS_FETCH_REFRESH)) {
+    /* RFC 8461 section 5.1: refreshed before it runs out, from half its
+     * life on, by whoever may fetch (never a delivery). */
+    bool aging = have && (int64_t)time(NULL) >=
+                             out->entry.fetched + (out->entry.expires - out->entry.fetched) / 2;
+    out->refresh_due = changed || (aging && f.txt == 1);
+    if (have && !(out->refresh_due && reach == MXV_STS_FETCH_REFRESH)) {
         out->state = MXV_STS_FOUND;
         if (changed)
             mxv_decision_note(d,
@@ -193,10 +257,10 @@ void mxv_sts_lookup(mxv_decision *d, mxv_policy *policy, mxv_sts_reach reach, in
         out->error = have ? NULL : "sts-policy-fetch-error";
         return;
     }
-    mxv_sts_cached old = out->entry;
     pthread_mutex_lock(&policy->sts_fetch_lock);
     /* Someone fetched it while this one waited for the lock? */
-    if (cached(policy, d->domain, &out->entry) && strcmp(out->entry.id, f.id) == 0) {
+    if (cached(policy, d->domain, &out->entry) && strcmp(out->entry.id, f.id) == 0 &&
+        (int64_t)time(NULL) < out->entry.fetched + (out->entry.expires - out->entry.fetched) / 2) {
         pthread_mutex_unlock(&policy->sts_fetch_lock);
         out->state = MXV_STS_FOUND;
         return;
@@ -205,9 +269,9 @@ void mxv_sts_lookup(mxv_decision *d, mxv_policy *policy, mxv_sts_reach reach, in
     pthread_mutex_unlock(&policy->sts_fetch_lock);
     if (out->state == MXV_STS_FOUND)
         mxv_decision_note(d, "MTA-STS: policy of %s fetched (id %s)", d->domain, f.id);
-    else if (have) { /* a refresh failed: the cached policy stays */
+    else if (have && cached(policy, d->domain, &out->entry)) {
+        /* a refresh failed: the cached policy stays (nothing removes it) */
         mxv_decision_note(d, "MTA-STS: refresh failed (%s); the cached policy applies", out->why);
-        out->entry = old;
         out->state = MXV_STS_FOUND;
     } else {
         out->state = MXV_STS_UNFETCHED;

@@ -7,9 +7,11 @@
  *   DNS caches answer it for its TTL);
  * - a cached policy still within its max_age is used, whatever the TXT
  *   lookup says: a missing record or a failed lookup or fetch never drops
- *   it; when the record's id differs from the cached one, a refresh is
- *   due: made now by a caller that may fetch (the prefetch worker,
- *   `mxverify sts`), else left to them while the cached policy applies;
+ *   it; when the record's id differs from the cached one, or half the
+ *   policy's max_age has passed (RFC 8461 section 5.1: refreshed before
+ *   it runs out), a refresh is due: made now by a caller that may fetch
+ *   (the prefetch worker, `mxverify sts`), else left to them while the
+ *   cached policy applies;
  * - no cached policy and an STSv1 record: the policy is fetched now,
  *   within the decision's deadline; a failed fetch means "no policy",
  *   with the RFC 8460 result type of the failure kept for the log;

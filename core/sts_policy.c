@@ -352,16 +352,20 @@ static bool policy_line(const char *line, size_t n, mxv_sts_policy *out, seen_ke
             return false;
         }
     } else if (equals(line, klen, "mx")) {
-        if (out->nmx == MXV_STS_MX_MAX) {
-            say(why, whylen, "more than %d mx patterns", MXV_STS_MX_MAX);
-            return false;
-        }
-        if (!mx_pattern(v, vlen, out->mx[out->nmx])) {
+        /* More patterns than are kept: the policy stands (dropping it
+         * would be "no policy"), checked against the first ones only, so
+         * a host among the others is refused, never let through. */
+        char spare[MXV_STS_NAME_MAX + 1];
+        char *into = out->nmx < MXV_STS_MX_MAX ? out->mx[out->nmx] : spare;
+        if (!mx_pattern(v, vlen, into)) {
             /* The value is not echoed: it is the server's, any bytes. */
             say(why, whylen, "an mx that is not a host name or \"*.\" and a host name");
             return false;
         }
-        out->nmx++;
+        if (into == spare)
+            out->truncated = true;
+        else
+            out->nmx++;
     }
     /* Any other key: an extension, ignored (section 3.2). */
     return true;

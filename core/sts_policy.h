@@ -28,8 +28,10 @@
 #define MXV_STS_MAX_AGE_LIMIT 31557600u
 /* RFC 8461 section 3.1: id is 1 to 32 alphanumeric characters. */
 #define MXV_STS_ID_MAX 32
-/* Patterns kept from one policy; a policy with more is refused (RFC 8461
- * sets no limit; real policies list a handful). */
+/* Patterns kept from one policy (RFC 8461 sets no limit; real policies
+ * list a handful). A policy with more is kept with its first ones and
+ * `truncated` set: an MX host among the others is refused, never let
+ * through. */
 #define MXV_STS_MX_MAX 64
 /* A pattern is a host name, possibly with a leading "*.": at most 253. */
 #define MXV_STS_NAME_MAX 253
@@ -45,6 +47,7 @@ typedef struct {
     uint32_t max_age; /* seconds, <= MXV_STS_MAX_AGE_LIMIT */
     size_t nmx;
     char mx[MXV_STS_MX_MAX][MXV_STS_NAME_MAX + 1]; /* lower case, no trailing dot */
+    bool truncated;                                /* the policy had more mx patterns than these */
 } mxv_sts_policy;
 
 /* The `id` of an STSv1 TXT record (RFC 8461 section 3.1).

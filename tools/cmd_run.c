@@ -32,6 +32,7 @@ static const char usage[] =
     "usage: mxverify run [--mode M] [--domain D] [--mx H]... [--route R]... [--reference N]...\n"
     "                    [--ports P,...] [--ca-file F] [--ca-path D] [--unbound-conf F]\n"
     "                    [--dnssec off|prefer|require] [--dane off|on|require] [--report-only]\n"
+    "                    [--mta-sts off|on|report] [--sts-cache F] [--dns-cache F]\n"
     "                    [--log TARGET] [--log-format text|json] [--conf F] -- COMMAND [ARGS...]\n";
 
 /* The shim sits next to libmxverify in the build tree, and in

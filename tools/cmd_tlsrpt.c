@@ -142,7 +142,9 @@ static bool parse_time(const char *s, int64_t *day)
         return false;
     }
     *day = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
-    return true;
+    /* A report's date-range is RFC 3339: days from 1970-01-01 to
+     * 9999-12-31 (a time zone offset may move a stamp out of it). */
+    return *day >= 0 && *day <= 2932896;
 }
 
 /* --- Records --------------------------------------------------------- */
@@ -180,6 +182,33 @@ static const char *intern(logs *l, const char *s)
             return NULL;
     }
     return json_string_value(v);
+}
+
+/* Another line of a session already counted (a refused clear-text retry
+ * on the connection whose handshake was refused, say): the session failed
+ * if any line did, with the first failure's result (the cause, not its
+ * consequences), and counts under the policy a line named. */
+static void merge_session(record *kept, const record *more)
+{
+    record merged = *kept;
+    if (!kept->result && more->result) {
+        merged = *more;
+        merged.day = kept->day;
+    }
+    if (merged.type == P_NONE && more->type != P_NONE) {
+        merged.type = more->type;
+        merged.pstring = more->pstring;
+        merged.pattern = more->pattern;
+    } else if (merged.type == P_NONE && kept->type != P_NONE) {
+        merged.type = kept->type;
+        merged.pstring = kept->pstring;
+        merged.pattern = kept->pattern;
+    }
+    if (!merged.local_ip)
+        merged.local_ip = kept->local_ip ? kept->local_ip : more->local_ip;
+    if (!merged.mx)
+        merged.mx = kept->mx ? kept->mx : more->mx;
+    *kept = merged;
 }
 
 /* A string member, or NULL (absent, null, not a string, empty). */
@@ -272,15 +301,19 @@ static bool add_record(logs *l, json_t *o)
         r.result = pass ? NULL : reason;
     } else if ((policy && strcmp(policy, "sts") == 0) || sts_applies) {
         /* A failed MTA-STS evaluation fails the sts policy whatever the
-         * mode, even when the decision passed under the ESA setting. */
+         * mode, even when the decision passed under the ESA setting; a
+         * policy only evaluated (testing, report) is judged by its own
+         * result alone: a refusal by the sender's ESA setting is not the
+         * domain's policy failing. */
         const char *sts_result = json_is_object(sts) ? member(sts, "result") : NULL;
         if (!sts_result)
             sts_result = member(o, "sts_result");
+        bool enforced = policy && strcmp(policy, "sts") == 0;
         r.type = P_STS;
-        r.result = sts_result ? (known_result(sts_result) ? known_result(sts_result)
-                                                          : "validation-failure")
-                   : pass     ? NULL
-                              : reason;
+        r.result = sts_result          ? (known_result(sts_result) ? known_result(sts_result)
+                                                                   : "validation-failure")
+                   : pass || !enforced ? NULL
+                                       : reason;
         r.pattern = intern(l, json_is_object(sts) ? member(sts, "pattern") : NULL);
     } else {
         r.type = P_NONE;
@@ -297,7 +330,7 @@ static bool add_record(logs *l, json_t *o)
     if (!r.domain)
         return false;
 
-    /* One session, one count: the last line read for it wins. */
+    /* One session, one count: its lines merged (merge_session). */
     json_t *session = json_object_get(o, "session");
     char sid[64];
     const char *sname = member(o, "session"); /* "" is no session id */
@@ -310,7 +343,7 @@ static bool add_record(logs *l, json_t *o)
         return false;
     json_t *seen = key ? json_object_get(l->sessions, key) : NULL;
     if (seen) {
-        l->recs[json_integer_value(seen)] = r;
+        merge_session(&l->recs[json_integer_value(seen)], &r);
         l->merged++;
         free(key);
         return true;
