@@ -124,7 +124,9 @@ struct mxv_decision {
                                fetch; NULL when it passed (or was not made) */
     char *sts_string;       /* the policy's lines joined by "; " (policy_string) */
 
-    bool resumed; /* decided for a session offered for resumption */
+    bool resumed;    /* decided for a session offered for resumption */
+    const char *tls; /* the TLS library of the handshake ("openssl", "gnutls"), "none"
+                        (a connection refused in clear), or NULL (offline) */
     bool pass;
     bool abort;
     bool temporary;

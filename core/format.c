@@ -420,6 +420,10 @@ static char *format_json(const mxv_decision *d, bool compact_log)
         json_sts(&b, d);
     json_key(&b, "temporary", false);
     mxv_buf_puts(&b, d->temporary ? "true" : "false");
+    if (d->tls) {
+        json_key(&b, "tls", false);
+        json_str_or_null(&b, d->tls);
+    }
     if (d->resumed) {
         json_key(&b, "resumed", false);
         mxv_buf_puts(&b, "true");
@@ -524,6 +528,8 @@ static char *format_log(const mxv_decision *d)
         mxv_buf_puts(&b, " report_only=1");
     if (d->resumed)
         mxv_buf_puts(&b, " resumed=1");
+    if (d->tls)
+        log_field(&b, "tls", d->tls);
     return mxv_buf_finish(&b);
 }
 

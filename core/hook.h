@@ -20,7 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define MXV_HOOK_API_VERSION 5
+#define MXV_HOOK_API_VERSION 6
 
 /* What the host program itself revealed about one connection (filled by the
  * shim from the program's DNS lookups; "" when unknown). */
@@ -46,6 +46,25 @@ typedef struct {
 } mxv_hook_host;
 
 typedef int (*mxv_cert_verify_fn)(void *x509_store_ctx, void *arg);
+
+/* A client handshake of a TLS library mxverify does not reach through
+ * OpenSSL (GnuTLS), on in-scope socket fd: what the server sent. */
+typedef struct {
+    int fd;
+    const unsigned char *random;     /* the ClientHello random, MXV_HELLO_RANDOM_LEN octets */
+    const char *library;             /* "gnutls": the log line's tls= */
+    const char *server_name;         /* the name the program gave its library, or NULL */
+    const unsigned char *const *der; /* the certificates, DER, leaf first */
+    const size_t *der_len;
+    size_t n;
+    bool resumed; /* a resumption: the certificates the session kept */
+} mxv_hook_chain;
+
+typedef enum {
+    MXV_CHAIN_UNTOUCHED, /* nothing to decide here: the program's own checks alone */
+    MXV_CHAIN_PASS,      /* decided: the handshake may complete */
+    MXV_CHAIN_FAIL,      /* decided: the handshake must fail */
+} mxv_chain_verdict;
 
 /* How much of a connection the shim guards (core/guard.h levels).
  * PUBLISHED (DANE or MTA-STS on): TLS data only after a pass decision, and
@@ -99,6 +118,11 @@ typedef struct {
     /* The program's own SSL_CTX_set_cert_verify_callback(). Returns false
      * when mxverify does not hook `ctx`: call the real function. */
     bool (*set_program_cert_verify)(void *ssl_ctx, mxv_cert_verify_fn cb, void *arg);
+    /* Decides the handshake (policy.md, as for OpenSSL programs), logs it
+     * and tells the shim's guard. *replace_name: the policy's identity
+     * stands for the program's own host-name check (a verifying mode, as
+     * for OpenSSL programs, where the program's name is cleared). */
+    mxv_chain_verdict (*decide_chain)(const mxv_hook_chain *chain, bool *replace_name);
 } mxv_hook_api;
 
 #if defined(MXV_BUILDING)

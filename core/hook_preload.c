@@ -39,7 +39,7 @@ static void unknown_destination(const mxv_effective *e, const char *ip)
 /* The recipient domain as the decision will take it: the configured one
  * first, then the one the program looked up (ssl_verify.c); and the
  * settings in force for it. */
-static const char *destination(const char *domain, mxv_effective *e)
+const char *mxv_hook_destination(const char *domain, mxv_effective *e)
 {
     mxv_policy_effective(mxv_hook.policy, NULL, e); /* the configured one's settings */
     if (e->domain)
@@ -63,7 +63,7 @@ static mxv_hook_level api_connected(const char *domain, const char *host, const 
     if (mxv_hook.broken)
         return MXV_HOOK_REQUIRE_VERIFIED; /* nothing will pass: fail closed */
     mxv_effective e;
-    domain = destination(domain, &e);
+    domain = mxv_hook_destination(domain, &e);
     if (!domain && mxv_hook.policy->ndests)
         unknown_destination(&e, ip);
     bool published = mxv_published_asked(&e);
@@ -81,7 +81,7 @@ static bool api_clear_text(const char *domain, const char *host, const char *ip,
                            const char **policy)
 {
     mxv_effective e;
-    domain = destination(domain, &e);
+    domain = mxv_hook_destination(domain, &e);
     *level = esa_level(&e);
     *reason = "starttls-not-supported";
     *policy = "dane";
@@ -177,6 +177,7 @@ static void api_refused(const mxv_hook_refusal *r)
         mxv_effective e;
         mxv_decision_begin(d, mxv_hook.policy, req, &e);
         mxv_session_id(r->fd, d->session, sizeof(d->session));
+        d->tls = r->no_decision ? NULL : "none"; /* TLS data: which library is not known */
         mxv_local_ip(r->fd, d->local_ip, sizeof(d->local_ip));
         d->host = r->host ? strdup(r->host) : NULL;
         d->chain_error_text =
@@ -238,6 +239,7 @@ static const mxv_hook_api api = {
     .refused = api_refused,
     .before_chroot = api_before_chroot,
     .set_program_cert_verify = mxv_hook_set_program_verify,
+    .decide_chain = mxv_hook_decide_chain,
 };
 
 /* A policy that cannot be loaded: the mode alone decides whether to fail

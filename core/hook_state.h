@@ -63,6 +63,12 @@ typedef struct mxv_hook_ssl mxv_hook_ssl;
 mxv_hook_ssl *mxv_hook_ssl_get(SSL *ssl, bool create);
 void mxv_hook_ssl_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp);
 
+/* The recipient domain a decision takes (the configured one first, then
+ * the one the program looked up) and the settings in force for it. */
+const char *mxv_hook_destination(const char *domain, mxv_effective *e);
+/* A handshake of another TLS library, decided from DER (hook_chain.c). */
+mxv_chain_verdict mxv_hook_decide_chain(const mxv_hook_chain *chain, bool *replace_name);
+
 /* Whether any destination has a mode other than none (hook_preload.c). */
 extern bool mxv_hook_active;
 /* The program's own SSL_CTX_set_cert_verify_callback(), seen by the shim:

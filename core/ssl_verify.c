@@ -206,6 +206,7 @@ static void fill_context(mxv_decision *d, const mxv_verify_ctx *v, conn *c, SSL 
         mxv_peer_ip(fd, d->ip, sizeof(d->ip));
     mxv_local_ip(fd, d->local_ip, sizeof(d->local_ip));
     mxv_session_id(fd, d->session, sizeof(d->session));
+    d->tls = "openssl";
     if (c->req->mx.n || e.mx->n || c->req->route.n || e.route->n)
         return; /* the caller or the settings named the hosts */
     const char *host = program_host(ssl);
