@@ -5,9 +5,9 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libssl-dev openssl libunbound-dev libidn2-dev
-            libcurl4-openssl-dev libjansson-dev zlib1g-dev dns-root-data ca-certificates)
+            libcurl4-openssl-dev libjansson-dev zlib1g-dev libgnutls28-dev dns-root-data ca-certificates)
 test_pkgs=(libcunit1-dev unbound ldnsutils clang libclang-rt-14-dev valgrind clang-format swaks libnet-ssleay-perl curl
-           python3 postfix dpkg-dev debhelper lintian)
+           python3 postfix dpkg-dev debhelper lintian libgnutls28-dev)
 
 demo_pkgs=(python3 curl)
 want=("${build_pkgs[@]}")
