@@ -247,6 +247,18 @@ mxv_policy *mxv_policy_load_default(char *err, size_t errlen)
     struct stat st;
     if ((!conf || !*conf) && stat(DEFAULT_CONF, &st) == 0)
         conf = DEFAULT_CONF;
+    /* A set-user-ID program (Exim, through /etc/ld.so.preload) runs with
+     * privileges its caller does not have: it takes settings only from a
+     * file its caller could not have written. */
+    if (conf && *conf && getauxval(AT_SECURE) &&
+        (stat(conf, &st) != 0 || st.st_uid != 0 || (st.st_mode & 022))) {
+        snprintf(err, errlen,
+                 "%s: not used by a set-user-ID program unless owned by root and writable by "
+                 "no one else",
+                 conf);
+        mxv_policy_free(p);
+        return NULL;
+    }
     if ((conf && *conf && !mxv_policy_load_file(p, conf, err, errlen)) ||
         !mxv_policy_load_env(p, err, errlen)) {
         mxv_policy_free(p);

@@ -86,8 +86,23 @@ static bool find_program(const char *name, char *out, size_t len)
     return false;
 }
 
+/* A program linking a TLS library the shim does not hook. */
+static void warn_other_tls(const char *image, size_t len, const char *path)
+{
+    static const char *const others[][2] = {
+        {"libnss3.so", "NSS"}, {"libmbedtls.so", "mbed TLS"}, {"libwolfssl.so", "wolfSSL"}};
+    if (memmem(image, len, "libssl.so", 9) || memmem(image, len, "libgnutls.so", 12))
+        return;
+    for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+        if (memmem(image, len, others[i][0], strlen(others[i][0])))
+            cli_error("warning: %s uses %s, not OpenSSL or GnuTLS: its TLS is NOT verified by "
+                      "mxverify",
+                      path, others[i][1]);
+}
+
 /* Static ELF programs (no interpreter) never load the shim; programs that
- * link GnuTLS do their TLS where mxverify cannot see it. */
+ * link another TLS library than OpenSSL or GnuTLS (NSS, mbed TLS,
+ * wolfSSL) do their TLS where mxverify cannot see it. */
 static void warn_if_unprotectable(const char *path)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -109,11 +124,8 @@ static void warn_if_unprotectable(const char *path)
                 cli_error("warning: %s is statically linked: LD_PRELOAD cannot reach it, so its "
                           "TLS is NOT verified by mxverify",
                           path);
-            else if (memmem(image, (size_t)st.st_size, "libgnutls.so", 12) &&
-                     !memmem(image, (size_t)st.st_size, "libssl.so", 9))
-                cli_error("warning: %s uses GnuTLS, not OpenSSL: its TLS is NOT verified by "
-                          "mxverify",
-                          path);
+            else
+                warn_other_tls(image, (size_t)st.st_size, path);
         }
     }
     free(image);
@@ -229,7 +241,9 @@ int cmd_run(int argc, char **argv)
     }
     if (st.st_mode & (S_ISUID | S_ISGID)) {
         cli_error("run: %s is setuid/setgid: the dynamic loader ignores LD_PRELOAD for it and it "
-                  "ignores MXVERIFY_* variables; refusing to pretend it is protected",
+                  "ignores MXVERIFY_* variables; refusing to pretend it is protected (such a "
+                  "program, Exim for one, is reached through /etc/ld.so.preload and "
+                  "/etc/mxverify.conf: see mxverify(1), GNUTLS PROGRAMS)",
                   program);
         goto out;
     }
