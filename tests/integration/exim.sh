@@ -199,6 +199,13 @@ ca_file = $certs/ca.pem
 unbound_conf = $work/mxv/dns.conf
 log = file:$work/mxv/decisions.log
 CONF
+# The recipe's own file is a configuration mxverify accepts.
+checks=$((checks + 1))
+set +e
+"$MXVERIFY" explain --conf "$SRCDIR/examples/exim/mxverify.conf" --unbound-conf "$work/mxv/dns.conf" \
+    --cert "$certs/example.pem" --domain example.com > "$work/recipe.out" 2>&1
+[ $? -ne 2 ] || { echo "FAIL: examples/exim/mxverify.conf: $(cat "$work/recipe.out")" >&2; failures=$((failures + 1)); }
+set -e
 exim_preload "$SHIM" "$work/mxverify.conf"
 n=mxv-$$-$RANDOM
 # dom.example, tls.example, ptr.example: verified by domain, MX, PTR.

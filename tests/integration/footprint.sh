@@ -47,16 +47,24 @@ if contains "$shim_needs" libasan; then
     exit $SKIP
 fi
 all_of "the shim does not name" "$shim_needs" libc
-none_of "the shim links" "$shim_needs" libssl libcrypto libmxverify libunbound libidn2
+none_of "the shim links" "$shim_needs" libssl libcrypto libmxverify libunbound libidn2 libgnutls
 
 engine_needs=$(needed "$engine")
 echo "libmxverify needs: $engine_needs"
-none_of "libmxverify links" "$engine_needs" libunbound libidn2 libevent libunistring
+none_of "libmxverify links" "$engine_needs" libunbound libidn2 libevent libunistring libcurl \
+    libgnutls
 
 # /bin/true with the shim: nothing but the shim itself is added.
 true_libs=$(loaded LD_PRELOAD="$SHIM" -- /bin/true)
 echo "/bin/true with the shim loads: $true_libs"
 none_of "/bin/true with the shim loaded" "$true_libs" libmxverify libssl libcrypto libunbound
+# ... and as /etc/ld.so.preload puts it in every program (the Exim recipe),
+# with the settings file every program then reads: still nothing.
+printf 'mode = required-verify-hosted\nmta_sts = on\n' > "$work/every.conf"
+every_libs=$(loaded LD_PRELOAD="$SHIM" MXVERIFY_CONF="$work/every.conf" -- /bin/true)
+echo "/bin/true with the shim and a configuration loads: $every_libs"
+none_of "/bin/true with the shim and a configuration loaded" "$every_libs" libmxverify libssl \
+    libcrypto libunbound libcurl libgnutls
 
 # An OpenSSL program with the provider configured, no mail to deliver.
 openssl_cnf "$work/openssl.cnf" "$PROVIDER" mode=required-verify-hosted
@@ -68,7 +76,7 @@ has "status: active"
 rand_libs=$(loaded OPENSSL_CONF="$work/openssl.cnf" -- openssl rand -hex 4)
 echo "openssl rand with the provider loads: $rand_libs"
 all_of "the provider did not load" "$rand_libs" libmxverify
-none_of "openssl rand with the provider loaded" "$rand_libs" libunbound libidn2
+none_of "openssl rand with the provider loaded" "$rand_libs" libunbound libidn2 libcurl
 
 # A decision that needs DNS and an internationalised name loads both, and
 # works.

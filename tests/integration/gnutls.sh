@@ -52,7 +52,7 @@ deliver() {
     set +e
     env MXVERIFY_MODE="${MODE:-required-verify}" MXVERIFY_DOMAIN="${DOMAIN-example.com}" \
         MXVERIFY_UNBOUND_CONF="$work/world.conf" MXVERIFY_CAFILE="$certs/ca.pem" \
-        MXVERIFY_LOG=stderr LD_PRELOAD="$SHIM" \
+        MXVERIFY_LOG=stderr LD_PRELOAD="$preload" \
         ${WRAP:-} "$GNUTLS_CLIENT" "$@" 25 "$marker" > "$work/out" 2> "$work/err" < /dev/null
     local status=$?
     set -e
@@ -62,6 +62,9 @@ deliver() {
     [ -z "$logtext" ] || has "$logtext"
 }
 ca=(--cafile "$certs/ca.pem")
+# In the ASan build the sanitizer runtime must come first in the preload list.
+asan_rt=$(ldd "$SHIM" 2>/dev/null | awk '/libasan/ {print $3}')
+preload="${asan_rt:+$asan_rt }$SHIM"
 styles=(none exim msmtp auto cred)
 
 for s in "${styles[@]}"; do
@@ -88,7 +91,7 @@ lacks 'verdict='
 n=$((n + 1))
 set +e
 env MXVERIFY_MODE=required-verify MXVERIFY_DOMAIN=example.com MXVERIFY_LOG=stderr \
-    LD_PRELOAD="$SHIM" "$GNUTLS_CLIENT" --style exim --optional "${ca[@]}" mx.other.test 2525 \
+    LD_PRELOAD="$preload" "$GNUTLS_CLIENT" --style exim --optional "${ca[@]}" mx.other.test 2525 \
     "gnutls-$n" > "$work/out" 2> "$work/err"
 set -e
 expect_got tls "gnutls-$n" "out-of-scope port"

@@ -6,7 +6,7 @@
  *
  * usage: gnutls_client [--style none|exim|msmtp|auto|cred] [--optional] [--tryclear]
  *          [--sni NAME] [--verify-name NAME] [--cafile F] [--resume-to HOST2]
- *          [--fastopen] HOST PORT MARKER
+ *          [--fastopen] [--repeat N] HOST PORT MARKER
  * HOST: a name (getaddrinfo) or an IP. One message: MAIL FROM:<s@client.test>,
  * RCPT TO:<user@example.com>, "Subject: MARKER", body MARKER. Last stdout line:
  * "delivered" (exit 0), "refused: WHY" (1: certificate rejected), "error: ..."
@@ -31,6 +31,8 @@
  *   offered: go on in clear; the TLS session failed (handshake, or verification
  *   as Exim's smtp.c counts it): "... retrying in clear" on stderr, then a new
  *   connection that does not STARTTLS.
+ * --repeat N: N deliveries to HOST, one after the other, in this process
+ *   (full handshakes: the handshake bench).
  * --resume-to HOST2: afterwards deliver to HOST2 (same PORT; SNI and verify
  *   name as given, else HOST2) with gnutls_session_set_data() of the first
  *   session's gnutls_session_get_data2(); "resumed" on stderr if it was.
@@ -385,19 +387,19 @@ int main(int argc, char **argv)
     static const char *styles[] = {"none", "exim", "msmtp", "auto", "cred", NULL};
     const char *style = "exim",
                **value[] = {&style, &o.sni, &o.verify_name, &o.cafile, &o.resume_to};
-    static const struct option opts[] = {{"style", 1, NULL, 1},
-                                         {"sni", 1, NULL, 2},
-                                         {"verify-name", 1, NULL, 3},
-                                         {"cafile", 1, NULL, 4},
-                                         {"resume-to", 1, NULL, 5},
-                                         {"optional", 0, &o.optional, 1},
-                                         {"tryclear", 0, &o.tryclear, 1},
-                                         {"fastopen", 0, &o.fastopen, 1},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"style", 1, NULL, 1},           {"sni", 1, NULL, 2},
+        {"verify-name", 1, NULL, 3},     {"cafile", 1, NULL, 4},
+        {"resume-to", 1, NULL, 5},       {"optional", 0, &o.optional, 1},
+        {"tryclear", 0, &o.tryclear, 1}, {"fastopen", 0, &o.fastopen, 1},
+        {"repeat", 1, NULL, 6},          {NULL, 0, NULL, 0}};
+    long repeat = 1; /* deliveries to HOST in this process (the bench's handshakes) */
     int opt, bad = 0;
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1)
         if (opt > 0 && opt <= 5)
             *value[opt - 1] = optarg;
+        else if (opt == 6)
+            bad |= (repeat = strtol(optarg, NULL, 10)) < 1;
         else
             bad |= opt != 0;
     while (styles[o.style] && strcmp(style, styles[o.style]))
@@ -405,7 +407,7 @@ int main(int argc, char **argv)
     if (bad || !styles[o.style] || argc - optind != 3) {
         fprintf(stderr, "usage: gnutls_client [--style none|exim|msmtp|auto|cred] [--optional] "
                         "[--tryclear] [--sni NAME] [--verify-name NAME] [--cafile F] "
-                        "[--resume-to HOST2] [--fastopen] HOST PORT MARKER\n");
+                        "[--resume-to HOST2] [--fastopen] [--repeat N] HOST PORT MARKER\n");
         printf("error: usage\n");
         return 2;
     }
@@ -414,7 +416,7 @@ int main(int argc, char **argv)
     o.port = argv[i + 1];
     o.marker = argv[i + 2];
     signal(SIGPIPE, SIG_IGN);
-    alarm(120); /* a dead server must not hang a test: SIGALRM ends it all */
+    alarm(repeat > 1 ? 600 : 120); /* a dead server must not hang a test: SIGALRM ends it all */
     /* One credentials object for every connection, as Exim's transport preload. */
     gnutls_certificate_allocate_credentials(&cred);
     gnutls_certificate_set_x509_system_trust(cred);
@@ -428,6 +430,8 @@ int main(int argc, char **argv)
 
     gnutls_datum_t saved = {NULL, 0};
     int rc = attempt(host, NULL, o.resume_to ? &saved : NULL);
+    while (rc == DELIVERED && --repeat > 0)
+        rc = attempt(host, NULL, NULL);
     if (rc == DELIVERED && o.resume_to) /* SNI, verify name: as given, else HOST2 */
         rc = attempt(o.resume_to, &saved, NULL);
     gnutls_free(saved.data);
