@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 
 #define MAX_DEPTH 16  /* files open at once: the top one and nested includes */
@@ -171,6 +172,19 @@ static int load_source(scanner *sc, const char *path, source *src)
         snprintf(sc->err, sc->errlen, "%s: %s", path, strerror(errno));
         return 0;
     }
+    /* A set-user-ID program runs with privileges its caller lacks: every
+     * file its settings come from (the top one and each one included)
+     * must be one its caller could not have written. */
+    struct stat st;
+    if (getauxval(AT_SECURE) &&
+        (fstat(fileno(f), &st) != 0 || st.st_uid != 0 || (st.st_mode & 022))) {
+        snprintf(sc->err, sc->errlen,
+                 "%s: not used by a set-user-ID program unless owned by root and writable by "
+                 "no one else",
+                 path);
+        fclose(f);
+        return -1;
+    }
     char *text = NULL;
     size_t len = 0, cap = 0;
     bool ok = true;
@@ -288,6 +302,13 @@ static bool scan_include(scanner *sc, const char *file, long line, char *target)
     }
     if (needs_nconf(target))
         return fail(sc, file, line, ".include", target);
+    if (getauxval(AT_SECURE) && target[0] != '/') {
+        snprintf(sc->err, sc->errlen,
+                 "%s:%ld: .include %s: a set-user-ID program takes absolute paths only (a "
+                 "relative one depends on its caller)",
+                 file, line, target);
+        return false;
+    }
     /* As NCONF: OPENSSL_CONF_INCLUDE (even empty), else the pragma's. */
     char path[2048];
     const char *env = secure_getenv("OPENSSL_CONF_INCLUDE");

@@ -20,7 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define MXV_HOOK_API_VERSION 6
+#define MXV_HOOK_API_VERSION 7
 
 /* What the host program itself revealed about one connection (filled by the
  * shim from the program's DNS lookups; "" when unknown). */
@@ -123,6 +123,12 @@ typedef struct {
      * stands for the program's own host-name check (a verifying mode, as
      * for OpenSSL programs, where the program's name is cleared). */
     mxv_chain_verdict (*decide_chain)(const mxv_hook_chain *chain, bool *replace_name);
+    /* Trust anchors the program gave its TLS library (a GnuTLS program's
+     * own CA file, directory, or certificates in memory, PEM or DER):
+     * added to those decisions use, beside the system's and ca_file's.
+     * false when they could not be read. */
+    bool (*program_anchors)(const char *path, bool directory, const void *data, size_t len,
+                            bool pem);
 } mxv_hook_api;
 
 #if defined(MXV_BUILDING)

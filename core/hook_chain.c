@@ -9,8 +9,9 @@
  * shim's guard so that TLS data flows only after a pass.
  *
  * The chain is checked against mxverify's anchors (the system's plus
- * ca_file/ca_path): the program's own check ran too, and its rejection
- * stands (the shim keeps it).
+ * ca_file/ca_path) and those the program gave its library (the shim hands
+ * them over: mxv_hook_program_anchors); the program's own check runs too,
+ * and its rejection stands (the shim keeps it).
  */
 #include "decision.h"
 #include "hook_state.h"
@@ -18,6 +19,8 @@
 #include "recent_failures.h"
 #include "ssl_verify.h"
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,4 +135,40 @@ mxv_chain_verdict mxv_hook_decide_chain(const mxv_hook_chain *in, bool *replace_
     X509_free(leaf);
     sk_X509_pop_free(rest, X509_free);
     return verdict;
+}
+
+bool mxv_hook_program_anchors(const char *path, bool directory, const void *data, size_t len,
+                              bool pem)
+{
+    if (!mxv_hook.installed || mxv_hook.broken)
+        return false;
+    const char *why = NULL;
+    bool ok = false;
+    pthread_mutex_lock(&mxv_hook.policy->lock);
+    X509_STORE *store = mxv_policy_store(mxv_hook.policy, &why);
+    if (store && path)
+        ok = directory ? X509_STORE_load_path(store, path) : X509_STORE_load_file(store, path);
+    else if (store && data) {
+        BIO *bio = BIO_new_mem_buf(data, (int)len);
+        X509 *cert;
+        ok = bio != NULL;
+        if (!pem) {
+            const unsigned char *p = data;
+            cert = d2i_X509(NULL, &p, (long)len);
+            ok = cert && X509_STORE_add_cert(store, cert);
+            X509_free(cert);
+        } else {
+            /* every certificate of the PEM text (a duplicate is no error) */
+            while (bio && (cert = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
+                ERR_set_mark();
+                X509_STORE_add_cert(store, cert);
+                ERR_pop_to_mark();
+                X509_free(cert);
+            }
+            ERR_clear_error();
+        }
+        BIO_free(bio);
+    }
+    pthread_mutex_unlock(&mxv_hook.policy->lock);
+    return ok;
 }

@@ -240,6 +240,7 @@ static const mxv_hook_api api = {
     .before_chroot = api_before_chroot,
     .set_program_cert_verify = mxv_hook_set_program_verify,
     .decide_chain = mxv_hook_decide_chain,
+    .program_anchors = mxv_hook_program_anchors,
 };
 
 /* A policy that cannot be loaded: the mode alone decides whether to fail

@@ -68,6 +68,8 @@ void mxv_hook_ssl_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, lon
 const char *mxv_hook_destination(const char *domain, mxv_effective *e);
 /* A handshake of another TLS library, decided from DER (hook_chain.c). */
 mxv_chain_verdict mxv_hook_decide_chain(const mxv_hook_chain *chain, bool *replace_name);
+bool mxv_hook_program_anchors(const char *path, bool directory, const void *data, size_t len,
+                              bool pem);
 
 /* Whether any destination has a mode other than none (hook_preload.c). */
 extern bool mxv_hook_active;

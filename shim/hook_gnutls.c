@@ -28,6 +28,7 @@
  * them.
  */
 #include "conn.h"
+#include "gnutls_anchors.h"
 #include "gnutls_resume.h"
 
 #include <dlfcn.h>
@@ -62,6 +63,7 @@ typedef struct session {
     bool handshaking; /* a handshake started and not finished (non-blocking: several calls) */
     bool decided;     /* in the current handshake */
     mxv_chain_verdict verdict;
+    unsigned char decided_random[MXV_HELLO_RANDOM_LEN]; /* the handshake decided */
     bool replace_name;
     shim_chain chain;       /* the certificates of the last pass decision */
     shim_chain resume;      /* those of the session being resumed */
@@ -79,10 +81,11 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static session *sessions;
 static cred_fn *cred_fns;
 
-/* The leaf of the last handshake this thread passed with the policy's
- * identity standing for the program's name check. */
-static __thread unsigned char *passed_leaf;
-static __thread size_t passed_leaf_len;
+/* The session whose handshake this thread passed last with the policy's
+ * identity standing for the program's name check, until the thread starts
+ * another handshake (of any session) or the session ends: only that
+ * session's leaf is reported as matching a name. */
+static __thread gnutls_session_t passed_session;
 
 /* Called with the lock held. */
 static session *find_locked(gnutls_session_t s)
@@ -119,6 +122,8 @@ SHIM_EXPORT int gnutls_init(gnutls_session_t *s, unsigned int flags)
 SHIM_EXPORT void gnutls_deinit(gnutls_session_t s)
 {
     REAL(gnutls_deinit);
+    if (passed_session == s)
+        passed_session = NULL;
     pthread_mutex_lock(&lock);
     session **p = &sessions;
     while (*p && (*p)->s != s)
@@ -246,7 +251,10 @@ static gnutls_certificate_verify_function *credentials_fn(gnutls_session_t s)
     return fn;
 }
 
-/* The socket under the session, when it is an in-scope connection. */
+/* The socket under the session, when it is an in-scope connection; -1
+ * when it is another socket; -2 when the program moves the bytes itself
+ * (its own push and pull functions over something that is not a socket:
+ * which socket carried them is known once its ClientHello has left). */
 static int in_scope_fd(gnutls_session_t s)
 {
     REAL(gnutls_transport_get_int2);
@@ -254,17 +262,26 @@ static int in_scope_fd(gnutls_session_t s)
     if (!real_gnutls_transport_get_int2)
         return -1;
     real_gnutls_transport_get_int2(s, &recv_fd, &send_fd);
-    return shim_conn_of(shim_fd_entry(send_fd)) ? send_fd : -1;
+    if (shim_conn_of(shim_fd_entry(send_fd)))
+        return send_fd;
+    struct stat st;
+    return send_fd >= 0 && fstat(send_fd, &st) == 0 && S_ISSOCK(st.st_mode) ? -1 : -2;
 }
 
-static void remember_leaf(const gnutls_datum_t *leaf)
+/* The in-scope socket of a session in its handshake: its transport's, or
+ * the one that carried its ClientHello (a transport of the program's
+ * own, as OpenSSL programs' own BIOs are tied); -1: out of scope. */
+static int handshake_fd(gnutls_session_t s)
 {
-    unsigned char *copy = leaf ? malloc(leaf->size) : NULL;
-    if (copy)
-        memcpy(copy, leaf->data, leaf->size);
-    free(passed_leaf);
-    passed_leaf = copy;
-    passed_leaf_len = copy ? leaf->size : 0;
+    REAL(gnutls_session_get_random);
+    int fd = in_scope_fd(s);
+    if (fd != -2)
+        return fd;
+    gnutls_datum_t client = {0}, server = {0};
+    if (!real_gnutls_session_get_random)
+        return -1;
+    real_gnutls_session_get_random(s, &client, &server);
+    return client.size == MXV_HELLO_RANDOM_LEN ? shim_host.fd_of_hello(client.data) : -1;
 }
 
 /* The engine's decision for this handshake (notes it on the session). */
@@ -310,20 +327,22 @@ static mxv_chain_verdict decide(gnutls_session_t s, int fd, bool resumed)
     };
     bool replace = false;
     shim_busy++;
+    shim_gnutls_anchors_flush(api);
     mxv_chain_verdict v = api->decide_chain(&chain, &replace);
     shim_busy--;
     pthread_mutex_lock(&lock);
     st = find_locked(s);
     if (st) {
         st->decided = true;
+        if (client.size == MXV_HELLO_RANDOM_LEN)
+            memcpy(st->decided_random, client.data, MXV_HELLO_RANDOM_LEN);
         st->verdict = v;
         st->replace_name = replace && v == MXV_CHAIN_PASS;
         if (v == MXV_CHAIN_PASS)
             shim_chain_copy(&st->chain, der, len, n);
     }
     pthread_mutex_unlock(&lock);
-    gnutls_datum_t leaf = {.data = n ? (unsigned char *)der[0] : NULL, .size = n ? len[0] : 0};
-    remember_leaf(replace && v == MXV_CHAIN_PASS && n ? &leaf : NULL);
+    passed_session = replace && v == MXV_CHAIN_PASS && n ? s : NULL;
     shim_chain_free(&kept);
     return v;
 }
@@ -332,7 +351,7 @@ static mxv_chain_verdict decide(gnutls_session_t s, int fd, bool resumed)
  * program's own function (the session's, else its credentials'). */
 static int our_verify(gnutls_session_t s)
 {
-    int fd = in_scope_fd(s);
+    int fd = handshake_fd(s);
     if (fd >= 0 && decide(s, fd, false) == MXV_CHAIN_FAIL)
         return -1; /* GNUTLS_E_CERTIFICATE_ERROR: the handshake fails */
     pthread_mutex_lock(&lock);
@@ -346,11 +365,33 @@ static int our_verify(gnutls_session_t s)
 
 /* Session data the program sets on a session is handed to GnuTLS at the
  * handshake, when whether the connection is in scope is known. */
+/* What gnutls_session_set_data() would say of `data` (it is handed over
+ * later): tried on a session of its own. */
+static int session_data_check(const void *data, size_t size)
+{
+    REAL(gnutls_init);
+    REAL(gnutls_deinit);
+    REAL(gnutls_session_set_data);
+    gnutls_session_t scratch;
+    if (!real_gnutls_init || !real_gnutls_deinit ||
+        real_gnutls_init(&scratch, GNUTLS_CLIENT) != GNUTLS_E_SUCCESS)
+        return GNUTLS_E_INTERNAL_ERROR;
+    int r = real_gnutls_session_set_data(scratch, data, size);
+    real_gnutls_deinit(scratch);
+    return r;
+}
+
 SHIM_EXPORT int gnutls_session_set_data(gnutls_session_t s, const void *data, size_t size)
 {
     REAL(gnutls_session_set_data);
     if (!real_gnutls_session_set_data)
         return GNUTLS_E_INTERNAL_ERROR;
+    pthread_mutex_lock(&lock);
+    bool tracked = find_locked(s) != NULL;
+    pthread_mutex_unlock(&lock);
+    int checked = tracked ? session_data_check(data, size) : GNUTLS_E_SUCCESS;
+    if (checked != GNUTLS_E_SUCCESS)
+        return checked; /* as GnuTLS answers it, and nothing is kept */
     unsigned char *copy = data && size ? malloc(size) : NULL;
     pthread_mutex_lock(&lock);
     session *st = copy ? find_locked(s) : NULL;
@@ -440,12 +481,23 @@ SHIM_EXPORT int gnutls_handshake(gnutls_session_t s)
     REAL(gnutls_session_is_resumed);
     if (!real_gnutls_handshake)
         return GNUTLS_E_INTERNAL_ERROR;
+    if (!shim_busy && passed_session != s)
+        passed_session = NULL; /* another handshake: the last one's pass no longer speaks */
+    /* -2: the program's own transport, maybe in scope (known at the hello) */
     int fd = shim_busy ? -1 : in_scope_fd(s);
-    apply_pending(s, fd >= 0);
+    apply_pending(s, fd != -1);
+    /* GnuTLS finishing a handshake it returned early (False Start) calls
+     * gnutls_handshake() again: the same handshake, already decided. */
+    REAL(gnutls_session_get_random);
+    gnutls_datum_t client = {0}, server = {0};
+    if (fd != -1 && real_gnutls_session_get_random)
+        real_gnutls_session_get_random(s, &client, &server);
     pthread_mutex_lock(&lock);
-    session *st = fd >= 0 ? find_locked(s) : NULL;
+    session *st = fd != -1 ? find_locked(s) : NULL;
     bool install = st && !st->ours;
-    if (st && !st->handshaking) { /* a new handshake, not the next call of one */
+    bool same = st && st->decided && client.size == MXV_HELLO_RANDOM_LEN &&
+                memcmp(client.data, st->decided_random, MXV_HELLO_RANDOM_LEN) == 0;
+    if (st && !st->handshaking && !same) { /* a new handshake, not the next call of one */
         st->ours = true;
         st->handshaking = true;
         st->decided = false;
@@ -472,7 +524,9 @@ SHIM_EXPORT int gnutls_handshake(gnutls_session_t s)
         return r;
     /* No certificate came (a resumption): decided from the session's. */
     bool resumed = real_gnutls_session_is_resumed && real_gnutls_session_is_resumed(s);
-    if (!decided && decide(s, fd, resumed) == MXV_CHAIN_FAIL)
+    if (fd == -2)
+        fd = handshake_fd(s);
+    if (!decided && fd >= 0 && decide(s, fd, resumed) == MXV_CHAIN_FAIL)
         return GNUTLS_E_CERTIFICATE_ERROR;
     return r;
 }
@@ -494,7 +548,7 @@ static int our_hook(gnutls_session_t s, unsigned int htype, unsigned when, unsig
     int fn_when = st ? st->program_hook_when : 0;
     pthread_mutex_unlock(&lock);
     if (htype == GNUTLS_HANDSHAKE_FINISHED && when == GNUTLS_HOOK_PRE && !incoming && !decided) {
-        int fd = in_scope_fd(s);
+        int fd = handshake_fd(s);
         bool resumed = real_gnutls_session_is_resumed && real_gnutls_session_is_resumed(s);
         if (fd >= 0 && decide(s, fd, resumed) == MXV_CHAIN_FAIL)
             return GNUTLS_E_CERTIFICATE_ERROR;
@@ -581,12 +635,16 @@ SHIM_EXPORT int gnutls_certificate_verify_peers(gnutls_session_t s, gnutls_typed
 static bool passed_here(gnutls_x509_crt_t cert)
 {
     REAL(gnutls_x509_crt_export2);
-    if (!passed_leaf || !real_gnutls_x509_crt_export2)
+    if (!passed_session || !real_gnutls_x509_crt_export2)
         return false;
     gnutls_datum_t der = {0};
     if (real_gnutls_x509_crt_export2(cert, GNUTLS_X509_FMT_DER, &der) != GNUTLS_E_SUCCESS)
         return false;
-    bool same = der.size == passed_leaf_len && memcmp(der.data, passed_leaf, der.size) == 0;
+    pthread_mutex_lock(&lock);
+    session *st = find_locked(passed_session);
+    bool same = st && st->replace_name && st->chain.n && der.size == st->chain.len[0] &&
+                memcmp(der.data, st->chain.der[0], der.size) == 0;
+    pthread_mutex_unlock(&lock);
     gnutls_free_function *free_fn = (gnutls_free_function *)real_gnutls("gnutls_free");
     if (free_fn && *free_fn)
         (*free_fn)(der.data);

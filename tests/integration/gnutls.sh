@@ -51,7 +51,7 @@ deliver() {
     checks=$((checks + 1))
     set +e
     env MXVERIFY_MODE="${MODE:-required-verify}" MXVERIFY_DOMAIN="${DOMAIN-example.com}" \
-        MXVERIFY_UNBOUND_CONF="$work/world.conf" MXVERIFY_CAFILE="$certs/ca.pem" \
+        MXVERIFY_UNBOUND_CONF="$work/world.conf" MXVERIFY_CAFILE="${CAFILE-$certs/ca.pem}" \
         MXVERIFY_LOG=stderr LD_PRELOAD="$preload" \
         ${WRAP:-} "$GNUTLS_CLIENT" "$@" 25 "$marker" > "$work/out" 2> "$work/err" < /dev/null
     local status=$?
@@ -83,6 +83,12 @@ done
 # test CA), the program does not know the CA.
 for s in exim msmtp auto cred; do
     deliver none 1 'verdict=pass' "the program's own rejection, $s" -- --style "$s" mx.example.com
+done
+# The anchors the program loaded itself count: no ca_file, the client's
+# own CA file (Exim's tls_verify_certificates, msmtp's tls_trust_file).
+for s in exim msmtp; do
+    CAFILE= deliver tls 0 'verdict=pass' "the program's own anchors, $s" -- --style "$s" "${ca[@]}" \
+        mx.example.com
 done
 # Mode none, DANE and MTA-STS off: untouched (the program's optional check).
 MODE=none deliver tls 0 '' "mode none, exim optional" -- --style exim --optional "${ca[@]}" mx.other.test
