@@ -375,6 +375,11 @@ static bool parse_cache_path(const char *value, char **field, char *err, size_t 
     char dir[PATH_MAX];
     struct stat st;
     snprintf(dir, sizeof(dir), "%.*s", slash == value ? 1 : (int)(slash - value), value);
+    if (strstr(dir, "%u")) {
+        snprintf(err, errlen, "\"%s\": %%u (the user) may stand in the file name only",
+                 shown(value));
+        return false;
+    }
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
         snprintf(err, errlen, "%s: no such directory", dir);
         return false;

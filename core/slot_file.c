@@ -92,9 +92,32 @@ static const char *check_file(int fd, const struct stat *st, const char *magic, 
     return same ? NULL : "";
 }
 
-mxv_slot_file *mxv_slot_file_open(const char *path, const char *magic, size_t slot_size,
+/* `configured` with each "%u" replaced by the effective user ID: processes
+ * of several users (Exim's root and Debian-exim) each get a file of their
+ * own from one setting, since each file is used only by its owner. */
+static bool expand_user(const char *configured, char *out, size_t len)
+{
+    size_t k = 0;
+    for (const char *p = configured; *p; p++) {
+        int n = p[0] == '%' && p[1] == 'u'
+                    ? snprintf(out + k, len - k, "%lu", (unsigned long)geteuid())
+                    : snprintf(out + k, len - k, "%c", *p);
+        if (n < 0 || (size_t)n >= len - k)
+            return false;
+        k += (size_t)n;
+        p += p[0] == '%' && p[1] == 'u';
+    }
+    return true;
+}
+
+mxv_slot_file *mxv_slot_file_open(const char *configured, const char *magic, size_t slot_size,
                                   size_t slots, const char *what, char *err, size_t errlen)
 {
+    char path[4096];
+    if (!expand_user(configured, path, sizeof(path))) {
+        snprintf(err, errlen, "%.200s: too long a path", configured);
+        return NULL;
+    }
     /* Not even opened when it is something else: opening a device can do
      * things (a mistyped path naming /dev/watchdog, say). */
     struct stat pre;

@@ -27,7 +27,9 @@ typedef struct mxv_slot_file mxv_slot_file;
 #define MXV_FNV_BASIS 14695981039346656037u
 uint64_t mxv_fnv(uint64_t h, const void *data, size_t len);
 
-/* Opens `path`, creating it (mode 0600) if absent as a header slot (the
+/* Opens `path` ("%u" in it: the effective user ID, so that one setting
+ * gives each user a file of its own), creating it (mode 0600) if absent
+ * as a header slot (the
  * `magic` line) then `slots` empty slots of `slot_size` bytes (a sparse
  * file: unused slots take no disk). `what` names the file's kind in
  * errors ("not an mxverify DNS cache file"). NULL with a reason in err when it cannot be used

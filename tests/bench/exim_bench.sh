@@ -110,7 +110,7 @@ mode = required-verify-hosted
 ca_file = $certs/ca.pem
 unbound_conf = $work/dns/mxv.conf
 log = none
-dns_cache = $work/mxv/dns.cache
+dns_cache = $work/mxv/dns.%u.cache
 CONF
 exim_run() { # PRELOAD(0|1): messages per second of one queue run of 500
     local i t0 t1 before after

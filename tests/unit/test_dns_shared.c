@@ -270,6 +270,20 @@ static void got(void *arg, const mxv_dns_answer *a)
     *(mxv_dns_answer *)arg = *a;
 }
 
+static void test_file_per_user(void)
+{
+    /* "%u": one setting, a file per user (the effective user ID). */
+    char path[160], expanded[160], err[256] = "";
+    snprintf(path, sizeof(path), "%s/per-user.%%u.cache", dir);
+    snprintf(expanded, sizeof(expanded), "%s/per-user.%lu.cache", dir, (unsigned long)geteuid());
+    unlink(expanded);
+    mxv_dns_shared *s = mxv_dns_shared_open(path, 1, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL(s);
+    CU_ASSERT_EQUAL(access(expanded, F_OK), 0);
+    mxv_dns_shared_close(s);
+    unlink(expanded);
+}
+
 static void test_answer_from_another_process(void)
 {
     char conf[128], cache[128], err[256];
@@ -348,6 +362,7 @@ int main(void)
         {"a file that is not a cache is refused and left untouched",
          test_foreign_file_left_untouched},
         {"a descriptor the host program took over is never used", test_descriptor_taken_over},
+        {"%u in the path: a file per user", test_file_per_user},
         {"a lookup made in one process answers another without a resolver",
          test_answer_from_another_process},
         {NULL, NULL},
