@@ -44,10 +44,13 @@ rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.1f", n / (b - a) }
 # --- servers: 10 domains, each its MX and certificate ---
 mkdir -p "$work/dns"
 {
-    printf 'server:\n    local-zone: "2.0.192.in-addr.arpa." nodefault\n    local-zone: "example." static\n'
+    # Each server has its PTR name, as on the Internet (a reverse zone with
+    # no answer at all would make every lookup of it wait for a SERVFAIL).
+    printf 'server:\n    local-zone: "2.0.192.in-addr.arpa." static\n    local-zone: "example." static\n'
     for i in $(seq 0 9); do
         printf '    local-data: "d%s.example. 300 IN MX 10 mx.d%s.example."\n' "$i" "$i"
         printf '    local-data: "mx.d%s.example. 300 IN A %s"\n' "$i" "$NET.$((40 + i))"
+        printf '    local-data-ptr: "%s 300 mx.d%s.example."\n' "$NET.$((40 + i))" "$i"
     done
 } > "$work/dns/world.conf"
 free_port() { echo 53; }
