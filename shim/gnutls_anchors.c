@@ -12,8 +12,8 @@
  * refusal stands.
  */
 #include "gnutls_anchors.h"
+#include "gnutls_hooks.h"
 
-#include <dlfcn.h>
 #include <gnutls/gnutls.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -32,12 +32,6 @@ typedef struct anchor {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static anchor *anchors;
 static bool pending;
-
-static void *real_gnutls(const char *name)
-{
-    void *f = dlvsym(RTLD_NEXT, name, "GNUTLS_3_4");
-    return f ? f : dlsym(RTLD_NEXT, name);
-}
 
 static void add(const char *path, bool directory, const void *data, size_t len, bool pem)
 {
@@ -78,10 +72,10 @@ void shim_gnutls_anchors_flush(const mxv_hook_api *api)
 SHIM_EXPORT int gnutls_certificate_set_x509_trust_file(gnutls_certificate_credentials_t cred,
                                                        const char *file, gnutls_x509_crt_fmt_t type)
 {
-    static __typeof__(gnutls_certificate_set_x509_trust_file) *real;
-    if (!real && !(real = real_gnutls("gnutls_certificate_set_x509_trust_file")))
+    REAL(gnutls_certificate_set_x509_trust_file);
+    if (!real_gnutls_certificate_set_x509_trust_file)
         return GNUTLS_E_INTERNAL_ERROR;
-    int r = real(cred, file, type);
+    int r = real_gnutls_certificate_set_x509_trust_file(cred, file, type);
     if (r > 0 && file && !shim_busy)
         add(file, false, NULL, 0, type == GNUTLS_X509_FMT_PEM);
     return r;
@@ -90,10 +84,10 @@ SHIM_EXPORT int gnutls_certificate_set_x509_trust_file(gnutls_certificate_creden
 SHIM_EXPORT int gnutls_certificate_set_x509_trust_dir(gnutls_certificate_credentials_t cred,
                                                       const char *dir, gnutls_x509_crt_fmt_t type)
 {
-    static __typeof__(gnutls_certificate_set_x509_trust_dir) *real;
-    if (!real && !(real = real_gnutls("gnutls_certificate_set_x509_trust_dir")))
+    REAL(gnutls_certificate_set_x509_trust_dir);
+    if (!real_gnutls_certificate_set_x509_trust_dir)
         return GNUTLS_E_INTERNAL_ERROR;
-    int r = real(cred, dir, type);
+    int r = real_gnutls_certificate_set_x509_trust_dir(cred, dir, type);
     if (r > 0 && dir && !shim_busy)
         add(dir, true, NULL, 0, type == GNUTLS_X509_FMT_PEM);
     return r;
@@ -103,10 +97,10 @@ SHIM_EXPORT int gnutls_certificate_set_x509_trust_mem(gnutls_certificate_credent
                                                       const gnutls_datum_t *ca,
                                                       gnutls_x509_crt_fmt_t type)
 {
-    static __typeof__(gnutls_certificate_set_x509_trust_mem) *real;
-    if (!real && !(real = real_gnutls("gnutls_certificate_set_x509_trust_mem")))
+    REAL(gnutls_certificate_set_x509_trust_mem);
+    if (!real_gnutls_certificate_set_x509_trust_mem)
         return GNUTLS_E_INTERNAL_ERROR;
-    int r = real(cred, ca, type);
+    int r = real_gnutls_certificate_set_x509_trust_mem(cred, ca, type);
     if (r > 0 && ca && ca->data && !shim_busy)
         add(NULL, false, ca->data, ca->size, type == GNUTLS_X509_FMT_PEM);
     return r;

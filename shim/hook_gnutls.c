@@ -19,9 +19,7 @@
  *
  * Where the policy's identity replaces the program's host-name check (the
  * verifying modes, as for OpenSSL programs), the checks a program makes
- * (gnutls_certificate_verify_peers*, gnutls_x509_crt_check_hostname*)
- * report the policy's verdict on the name; the chain's own faults are
- * reported as GnuTLS found them.
+ * report the policy's verdict on the name (gnutls_checks.c).
  *
  * The shim links no GnuTLS: the real functions are found by version
  * (GNUTLS_3_4, the node all of these are in), only in programs that call
@@ -29,25 +27,14 @@
  */
 #include "conn.h"
 #include "gnutls_anchors.h"
+#include "gnutls_hooks.h"
 #include "gnutls_resume.h"
 
-#include <dlfcn.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void *real_gnutls(const char *name)
-{
-    void *f = dlvsym(RTLD_NEXT, name, "GNUTLS_3_4");
-    return f ? f : dlsym(RTLD_NEXT, name);
-}
-
-#define REAL(fn)                                                                                   \
-    static __typeof__(fn) *real_##fn;                                                              \
-    if (!real_##fn)                                                                                \
-        real_##fn = (__typeof__(fn) *)real_gnutls(#fn);
 
 /* --- what is known of each client session --- */
 
@@ -578,94 +565,25 @@ SHIM_EXPORT void gnutls_handshake_set_hook_function(gnutls_session_t s, unsigned
         real_gnutls_handshake_set_hook_function(s, htype, when, fn);
 }
 
-/* --- the program's own checks, after (or inside) the handshake --- */
+/* --- for the program's own checks (gnutls_checks.c) --- */
 
-/* Where the policy passed and its identity stands for the program's name
- * check: the name mismatch GnuTLS found is not reported. */
-static void policy_name_verdict(gnutls_session_t s, unsigned int *status)
+bool shim_gnutls_name_replaced(gnutls_session_t s)
 {
     pthread_mutex_lock(&lock);
     session *st = find_locked(s);
     bool replace = st && st->replace_name;
     pthread_mutex_unlock(&lock);
-    if (!replace || !(*status & GNUTLS_CERT_UNEXPECTED_OWNER))
-        return;
-    *status &= ~(unsigned)GNUTLS_CERT_UNEXPECTED_OWNER;
-    if ((*status & ~(unsigned)GNUTLS_CERT_INVALID) == 0)
-        *status = 0; /* the name was the only fault */
+    return replace;
 }
 
-SHIM_EXPORT int gnutls_certificate_verify_peers2(gnutls_session_t s, unsigned int *status)
+bool shim_gnutls_passed_leaf(const unsigned char *der, size_t len)
 {
-    REAL(gnutls_certificate_verify_peers2);
-    if (!real_gnutls_certificate_verify_peers2)
-        return GNUTLS_E_INTERNAL_ERROR;
-    int r = real_gnutls_certificate_verify_peers2(s, status);
-    if (r == GNUTLS_E_SUCCESS && status)
-        policy_name_verdict(s, status);
-    return r;
-}
-
-SHIM_EXPORT int gnutls_certificate_verify_peers3(gnutls_session_t s, const char *hostname,
-                                                 unsigned int *status)
-{
-    REAL(gnutls_certificate_verify_peers3);
-    if (!real_gnutls_certificate_verify_peers3)
-        return GNUTLS_E_INTERNAL_ERROR;
-    int r = real_gnutls_certificate_verify_peers3(s, hostname, status);
-    if (r == GNUTLS_E_SUCCESS && status)
-        policy_name_verdict(s, status);
-    return r;
-}
-
-SHIM_EXPORT int gnutls_certificate_verify_peers(gnutls_session_t s, gnutls_typed_vdata_st *data,
-                                                unsigned int elements, unsigned int *status)
-{
-    REAL(gnutls_certificate_verify_peers);
-    if (!real_gnutls_certificate_verify_peers)
-        return GNUTLS_E_INTERNAL_ERROR;
-    int r = real_gnutls_certificate_verify_peers(s, data, elements, status);
-    if (r == GNUTLS_E_SUCCESS && status)
-        policy_name_verdict(s, status);
-    return r;
-}
-
-/* Is cert the leaf this thread's last handshake passed with the policy's
- * identity? */
-static bool passed_here(gnutls_x509_crt_t cert)
-{
-    REAL(gnutls_x509_crt_export2);
-    if (!passed_session || !real_gnutls_x509_crt_export2)
-        return false;
-    gnutls_datum_t der = {0};
-    if (real_gnutls_x509_crt_export2(cert, GNUTLS_X509_FMT_DER, &der) != GNUTLS_E_SUCCESS)
+    if (!passed_session)
         return false;
     pthread_mutex_lock(&lock);
     session *st = find_locked(passed_session);
-    bool same = st && st->replace_name && st->chain.n && der.size == st->chain.len[0] &&
-                memcmp(der.data, st->chain.der[0], der.size) == 0;
+    bool same = st && st->replace_name && st->chain.n && len == st->chain.len[0] &&
+                memcmp(der, st->chain.der[0], len) == 0;
     pthread_mutex_unlock(&lock);
-    gnutls_free_function *free_fn = (gnutls_free_function *)real_gnutls("gnutls_free");
-    if (free_fn && *free_fn)
-        (*free_fn)(der.data);
     return same;
-}
-
-SHIM_EXPORT unsigned gnutls_x509_crt_check_hostname(gnutls_x509_crt_t cert, const char *hostname)
-{
-    REAL(gnutls_x509_crt_check_hostname);
-    if (!real_gnutls_x509_crt_check_hostname)
-        return 0;
-    unsigned r = real_gnutls_x509_crt_check_hostname(cert, hostname);
-    return r || !passed_here(cert) ? r : 1;
-}
-
-SHIM_EXPORT unsigned gnutls_x509_crt_check_hostname2(gnutls_x509_crt_t cert, const char *hostname,
-                                                     unsigned flags)
-{
-    REAL(gnutls_x509_crt_check_hostname2);
-    if (!real_gnutls_x509_crt_check_hostname2)
-        return 0;
-    unsigned r = real_gnutls_x509_crt_check_hostname2(cert, hostname, flags);
-    return r || !passed_here(cert) ? r : 1;
 }

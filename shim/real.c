@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* real: the functions the shim stands in front of. */
+#include "gnutls_hooks.h"
 #include "shim.h"
 
 #include <dlfcn.h>
@@ -18,4 +19,10 @@ void *shim_real(const char *name)
     f = dlvsym(h, name, "OPENSSL_3.0.0");
     dlclose(h);
     return f;
+}
+
+void *shim_gnutls_real(const char *name)
+{
+    void *f = dlvsym(RTLD_NEXT, name, "GNUTLS_3_4");
+    return f ? f : dlsym(RTLD_NEXT, name);
 }

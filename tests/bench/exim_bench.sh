@@ -40,6 +40,28 @@ chmod 755 "$work"
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 now() { date +%s.%N; }
 rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.1f", n / (b - a) }'; }
+# alternate ROUNDS UNIT TARGET FN: FN 0 (plain) and FN 1 (the shim), in
+# alternating order, ROUNDS times; prints the medians and the median of
+# the per-round ratios against TARGET.
+alternate() {
+    local rounds=$1 unit=$2 target=$3 fn=$4 round p s r
+    local -a ratios=() plain=() shim=()
+    for round in $(seq "$rounds"); do
+        if [ $((round % 2)) = 1 ]; then
+            p=$("$fn" 0) s=$("$fn" 1)
+        else
+            s=$("$fn" 1) p=$("$fn" 0)
+        fi
+        case "$p $s" in *failed*) echo "  a run failed: $p / $s"; exit 1 ;; esac
+        plain+=("$p") shim+=("$s")
+        ratios+=("$(awk -v a="$p" -v b="$s" 'BEGIN { printf "%.3f", b / a }')")
+    done
+    r=$(printf '%s\n' "${ratios[@]}" | median)
+    printf '  plain: %s%s, shim: %s%s (medians); ratio %s (rounds: %s) (target >= %s: %s)\n' \
+        "$(printf '%s\n' "${plain[@]}" | median)" "$unit" "$(printf '%s\n' "${shim[@]}" | median)" \
+        "$unit" "$r" "${ratios[*]}" "$target" \
+        "$(awk -v r="$r" -v t="$target" 'BEGIN { print (r >= t ? "met" : "MISSED") }')"
+}
 
 # --- servers: 10 domains, each its MX and certificate ---
 mkdir -p "$work/dns"
@@ -71,10 +93,11 @@ for _ in $(seq 100); do [ -s "$work/sink.port" ] && break; sleep 0.1; done
 
 # --- GnuTLS handshakes: 200 deliveries in one process ---
 echo "== GnuTLS: 200 deliveries (full handshakes) in one process, plain against the shim"
-handshakes() { # SHIM-OR-EMPTY: deliveries per second
-    local t0 t1 said
+handshakes() { # SHIM(0|1): deliveries per second
+    local t0 t1 said preload=
+    [ "$1" = 1 ] && preload=$SHIM
     t0=$(now)
-    said=$(env ${1:+LD_PRELOAD=$1} MXVERIFY_MODE=required-verify MXVERIFY_DOMAIN=mx.d0.example \
+    said=$(env ${preload:+LD_PRELOAD=$preload} MXVERIFY_MODE=required-verify MXVERIFY_DOMAIN=mx.d0.example \
         MXVERIFY_CAFILE="$certs/ca.pem" MXVERIFY_UNBOUND_CONF="$work/dns/mxv.conf" \
         MXVERIFY_LOG=none "$GNUTLS_CLIENT" --style exim --cafile "$certs/ca.pem" \
         --sni mx.d0.example --repeat 200 $NET.40 25 "bench-$RANDOM" 2>&1 | tail -1)
@@ -82,21 +105,7 @@ handshakes() { # SHIM-OR-EMPTY: deliveries per second
     [ "$said" = delivered ] || { echo "failed: $said"; return; }
     rate 200 "$t0" "$t1"
 }
-ratios=() plain=() shim=()
-for round in $(seq "$rounds"); do
-    if [ $((round % 2)) = 1 ]; then
-        p=$(handshakes "") s=$(handshakes "$SHIM")
-    else
-        s=$(handshakes "$SHIM") p=$(handshakes "")
-    fi
-    case "$p $s" in *failed*) echo "  a run failed: $p / $s"; exit 1 ;; esac
-    plain+=("$p") shim+=("$s")
-    ratios+=("$(awk -v a="$p" -v b="$s" 'BEGIN { printf "%.3f", b / a }')")
-done
-r=$(printf '%s\n' "${ratios[@]}" | median)
-printf '  plain: %s/s, shim: %s/s (medians); ratio %s (rounds: %s) (target >= 0.97: %s)\n' \
-    "$(printf '%s\n' "${plain[@]}" | median)" "$(printf '%s\n' "${shim[@]}" | median)" "$r" \
-    "${ratios[*]}" "$(awk -v r="$r" 'BEGIN { print (r >= 0.97 ? "met" : "MISSED") }')"
+alternate "$rounds" /s 0.97 handshakes
 
 # --- Exim: 500 messages to 10 domains in one queue run ---
 if [ "${EXIM_OK:-0}" != 1 ]; then
@@ -129,19 +138,4 @@ exim_run() { # PRELOAD(0|1): messages per second of one queue run of 500
         { echo "failed: $((after - before)) delivered, $(exim_queue_count) queued"; return; }
     rate 500 "$t0" "$t1"
 }
-exim_rounds=${MXV_EXIM_BENCH_ROUNDS:-3}
-ratios=() plain=() shim=()
-for round in $(seq "$exim_rounds"); do
-    if [ $((round % 2)) = 1 ]; then
-        p=$(exim_run 0) s=$(exim_run 1)
-    else
-        s=$(exim_run 1) p=$(exim_run 0)
-    fi
-    case "$p $s" in *failed*) echo "  a run failed: $p / $s"; exim_show_logs; exit 1 ;; esac
-    plain+=("$p") shim+=("$s")
-    ratios+=("$(awk -v a="$p" -v b="$s" 'BEGIN { printf "%.3f", b / a }')")
-done
-r=$(printf '%s\n' "${ratios[@]}" | median)
-printf '  plain: %s msg/s, shim: %s msg/s (medians); ratio %s (rounds: %s) (target >= 0.95: %s)\n' \
-    "$(printf '%s\n' "${plain[@]}" | median)" "$(printf '%s\n' "${shim[@]}" | median)" "$r" \
-    "${ratios[*]}" "$(awk -v r="$r" 'BEGIN { print (r >= 0.95 ? "met" : "MISSED") }')"
+alternate "${MXV_EXIM_BENCH_ROUNDS:-3}" " msg/s" 0.95 exim_run
