@@ -7,6 +7,7 @@
  */
 #include "decision.h"
 #include "policy.h"
+#include "slot_file.h"
 
 #include <openssl/x509_vfy.h>
 #include <stdarg.h>
@@ -101,10 +102,7 @@ void mxv_session_id(int fd, char *out, size_t outlen)
     memset(ends, 0, sizeof(ends));
     if (fd >= 0 && getsockname(fd, (struct sockaddr *)&ends[0], &len[0]) == 0 &&
         getpeername(fd, (struct sockaddr *)&ends[1], &len[1]) == 0) {
-        uint64_t h = 14695981039346656037u;
-        const unsigned char *p = (const unsigned char *)ends;
-        for (size_t i = 0; i < sizeof(ends); i++)
-            h = (h ^ p[i]) * 1099511628211u;
+        uint64_t h = mxv_fnv(MXV_FNV_BASIS, ends, sizeof(ends));
         snprintf(out, outlen, "%ld-%lld-%016llx", (long)getpid(), (long long)started,
                  (unsigned long long)h);
         return;

@@ -42,11 +42,7 @@ struct mxv_dns_shared {
 
 static size_t slot_of(uint64_t scope, const char *name, int rrtype)
 {
-    uint64_t h = mxv_fnv(MXV_FNV_BASIS, &scope, sizeof(scope));
-    for (const char *p = name; *p; p++) {
-        unsigned char c = (unsigned char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-        h = mxv_fnv(h, &c, 1);
-    }
+    uint64_t h = mxv_fnv_name(mxv_fnv(MXV_FNV_BASIS, &scope, sizeof(scope)), name);
     h = mxv_fnv(h, &rrtype, sizeof(rrtype));
     return (size_t)(h % SLOTS);
 }

@@ -406,6 +406,17 @@ static bool parse_log(const char *value, mxv_settings *s, char *err, size_t errl
     return true;
 }
 
+/* One of three words: its index (the enum's value, in the enum's order),
+ * or -1 with "\"VALUE\" is not A, B or C". */
+static int choice(const char *value, const char *const words[3], char *err, size_t errlen)
+{
+    for (int i = 0; i < 3; i++)
+        if (strcmp(value, words[i]) == 0)
+            return i;
+    snprintf(err, errlen, "\"%s\" is not %s, %s or %s", shown(value), words[0], words[1], words[2]);
+    return -1;
+}
+
 static bool parse_bool01(const char *value, bool *out, char *err, size_t errlen)
 {
     if (strcmp(value, "0") == 0 || strcmp(value, "1") == 0) {
@@ -520,42 +531,24 @@ static bool parse_value(mxv_settings *s, const mxv_setting *row, const char *val
                             errlen);
     case MXV_VALUE_CACHE_FILE:
         return parse_cache_path(value, path_field(s, row->bit), err, errlen);
-    case MXV_VALUE_DNSSEC:
-        if (strcmp(value, "off") == 0)
-            s->dnssec = MXV_DNSSEC_OFF;
-        else if (strcmp(value, "prefer") == 0)
-            s->dnssec = MXV_DNSSEC_PREFER;
-        else if (strcmp(value, "require") == 0)
-            s->dnssec = MXV_DNSSEC_REQUIRE;
-        else {
-            snprintf(err, errlen, "\"%s\" is not off, prefer or require", shown(value));
-            return false;
-        }
-        return true;
-    case MXV_VALUE_DANE:
-        if (strcmp(value, "off") == 0)
-            s->dane = MXV_DANE_OFF;
-        else if (strcmp(value, "on") == 0)
-            s->dane = MXV_DANE_ON;
-        else if (strcmp(value, "require") == 0)
-            s->dane = MXV_DANE_REQUIRE;
-        else {
-            snprintf(err, errlen, "\"%s\" is not off, on or require", shown(value));
-            return false;
-        }
-        return true;
-    case MXV_VALUE_MTA_STS:
-        if (strcmp(value, "off") == 0)
-            s->mta_sts = MXV_STS_OFF;
-        else if (strcmp(value, "on") == 0)
-            s->mta_sts = MXV_STS_ON;
-        else if (strcmp(value, "report") == 0)
-            s->mta_sts = MXV_STS_REPORT;
-        else {
-            snprintf(err, errlen, "\"%s\" is not off, on or report", shown(value));
-            return false;
-        }
-        return true;
+    case MXV_VALUE_DNSSEC: {
+        static const char *const words[] = {"off", "prefer", "require"}; /* mxv_dnssec_mode */
+        int i = choice(value, words, err, errlen);
+        s->dnssec = i >= 0 ? (mxv_dnssec_mode)i : s->dnssec;
+        return i >= 0;
+    }
+    case MXV_VALUE_DANE: {
+        static const char *const words[] = {"off", "on", "require"}; /* mxv_dane_mode */
+        int i = choice(value, words, err, errlen);
+        s->dane = i >= 0 ? (mxv_dane_mode)i : s->dane;
+        return i >= 0;
+    }
+    case MXV_VALUE_MTA_STS: {
+        static const char *const words[] = {"off", "on", "report"}; /* mxv_sts_setting */
+        int i = choice(value, words, err, errlen);
+        s->mta_sts = i >= 0 ? (mxv_sts_setting)i : s->mta_sts;
+        return i >= 0;
+    }
     case MXV_VALUE_BOOL:
         return parse_bool01(value, &s->report_only, err, errlen);
     case MXV_VALUE_LOG:

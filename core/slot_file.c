@@ -24,6 +24,15 @@ uint64_t mxv_fnv(uint64_t h, const void *data, size_t len)
     return h;
 }
 
+uint64_t mxv_fnv_name(uint64_t h, const char *name)
+{
+    for (const char *p = name; *p; p++) {
+        unsigned char c = (unsigned char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+        h = mxv_fnv(h, &c, 1);
+    }
+    return h;
+}
+
 uint64_t mxv_slot_get(const uint8_t *p, size_t bytes)
 {
     uint64_t v = 0;

@@ -26,6 +26,9 @@ typedef struct mxv_slot_file mxv_slot_file;
 /* FNV-1a, 64 bits: the slot checksum, and the hash that places keys. */
 #define MXV_FNV_BASIS 14695981039346656037u
 uint64_t mxv_fnv(uint64_t h, const void *data, size_t len);
+/* The same over a name, ASCII letters folded to lower case: a DNS name
+ * places the same whatever its case. */
+uint64_t mxv_fnv_name(uint64_t h, const char *name);
 
 /* Opens `path` ("%u" in it: the effective user ID, so that one setting
  * gives each user a file of its own), creating it (mode 0600) if absent

@@ -46,15 +46,6 @@ struct mxv_sts_cache {
     uint64_t scope;
 };
 
-static uint64_t hash_domain(uint64_t h, const char *domain)
-{
-    for (const char *p = domain; *p; p++) {
-        unsigned char c = (unsigned char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-        h = mxv_fnv(h, &c, 1);
-    }
-    return h;
-}
-
 uint64_t mxv_sts_cache_scope(uint64_t dns_scope, const char *ca_file, const char *ca_path)
 {
     uint64_t h = mxv_fnv(MXV_FNV_BASIS, &dns_scope, sizeof(dns_scope));
@@ -148,7 +139,7 @@ bool mxv_sts_cache_decode(const uint8_t *raw, uint64_t scope, const char *domain
 
 static size_t set_of(const mxv_sts_cache *c, const char *domain)
 {
-    uint64_t h = hash_domain(mxv_fnv(MXV_FNV_BASIS, &c->scope, sizeof(c->scope)), domain);
+    uint64_t h = mxv_fnv_name(mxv_fnv(MXV_FNV_BASIS, &c->scope, sizeof(c->scope)), domain);
     return (size_t)(h % (SLOTS / WAYS)) * WAYS;
 }
 
@@ -212,7 +203,7 @@ static void file_put(mxv_sts_cache *c, const mxv_sts_cached *e, const char *text
 
 static kept **find(mxv_sts_cache *c, const char *domain)
 {
-    kept **k = &c->bucket[hash_domain(MXV_FNV_BASIS, domain) % BUCKETS];
+    kept **k = &c->bucket[mxv_fnv_name(MXV_FNV_BASIS, domain) % BUCKETS];
     while (*k && strcasecmp((*k)->domain, domain) != 0)
         k = &(*k)->next;
     return k;

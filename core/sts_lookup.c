@@ -203,6 +203,13 @@ static void fetch(mxv_decision *d, mxv_policy *policy, const char *id, int timeo
     out->state = MXV_STS_FOUND;
 }
 
+/* RFC 8461 section 5.1: a policy is refreshed before it runs out, from
+ * half its life on. */
+static int64_t refresh_time(const mxv_sts_cached *e)
+{
+    return e->fetched + (e->expires - e->fetched) / 2;
+}
+
 static bool cached(mxv_policy *policy, const char *domain, mxv_sts_cached *out)
 {
     pthread_mutex_lock(&policy->lock);
@@ -231,10 +238,8 @@ void mxv_sts_lookup(mxv_decision *d, mxv_policy *policy, mxv_sts_reach reach, in
     out->dns_failed = f.txt == -2;
     bool have = cached(policy, d->domain, &out->entry);
     bool changed = have && f.txt == 1 && strcmp(f.id, out->entry.id) != 0;
-    /* RFC 8461 section 5.1: refreshed before it runs out, from half its
-     * life on, by whoever may fetch (never a delivery). */
-    bool aging = have && (int64_t)time(NULL) >=
-                             out->entry.fetched + (out->entry.expires - out->entry.fetched) / 2;
+    /* Refreshed by whoever may fetch (never a delivery). */
+    bool aging = have && (int64_t)time(NULL) >= refresh_time(&out->entry);
     out->refresh_due = changed || (aging && f.txt == 1);
     if (have && !(out->refresh_due && reach == MXV_STS_FETCH_REFRESH)) {
         out->state = MXV_STS_FOUND;
@@ -260,7 +265,7 @@ void mxv_sts_lookup(mxv_decision *d, mxv_policy *policy, mxv_sts_reach reach, in
     pthread_mutex_lock(&policy->sts_fetch_lock);
     /* Someone fetched it while this one waited for the lock? */
     if (cached(policy, d->domain, &out->entry) && strcmp(out->entry.id, f.id) == 0 &&
-        (int64_t)time(NULL) < out->entry.fetched + (out->entry.expires - out->entry.fetched) / 2) {
+        (int64_t)time(NULL) < refresh_time(&out->entry)) {
         pthread_mutex_unlock(&policy->sts_fetch_lock);
         out->state = MXV_STS_FOUND;
         return;
