@@ -112,6 +112,7 @@ static void effective_with(const mxv_policy *p, const mxv_destination *d, mxv_ef
         .dnssec = MXV_DNSSEC_PREFER,
         .log = MXV_LOG_SYSLOG,
         .dns_timeout_ms = DEFAULT_DNS_TIMEOUT,
+        .dns_cache_size = MXV_DNS_CACHE_SIZE_DEFAULT,
     };
     mxv_settings_layer(out, &p->defaults);
     mxv_settings_layer(out, &p->global);

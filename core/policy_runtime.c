@@ -45,7 +45,8 @@ static void share_answers(mxv_dns *dns, const mxv_effective *e, bool validate, b
 {
     char err[512];
     mxv_dns_shared *shared = mxv_dns_shared_open(
-        e->dns_cache, mxv_dns_shared_scope(e->unbound_conf, validate, downgrade), err, sizeof(err));
+        e->dns_cache, e->dns_cache_size, mxv_dns_shared_scope(e->unbound_conf, validate, downgrade),
+        err, sizeof(err));
     if (shared)
         mxv_dns_share(dns, shared);
     else

@@ -85,6 +85,8 @@ static const mxv_setting rows[] = {
      0, "seconds for all lookups of one decision (default 5)"},
     {"dns_cache", "MXVERIFY_DNS_CACHE", "dns-cache", MXV_SET_DNS_CACHE, MXV_VALUE_CACHE_FILE, 0,
      "a file in which the processes of one user share DNS answers"},
+    {"dns_cache_size", "MXVERIFY_DNS_CACHE_SIZE", "dns-cache-size", MXV_SET_DNS_CACHE_SIZE,
+     MXV_VALUE_SIZE, 0, "the most the dns_cache file takes: bytes, or K, M or G (default 64M)"},
     {"sts_cache", "MXVERIFY_STS_CACHE", "sts-cache", MXV_SET_STS_CACHE, MXV_VALUE_CACHE_FILE, 0,
      "a file in which the processes of one user keep fetched MTA-STS policies"},
 };
@@ -442,6 +444,31 @@ static bool parse_timeout(const char *value, int *ms, char *err, size_t errlen)
     return false;
 }
 
+/* A size in bytes: digits, then K, M or G for powers of 1024 (1M to 4G:
+ * less holds too few answers to share, more is more than DNS answers of
+ * an hour need). */
+static bool parse_size(const char *value, uint64_t *out, char *err, size_t errlen)
+{
+    static const char units[] = "KMG";
+    size_t digits = strspn(value, "0123456789");
+    char unit = (char)toupper((unsigned char)value[digits]);
+    const char *u = unit ? strchr(units, unit) : NULL;
+    uint64_t n = 0;
+    /* Past the largest size the digits left cannot make it valid again. */
+    for (size_t i = 0; i < digits && n <= MXV_DNS_CACHE_SIZE_MAX; i++)
+        n = n * 10 + (uint64_t)(value[i] - '0');
+    unsigned shift = u ? 10 * (unsigned)(u - units + 1) : 0;
+    bool ok = digits > 0 && (!unit || (u && !value[digits + 1])) &&
+              n <= (MXV_DNS_CACHE_SIZE_MAX >> shift);
+    if (ok && (n << shift) >= MXV_DNS_CACHE_SIZE_MIN) {
+        *out = n << shift;
+        return true;
+    }
+    snprintf(err, errlen, "\"%s\" is not a size from 1M to 4G (bytes, or a number with K, M or G)",
+             shown(value));
+    return false;
+}
+
 /* Where each list and path setting lives: in the settings, in the view. */
 static mxv_strlist *list_field(mxv_settings *s, unsigned bit)
 {
@@ -562,6 +589,8 @@ static bool parse_value(mxv_settings *s, const mxv_setting *row, const char *val
         return ok;
     case MXV_VALUE_SECONDS:
         return parse_timeout(value, &s->dns_timeout_ms, err, errlen);
+    case MXV_VALUE_SIZE:
+        return parse_size(value, &s->dns_cache_size, err, errlen);
     }
     return false;
 }
@@ -629,6 +658,9 @@ void mxv_settings_layer(mxv_effective *e, const mxv_settings *s)
             break;
         case MXV_VALUE_SECONDS:
             e->dns_timeout_ms = s->dns_timeout_ms;
+            break;
+        case MXV_VALUE_SIZE:
+            e->dns_cache_size = s->dns_cache_size;
             break;
         }
     }

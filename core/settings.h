@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* The table is also read by the provider, through libmxverify's private
  * version node. */
@@ -53,7 +54,13 @@ enum {
     MXV_SET_DANE = 1u << 15,
     MXV_SET_MTA_STS = 1u << 16,
     MXV_SET_STS_CACHE = 1u << 17,
+    MXV_SET_DNS_CACHE_SIZE = 1u << 18,
 };
+
+/* dns_cache_size, in bytes: the default and the values allowed. */
+#define MXV_DNS_CACHE_SIZE_DEFAULT ((uint64_t)64 << 20)
+#define MXV_DNS_CACHE_SIZE_MIN     ((uint64_t)1 << 20)
+#define MXV_DNS_CACHE_SIZE_MAX     ((uint64_t)4 << 30)
 
 #define MXV_MAX_PORTS 32
 
@@ -72,6 +79,7 @@ typedef struct {
     bool log_json;
     int dns_timeout_ms;
     char *dns_cache;
+    uint64_t dns_cache_size; /* bytes */
     mxv_dane_mode dane;
     mxv_sts_setting mta_sts;
     char *sts_cache;
@@ -97,6 +105,7 @@ typedef struct {
     bool log_json;
     int dns_timeout_ms;
     const char *dns_cache;
+    uint64_t dns_cache_size; /* bytes */
     mxv_dane_mode dane;
     mxv_sts_setting mta_sts;
     const char *sts_cache;
@@ -126,6 +135,7 @@ typedef enum {
     MXV_VALUE_CACHE_FILE, /* an absolute path in an existing directory */
     MXV_VALUE_DANE,       /* off, on, require */
     MXV_VALUE_MTA_STS,    /* off, on, report */
+    MXV_VALUE_SIZE,       /* bytes, or with K, M or G (powers of 1024): 1M to 4G */
 } mxv_value_type;
 
 enum {

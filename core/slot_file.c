@@ -9,11 +9,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The header after the magic line: the geometry, checksummed. */
+#define HDR_CHECK 256 /* u64: FNV-1a of the two fields below */
+#define HDR_SLOT  264 /* u64: slot size */
+#define HDR_SLOTS 272 /* u64: number of slots */
+#define HDR_END   280
+#define MAX_BYTES ((uint64_t)1 << 40) /* a sane bound for any file of slots */
+
 struct mxv_slot_file {
     int fd; /* -1 once the descriptor is no longer ours */
     dev_t dev;
     ino_t ino;
-    size_t slot_size, slots;
+    const mxv_slot_kind *kind;
+    size_t slots; /* the geometry in force; 0: the file cannot be used now */
+    off_t seen;   /* the file's size when its header was last read */
 };
 
 uint64_t mxv_fnv(uint64_t h, const void *data, size_t len)
@@ -57,48 +66,109 @@ bool mxv_slot_intact(const uint8_t *raw, size_t slot_size)
     return slot_size > 8 && mxv_slot_get(raw, 8) == mxv_fnv(MXV_FNV_BASIS, raw + 8, slot_size - 8);
 }
 
+static off_t file_bytes(size_t slot_size, size_t slots)
+{
+    return (off_t)MXV_SLOT_FILE_HEADER + (off_t)slot_size * (off_t)slots;
+}
+
+static uint64_t header_check(const uint8_t *h)
+{
+    return mxv_fnv(MXV_FNV_BASIS, h + HDR_SLOT, HDR_END - HDR_SLOT);
+}
+
+/* The number of slots a header (len bytes of it) records for `kind`; 0
+ * when it records none (damaged, another kind, a file older than the
+ * geometry field). */
+static size_t recorded_slots(const uint8_t *h, size_t len, const mxv_slot_kind *kind)
+{
+    size_t mlen = strlen(kind->magic);
+    if (len < HDR_END || memcmp(h, kind->magic, mlen) != 0 ||
+        mxv_slot_get(h + HDR_CHECK, 8) != header_check(h) ||
+        mxv_slot_get(h + HDR_SLOT, 8) != kind->slot_size)
+        return 0;
+    uint64_t slots = mxv_slot_get(h + HDR_SLOTS, 8);
+    return slots <= MAX_BYTES / kind->slot_size ? (size_t)slots : 0;
+}
+
+/* Writes the header for `slots`, then gives the file its size: in that
+ * order, so that a process that sees the new size finds the new header
+ * (a slot beyond the old size reads as zeros: empty). `fresh`: every slot
+ * dropped first (a file of the former format, whose slots mean nothing
+ * now). */
+static const char *lay_out(int fd, const mxv_slot_kind *kind, size_t slots, bool fresh)
+{
+    uint8_t header[MXV_SLOT_FILE_HEADER] = {0};
+    memcpy(header, kind->magic, strlen(kind->magic));
+    mxv_slot_put(header + HDR_SLOT, kind->slot_size, 8);
+    mxv_slot_put(header + HDR_SLOTS, slots, 8);
+    mxv_slot_put(header + HDR_CHECK, header_check(header), 8);
+    ssize_t n = pwrite(fd, header, sizeof(header), 0);
+    if (n != (ssize_t)sizeof(header))
+        return n < 0 ? strerror(errno) : "short write";
+    if ((fresh && ftruncate(fd, MXV_SLOT_FILE_HEADER) != 0) ||
+        ftruncate(fd, file_bytes(kind->slot_size, slots)) != 0)
+        return strerror(errno);
+    return NULL;
+}
+
 /* The host program may close descriptors it did not open (daemons do,
  * after start-up) and get the same number for a socket of its own: never
  * read or write through a descriptor that no longer names the file. */
-static bool still_ours(mxv_slot_file *f)
+static bool still_ours(mxv_slot_file *f, struct stat *st)
 {
-    struct stat st;
-    if (f->fd >= 0 && fstat(f->fd, &st) == 0 && st.st_dev == f->dev && st.st_ino == f->ino)
+    if (f->fd >= 0 && fstat(f->fd, st) == 0 && st->st_dev == f->dev && st->st_ino == f->ino)
         return true;
     f->fd = -1; /* not closed: the number is someone else's now */
     return false;
 }
 
+/* Still ours, and in which geometry? A change of size is another
+ * process's re-size: the geometry is read again from the header (the new
+ * size is set after the new header is written), and the file is not used
+ * while the two disagree. */
+static bool usable(mxv_slot_file *f)
+{
+    struct stat st;
+    if (!still_ours(f, &st))
+        return false;
+    if (st.st_size != f->seen) {
+        uint8_t header[HDR_END];
+        size_t slots = pread(f->fd, header, sizeof(header), 0) == (ssize_t)sizeof(header)
+                           ? recorded_slots(header, sizeof(header), f->kind)
+                           : 0;
+        f->slots = st.st_size >= file_bytes(f->kind->slot_size, slots) ? slots : 0;
+        f->seen = st.st_size;
+    }
+    return f->slots > 0;
+}
+
 /* Why the open file cannot be used ("" when it is not of the caller's
- * kind), or NULL; creates the layout when new. */
-static const char *check_file(int fd, const struct stat *st, const char *magic, size_t slot_size,
+ * kind), or NULL; lays it out when new, of the former format, or of
+ * another geometry. */
+static const char *check_file(int fd, const struct stat *st, const mxv_slot_kind *kind,
                               size_t slots)
 {
-    size_t mlen = strlen(magic);
     if (!S_ISREG(st->st_mode))
         return "not a regular file";
     if (st->st_uid != geteuid())
         return "owned by another user";
     if (st->st_mode & 022)
         return "writable by users other than its owner";
-    if (st->st_size == 0) {
-        /* New: the header first (in one write, so a process that sees a
-         * non-empty file sees it), then room for every slot. */
-        uint8_t *header = calloc(1, slot_size);
-        const char *why = header ? NULL : "out of memory";
-        if (header) {
-            memcpy(header, magic, mlen);
-            if (pwrite(fd, header, slot_size, 0) != (ssize_t)slot_size ||
-                ftruncate(fd, (off_t)slot_size * (off_t)(1 + slots)) != 0)
-                why = strerror(errno);
-        }
-        free(header);
-        return why;
+    if (st->st_size == 0)
+        return lay_out(fd, kind, slots, false);
+    uint8_t header[MXV_SLOT_FILE_HEADER];
+    ssize_t n = pread(fd, header, sizeof(header), 0);
+    size_t len = n > 0 ? (size_t)n : 0, mlen = strlen(kind->magic);
+    size_t flen = kind->former ? strlen(kind->former) : 0;
+    if (len >= mlen && memcmp(header, kind->magic, mlen) == 0) {
+        if (recorded_slots(header, len, kind) == slots &&
+            st->st_size == file_bytes(kind->slot_size, slots))
+            return NULL;
+        return lay_out(fd, kind, slots, false); /* re-sized: a setting changed */
     }
-    char *seen = malloc(mlen);
-    bool same = seen && pread(fd, seen, mlen, 0) == (ssize_t)mlen && memcmp(seen, magic, mlen) == 0;
-    free(seen);
-    return same ? NULL : "";
+    if (flen && len >= flen && memcmp(header, kind->former, flen) == 0)
+        return lay_out(fd, kind, slots, true); /* ours, of the former format */
+    return "";
 }
 
 /* `configured` with each "%u" replaced by the effective user ID: processes
@@ -119,12 +189,16 @@ static bool expand_user(const char *configured, char *out, size_t len)
     return true;
 }
 
-mxv_slot_file *mxv_slot_file_open(const char *configured, const char *magic, size_t slot_size,
-                                  size_t slots, const char *what, char *err, size_t errlen)
+mxv_slot_file *mxv_slot_file_open(const char *configured, const mxv_slot_kind *kind, size_t slots,
+                                  char *err, size_t errlen)
 {
     char path[4096];
     if (!expand_user(configured, path, sizeof(path))) {
         snprintf(err, errlen, "%.200s: too long a path", configured);
+        return NULL;
+    }
+    if (slots == 0 || slots > MAX_BYTES / kind->slot_size) {
+        snprintf(err, errlen, "%s: no room for a slot, or too many", path);
         return NULL;
     }
     /* Not even opened when it is something else: opening a device can do
@@ -140,11 +214,10 @@ mxv_slot_file *mxv_slot_file_open(const char *configured, const char *magic, siz
         return NULL;
     }
     struct stat st;
-    const char *why =
-        fstat(fd, &st) != 0 ? strerror(errno) : check_file(fd, &st, magic, slot_size, slots);
+    const char *why = fstat(fd, &st) != 0 ? strerror(errno) : check_file(fd, &st, kind, slots);
     mxv_slot_file *f = why ? NULL : malloc(sizeof(*f));
     if (why && !*why) {
-        snprintf(err, errlen, "%s: not an mxverify %s file", path, what);
+        snprintf(err, errlen, "%s: not an mxverify %s file", path, kind->what);
         close(fd);
         return NULL;
     }
@@ -153,38 +226,59 @@ mxv_slot_file *mxv_slot_file_open(const char *configured, const char *magic, siz
         close(fd);
         return NULL;
     }
-    *f = (mxv_slot_file){
-        .fd = fd, .dev = st.st_dev, .ino = st.st_ino, .slot_size = slot_size, .slots = slots};
+    /* The geometry is read from the header at the first use (seen: no
+     * size yet), as after any re-size: another process may have laid the
+     * file out again since. */
+    *f = (mxv_slot_file){.fd = fd, .dev = st.st_dev, .ino = st.st_ino, .kind = kind, .seen = -1};
     return f;
 }
 
 void mxv_slot_file_close(mxv_slot_file *f)
 {
+    struct stat st;
     if (!f)
         return;
-    if (still_ours(f))
+    if (still_ours(f, &st))
         close(f->fd);
     free(f);
 }
 
-size_t mxv_slot_file_slots(const mxv_slot_file *f)
+size_t mxv_slot_file_slots(mxv_slot_file *f)
 {
-    return f->slots;
+    return usable(f) ? f->slots : 0;
+}
+
+static off_t offset_of(const mxv_slot_file *f, size_t index)
+{
+    return file_bytes(f->kind->slot_size, index);
 }
 
 bool mxv_slot_file_read(mxv_slot_file *f, size_t index, size_t count, uint8_t *raw)
 {
-    if (index + count > f->slots || !still_ours(f))
+    if (!usable(f) || count > f->slots || index > f->slots - count)
         return false;
-    size_t len = count * f->slot_size;
-    return pread(f->fd, raw, len, (off_t)f->slot_size * (off_t)(1 + index)) == (ssize_t)len;
+    size_t len = count * f->kind->slot_size;
+    return pread(f->fd, raw, len, offset_of(f, index)) == (ssize_t)len;
+}
+
+bool mxv_slot_file_read_set(mxv_slot_file *f, uint64_t hash, size_t count, uint8_t *raw,
+                            size_t *first)
+{
+    if (!usable(f) || count == 0 || f->slots / count == 0)
+        return false;
+    *first = (size_t)(hash % (f->slots / count)) * count;
+    size_t len = count * f->kind->slot_size;
+    return pread(f->fd, raw, len, offset_of(f, *first)) == (ssize_t)len;
 }
 
 void mxv_slot_file_write(mxv_slot_file *f, size_t index, const uint8_t *raw)
 {
-    if (index >= f->slots || !still_ours(f))
+    /* Never beyond the geometry, and so never beyond the file's end: a
+     * process whose geometry is stale does not grow a file another
+     * process made smaller. */
+    if (!usable(f) || index >= f->slots)
         return;
     /* One write: a reader sees the old slot, the new one, or a mix that
      * fails the checksum, never wrong data. */
-    (void)!pwrite(f->fd, raw, f->slot_size, (off_t)f->slot_size * (off_t)(1 + index));
+    (void)!pwrite(f->fd, raw, f->kind->slot_size, offset_of(f, index));
 }

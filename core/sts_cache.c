@@ -67,7 +67,8 @@ mxv_sts_cache *mxv_sts_cache_new(const char *path, uint64_t scope, char *err, si
 {
     mxv_slot_file *file = NULL;
     if (path) {
-        file = mxv_slot_file_open(path, MAGIC, SLOT, SLOTS, "MTA-STS policy cache", err, errlen);
+        static const mxv_slot_kind kind = {MAGIC, NULL, SLOT, "MTA-STS policy cache"};
+        file = mxv_slot_file_open(path, &kind, SLOTS, err, errlen);
         if (!file)
             return NULL;
     }

@@ -23,8 +23,9 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *const keys[] = {
-    "mode",         "domain", "mx",          "route", "reference",  "ports",       "ca_file",
-    "unbound_conf", "dnssec", "report_only", "log",   "log_format", "dns_timeout", "ca_path",
+    "mode",  "domain",     "mx",           "route",   "reference",
+    "ports", "ca_file",    "unbound_conf", "dnssec",  "report_only",
+    "log",   "log_format", "dns_timeout",  "ca_path", "dns_cache_size",
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -78,6 +79,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!(s.set & mxv_setting_bit(key)) || s.nports > MXV_MAX_PORTS)
             abort();
         if ((s.set & MXV_SET_DNS_TIMEOUT) && (s.dns_timeout_ms < 1 || s.dns_timeout_ms > 300000))
+            abort();
+        if ((s.set & MXV_SET_DNS_CACHE_SIZE) && (s.dns_cache_size < MXV_DNS_CACHE_SIZE_MIN ||
+                                                 s.dns_cache_size > MXV_DNS_CACHE_SIZE_MAX))
             abort();
         /* Setting it again replaces the value (and frees the old one). */
         if (!mxv_settings_apply(&s, key, value, err, sizeof(err)))

@@ -86,6 +86,24 @@ static const value_row values[] = {
     {"dns_cache", "mxverify-dns.cache", false},
     {"dns_cache", "/nonexistent/mxverify-dns.cache", false},
     {"dns_cache", "/var/tmp/", false},
+    {"dns_cache_size", "64M", true},
+    {"dns_cache_size", "1M", true},
+    {"dns_cache_size", "4G", true},
+    {"dns_cache_size", "4g", true},
+    {"dns_cache_size", "1048576", true},
+    {"dns_cache_size", "4194304K", true},
+    {"dns_cache_size", "1023K", false}, /* less than 1M */
+    {"dns_cache_size", "4097M", false}, /* more than 4G */
+    {"dns_cache_size", "5G", false},
+    {"dns_cache_size", "0", false},
+    {"dns_cache_size", "", false},
+    {"dns_cache_size", "M", false},
+    {"dns_cache_size", "64MB", false},
+    {"dns_cache_size", "64 M", false},
+    {"dns_cache_size", "-64M", false},
+    {"dns_cache_size", "1T", false},
+    {"dns_cache_size", "18446744073709551617", false}, /* 2^64 + 1: no wrap-around */
+    {"dns_cache_size", "17179869184K", false},         /* 2^44 K: no wrap-around */
     {"no_such_key", "1", false},
 };
 
@@ -199,7 +217,33 @@ static void test_default_layer(void)
     CU_ASSERT_EQUAL(e.nports, 1);
     CU_ASSERT_EQUAL(e.ports[0], 25);
     CU_ASSERT_EQUAL(e.dnssec, MXV_DNSSEC_PREFER);
+    CU_ASSERT_EQUAL(e.dns_cache_size, (uint64_t)64 << 20);
     mxv_policy_free(p);
+}
+
+/* A size as set: its bytes, through the file and the environment. */
+static void test_dns_cache_size(void)
+{
+    char err[512], *path;
+    mxv_policy *p = load("dns_cache_size = 3M\n", err, sizeof(err), &path);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    mxv_effective e;
+    mxv_policy_effective(p, NULL, &e);
+    CU_ASSERT_EQUAL(e.dns_cache_size, (uint64_t)3 << 20);
+    setenv("MXVERIFY_DNS_CACHE_SIZE", "2g", 1);
+    CU_ASSERT_TRUE(mxv_policy_load_env(p, err, sizeof(err)));
+    mxv_policy_effective(p, NULL, &e);
+    CU_ASSERT_EQUAL(e.dns_cache_size, (uint64_t)2 << 30);
+    mxv_policy_free(p);
+    setenv("MXVERIFY_DNS_CACHE_SIZE", "64MB", 1);
+    p = mxv_policy_new();
+    CU_ASSERT_FALSE(mxv_policy_load_env(p, err, sizeof(err)));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "MXVERIFY_DNS_CACHE_SIZE"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "is not a size from 1M to 4G"));
+    mxv_policy_free(p);
+    unsetenv("MXVERIFY_DNS_CACHE_SIZE");
+    unlink(path);
+    free(path);
 }
 
 typedef struct {
@@ -297,6 +341,7 @@ int main(void)
         {"route parsing", test_route_parsing},
         {"destinations and precedence", test_destinations},
         {"default layer", test_default_layer},
+        {"dns_cache_size in bytes", test_dns_cache_size},
         {"config errors name file, line, key", test_errors},
         {"environment", test_env},
         {"request keys", test_request},

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test_dns_shared: the answer file shared by the processes of one user
  * (dns_cache): what it keeps and returns, what it refuses to trust or to
- * write into, and a real libunbound lookup answered in another process. */
+ * write into, how it fills (sets of slots, least recently used out, the
+ * size set), and a real libunbound lookup answered in another process. */
 #include "dns.h"
 #include "dns_shared.h"
+#include "numbered.h"
 #include "unit_main.h"
 
 #include <fcntl.h>
@@ -16,6 +18,8 @@
 #include <unistd.h>
 
 #define SCOPE 0x1234
+#define SMALL ((uint64_t)1 << 20) /* the smallest dns_cache_size */
+#define MAGIC "mxverify shared DNS answers, format 2\n"
 static char dir[64];
 
 static void path_in_dir(char *out, size_t len, const char *name)
@@ -48,10 +52,68 @@ static mxv_dns_shared *open_new(const char *name, uint64_t scope)
 {
     char path[128], err[256] = "";
     path_in_dir(path, sizeof(path), name);
-    mxv_dns_shared *s = mxv_dns_shared_open(path, scope, err, sizeof(err));
+    mxv_dns_shared *s = mxv_dns_shared_open(path, SMALL, scope, err, sizeof(err));
     if (!s)
         fprintf(stderr, "\nopen %s: %s\n", path, err);
     return s;
+}
+
+static mxv_dns_shared *open_sized(const char *path, uint64_t size)
+{
+    char err[256] = "";
+    mxv_dns_shared *s = mxv_dns_shared_open(path, size, SCOPE, err, sizeof(err));
+    if (!s)
+        fprintf(stderr, "\nopen %s: %s\n", path, err);
+    return s;
+}
+
+static void put_numbered(mxv_dns_shared *s, int i, time_t now, int ttl)
+{
+    char name[64];
+    uint8_t rdata[4];
+    mxv_dns_answer a;
+    numbered(i, MXV_SEC_INSECURE, name, sizeof(name), rdata, &a);
+    mxv_dns_shared_put(s, name, 1, now, ttl, &a);
+}
+
+/* 1: the answer of name i; 0: a miss; -1: anything else (never). */
+static int get_numbered(mxv_dns_shared *s, int i, time_t now)
+{
+    char name[64];
+    uint8_t rdata[4];
+    mxv_dns_answer a;
+    mxv_dns_shared_hit hit;
+    numbered(i, MXV_SEC_INSECURE, name, sizeof(name), rdata, &a);
+    if (!mxv_dns_shared_get(s, name, 1, now, &hit))
+        return 0;
+    return hit.answer.status == MXV_DNS_OK && hit.answer.n == 1 && hit.answer.rdlen[0] == 4 &&
+                   memcmp(hit.answer.rdata[0], rdata, 4) == 0
+               ? 1
+               : -1;
+}
+
+static off_t size_of(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+/* What the file takes on disk (it is sparse). */
+static off_t disk_of(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (off_t)st.st_blocks * 512 : -1;
+}
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    off_t size = size_of(path);
+    uint8_t *buf = f && size > 0 ? malloc((size_t)size) : NULL;
+    *len = buf ? fread(buf, 1, (size_t)size, f) : 0;
+    if (f)
+        fclose(f);
+    return buf;
 }
 
 static void test_round_trip(void)
@@ -129,7 +191,7 @@ static void test_scopes_do_not_mix(void)
     mxv_dns_shared *s = open_new("scopes", SCOPE);
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     snprintf(path, sizeof(path), "%s/scopes", dir);
-    mxv_dns_shared *other = mxv_dns_shared_open(path, SCOPE + 1, err, sizeof(err));
+    mxv_dns_shared *other = mxv_dns_shared_open(path, SMALL, SCOPE + 1, err, sizeof(err));
     CU_ASSERT_PTR_NOT_NULL_FATAL(other);
     mxv_dns_answer a = answer_of(MXV_DNS_OK, MXV_SEC_SECURE);
     mxv_dns_shared_put(s, "example.net", 15, 1000, 300, &a);
@@ -160,33 +222,36 @@ static void test_damaged_slot_is_a_miss(void)
     mxv_dns_shared_close(s);
     char path[128];
     snprintf(path, sizeof(path), "%s/damaged", dir);
-    FILE *f = fopen(path, "rb");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    static uint8_t file[1024 * 2049];
-    size_t len = fread(file, 1, sizeof(file), f);
-    fclose(f);
-    CU_ASSERT_EQUAL_FATAL(len, sizeof(file));
+    size_t len;
+    uint8_t *file = slurp(path, &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(file);
+    CU_ASSERT_EQUAL_FATAL(len, SMALL);
+    /* The name is the first thing after a slot's 42 bytes of fields. */
     uint8_t *slot = NULL;
-    for (size_t off = 1024; off < len && !slot; off += 1024)
-        if (memcmp(file + off + 64, "example.net", 11) == 0)
+    for (size_t off = 4096; off < len && !slot; off += MXV_DNS_SHARED_SLOT)
+        if (memcmp(file + off + 42, "example.net", 11) == 0)
             slot = file + off;
     CU_ASSERT_PTR_NOT_NULL_FATAL(slot);
     mxv_dns_shared_hit hit;
-    CU_ASSERT_TRUE(mxv_dns_shared_decode(slot, 1024, SCOPE, "example.net", 15, 1001, &hit));
-    CU_ASSERT_FALSE(mxv_dns_shared_decode(slot, 1023, SCOPE, "example.net", 15, 1001, &hit));
+    CU_ASSERT_TRUE(
+        mxv_dns_shared_decode(slot, MXV_DNS_SHARED_SLOT, SCOPE, "example.net", 15, 1001, &hit));
+    CU_ASSERT_FALSE(
+        mxv_dns_shared_decode(slot, MXV_DNS_SHARED_SLOT - 1, SCOPE, "example.net", 15, 1001, &hit));
     size_t wrong = 0;
-    for (size_t i = 0; i < 1024; i++) {
+    for (size_t i = 0; i < MXV_DNS_SHARED_SLOT; i++) {
         slot[i] ^= 0x20;
-        wrong += mxv_dns_shared_decode(slot, 1024, SCOPE, "example.net", 15, 1001, &hit);
+        wrong +=
+            mxv_dns_shared_decode(slot, MXV_DNS_SHARED_SLOT, SCOPE, "example.net", 15, 1001, &hit);
         slot[i] ^= 0x20;
     }
     CU_ASSERT_EQUAL(wrong, 0);
+    free(file);
 }
 
 static void expect_refused(const char *path, const char *why)
 {
     char err[256] = "";
-    mxv_dns_shared *s = mxv_dns_shared_open(path, SCOPE, err, sizeof(err));
+    mxv_dns_shared *s = mxv_dns_shared_open(path, SMALL, SCOPE, err, sizeof(err));
     CU_ASSERT_PTR_NULL(s);
     if (!strstr(err, why))
         fprintf(stderr, "\n%s: \"%s\", expected \"%s\"\n", path, err, why);
@@ -221,19 +286,74 @@ static void test_untrusted_files_refused(void)
         expect_refused(path, "owned by another user");
 }
 
-static void test_foreign_file_left_untouched(void)
+/* A file that is not a DNS cache, written as `head` then `zeros` zero
+ * bytes: refused, and the same afterwards. */
+static void expect_foreign(const char *name, const char *head, size_t zeros)
 {
     char path[128];
-    path_in_dir(path, sizeof(path), "notes.txt");
+    path_in_dir(path, sizeof(path), name);
     FILE *f = fopen(path, "w");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    fputs("a file that happens to be named in dns_cache\n", f);
+    fputs(head, f);
+    for (size_t i = 0; i < zeros; i++)
+        fputc(0, f);
     fclose(f);
     chmod(path, 0600);
+    size_t before_len, after_len;
+    uint8_t *before = slurp(path, &before_len);
     expect_refused(path, "not an mxverify DNS cache file");
-    struct stat st;
-    CU_ASSERT_EQUAL(stat(path, &st), 0);
-    CU_ASSERT_EQUAL(st.st_size, 45);
+    uint8_t *after = slurp(path, &after_len);
+    CU_ASSERT_EQUAL(after_len, strlen(head) + zeros);
+    CU_ASSERT_TRUE(before && after && after_len == before_len &&
+                   memcmp(before, after, after_len) == 0);
+    free(before);
+    free(after);
+}
+
+static void test_foreign_file_left_untouched(void)
+{
+    expect_foreign("notes.txt", "a file that happens to be named in dns_cache\n", 0);
+    /* The MTA-STS cache (dns_cache set to sts_cache's file), and a later
+     * format of this one: not ours either. */
+    expect_foreign("sts.cache", "mxverify shared MTA-STS policies, format 1\n", 8192);
+    expect_foreign("future.cache", "mxverify shared DNS answers, format 3\n", 8192);
+}
+
+/* A file of the former format (a header slot and 2,048 slots of 1 KB) is
+ * ours: laid out again in place, its old slots dropped. */
+static void test_former_format_upgraded(void)
+{
+    char path[128];
+    path_in_dir(path, sizeof(path), "format1");
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("mxverify shared DNS answers, format 1\n", f);
+    for (long i = (long)strlen("mxverify shared DNS answers, format 1\n"); i < 2049 * 1024; i++)
+        fputc(i < 1024 ? 0 : 0x5a, f);
+    fclose(f);
+    chmod(path, 0600);
+    struct stat before;
+    CU_ASSERT_EQUAL(stat(path, &before), 0);
+    mxv_dns_shared *s = open_sized(path, SMALL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    struct stat after;
+    CU_ASSERT_EQUAL(stat(path, &after), 0);
+    CU_ASSERT_EQUAL(after.st_ino, before.st_ino); /* in place */
+    CU_ASSERT_EQUAL(after.st_size, (off_t)SMALL);
+    size_t len;
+    uint8_t *file = slurp(path, &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(file);
+    CU_ASSERT_EQUAL(memcmp(file, MAGIC, strlen(MAGIC)), 0);
+    size_t old = 0;
+    for (size_t i = 4096; i < len; i++)
+        old += file[i] != 0;
+    CU_ASSERT_EQUAL(old, 0);
+    free(file);
+    mxv_dns_answer a = answer_of(MXV_DNS_OK, MXV_SEC_SECURE);
+    mxv_dns_shared_put(s, "example.net", 15, 1000, 300, &a);
+    mxv_dns_shared_hit hit;
+    CU_ASSERT_TRUE(mxv_dns_shared_get(s, "example.net", 15, 1001, &hit));
+    mxv_dns_shared_close(s);
 }
 
 /* A daemon that closes every descriptor after start-up and opens one of
@@ -277,7 +397,7 @@ static void test_file_per_user(void)
     snprintf(path, sizeof(path), "%s/per-user.%%u.cache", dir);
     snprintf(expanded, sizeof(expanded), "%s/per-user.%lu.cache", dir, (unsigned long)geteuid());
     unlink(expanded);
-    mxv_dns_shared *s = mxv_dns_shared_open(path, 1, err, sizeof(err));
+    mxv_dns_shared *s = mxv_dns_shared_open(path, SMALL, 1, err, sizeof(err));
     CU_ASSERT_PTR_NOT_NULL(s);
     CU_ASSERT_EQUAL(access(expanded, F_OK), 0);
     mxv_dns_shared_close(s);
@@ -297,7 +417,7 @@ static void test_answer_from_another_process(void)
     pid_t pid = fork();
     if (pid == 0) {
         mxv_dns *dns = mxv_dns_new(conf, false, err, sizeof(err));
-        mxv_dns_shared *s = dns ? mxv_dns_shared_open(cache, scope, err, sizeof(err)) : NULL;
+        mxv_dns_shared *s = dns ? mxv_dns_shared_open(cache, SMALL, scope, err, sizeof(err)) : NULL;
         if (!s)
             _exit(2);
         mxv_dns_share(dns, s);
@@ -312,7 +432,7 @@ static void test_answer_from_another_process(void)
     CU_ASSERT_TRUE_FATAL(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 
     mxv_dns *dns = mxv_dns_new(conf, false, err, sizeof(err));
-    mxv_dns_shared *s = mxv_dns_shared_open(cache, scope, err, sizeof(err));
+    mxv_dns_shared *s = mxv_dns_shared_open(cache, SMALL, scope, err, sizeof(err));
     CU_ASSERT_PTR_NOT_NULL_FATAL(dns);
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     mxv_dns_share(dns, s);
@@ -334,6 +454,213 @@ static void test_answer_from_another_process(void)
     CU_ASSERT_EQUAL(a.status, MXV_DNS_FAIL);
     CU_ASSERT_PTR_NOT_NULL(strstr(a.detail, "resolver unavailable"));
     mxv_dns_free(dns);
+}
+
+/* A busy relay's day: 40,000 destinations in the default 64 MB are
+ * nearly all there to be read back (sets fill unevenly: a few overflow). */
+static void test_many_answers_kept(void)
+{
+    char path[128];
+    path_in_dir(path, sizeof(path), "many");
+    mxv_dns_shared *s = open_sized(path, (uint64_t)64 << 20);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    enum { N = 40000 };
+    for (int i = 0; i < N; i++)
+        put_numbered(s, i, 1000, 3600);
+    int found = 0, wrong = 0;
+    for (int i = 0; i < N; i++) {
+        int got = get_numbered(s, i, 1500);
+        found += got == 1;
+        wrong += got < 0;
+    }
+    CU_ASSERT_EQUAL(wrong, 0);
+    CU_ASSERT_TRUE(found >= N * 99 / 100);
+    if (found < N * 99 / 100)
+        fprintf(stderr, "\n%d of %d answers found\n", found, N);
+    mxv_dns_shared_close(s);
+    unlink(path);
+}
+
+/* A name in use survives a flood of names looked up once, in the
+ * smallest file (255 sets): 100,000 of them, over a quarter of an hour,
+ * while the hot name is read now and then. The flood replaces itself,
+ * oldest first. */
+static void test_hot_name_survives_flood(void)
+{
+    char path[128];
+    path_in_dir(path, sizeof(path), "flood");
+    mxv_dns_shared *s = open_sized(path, SMALL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    enum { COLD = 100000, HOT = COLD };
+    put_numbered(s, HOT, 1000, 3600);
+    int lost = 0, wrong = 0;
+    for (int i = 0; i < COLD; i++) {
+        time_t now = 1000 + i / 100;
+        put_numbered(s, i, now, 3600);
+        if (i % 500 == 0) {
+            int got = get_numbered(s, HOT, now);
+            lost += got == 0;
+            wrong += got < 0;
+        }
+    }
+    CU_ASSERT_EQUAL(lost, 0);
+    CU_ASSERT_EQUAL(wrong, 0);
+    int recent = 0;
+    for (int i = COLD - 1000; i < COLD; i++) {
+        int got = get_numbered(s, i, 2000);
+        recent += got == 1;
+        wrong += got < 0;
+    }
+    CU_ASSERT_EQUAL(wrong, 0);
+    CU_ASSERT_TRUE(recent >= 900);
+    mxv_dns_shared_close(s);
+}
+
+/* Hits hardly ever write: the use stamp is rewritten on the first hit (a
+ * new answer has not proved itself yet) and then at most once a minute. */
+static void test_hits_rarely_write(void)
+{
+    char path[128];
+    path_in_dir(path, sizeof(path), "stamps");
+    mxv_dns_shared *s = open_sized(path, SMALL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    put_numbered(s, 7, 1000, 3600);
+    size_t len[5];
+    uint8_t *file[5];
+    file[0] = slurp(path, &len[0]);
+    CU_ASSERT_EQUAL(get_numbered(s, 7, 1001), 1); /* first hit: written */
+    file[1] = slurp(path, &len[1]);
+    CU_ASSERT_EQUAL(get_numbered(s, 7, 1002), 1);
+    CU_ASSERT_EQUAL(get_numbered(s, 7, 1060), 1);
+    file[2] = slurp(path, &len[2]);
+    CU_ASSERT_EQUAL(get_numbered(s, 7, 1061), 1); /* a minute on: written */
+    file[3] = slurp(path, &len[3]);
+    CU_ASSERT_EQUAL(get_numbered(s, 8, 1061), 0); /* a miss writes nothing */
+    file[4] = slurp(path, &len[4]);
+    for (int i = 0; i < 5; i++)
+        CU_ASSERT_TRUE_FATAL(file[i] && len[i] == SMALL);
+    CU_ASSERT_NOT_EQUAL(memcmp(file[0], file[1], SMALL), 0);
+    CU_ASSERT_EQUAL(memcmp(file[1], file[2], SMALL), 0);
+    CU_ASSERT_NOT_EQUAL(memcmp(file[2], file[3], SMALL), 0);
+    CU_ASSERT_EQUAL(memcmp(file[3], file[4], SMALL), 0);
+    for (int i = 0; i < 5; i++)
+        free(file[i]);
+    mxv_dns_shared_close(s);
+}
+
+/* dns_cache_size: the file has that size (whole 4 KB sets after the
+ * header), sparse; a process with another size re-sizes it, and a process
+ * that opened it before gets each name's own answer or a miss, never
+ * another's, and follows the new layout. */
+static void test_size_setting(void)
+{
+    char path[128], err[256] = "";
+    path_in_dir(path, sizeof(path), "sized");
+    mxv_dns_shared *old = open_sized(path, SMALL + 1000); /* whole sets: 1 MB */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(old);
+    CU_ASSERT_EQUAL(size_of(path), (off_t)SMALL);
+    enum { N = 300 };
+    for (int i = 0; i < N; i++)
+        put_numbered(old, i, 1000, 3600);
+    int found = 0, wrong = 0;
+    for (int i = 0; i < N; i++) {
+        int got = get_numbered(old, i, 1001);
+        found += got == 1;
+        wrong += got < 0;
+    }
+    CU_ASSERT_EQUAL(found, N);
+
+    mxv_dns_shared *bigger = open_sized(path, 4 * SMALL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(bigger);
+    CU_ASSERT_EQUAL(size_of(path), (off_t)(4 * SMALL));
+    CU_ASSERT_TRUE(disk_of(path) < (off_t)SMALL); /* only what was written */
+    /* The answers stored in the old layout: found where they happen to
+     * sit in the new one, else missed. */
+    for (int i = 0; i < N; i++)
+        wrong += get_numbered(bigger, i, 1002) < 0;
+    for (int i = N; i < 2 * N; i++)
+        put_numbered(bigger, i, 1002, 3600);
+    found = 0;
+    for (int i = 0; i < 2 * N; i++) {
+        int got = get_numbered(old, i, 1003);
+        found += got == 1 && i >= N;
+        wrong += got < 0;
+    }
+    CU_ASSERT_EQUAL(wrong, 0);
+    CU_ASSERT_EQUAL(found, N); /* the old process follows the new layout */
+    /* The same size again changes nothing; a smaller one shrinks it. */
+    mxv_dns_shared *same = open_sized(path, 4 * SMALL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(same);
+    found = 0;
+    for (int i = N; i < 2 * N; i++)
+        found += get_numbered(same, i, 1004) == 1;
+    CU_ASSERT_EQUAL(found, N);
+    mxv_dns_shared *smaller = open_sized(path, 2 * SMALL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(smaller);
+    CU_ASSERT_EQUAL(size_of(path), (off_t)(2 * SMALL));
+    /* Writes through the old layouts never grow the file again. */
+    for (int i = 0; i < 4 * N; i++) {
+        put_numbered(same, i, 1005, 3600);
+        put_numbered(old, i, 1005, 3600);
+        wrong += get_numbered(bigger, i, 1005) < 0;
+    }
+    CU_ASSERT_EQUAL(size_of(path), (off_t)(2 * SMALL));
+    CU_ASSERT_EQUAL(wrong, 0);
+    /* A size that holds no set of answers is refused; the file stays. */
+    CU_ASSERT_PTR_NULL(mxv_dns_shared_open(path, 4096, SCOPE, err, sizeof(err)));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "hold no set"));
+    CU_ASSERT_EQUAL(size_of(path), (off_t)(2 * SMALL));
+    mxv_dns_shared_close(old);
+    mxv_dns_shared_close(bigger);
+    mxv_dns_shared_close(same);
+    mxv_dns_shared_close(smaller);
+}
+
+/* Raw sets: a set decodes only to the answer of the name asked, and a new
+ * answer takes its name's slot, else a free one, else the least recently
+ * used (a stamp from the future counts as now). */
+static void test_set_rules(void)
+{
+    static uint8_t set[MXV_DNS_SHARED_SLOT * MXV_DNS_SHARED_WAYS];
+    memset(set, 0, sizeof(set));
+    mxv_dns_shared_hit hit;
+    CU_ASSERT_EQUAL(mxv_dns_shared_find(set, sizeof(set), SCOPE, "a.example", 1, 1000, &hit), -1);
+    CU_ASSERT_EQUAL(mxv_dns_shared_victim(set, sizeof(set), SCOPE, "a.example", 1, 1000), 0);
+    /* Fill the set through a file of one set, then read it raw. */
+    char path[128];
+    path_in_dir(path, sizeof(path), "one-set");
+    mxv_dns_shared *s = open_sized(path, 4096 + sizeof(set));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    for (int i = 0; i < MXV_DNS_SHARED_WAYS; i++)
+        put_numbered(s, i, 1000 + i, 3600);
+    CU_ASSERT_EQUAL(get_numbered(s, 0, 1700), 1); /* 0 used: 1 is the oldest now */
+    mxv_dns_shared_close(s);
+    int fd = open(path, O_RDONLY);
+    CU_ASSERT_EQUAL_FATAL(pread(fd, set, sizeof(set), 4096), (ssize_t)sizeof(set));
+    close(fd);
+    int ways[MXV_DNS_SHARED_WAYS];
+    for (int i = 0; i < MXV_DNS_SHARED_WAYS; i++) {
+        char name[64];
+        snprintf(name, sizeof(name), "host%d.example", i);
+        ways[i] = mxv_dns_shared_find(set, sizeof(set), SCOPE, name, 1, 1700, &hit);
+        CU_ASSERT_TRUE(ways[i] >= 0 && hit.answer.n == 1 && hit.answer.rdata[0][3] == i);
+        CU_ASSERT_EQUAL(mxv_dns_shared_victim(set, sizeof(set), SCOPE, name, 1, 1700),
+                        (size_t)ways[i]);
+        CU_ASSERT_EQUAL(mxv_dns_shared_find(set, sizeof(set), SCOPE + 1, name, 1, 1700, &hit), -1);
+    }
+    CU_ASSERT_EQUAL(mxv_dns_shared_victim(set, sizeof(set), SCOPE, "new.example", 1, 1700),
+                    (size_t)ways[1]);
+    /* Expired: every slot is free, the first one goes. */
+    CU_ASSERT_EQUAL(mxv_dns_shared_victim(set, sizeof(set), SCOPE, "new.example", 1, 5000), 0);
+    /* A damaged slot is free. */
+    set[ways[5] * MXV_DNS_SHARED_SLOT + 100] ^= 1;
+    CU_ASSERT_EQUAL(mxv_dns_shared_victim(set, sizeof(set), SCOPE, "new.example", 1, 1700),
+                    (size_t)ways[5]);
+    /* A short buffer: no slot beyond it is read. */
+    CU_ASSERT_EQUAL(
+        mxv_dns_shared_find(set, MXV_DNS_SHARED_SLOT - 1, SCOPE, "host0.example", 1, 1700, &hit),
+        -1);
+    CU_ASSERT_EQUAL(mxv_dns_shared_victim(set, 0, SCOPE, "new.example", 1, 1700), 0);
 }
 
 static int make_dir(void)
@@ -361,6 +688,14 @@ int main(void)
          test_untrusted_files_refused},
         {"a file that is not a cache is refused and left untouched",
          test_foreign_file_left_untouched},
+        {"a file of the former format is laid out again in place", test_former_format_upgraded},
+        {"40,000 answers in 64 MB are read back", test_many_answers_kept},
+        {"a name in use survives a flood of names used once", test_hot_name_survives_flood},
+        {"hits rewrite a slot's use stamp at most once a minute", test_hits_rarely_write},
+        {"the file has the size set; another size re-sizes it, safely for readers",
+         test_size_setting},
+        {"a set: each name's own answer; its slot, a free one, else the least used",
+         test_set_rules},
         {"a descriptor the host program took over is never used", test_descriptor_taken_over},
         {"%u in the path: a file per user", test_file_per_user},
         {"a lookup made in one process answers another without a resolver",

@@ -5,6 +5,7 @@
  * that its threads are its own to count. */
 #include "dns_shared.h"
 #include "prefetch.h"
+#include "settings.h"
 #include "unit_main.h"
 #include "world.h"
 
@@ -41,8 +42,10 @@ static bool shared_has_all(void)
         int rrtype;
     } wanted[] = {{"example.com", 15}, {"1.2.0.192.in-addr.arpa", 12}, {"mx0a.emailhosted.not", 1}};
     char err[256];
+    /* The policy's size (the default): another would re-size the file. */
     mxv_dns_shared *s =
-        mxv_dns_shared_open(cache, mxv_dns_shared_scope(world, true, true), err, sizeof(err));
+        mxv_dns_shared_open(cache, MXV_DNS_CACHE_SIZE_DEFAULT,
+                            mxv_dns_shared_scope(world, true, true), err, sizeof(err));
     size_t found = 0;
     for (int i = 0; s && i < 3000 && found < 3; i++) {
         mxv_dns_shared_hit hit;
