@@ -15,6 +15,7 @@
 #include "log.h"
 #include "names.h"
 #include "policy.h"
+#include "program_dns.h"
 
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -52,7 +53,8 @@ typedef struct {
     size_t nsteps;
     bool built[NSOURCES];
     size_t first[NSOURCES], count[NSOURCES];
-    bool dns_gathered;
+    bool mx_in, ptr_in;   /* that evidence is gathered (or not needed) */
+    bool ask_mx, ask_ptr; /* the lookups of the round under way */
     bool dns_failed;
     mxv_dns *dns; /* while gathering: the resolver, under the policy lock */
     /* DNS evidence */
@@ -226,6 +228,9 @@ static void on_ptr(void *arg, const mxv_dns_answer *a)
                                 MXV_DNS_MAX_RECORDS);
     }
     bool v6 = strchr(st->d->ip, ':') != NULL;
+    /* Every name first: a forward lookup answered from the shared file
+     * stores into the DNS cache, which may free the records of `a`. */
+    size_t first = st->nptr;
     for (size_t i = 0; i < a->n && st->nptr < MXV_DNS_MAX_RECORDS; i++) {
         ptr_name *p = &st->ptr[st->nptr];
         size_t used;
@@ -236,10 +241,17 @@ static void on_ptr(void *arg, const mxv_dns_answer *a)
         }
         p->sec = a->sec;
         p->fwd_status = -1;
+        st->nptr++;
+    }
+    for (size_t i = first; i < st->nptr; i++) {
+        ptr_name *p = &st->ptr[i];
         fwd_arg *fa = malloc(sizeof(*fa));
-        if (!fa)
+        if (!fa) {
+            p->fwd_status = MXV_DNS_FAIL;
+            snprintf(p->fwd_detail, sizeof(p->fwd_detail), "out of memory");
             continue;
-        *fa = (fwd_arg){st, st->nptr++};
+        }
+        *fa = (fwd_arg){st, i};
         /* A(PTR(IP)) = IP: the same address family as the connection. */
         if (!mxv_dns_submit(st->dns, p->name, v6 ? MXV_RR_AAAA : MXV_RR_A, on_forward, fa)) {
             free(fa);
@@ -250,12 +262,14 @@ static void on_ptr(void *arg, const mxv_dns_answer *a)
 }
 
 /* No lookup made: the sources asked for are failures, with this detail. */
-static void dns_not_asked(state *st, bool need_ptr, const char *detail)
+static void dns_not_asked(state *st, bool need_mx, bool need_ptr, const char *detail)
 {
     st->dns_failed = true;
     mxv_decision_dns_failed(st->d, "no lookup made: %s", detail);
-    st->mx_status = MXV_DNS_FAIL;
-    snprintf(st->mx_detail, sizeof(st->mx_detail), "%s", detail);
+    if (need_mx) {
+        st->mx_status = MXV_DNS_FAIL;
+        snprintf(st->mx_detail, sizeof(st->mx_detail), "%s", detail);
+    }
     if (need_ptr) {
         st->ptr_status = MXV_DNS_FAIL;
         snprintf(st->ptr_detail, sizeof(st->ptr_detail), "%s", detail);
@@ -267,27 +281,59 @@ static void submit_evidence(mxv_dns *dns, void *arg)
     state *st = arg;
     mxv_decision *d = st->d;
     st->dns = dns;
-    if (plan_has(st, MXV_SRC_MX) && st->mx_given->n == 0 && d->domain)
+    if (st->ask_mx)
         mxv_dns_submit(dns, d->domain, MXV_RR_MX, on_mx, st);
     char rev[128];
-    if (plan_has(st, MXV_SRC_PTR) && d->ip[0] && mxv_dns_reverse_name(d->ip, rev, sizeof(rev)))
+    if (st->ask_ptr && mxv_dns_reverse_name(d->ip, rev, sizeof(rev)))
         mxv_dns_submit(dns, rev, MXV_RR_PTR, on_ptr, st);
 }
 
-static void gather_dns(state *st)
+/* The MX RRset the program itself just received, where it may stand for
+ * mxverify's own lookup (program_dns.h). */
+static bool program_mx(state *st)
 {
-    st->dns_gathered = true;
+    mxv_dns_answer a;
+    mxv_program_answer_storage *keep = malloc(sizeof(*keep));
+    bool have =
+        keep && mxv_program_dns_usable(&st->e) && mxv_program_mx_get(st->d->domain, &a, keep);
+    if (have) {
+        on_mx(st, &a);
+        mxv_decision_note(st->d,
+                          "MX RRset of %s: the program's own lookup through the system resolver "
+                          "(insecure: not validated by mxverify)",
+                          st->d->domain);
+    }
+    free(keep);
+    return have;
+}
+
+/* Gathers what the plan needs from DNS for `source` in one round of
+ * parallel lookups: the MX and PTR evidence together (and the forward
+ * confirmation of each PTR name), so that a decision waits for one round
+ * trip at most. When the MX RRset comes without a lookup (the program's
+ * own answer), the PTR evidence waits until a step needs it: a
+ * certificate that matches an MX host then costs no lookup at all. */
+static void gather_dns(state *st, mxv_source source)
+{
     mxv_decision *d = st->d;
-    bool need_mx = plan_has(st, MXV_SRC_MX) && st->mx_given->n == 0 && d->domain;
-    bool need_ptr = plan_has(st, MXV_SRC_PTR) && d->ip[0];
-    st->ptr_status = -1;
+    bool need_mx = !st->mx_in && plan_has(st, MXV_SRC_MX) && st->mx_given->n == 0 && d->domain;
+    bool need_ptr = !st->ptr_in && plan_has(st, MXV_SRC_PTR) && d->ip[0];
+    if (need_mx && program_mx(st)) {
+        need_mx = false;
+        st->mx_in = true;
+        need_ptr = need_ptr && source == MXV_SRC_PTR;
+    }
+    st->mx_in = st->mx_in || need_mx || source == MXV_SRC_MX;
+    st->ptr_in = st->ptr_in || need_ptr || source == MXV_SRC_PTR;
     if (!need_mx && !need_ptr)
         return;
+    st->ask_mx = need_mx;
+    st->ask_ptr = need_ptr;
     const char *missing =
         mxv_decision_dns_round(d, st->policy, st->e.dns_timeout_ms, submit_evidence, NULL, st);
     st->dns = NULL;
     if (missing)
-        dns_not_asked(st, need_ptr, missing);
+        dns_not_asked(st, need_mx, need_ptr, missing);
 }
 
 const char *mxv_decision_dns_round(mxv_decision *d, mxv_policy *policy, int timeout_ms,
@@ -425,8 +471,8 @@ static void build_source(state *st, mxv_source source)
 {
     if (st->built[source])
         return;
-    if ((source == MXV_SRC_MX || source == MXV_SRC_PTR) && !st->dns_gathered)
-        gather_dns(st);
+    if ((source == MXV_SRC_MX && !st->mx_in) || (source == MXV_SRC_PTR && !st->ptr_in))
+        gather_dns(st, source);
     st->built[source] = true;
     st->first[source] = st->d->nrefs;
     switch (source) {
@@ -501,6 +547,7 @@ void mxv_decide_identity(mxv_decision *d, mxv_policy *policy, const mxv_request 
     st->mx_given = req && req->mx.n ? &req->mx : st->e.mx;
     st->route = req && req->route.n ? &req->route : st->e.route;
     st->reference = req && req->reference.n ? &req->reference : st->e.reference;
+    st->ptr_status = -1;
     make_plan(st);
     for (size_t i = 0; i < st->nsteps && !run_step(st, &st->plan[i]); i++)
         ;

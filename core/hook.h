@@ -20,7 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define MXV_HOOK_API_VERSION 7
+#define MXV_HOOK_API_VERSION 8
 
 /* What the host program itself revealed about one connection (filled by the
  * shim from the program's DNS lookups; "" when unknown). */
@@ -108,8 +108,14 @@ typedef struct {
     bool (*clear_text)(const char *domain, const char *host, const char *ip, unsigned port,
                        mxv_hook_level *level, char *why, size_t whylen, const char **reason,
                        const char **policy);
-    /* The program asked DNS for the MX of `domain`: look it up too. */
-    void (*mx_lookup_seen)(const char *domain);
+    /* The program asked DNS for the MX of `domain`: look it up too.
+     * `records` (n of them, NULL when not known) is the whole MX RRset
+     * the program received from the system resolver (owner `domain`, no
+     * alias), with prefs[i] the preference of records[i] (lower case, no
+     * trailing dot) and `ttl` the smallest TTL in seconds: evidence under
+     * core/program_dns.h's rules. */
+    void (*mx_lookup_seen)(const char *domain, const unsigned *prefs, const char *const *records,
+                           size_t n, unsigned ttl);
     /* The shim refused bytes on an in-scope connection: one log line. */
     void (*refused)(const mxv_hook_refusal *r);
     /* The program is about to chroot(): load what deciding needs from the

@@ -9,6 +9,7 @@
 #include "lazy_libs.h"
 #include "log.h"
 #include "prefetch.h"
+#include "program_dns.h"
 #include "recent_failures.h"
 #include "ssl_verify.h"
 
@@ -119,10 +120,16 @@ static bool api_clear_text(const char *domain, const char *host, const char *ip,
     return allowed;
 }
 
-static void api_mx_lookup_seen(const char *domain)
+static void api_mx_lookup_seen(const char *domain, const unsigned *prefs,
+                               const char *const *records, size_t n, unsigned ttl)
 {
     if (!mxv_hook_active || mxv_hook.broken)
         return;
+    mxv_program_mx rrset[MXV_DNS_MAX_RECORDS];
+    for (size_t i = 0; records && i < n && n <= MXV_DNS_MAX_RECORDS; i++)
+        rrset[i] = (mxv_program_mx){prefs[i], records[i]};
+    if (records && n <= MXV_DNS_MAX_RECORDS)
+        mxv_program_mx_seen(domain, rrset, n, ttl);
     mxv_effective e;
     mxv_policy_effective(mxv_hook.policy, domain, &e);
     if (mxv_mode_algorithm(e.mode) != MXV_ALG_NONE)

@@ -320,6 +320,7 @@ SHIM_EXPORT int chroot(const char *path)
     REAL("chroot", int (*)(const char *), -1);
     if (!shim_busy && shim_settings_present()) {
         shim_syscalls_filtered(); /* read while /proc is there */
+        shim_resolver_remember(); /* and /etc/resolv.conf */
         const mxv_hook_api *api = shim_engine(true);
         if (api) {
             shim_busy++;

@@ -11,7 +11,9 @@
 #include <errno.h>
 #include <netdb.h>
 #include <resolv.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #undef res_query
 #undef res_search
@@ -98,33 +100,91 @@ SHIM_EXPORT int gethostbyname2_r(const char *name, int af, struct hostent *ret, 
 
 /* --- res_* --- */
 
+/* MX records kept from one answer: the whole RRset (for the engine's
+ * evidence), the first few of them for this thread's lookups. */
+#define MX_KEPT 32 /* MXV_DNS_MAX_RECORDS */
+#define MX_SEEN 8
+
 typedef struct {
     const char *qname;
-    const char *hosts[8];
-    char names[8][256];
+    const char *hosts[MX_KEPT];
+    unsigned prefs[MX_KEPT];
+    char names[MX_KEPT][256];
     size_t n;
-    bool more; /* MX targets beyond those kept */
+    bool more;      /* MX records beyond those kept */
+    bool not_rrset; /* a record of another owner (an alias), or one unreadable */
+    unsigned ttl;   /* the smallest TTL of the MX records */
 } answer_notes;
 
-static void on_record(void *arg, int type, const uint8_t *rdata, size_t rdlen, const uint8_t *msg,
-                      size_t msglen)
+/* The name as the program asked it and the owner of a record, as DNS
+ * names: case and a trailing dot do not count. */
+static bool same_owner(const char *qname, const char *owner)
 {
-    answer_notes *a = arg;
-    if (type == ns_t_a && rdlen == 4)
-        shim_seen_address_bytes(a->qname, AF_INET, rdata);
-    else if (type == ns_t_aaaa && rdlen == 16)
-        shim_seen_address_bytes(a->qname, AF_INET6, rdata);
-    else if (type == ns_t_mx && rdlen > 2 && a->n == 8)
-        a->more = true;
-    else if (type == ns_t_mx && rdlen > 2 &&
-             shim_dns_name(msg, msglen, (size_t)(rdata - msg) + 2, a->names[a->n], 256) &&
-             a->names[a->n][0]) {
-        a->hosts[a->n] = a->names[a->n];
-        a->n++;
-    }
+    size_t n = strlen(qname);
+    if (n && qname[n - 1] == '.')
+        n--;
+    return n == strlen(owner) && strncasecmp(qname, owner, n) == 0;
 }
 
-static void note_answer(const char *qname, int type, const unsigned char *answer, int len)
+static void on_mx_record(answer_notes *a, const shim_rr *rr, const uint8_t *msg, size_t msglen)
+{
+    char owner[256];
+    if (!shim_dns_name(msg, msglen, rr->owner, owner, sizeof(owner)) ||
+        !same_owner(a->qname, owner) || rr->rdlen < 3) {
+        a->not_rrset = true;
+        return;
+    }
+    if (a->n == MX_KEPT) {
+        a->more = true;
+        return;
+    }
+    if (!shim_dns_name(msg, msglen, (size_t)(rr->rdata - msg) + 2, a->names[a->n], 256)) {
+        a->not_rrset = true;
+        return;
+    }
+    a->prefs[a->n] = (unsigned)rr->rdata[0] << 8 | rr->rdata[1];
+    a->hosts[a->n] = a->names[a->n];
+    a->ttl = a->n == 0 || rr->ttl < a->ttl ? rr->ttl : a->ttl;
+    a->n++;
+}
+
+static void on_record(void *arg, const shim_rr *rr, const uint8_t *msg, size_t msglen)
+{
+    answer_notes *a = arg;
+    if (rr->rrtype == ns_t_a && rr->rdlen == 4)
+        shim_seen_address_bytes(a->qname, AF_INET, rr->rdata);
+    else if (rr->rrtype == ns_t_aaaa && rr->rdlen == 16)
+        shim_seen_address_bytes(a->qname, AF_INET6, rr->rdata);
+    else if (rr->rrtype == ns_t_mx)
+        on_mx_record(a, rr, msg, msglen);
+    else if (rr->rrtype != ns_t_rrsig)
+        a->not_rrset = true; /* a CNAME or DNAME: the RRset is an alias's */
+}
+
+/* The first MX_SEEN targets, without the null MX, for this thread's
+ * lookups (lookups.c). */
+static void note_mx_seen(const answer_notes *a)
+{
+    const char *hosts[MX_SEEN];
+    size_t n = 0;
+    bool more = a->more;
+    for (size_t i = 0; i < a->n; i++) {
+        if (!a->hosts[i][0])
+            continue;
+        if (n == MX_SEEN)
+            more = true;
+        else
+            hosts[n++] = a->hosts[i];
+    }
+    shim_seen_mx(a->qname, hosts, n, more);
+}
+
+/* Did the answer come from the resolver /etc/resolv.conf names, the one
+ * mxverify's own lookups go to? A program may point its resolver state
+ * elsewhere (res_ninit, then its own name servers): then its answers are
+ * not evidence (core/program_dns.h). */
+static void note_answer(res_state st, const char *qname, int type, const unsigned char *answer,
+                        int len)
 {
     if (len < 0 && type == ns_t_mx && h_errno == NO_DATA && wanted() && qname) {
         /* The name has no MX record: it is its own mail host (implicit
@@ -135,16 +195,19 @@ static void note_answer(const char *qname, int type, const unsigned char *answer
     if (!wanted() || !qname || len <= 0 || (type != ns_t_mx && type != ns_t_a && type != ns_t_aaaa))
         return;
     int saved = errno;
-    answer_notes a = {.qname = qname};
-    if (shim_dns_answer_walk(answer, (size_t)len, on_record, &a) && type == ns_t_mx) {
-        shim_seen_mx(qname, a.hosts, a.n, a.more);
+    answer_notes *a = calloc(1, sizeof(*a));
+    if (a && (a->qname = qname) && shim_dns_answer_walk(answer, (size_t)len, on_record, a) &&
+        type == ns_t_mx) {
+        note_mx_seen(a);
         const mxv_hook_api *api = shim_engine(true); /* an MX query: mail software */
-        if (api) {
-            shim_busy++;
-            api->mx_lookup_seen(qname);
-            shim_busy--;
-        }
+        shim_busy++;
+        bool evidence = api && a->n && !a->more && !a->not_rrset && shim_resolver_is_system(st);
+        if (api)
+            api->mx_lookup_seen(qname, a->prefs, evidence ? a->hosts : NULL, evidence ? a->n : 0,
+                                a->ttl);
+        shim_busy--;
     }
+    free(a);
     errno = saved;
 }
 
@@ -160,7 +223,7 @@ static void note_answer(const char *qname, int type, const unsigned char *answer
             return -1;                                                                             \
         }                                                                                          \
         int r = real(dname, class, type, answer, anslen);                                          \
-        note_answer(dname, type, answer, r < anslen ? r : anslen);                                 \
+        note_answer(&_res, dname, type, answer, r < anslen ? r : anslen);                          \
         return r;                                                                                  \
     }
 
@@ -174,7 +237,7 @@ static void note_answer(const char *qname, int type, const unsigned char *answer
             return -1;                                                                             \
         }                                                                                          \
         int r = real(st, dname, class, type, answer, anslen);                                      \
-        note_answer(dname, type, answer, r < anslen ? r : anslen);                                 \
+        note_answer(st, dname, type, answer, r < anslen ? r : anslen);                             \
         return r;                                                                                  \
     }
 

@@ -196,13 +196,29 @@ void shim_seen_mx(const char *domain, const char *const *hosts, size_t n, bool m
 /* Fills out->domain/host for a connection to `ip` from this thread's lookups. */
 bool shim_lookups_explain(int family, const void *ip, mxv_observed *out);
 
+/* --- the program's resolver state (resolver_state.c) --- */
+/* The system resolver's name servers, read now: before a chroot, where
+ * /etc/resolv.conf may not be the same. */
+void shim_resolver_remember(void);
+/* Does `st` (a res_state) name exactly the system resolver's name servers?
+ * false when it cannot be told. */
+struct __res_state;
+bool shim_resolver_is_system(const struct __res_state *st);
+
 /* --- DNS answers (dns_answer.c): untrusted wire data --- */
-typedef void (*shim_answer_cb)(void *arg, int rrtype, const uint8_t *rdata, size_t rdlen,
-                               const uint8_t *msg, size_t msglen);
-/* Calls cb for each answer record of a DNS response; false when malformed. */
+typedef struct {
+    int rrtype;
+    unsigned ttl;         /* seconds */
+    size_t owner;         /* offset of the owner name in the message */
+    const uint8_t *rdata; /* inside the message */
+    size_t rdlen;
+} shim_rr;
+typedef void (*shim_answer_cb)(void *arg, const shim_rr *rr, const uint8_t *msg, size_t msglen);
+/* Calls cb for each answer record of a DNS response (RCODE NOERROR only);
+ * false when malformed. */
 bool shim_dns_answer_walk(const uint8_t *msg, size_t len, shim_answer_cb cb, void *arg);
-/* An uncompressed-or-compressed name at `at` in `msg`, lower case, no
- * trailing dot; false when malformed. */
+/* An uncompressed-or-compressed name at `at` in `msg` (libc's dn_expand),
+ * lower case, no trailing dot, "" for the root; false when malformed. */
 bool shim_dns_name(const uint8_t *msg, size_t len, size_t at, char *out, size_t outlen);
 
 #endif

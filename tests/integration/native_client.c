@@ -6,14 +6,22 @@
  * cannot be. It knows nothing of mxverify: it verifies nothing itself
  * (SSL_VERIFY_NONE, like curl -k) and delivers one message per connection.
  *
- * usage: native_client ADDR|HOST PORT MARKER [--threads N] [--fork] [--plain]
- *                      [--ctx-per-thread] [--cleanup]
+ * usage: native_client ADDR|HOST|DOMAIN PORT MARKER [--threads N] [--fork] [--plain]
+ *                      [--ctx-per-thread] [--cleanup] [--mx [--own-ns IP]]
+ *                      [--count-threads]
  * A HOST name is looked up (getaddrinfo, IPv4) in the thread that connects,
- * as an MTA looks up its MX host.
+ * as an MTA looks up its MX host. --mx: the first argument is a recipient
+ * DOMAIN whose MX records are asked first (res_query, as Postfix and Exim
+ * do; the most preferred host is used), through the name server IP
+ * instead of resolv.conf's with --own-ns. --count-threads: prints
+ * "threads N" (the process's threads) before exiting.
  * Prints "delivered MARKER-i" or "failed MARKER-i: why" per message.
  */
 #include <arpa/inet.h>
+#include <arpa/nameser.h>
+#include <dirent.h>
 #include <netdb.h>
+#include <resolv.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -142,6 +150,57 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
+/* The most preferred MX host of `domain`, as an MTA finds it; NULL when
+ * there is none. */
+static const char *mx_host(const char *domain, const char *own_ns)
+{
+    static char best[NS_MAXDNAME];
+    unsigned char answer[4096];
+    res_init();
+    if (own_ns) {
+        _res.nscount = 1;
+        _res.nsaddr_list[0] = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons(53)};
+        inet_pton(AF_INET, own_ns, &_res.nsaddr_list[0].sin_addr);
+    }
+    int len = res_query(domain, C_IN, T_MX, answer, sizeof(answer));
+    if (len < NS_HFIXEDSZ)
+        return NULL;
+    const unsigned char *end = answer + len, *p = answer + NS_HFIXEDSZ;
+    char name[NS_MAXDNAME];
+    int n = dn_expand(answer, end, p, name, sizeof(name));
+    if (n < 0)
+        return NULL;
+    p += n + 4;
+    unsigned best_pref = 70000, count = answer[6] << 8 | answer[7];
+    for (unsigned i = 0; i < count && p < end; i++) {
+        if ((n = dn_expand(answer, end, p, name, sizeof(name))) < 0 || p + n + 10 > end)
+            return NULL;
+        p += n;
+        unsigned type = p[0] << 8 | p[1], rdlen = p[8] << 8 | p[9];
+        p += 10;
+        if (p + rdlen > end)
+            return NULL;
+        if (type == T_MX && rdlen > 2 && (unsigned)(p[0] << 8 | p[1]) < best_pref &&
+            dn_expand(answer, end, p + 2, name, sizeof(name)) > 0) {
+            best_pref = p[0] << 8 | p[1];
+            snprintf(best, sizeof(best), "%s", name);
+        }
+        p += rdlen;
+    }
+    return best_pref < 70000 ? best : NULL;
+}
+
+static int count_threads(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    return n;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 4) {
@@ -152,7 +211,8 @@ int main(int argc, char **argv)
     port = atoi(argv[2]);
     marker = argv[3];
     int threads = 0;
-    bool do_fork = false, cleanup = false;
+    bool do_fork = false, cleanup = false, mx = false, threads_at_exit = false;
+    const char *own_ns = NULL;
     for (int i = 4; i < argc; i++) {
         if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
             threads = atoi(argv[++i]);
@@ -164,6 +224,16 @@ int main(int argc, char **argv)
             ctx_per_thread = true;
         else if (strcmp(argv[i], "--cleanup") == 0)
             cleanup = true;
+        else if (strcmp(argv[i], "--mx") == 0)
+            mx = true;
+        else if (strcmp(argv[i], "--own-ns") == 0 && i + 1 < argc)
+            own_ns = argv[++i];
+        else if (strcmp(argv[i], "--count-threads") == 0)
+            threads_at_exit = true;
+    }
+    if (mx && !(addr = mx_host(argv[1], own_ns))) {
+        printf("failed %s: no MX for %s\n", marker, argv[1]);
+        return 1;
     }
     shared_ctx = SSL_CTX_new(TLS_client_method());
     if (!shared_ctx)
@@ -194,5 +264,7 @@ int main(int argc, char **argv)
     SSL_CTX_free(shared_ctx);
     if (cleanup)
         OPENSSL_cleanup();
+    if (threads_at_exit)
+        printf("threads %d\n", count_threads());
     return 0;
 }
