@@ -208,6 +208,10 @@ static bool ensure_ub(mxv_dns *dns)
         (void)u->ctx_resolvconf(ub, NULL);
         (void)u->ctx_hosts(ub, NULL);
         ask_system_resolver(u, ub);
+        /* No RFC 8145 key-tag query (a "_ta-" name) from each process that
+         * builds a context: root-operator telemetry, a query more per
+         * smtp process, nothing a decision needs. */
+        (void)u->ctx_set_option(ub, "trust-anchor-signaling:", "no");
         if (dns->validate && access(ROOT_ANCHOR, R_OK) == 0) {
             rc = u->ctx_add_ta_file(ub, ROOT_ANCHOR);
             dns->probe_wanted = rc == 0 && dns->may_downgrade;

@@ -2,6 +2,7 @@
 #include "prefetch.h"
 #include "decision.h"
 #include "policy.h"
+#include "program_dns.h"
 #include "sts_lookup.h"
 
 #include <pthread.h>
@@ -105,8 +106,24 @@ static bool sts_ready(mxv_decision *d, mxv_policy *policy, bool cache_only)
     return ready;
 }
 
+/* Has the program itself given the domain's MX RRset, where it stands
+ * for mxverify's own lookup (program_dns.h)? Then the PTR evidence is not
+ * fetched ahead: the decision asks it only if the MX hosts do not match,
+ * and a certificate that matches one costs no lookup, no thread. */
+static bool mx_from_program(mxv_policy *policy, const char *domain)
+{
+    mxv_effective e;
+    mxv_policy_effective(policy, domain, &e);
+    mxv_program_answer_storage *keep = malloc(sizeof(*keep));
+    mxv_dns_answer a;
+    bool have = keep && mxv_program_dns_usable(&e) && mxv_program_mx_get(domain, &a, keep);
+    free(keep);
+    return have;
+}
+
 /* Deciding for a certificate with no names reaches every DNS step of the
- * algorithm, so it makes exactly the lookups the real decision will.
+ * algorithm, so it makes exactly the lookups the real decision will (the
+ * PTR's only when the decision may need them first).
  * cache_only: only ask the caches; true when they answered everything. */
 static bool run(const job *j, bool cache_only)
 {
@@ -114,8 +131,9 @@ static bool run(const job *j, bool cache_only)
     char err[64];
     mxv_request *r = mxv_request_new();
     mxv_decision *d = mxv_decision_new();
+    bool ptr_ahead = j->ip[0] && !(j->domain[0] && mx_from_program(j->policy, j->domain));
     if (r && d && (!j->domain[0] || mxv_request_set(r, "domain", j->domain, err, sizeof(err))) &&
-        (!j->ip[0] || mxv_request_set(r, "ip", j->ip, err, sizeof(err)))) {
+        (!ptr_ahead || mxv_request_set(r, "ip", j->ip, err, sizeof(err)))) {
         mxv_decision_begin(d, j->policy, r, NULL);
         d->dns_cache_only = cache_only;
         /* DANE's lookups ride in the identity's round (one round trip for

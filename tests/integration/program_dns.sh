@@ -10,10 +10,11 @@
 #
 # Checked, under required-verify-hosted with a dns_cache file:
 # - a certificate that matches the MX host: mxverify asks no MX of its own
-#   (one MX query at the resolver: the program's); a PTR match: delivered;
-# - a process that starts with the shared file holding every answer it
-#   needs builds no resolver and starts no thread (counted in
-#   /proc/self/task); one whose answers are not there does;
+#   (one MX query at the resolver: the program's), no PTR, and builds no
+#   resolver: the process has no thread beyond its own (counted in
+#   /proc/self/task);
+# - a PTR match: delivered; the process that asks the PTR has a resolver
+#   thread; the next one, whose answers the shared file holds, has none;
 # - a program whose resolver is not the system's (its own name server,
 #   answering a forged MX that points at a server whose certificate
 #   matches that MX name): its answer is not evidence, mxverify's own
@@ -116,17 +117,20 @@ expect "MX match delivered" [ "$delivered" = 1 ]
 expect "the decision passed by the MX host" in_err 'verdict=pass'
 expect "one MX query for viamx.example.net (the program's), got $(mx_queries viamx.example.net)" \
     [ "$(mx_queries viamx.example.net)" = 1 ]
-expect "a cold process starts a resolver thread (threads: $threads)" [ "${threads:-0}" -ge 2 ]
-client "${shim[@]}" -- viamx.example.net mx-warm
-expect "MX match delivered again" [ "$delivered" = 1 ]
-expect "no thread where the program and the shared file answered everything (threads: $threads)" \
+expect "no resolver thread: the program's answer left no question (threads: $threads)" \
     [ "$threads" = 1 ]
+client "${shim[@]}" -- viamx.example.net mx-again
+expect "MX match delivered again" [ "$delivered" = 1 ]
+expect "again no thread (threads: $threads)" [ "$threads" = 1 ]
 expect "still no MX query of mxverify's" [ "$(mx_queries viamx.example.net)" = 2 ]
+ptr_queries() { grep -c " $1.2.0.192.in-addr.arpa. PTR IN" "$work/dns/unbound.log" || true; }
+expect "no PTR asked for an MX match" [ "$(ptr_queries 32)" = 0 ]
 
 # --- the PTR evidence is mxverify's own, and shared ---
 client "${shim[@]}" -- viaptr.example.org ptr-cold
 expect "PTR match delivered" [ "$delivered" = 1 ]
 expect "a cold PTR decision starts a resolver thread (threads: $threads)" [ "${threads:-0}" -ge 2 ]
+expect "the PTR asked once" [ "$(ptr_queries 33)" = 1 ]
 client "${shim[@]}" -- viaptr.example.org ptr-warm
 expect "PTR match delivered from the shared file" [ "$delivered" = 1 ]
 expect "no thread for a PTR decision the shared file answers (threads: $threads)" [ "$threads" = 1 ]
