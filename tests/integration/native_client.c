@@ -17,9 +17,10 @@
  * "threads N" (the process's threads) before exiting.
  * Prints "delivered MARKER-i" or "failed MARKER-i: why" per message.
  */
+#include "thread_count.h"
+
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
-#include <dirent.h>
 #include <netdb.h>
 #include <resolv.h>
 #include <netinet/in.h>
@@ -190,17 +191,6 @@ static const char *mx_host(const char *domain, const char *own_ns)
     return best_pref < 70000 ? best : NULL;
 }
 
-static int count_threads(void)
-{
-    DIR *d = opendir("/proc/self/task");
-    int n = 0;
-    for (struct dirent *e; d && (e = readdir(d));)
-        n += e->d_name[0] != '.';
-    if (d)
-        closedir(d);
-    return n;
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 4) {
@@ -265,6 +255,6 @@ int main(int argc, char **argv)
     if (cleanup)
         OPENSSL_cleanup();
     if (threads_at_exit)
-        printf("threads %d\n", count_threads());
+        printf("threads %d\n", thread_count());
     return 0;
 }

@@ -6,10 +6,10 @@
 #include "dns_shared.h"
 #include "prefetch.h"
 #include "settings.h"
+#include "thread_count.h"
 #include "unit_main.h"
 #include "world.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,17 +19,6 @@
 
 static char *world, cache[64];
 static mxv_policy *policy;
-
-static int threads(void)
-{
-    DIR *d = opendir("/proc/self/task");
-    int n = 0;
-    for (struct dirent *e; d && (e = readdir(d));)
-        n += e->d_name[0] != '.';
-    if (d)
-        closedir(d);
-    return n;
-}
 
 /* Waits (30 s at most: valgrind is slow) until the shared file holds every
  * answer the prefetch of (example.com, 192.0.2.1) looks up: the MX, the
@@ -75,22 +64,22 @@ static void in_child(int (*fn)(void))
 
 static int first_process(void)
 {
-    int before = threads();
+    int before = thread_count();
     mxv_prefetch(policy, "example.com", "192.0.2.1", NULL, 25);
     if (!shared_has_all())
         return 1; /* the worker never looked up */
-    return threads() > before ? 0 : 2;
+    return thread_count() > before ? 0 : 2;
 }
 
 static int next_process(void)
 {
-    int before = threads();
+    int before = thread_count();
     mxv_prefetch(policy, "example.com", "192.0.2.1", NULL, 25);
-    if (threads() != before)
+    if (thread_count() != before)
         return 3; /* a thread for answers already at hand */
     /* A destination nobody looked up still gets its background lookups. */
     mxv_prefetch(policy, "v6.example", "2001:db8::25", NULL, 25);
-    return threads() > before ? 0 : 4;
+    return thread_count() > before ? 0 : 4;
 }
 
 static void test_thread_only_for_missing_answers(void)
