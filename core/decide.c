@@ -294,13 +294,13 @@ static bool program_mx(state *st)
 {
     mxv_dns_answer a;
     mxv_program_answer_storage *keep = malloc(sizeof(*keep));
-    bool have =
-        keep && mxv_program_dns_usable(&st->e) && mxv_program_mx_get(st->d->domain, &a, keep);
+    bool have = keep && mxv_program_mx_evidence(st->policy, &st->e, st->d->domain,
+                                                !st->d->dns_cache_only, &a, keep);
     if (have) {
         on_mx(st, &a);
         mxv_decision_note(st->d,
                           "MX RRset of %s: the program's own lookup through the system resolver "
-                          "(insecure: not validated by mxverify)",
+                          "(insecure: mxverify would not have validated it either)",
                           st->d->domain);
     }
     free(keep);

@@ -19,6 +19,13 @@
 #include <unistd.h>
 
 #define ROOT_ANCHOR "/usr/share/dns/root.key"
+/* The resolver path's verdict, kept in the shared answer file (scoped like
+ * every answer in it) for the other processes, as a pseudo-answer under a
+ * name no one can look up (RFC 6761 .invalid, a private-use type). */
+#define PATH_NAME    "resolver-path.mxverify.invalid"
+#define PATH_TYPE    65280
+#define PATH_SECONDS 600
+#define PATH_NONE    "carries no DNSSEC"
 
 typedef struct pending {
     struct pending *next;
@@ -355,6 +362,12 @@ static void on_probe(void *arg, int err, struct ub_result *result)
     dns->path = err != 0 || !result || (!result->secure && !result->bogus) ? PATH_UNKNOWN
                 : result->secure                                           ? PATH_DNSSEC
                                                                            : PATH_NO_DNSSEC;
+    if (dns->shared && dns->path != PATH_UNKNOWN) {
+        mxv_dns_answer verdict = {.status = MXV_DNS_NODATA};
+        snprintf(verdict.detail, sizeof(verdict.detail), "%s",
+                 dns->path == PATH_NO_DNSSEC ? PATH_NONE : "carries DNSSEC");
+        mxv_dns_shared_put(dns->shared, PATH_NAME, PATH_TYPE, time(NULL), PATH_SECONDS, &verdict);
+    }
     if (dns->path == PATH_NO_DNSSEC)
         snprintf(dns->notice, sizeof(dns->notice),
                  "this machine's resolver path carries no DNSSEC (the root's own records do not "
@@ -394,6 +407,23 @@ const char *mxv_dns_take_notice(mxv_dns *dns)
     memcpy(said, dns->notice, sizeof(said));
     dns->notice[0] = '\0';
     return said;
+}
+
+bool mxv_dns_unvalidated(mxv_dns *dns)
+{
+    if (!dns->validate)
+        return true;
+    if (dns->unbound_conf || !dns->may_downgrade)
+        return false;
+    if (access(ROOT_ANCHOR, R_OK) != 0)
+        return true; /* nothing to validate with: every answer is insecure */
+    if (dns->path != PATH_UNKNOWN && dns->path != PATH_PROBING)
+        return dns->path == PATH_NO_DNSSEC;
+    mxv_dns_shared_hit *hit = dns->shared ? malloc(sizeof(*hit)) : NULL;
+    bool none = hit && mxv_dns_shared_get(dns->shared, PATH_NAME, PATH_TYPE, time(NULL), hit) &&
+                strcmp(hit->answer.detail, PATH_NONE) == 0;
+    free(hit);
+    return none;
 }
 
 void mxv_dns_allow_downgrade(mxv_dns *dns, bool allow)

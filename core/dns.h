@@ -71,6 +71,14 @@ bool mxv_dns_downgrade_allowed(const mxv_dns *dns);
 /* Does the resolver hold a DNSSEC trust anchor (builds its libunbound
  * context if need be)? false also when it cannot be built. */
 bool mxv_dns_anchored(mxv_dns *dns);
+/* Would this resolver's answers come unvalidated, so that an answer from
+ * the same system resolver is worth as much (core/program_dns.h)? True
+ * when it does not validate, has no root trust anchor to validate with,
+ * or its path is known to carry no DNSSEC (with the downgrade allowed:
+ * bogus answers then count as insecure), by its own probe or, within ten
+ * minutes, another process's (through the shared answer file). Never for
+ * a resolver of an unbound_conf. Builds no libunbound context. */
+bool mxv_dns_unvalidated(mxv_dns *dns);
 /* Something worth one log line (such a downgrade), once; else NULL. */
 const char *mxv_dns_take_notice(mxv_dns *dns);
 void mxv_dns_free(mxv_dns *dns);

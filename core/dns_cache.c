@@ -23,6 +23,7 @@ typedef struct entry {
     mxv_dnssec_status sec;
     bool truncated;
     size_t n;
+    size_t size;                    /* of the allocation, in bytes */
     size_t detail, canonical, data; /* offsets in mem */
     _Alignas(size_t) unsigned char mem[];
 } entry;
@@ -34,6 +35,7 @@ typedef struct entry {
 struct mxv_dns_cache {
     entry **bucket; /* nbuckets chains, or NULL before the first answer */
     size_t nbuckets, count;
+    size_t bytes;           /* the entries' allocations */
     entry *newest, *oldest; /* the use list */
 };
 
@@ -69,6 +71,11 @@ size_t mxv_dns_cache_count(const mxv_dns_cache *cache)
     return cache->count;
 }
 
+size_t mxv_dns_cache_bytes(const mxv_dns_cache *cache)
+{
+    return cache->bytes;
+}
+
 static void list_unlink(mxv_dns_cache *cache, entry *e)
 {
     *(e->newer ? &e->newer->older : &cache->newest) = e->older;
@@ -95,6 +102,7 @@ static void drop(mxv_dns_cache *cache, entry **link)
     *link = e->next;
     list_unlink(cache, e);
     cache->count--;
+    cache->bytes -= e->size;
     free(e);
 }
 
@@ -164,7 +172,8 @@ bool mxv_dns_cache_get(mxv_dns_cache *cache, const char *name, int rrtype, time_
     return true;
 }
 
-/* A copy of answer for name, or NULL when out of memory. */
+/* A copy of answer for name, or NULL when out of memory or larger than
+ * MXV_DNS_CACHE_ENTRY_MAX. */
 static entry *copy_of(const char *name, size_t namelen, const mxv_dns_answer *answer)
 {
     size_t detail = strnlen(answer->detail, sizeof(answer->detail) - 1);
@@ -172,10 +181,12 @@ static entry *copy_of(const char *name, size_t namelen, const mxv_dns_answer *an
     for (size_t i = 0; i < answer->n; i++)
         total += answer->rdlen[i];
     size_t lens = answer->n * sizeof(size_t);
-    entry *e = malloc(sizeof(*e) + lens + namelen + 1 + detail + 1 + canonical + 1 + total);
+    size_t size = sizeof(entry) + lens + namelen + 1 + detail + 1 + canonical + 1 + total;
+    entry *e = size <= MXV_DNS_CACHE_ENTRY_MAX ? malloc(size) : NULL;
     if (!e)
         return NULL;
     *e = (entry){.status = answer->status,
+                 .size = size,
                  .sec = answer->sec,
                  .truncated = answer->truncated,
                  .n = answer->n,
@@ -217,8 +228,9 @@ void mxv_dns_cache_put(mxv_dns_cache *cache, const char *name, int rrtype, time_
     entry **link = find(cache, e->hash, name, rrtype, now, true);
     if (*link)
         drop(cache, link); /* replaced */
-    if (cache->count >= MXV_DNS_CACHE_MAX) {
-        /* Full: the least recently used answer goes. */
+    while (cache->oldest &&
+           (cache->count >= MXV_DNS_CACHE_MAX || cache->bytes + e->size > MXV_DNS_CACHE_BYTES)) {
+        /* Full: the least recently used answers go. */
         entry **victim = chain_of(cache, cache->oldest->hash);
         while (*victim != cache->oldest)
             victim = &(*victim)->next;
@@ -229,5 +241,6 @@ void mxv_dns_cache_put(mxv_dns_cache *cache, const char *name, int rrtype, time_
     *chain = e;
     list_push(cache, e);
     cache->count++;
+    cache->bytes += e->size;
     grow(cache);
 }

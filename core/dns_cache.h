@@ -9,7 +9,9 @@
  * destination are answered here, in memory, instead. A hash table that
  * starts small and doubles as it fills (a process that looks up ten names
  * touches a few hundred bytes, not megabytes), up to MXV_DNS_CACHE_MAX
- * answers; when full, the least recently used answer goes. Expired
+ * answers and MXV_DNS_CACHE_BYTES of them; when full, the least recently
+ * used answers go. An answer above MXV_DNS_CACHE_ENTRY_MAX is not kept.
+ * Expired
  * answers are dropped where a put meets them (a get frees nothing).
  * Failures are never cached.
  * Not thread-safe: its owner (mxv_dns) is used under a lock.
@@ -21,8 +23,16 @@
 
 #include <time.h>
 
-/* The most answers one process keeps (a few hundred bytes each). */
+/* The most answers one process keeps (most take a few hundred bytes). */
 #define MXV_DNS_CACHE_MAX 65536
+/* The most bytes they take, each counted by its allocation (the answer's
+ * records, names and detail, and about a hundred bytes of fields): 32 MiB,
+ * the bucket array (8 bytes an answer at most) aside. */
+#define MXV_DNS_CACHE_BYTES ((size_t)32 << 20)
+/* The largest answer kept, in bytes counted as above: 16 KiB, room for the
+ * largest legitimate RRset (32 TLSA records with SHA-512 digests, about
+ * 2 KB); a larger answer is not cached. */
+#define MXV_DNS_CACHE_ENTRY_MAX ((size_t)16 << 10)
 
 typedef struct mxv_dns_cache mxv_dns_cache;
 
@@ -35,12 +45,16 @@ void mxv_dns_cache_free(mxv_dns_cache *cache);
 bool mxv_dns_cache_get(mxv_dns_cache *cache, const char *name, int rrtype, time_t now,
                        mxv_dns_answer *out);
 /* Keeps a copy of an OK or NODATA answer for ttl seconds (an hour at
- * most), replacing any for the same name (case-insensitive) and type;
- * failures, ttl <= 0 and names too long are ignored, as is the answer when
+ * most), replacing any for the same name (case-insensitive) and type, and
+ * dropping the least recently used answers while the count or the bytes
+ * would exceed their bounds; failures, ttl <= 0, names too long and
+ * answers above MXV_DNS_CACHE_ENTRY_MAX are ignored, as is the answer when
  * memory runs out. */
 void mxv_dns_cache_put(mxv_dns_cache *cache, const char *name, int rrtype, time_t now, int ttl,
                        const mxv_dns_answer *answer);
-/* Answers held (expired ones not yet met included): for tests. */
+/* Answers held, and the bytes they take (as MXV_DNS_CACHE_BYTES counts
+ * them), expired ones not yet met included: for tests. */
 size_t mxv_dns_cache_count(const mxv_dns_cache *cache);
+size_t mxv_dns_cache_bytes(const mxv_dns_cache *cache);
 
 #endif

@@ -27,7 +27,6 @@
 #include "hook_state.h"
 #include "log.h"
 #include "prefetch.h"
-#include "program_dns.h"
 #include "recent_failures.h"
 #include "ssl_verify.h"
 #include "stderr_line.h"
@@ -409,7 +408,6 @@ static void after_fork_child(void)
     }
     mxv_prefetch_forget_after_fork();
     mxv_recent_failures_after_fork();
-    mxv_program_dns_after_fork();
 }
 
 int mxv_hook_install(mxv_policy *policy, const char *broken, char *err, size_t errlen)

@@ -113,9 +113,10 @@ typedef struct {
      * the program received from the system resolver (owner `domain`, no
      * alias), with prefs[i] the preference of records[i] (lower case, no
      * trailing dot) and `ttl` the smallest TTL in seconds: evidence under
-     * core/program_dns.h's rules. */
+     * core/program_dns.h's rules. `authenticated`: the answer carried the
+     * AD bit and resolv.conf says trust-ad. */
     void (*mx_lookup_seen)(const char *domain, const unsigned *prefs, const char *const *records,
-                           size_t n, unsigned ttl);
+                           size_t n, unsigned ttl, bool authenticated);
     /* The shim refused bytes on an in-scope connection: one log line. */
     void (*refused)(const mxv_hook_refusal *r);
     /* The program is about to chroot(): load what deciding needs from the

@@ -121,7 +121,8 @@ static bool api_clear_text(const char *domain, const char *host, const char *ip,
 }
 
 static void api_mx_lookup_seen(const char *domain, const unsigned *prefs,
-                               const char *const *records, size_t n, unsigned ttl)
+                               const char *const *records, size_t n, unsigned ttl,
+                               bool authenticated)
 {
     if (!mxv_hook_active || mxv_hook.broken)
         return;
@@ -129,7 +130,7 @@ static void api_mx_lookup_seen(const char *domain, const unsigned *prefs,
     for (size_t i = 0; records && i < n && n <= MXV_DNS_MAX_RECORDS; i++)
         rrset[i] = (mxv_program_mx){prefs[i], records[i]};
     if (records && n <= MXV_DNS_MAX_RECORDS)
-        mxv_program_mx_seen(domain, rrset, n, ttl);
+        mxv_program_mx_seen(domain, rrset, n, ttl, authenticated);
     mxv_effective e;
     mxv_policy_effective(mxv_hook.policy, domain, &e);
     if (mxv_mode_algorithm(e.mode) != MXV_ALG_NONE)

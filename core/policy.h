@@ -58,6 +58,10 @@ X509_STORE *mxv_policy_store(mxv_policy *policy, const char **why);
  * dns_timeout. false, with err, when there is no resolver. */
 bool mxv_policy_dns_round(mxv_policy *policy, void (*submit)(mxv_dns *dns, void *arg), void *arg,
                           char *err, size_t errlen);
+/* Would the policy's resolver take its answers unvalidated (see
+ * mxv_dns_unvalidated)? `wait`: may wait for its lock (false: a busy
+ * resolver counts as no). */
+bool mxv_policy_dns_unvalidated(mxv_policy *policy, bool wait);
 /* Reads the system's CA bundle file into the store, once: true when it was
  * read now (a chain that found no issuer is then worth checking again). */
 bool mxv_policy_store_add_bundle(mxv_policy *policy);

@@ -191,6 +191,19 @@ bool mxv_policy_dns_round(mxv_policy *p, void (*submit)(mxv_dns *dns, void *arg)
     return true;
 }
 
+bool mxv_policy_dns_unvalidated(mxv_policy *p, bool wait)
+{
+    if (wait)
+        pthread_mutex_lock(&p->lock);
+    else if (pthread_mutex_trylock(&p->lock) != 0)
+        return false;
+    const char *why;
+    mxv_dns *dns = mxv_policy_dns(p, &why);
+    bool unvalidated = dns && mxv_dns_unvalidated(dns);
+    pthread_mutex_unlock(&p->lock);
+    return unvalidated;
+}
+
 int mxv_policy_prepare(mxv_policy *p, char *err, size_t errlen)
 {
     const char *why;

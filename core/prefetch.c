@@ -116,7 +116,7 @@ static bool mx_from_program(mxv_policy *policy, const char *domain)
     mxv_policy_effective(policy, domain, &e);
     mxv_program_answer_storage *keep = malloc(sizeof(*keep));
     mxv_dns_answer a;
-    bool have = keep && mxv_program_dns_usable(&e) && mxv_program_mx_get(domain, &a, keep);
+    bool have = keep && mxv_program_mx_evidence(policy, &e, domain, false, &a, keep);
     free(keep);
     return have;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "program_dns.h"
 #include "names.h"
+#include "policy.h"
 #include "slot_file.h"
 
 #include <pthread.h>
@@ -17,15 +18,48 @@
 #define MAX_TTL 3600 /* as the DNS caches: an hour at most */
 
 typedef struct {
-    char domain[MXV_NAME_MAX + 1];
-    time_t expires; /* 0: empty */
+    char domain[MXV_NAME_MAX + 1]; /* lower case, no trailing dot */
+    time_t expires;                /* 0: empty */
+    bool authenticated;
     size_t n;
     size_t rdlen[MXV_DNS_MAX_RECORDS];
     uint8_t *data; /* the records' rdata, one after the other */
 } entry;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
 static entry *table; /* ENTRIES, allocated at the first answer */
+
+/* Never held across fork(): a child would find an entry half replaced. */
+static void fork_prepare(void)
+{
+    pthread_mutex_lock(&lock);
+}
+
+static void fork_done(void)
+{
+    pthread_mutex_unlock(&lock);
+}
+
+static void at_fork(void)
+{
+    pthread_atfork(fork_prepare, fork_done, fork_done);
+}
+
+/* The domain as the caches name it: lower case, no trailing dot; false
+ * when it cannot be one. */
+static bool normalized(const char *domain, char out[MXV_NAME_MAX + 1])
+{
+    size_t len = domain ? strlen(domain) : 0;
+    if (len && domain[len - 1] == '.')
+        len--;
+    if (len == 0 || len > MXV_NAME_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        out[i] = (char)(domain[i] >= 'A' && domain[i] <= 'Z' ? domain[i] + 32 : domain[i]);
+    out[len] = '\0';
+    return true;
+}
 
 static size_t index_of(const char *domain)
 {
@@ -51,12 +85,13 @@ static size_t to_wire(const char *name, uint8_t *out, size_t outlen)
     return o;
 }
 
-void mxv_program_mx_seen(const char *domain, const mxv_program_mx *records, size_t n, unsigned ttl)
+void mxv_program_mx_seen(const char *domain, const mxv_program_mx *records, size_t n, unsigned ttl,
+                         bool authenticated)
 {
-    if (!domain || strlen(domain) > MXV_NAME_MAX || n == 0 || n > MXV_DNS_MAX_RECORDS || ttl == 0)
+    entry e = {.n = n, .authenticated = authenticated};
+    if (!normalized(domain, e.domain) || n == 0 || n > MXV_DNS_MAX_RECORDS || ttl == 0)
         return;
     uint8_t *data = malloc(n * (2 + MXV_NAME_WIRE_MAX));
-    entry e = {.n = n, .data = data};
     if (!data)
         return;
     size_t used = 0;
@@ -71,13 +106,14 @@ void mxv_program_mx_seen(const char *domain, const mxv_program_mx *records, size
         e.rdlen[i] = 2 + len;
         used += 2 + len;
     }
-    memcpy(e.domain, domain, strlen(domain) + 1);
+    e.data = data;
     e.expires = time(NULL) + (ttl < MAX_TTL ? (time_t)ttl : MAX_TTL);
+    pthread_once(&once, at_fork);
     pthread_mutex_lock(&lock);
     if (!table)
         table = calloc(ENTRIES, sizeof(*table));
     if (table) {
-        entry *slot = &table[index_of(domain)];
+        entry *slot = &table[index_of(e.domain)];
         free(slot->data);
         *slot = e;
         data = NULL;
@@ -91,12 +127,17 @@ bool mxv_program_dns_usable(const mxv_effective *e)
     return !e->unbound_conf && e->dnssec != MXV_DNSSEC_REQUIRE && e->dane == MXV_DANE_OFF;
 }
 
-bool mxv_program_mx_get(const char *domain, mxv_dns_answer *out, mxv_program_answer_storage *keep)
+/* The kept RRset of `domain`, within its TTL. */
+static bool kept(const char *domain, mxv_dns_answer *out, mxv_program_answer_storage *keep,
+                 bool *authenticated)
 {
+    char name[MXV_NAME_MAX + 1];
+    if (!normalized(domain, name))
+        return false;
     bool found = false;
     pthread_mutex_lock(&lock);
-    const entry *slot = table && domain ? &table[index_of(domain)] : NULL;
-    if (slot && slot->expires > time(NULL) && strcasecmp(slot->domain, domain) == 0) {
+    const entry *slot = table ? &table[index_of(name)] : NULL;
+    if (slot && slot->expires > time(NULL) && strcmp(slot->domain, name) == 0) {
         memset(out, 0, sizeof(*out));
         out->status = MXV_DNS_OK;
         out->sec = MXV_SEC_INSECURE;
@@ -109,14 +150,17 @@ bool mxv_program_mx_get(const char *domain, mxv_dns_answer *out, mxv_program_ans
             off += slot->rdlen[i];
         }
         out->n = slot->n;
+        *authenticated = slot->authenticated;
         found = true;
     }
     pthread_mutex_unlock(&lock);
     return found;
 }
 
-void mxv_program_dns_after_fork(void)
+bool mxv_program_mx_evidence(mxv_policy *policy, const mxv_effective *e, const char *domain,
+                             bool wait, mxv_dns_answer *out, mxv_program_answer_storage *keep)
 {
-    pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
-    memcpy(&lock, &fresh, sizeof(lock));
+    bool authenticated = false;
+    return mxv_program_dns_usable(e) && kept(domain, out, keep, &authenticated) &&
+           (authenticated || mxv_policy_dns_unvalidated(policy, wait));
 }

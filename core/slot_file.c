@@ -144,9 +144,12 @@ static bool usable(mxv_slot_file *f)
 
 /* Why the open file cannot be used ("" when it is not of the caller's
  * kind), or NULL; lays it out when new, of the former format, or of
- * another geometry. */
+ * another geometry. An empty file is new only when this process created
+ * it (`created`) or when it has the mode we create (0600: its creator
+ * stopped before writing the header); any other empty file is the
+ * user's, not ours. */
 static const char *check_file(int fd, const struct stat *st, const mxv_slot_kind *kind,
-                              size_t slots)
+                              size_t slots, bool created)
 {
     if (!S_ISREG(st->st_mode))
         return "not a regular file";
@@ -154,8 +157,10 @@ static const char *check_file(int fd, const struct stat *st, const mxv_slot_kind
         return "owned by another user";
     if (st->st_mode & 022)
         return "writable by users other than its owner";
+    if (st->st_nlink != 1)
+        return "has other names (hard links)";
     if (st->st_size == 0)
-        return lay_out(fd, kind, slots, false);
+        return created || (st->st_mode & 07777) == 0600 ? lay_out(fd, kind, slots, false) : "";
     uint8_t header[MXV_SLOT_FILE_HEADER];
     ssize_t n = pread(fd, header, sizeof(header), 0);
     size_t len = n > 0 ? (size_t)n : 0, mlen = strlen(kind->magic);
@@ -208,13 +213,20 @@ mxv_slot_file *mxv_slot_file_open(const char *configured, const mxv_slot_kind *k
         snprintf(err, errlen, "%s: not a regular file", path);
         return NULL;
     }
-    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+    /* Created here, or an existing file (never created through a link:
+     * O_EXCL fails on one, and O_NOFOLLOW then refuses it). */
+    const int flags = O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK;
+    int fd = open(path, flags | O_CREAT | O_EXCL, 0600);
+    bool created = fd >= 0;
+    if (fd < 0 && errno == EEXIST)
+        fd = open(path, flags);
     if (fd < 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return NULL;
     }
     struct stat st;
-    const char *why = fstat(fd, &st) != 0 ? strerror(errno) : check_file(fd, &st, kind, slots);
+    const char *why =
+        fstat(fd, &st) != 0 ? strerror(errno) : check_file(fd, &st, kind, slots, created);
     mxv_slot_file *f = why ? NULL : malloc(sizeof(*f));
     if (why && !*why) {
         snprintf(err, errlen, "%s: not an mxverify %s file", path, kind->what);

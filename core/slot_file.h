@@ -9,11 +9,13 @@
  * carries a checksum of the rest, so a slot read while another process
  * rewrites it, or damaged in any way, fails the check and is a miss,
  * never data. The file is used only when it is a regular file owned by
- * the process's effective user and writable by no one else: what it holds
- * is evidence, and only that user may write it. A file that does not
- * start with the caller's magic line (or an earlier format's, which is
- * then re-initialised) is never written to: a mistyped path must not
- * damage whatever it names.
+ * the process's effective user, writable by no one else, and with no
+ * other name (a hard link): what it holds is evidence, and only that user
+ * may write it. A file that does not start with the caller's magic line
+ * (or an earlier format's, which is then re-initialised) is never written
+ * to, nor is an empty one unless this process created it or its mode is
+ * exactly 0600 (ours, its creator stopped before the header): a mistyped
+ * path must not damage whatever it names.
  *
  * The file's first MXV_SLOT_FILE_HEADER bytes are its header: the magic
  * line, then its geometry (slot size and number of slots, checksummed).
@@ -56,10 +58,10 @@ uint64_t mxv_fnv_name(uint64_t h, const char *name);
 
 /* Opens `path` ("%u" in it: the effective user ID, so that one setting
  * gives each user a file of its own) for `slots` slots (at least one),
- * creating it (mode 0600) if absent, re-initialising it if it is of the
- * kind's former format, and re-sizing it if its header says another
- * number of slots. NULL with a reason in err when it cannot be used
- * safely. */
+ * creating it (mode 0600) if absent, laying it out if empty and of mode
+ * 0600, re-initialising it if it is of the kind's former format, and
+ * re-sizing it if its header says another number of slots. NULL with a
+ * reason in err when it cannot be used safely (see above). */
 mxv_slot_file *mxv_slot_file_open(const char *path, const mxv_slot_kind *kind, size_t slots,
                                   char *err, size_t errlen);
 void mxv_slot_file_close(mxv_slot_file *f);

@@ -64,12 +64,14 @@ bool shim_dns_answer_walk(const uint8_t *msg, size_t len, shim_answer_cb cb, voi
             return false;
     for (unsigned i = 0; i < an; i++) {
         shim_rr rr = {.owner = at};
-        unsigned type, ttl_hi, ttl_lo, rdlen;
+        unsigned type, rrclass, ttl_hi, ttl_lo, rdlen;
         if (!skip_name(msg, len, at, &at) || !get16(msg, len, at, &type) ||
-            !get16(msg, len, at + 4, &ttl_hi) || !get16(msg, len, at + 6, &ttl_lo) ||
-            !get16(msg, len, at + 8, &rdlen) || at + 10 + rdlen > len)
+            !get16(msg, len, at + 2, &rrclass) || !get16(msg, len, at + 4, &ttl_hi) ||
+            !get16(msg, len, at + 6, &ttl_lo) || !get16(msg, len, at + 8, &rdlen) ||
+            at + 10 + rdlen > len)
             return false;
         rr.rrtype = (int)type;
+        rr.rrclass = (int)rrclass;
         /* RFC 2181 section 8: a TTL with the top bit set counts as zero. */
         rr.ttl = ttl_hi & 0x8000 ? 0 : ttl_hi << 16 | ttl_lo;
         rr.rdata = msg + at + 10;

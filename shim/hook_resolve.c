@@ -100,89 +100,57 @@ SHIM_EXPORT int gethostbyname2_r(const char *name, int af, struct hostent *ret, 
 
 /* --- res_* --- */
 
-/* MX records kept from one answer: the whole RRset (for the engine's
- * evidence), the first few of them for this thread's lookups. */
-#define MX_KEPT 32 /* MXV_DNS_MAX_RECORDS */
-#define MX_SEEN 8
-
-typedef struct {
-    const char *qname;
-    const char *hosts[MX_KEPT];
-    unsigned prefs[MX_KEPT];
-    char names[MX_KEPT][256];
-    size_t n;
-    bool more;      /* MX records beyond those kept */
-    bool not_rrset; /* a record of another owner (an alias), or one unreadable */
-    unsigned ttl;   /* the smallest TTL of the MX records */
-} answer_notes;
-
-/* The name as the program asked it and the owner of a record, as DNS
- * names: case and a trailing dot do not count. */
-static bool same_owner(const char *qname, const char *owner)
+static void on_address(void *arg, const shim_rr *rr, const uint8_t *msg, size_t msglen)
 {
-    size_t n = strlen(qname);
-    if (n && qname[n - 1] == '.')
-        n--;
-    return n == strlen(owner) && strncasecmp(qname, owner, n) == 0;
-}
-
-static void on_mx_record(answer_notes *a, const shim_rr *rr, const uint8_t *msg, size_t msglen)
-{
-    char owner[256];
-    if (!shim_dns_name(msg, msglen, rr->owner, owner, sizeof(owner)) ||
-        !same_owner(a->qname, owner) || rr->rdlen < 3) {
-        a->not_rrset = true;
-        return;
-    }
-    if (a->n == MX_KEPT) {
-        a->more = true;
-        return;
-    }
-    if (!shim_dns_name(msg, msglen, (size_t)(rr->rdata - msg) + 2, a->names[a->n], 256)) {
-        a->not_rrset = true;
-        return;
-    }
-    a->prefs[a->n] = (unsigned)rr->rdata[0] << 8 | rr->rdata[1];
-    a->hosts[a->n] = a->names[a->n];
-    a->ttl = a->n == 0 || rr->ttl < a->ttl ? rr->ttl : a->ttl;
-    a->n++;
-}
-
-static void on_record(void *arg, const shim_rr *rr, const uint8_t *msg, size_t msglen)
-{
-    answer_notes *a = arg;
+    (void)msg, (void)msglen;
     if (rr->rrtype == ns_t_a && rr->rdlen == 4)
-        shim_seen_address_bytes(a->qname, AF_INET, rr->rdata);
+        shim_seen_address_bytes(arg, AF_INET, rr->rdata);
     else if (rr->rrtype == ns_t_aaaa && rr->rdlen == 16)
-        shim_seen_address_bytes(a->qname, AF_INET6, rr->rdata);
-    else if (rr->rrtype == ns_t_mx)
-        on_mx_record(a, rr, msg, msglen);
-    else if (rr->rrtype != ns_t_rrsig)
-        a->not_rrset = true; /* a CNAME or DNAME: the RRset is an alias's */
+        shim_seen_address_bytes(arg, AF_INET6, rr->rdata);
 }
 
-/* The first MX_SEEN targets, without the null MX, for this thread's
- * lookups (lookups.c). */
-static void note_mx_seen(const answer_notes *a)
+/* The first few targets, without the null MX, for this thread's lookups
+ * (lookups.c). */
+static void note_mx_seen(const shim_mx_rrset *m)
 {
-    const char *hosts[MX_SEEN];
+    enum { SEEN = 8 };
+    const char *hosts[SEEN];
     size_t n = 0;
-    bool more = a->more;
-    for (size_t i = 0; i < a->n; i++) {
-        if (!a->hosts[i][0])
+    bool more = m->more;
+    for (size_t i = 0; i < m->n; i++) {
+        if (!m->hosts[i][0])
             continue;
-        if (n == MX_SEEN)
+        if (n == SEEN)
             more = true;
         else
-            hosts[n++] = a->hosts[i];
+            hosts[n++] = m->hosts[i];
     }
-    shim_seen_mx(a->qname, hosts, n, more);
+    shim_seen_mx(m->qname, hosts, n, more);
 }
 
-/* Did the answer come from the resolver /etc/resolv.conf names, the one
- * mxverify's own lookups go to? A program may point its resolver state
- * elsewhere (res_ninit, then its own name servers): then its answers are
- * not evidence (core/program_dns.h). */
+/* The MX RRset the program received: this thread's context, and evidence
+ * for the engine when it is the whole RRset from the system resolver. */
+static void note_mx(res_state st, const char *qname, const unsigned char *answer, int len)
+{
+    shim_mx_rrset *m = malloc(sizeof(*m));
+    if (!m || !shim_mx_rrset_read(qname, answer, (size_t)len, m)) {
+        free(m);
+        return;
+    }
+    note_mx_seen(m);
+    const mxv_hook_api *api = shim_engine(true); /* an MX query: mail software */
+    shim_busy++;
+    bool trust_ad = false;
+    bool evidence = api && m->whole && shim_resolver_is_system(st, &trust_ad);
+    if (api)
+        api->mx_lookup_seen(qname, m->prefs, evidence ? m->hosts : NULL, evidence ? m->n : 0,
+                            m->ttl, evidence && trust_ad && m->authenticated);
+    shim_busy--;
+    free(m);
+}
+
+/* The answer the program received for (qname, type) through resolver
+ * state st, len bytes (negative: no answer). */
 static void note_answer(res_state st, const char *qname, int type, const unsigned char *answer,
                         int len)
 {
@@ -195,19 +163,10 @@ static void note_answer(res_state st, const char *qname, int type, const unsigne
     if (!wanted() || !qname || len <= 0 || (type != ns_t_mx && type != ns_t_a && type != ns_t_aaaa))
         return;
     int saved = errno;
-    answer_notes *a = calloc(1, sizeof(*a));
-    if (a && (a->qname = qname) && shim_dns_answer_walk(answer, (size_t)len, on_record, a) &&
-        type == ns_t_mx) {
-        note_mx_seen(a);
-        const mxv_hook_api *api = shim_engine(true); /* an MX query: mail software */
-        shim_busy++;
-        bool evidence = api && a->n && !a->more && !a->not_rrset && shim_resolver_is_system(st);
-        if (api)
-            api->mx_lookup_seen(qname, a->prefs, evidence ? a->hosts : NULL, evidence ? a->n : 0,
-                                a->ttl);
-        shim_busy--;
-    }
-    free(a);
+    if (type == ns_t_mx)
+        note_mx(st, qname, answer, len);
+    else
+        shim_dns_answer_walk(answer, (size_t)len, on_address, (void *)qname);
     errno = saved;
 }
 

@@ -201,13 +201,14 @@ bool shim_lookups_explain(int family, const void *ip, mxv_observed *out);
  * /etc/resolv.conf may not be the same. */
 void shim_resolver_remember(void);
 /* Does `st` (a res_state) name exactly the system resolver's name servers?
- * false when it cannot be told. */
+ * false when it cannot be told. *trust_ad: resolv.conf says `options
+ * trust-ad` (the administrator trusts the resolver's AD bit). */
 struct __res_state;
-bool shim_resolver_is_system(const struct __res_state *st);
+bool shim_resolver_is_system(const struct __res_state *st, bool *trust_ad);
 
 /* --- DNS answers (dns_answer.c): untrusted wire data --- */
 typedef struct {
-    int rrtype;
+    int rrtype, rrclass;
     unsigned ttl;         /* seconds */
     size_t owner;         /* offset of the owner name in the message */
     const uint8_t *rdata; /* inside the message */
@@ -217,6 +218,22 @@ typedef void (*shim_answer_cb)(void *arg, const shim_rr *rr, const uint8_t *msg,
 /* Calls cb for each answer record of a DNS response (RCODE NOERROR only);
  * false when malformed. */
 bool shim_dns_answer_walk(const uint8_t *msg, size_t len, shim_answer_cb cb, void *arg);
+/* The MX records of the answer to an MX query for `qname` (mx_answer.c). */
+#define SHIM_MX_MAX 32 /* MXV_DNS_MAX_RECORDS */
+typedef struct {
+    const char *qname;
+    const char *hosts[SHIM_MX_MAX]; /* lower case, no trailing dot; "" the null MX */
+    unsigned prefs[SHIM_MX_MAX];
+    char names[SHIM_MX_MAX][256];
+    size_t n;
+    bool more;          /* MX records beyond those kept */
+    bool whole;         /* exactly the whole MX RRset of qname (class IN, not
+                           truncated, no alias, nothing else): evidence */
+    bool authenticated; /* the AD bit (glibc passes it only under trust-ad) */
+    unsigned ttl;       /* the smallest TTL of the MX records, seconds */
+} shim_mx_rrset;
+/* false when the message is malformed (out->n records were read). */
+bool shim_mx_rrset_read(const char *qname, const uint8_t *msg, size_t len, shim_mx_rrset *out);
 /* An uncompressed-or-compressed name at `at` in `msg` (libc's dn_expand),
  * lower case, no trailing dot, "" for the root; false when malformed. */
 bool shim_dns_name(const uint8_t *msg, size_t len, size_t at, char *out, size_t outlen);

@@ -9,12 +9,13 @@
 # resolver's unsigned answers are taken as insecure).
 #
 # Checked, under required-verify-hosted with a dns_cache file:
-# - a certificate that matches the MX host: mxverify asks no MX of its own
-#   (one MX query at the resolver: the program's), no PTR, and builds no
-#   resolver: the process has no thread beyond its own (counted in
-#   /proc/self/task);
-# - a PTR match: delivered; the process that asks the PTR has a resolver
-#   thread; the next one, whose answers the shared file holds, has none;
+# - the first process asks the MX itself (it would validate; the path's
+#   lack of DNSSEC is not known yet), and has a resolver thread;
+# - once the shared file says the path carries no DNSSEC: a certificate
+#   that matches the MX host costs no MX query of mxverify's (one at the
+#   resolver: the program's), no PTR, and no resolver: the process has no
+#   thread beyond its own (counted in /proc/self/task);
+# - a PTR match whose answers the shared file holds: no thread either;
 # - a program whose resolver is not the system's (its own name server,
 #   answering a forged MX that points at a server whose certificate
 #   matches that MX name): its answer is not evidence, mxverify's own
@@ -111,29 +112,39 @@ expect() {
 }
 mx_queries() { grep -c " $1\. MX IN" "$work/dns/unbound.log" || true; }
 
-# --- the MX RRset from the program's own answer ---
-client "${shim[@]}" -- viamx.example.net mx-cold
+mx_queries() { grep -c " $1\. MX IN" "$work/dns/unbound.log" || true; }
+ptr_queries() { grep -c " $1.2.0.192.in-addr.arpa. PTR IN" "$work/dns/unbound.log" || true; }
+
+# --- the first process: mxverify validates (the root anchor), so the
+# program's unvalidated answer does not count until it is known that this
+# resolver path carries no DNSSEC (its probe, kept in the shared file) ---
+client "${shim[@]}" -- viaptr.example.org ptr-cold
+expect "PTR match delivered" [ "$delivered" = 1 ]
+expect "mxverify asked the MX itself while the path was unknown" \
+    [ "$(mx_queries viaptr.example.org)" = 2 ]
+expect "the path without DNSSEC was noticed" in_err 'carries no DNSSEC'
+expect "a process that asks starts a resolver thread (threads: $threads)" [ "${threads:-0}" -ge 2 ]
+expect "the PTR asked once" [ "$(ptr_queries 33)" = 1 ]
+
+# --- then the MX RRset from the program's own answer ---
+client "${shim[@]}" -- viamx.example.net mx-match
 expect "MX match delivered" [ "$delivered" = 1 ]
 expect "the decision passed by the MX host" in_err 'verdict=pass'
 expect "one MX query for viamx.example.net (the program's), got $(mx_queries viamx.example.net)" \
     [ "$(mx_queries viamx.example.net)" = 1 ]
 expect "no resolver thread: the program's answer left no question (threads: $threads)" \
     [ "$threads" = 1 ]
+expect "no PTR asked for an MX match" [ "$(ptr_queries 32)" = 0 ]
 client "${shim[@]}" -- viamx.example.net mx-again
 expect "MX match delivered again" [ "$delivered" = 1 ]
 expect "again no thread (threads: $threads)" [ "$threads" = 1 ]
 expect "still no MX query of mxverify's" [ "$(mx_queries viamx.example.net)" = 2 ]
-ptr_queries() { grep -c " $1.2.0.192.in-addr.arpa. PTR IN" "$work/dns/unbound.log" || true; }
-expect "no PTR asked for an MX match" [ "$(ptr_queries 32)" = 0 ]
 
 # --- the PTR evidence is mxverify's own, and shared ---
-client "${shim[@]}" -- viaptr.example.org ptr-cold
-expect "PTR match delivered" [ "$delivered" = 1 ]
-expect "a cold PTR decision starts a resolver thread (threads: $threads)" [ "${threads:-0}" -ge 2 ]
-expect "the PTR asked once" [ "$(ptr_queries 33)" = 1 ]
 client "${shim[@]}" -- viaptr.example.org ptr-warm
 expect "PTR match delivered from the shared file" [ "$delivered" = 1 ]
 expect "no thread for a PTR decision the shared file answers (threads: $threads)" [ "$threads" = 1 ]
+expect "the PTR still asked once" [ "$(ptr_queries 33)" = 1 ]
 
 # --- a program with a name server of its own gives no evidence ---
 client -- victim.example.org forged-plain --own-ns "$evil_addr"

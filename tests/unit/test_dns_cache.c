@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test_dns_cache: the process's own answer cache in front of libunbound:
  * what it keeps and hands back, how long, how many (growing as needed),
- * and which answer goes when it is full (the least recently used). */
+ * and which answer goes when it is full, in answers or in bytes (the
+ * least recently used). */
 #include "dns_cache.h"
 #include "numbered.h"
 #include "unit_main.h"
@@ -157,6 +158,70 @@ static void test_least_recently_used_goes(void)
     mxv_dns_cache_free(c);
 }
 
+/* An answer of name i with one record of `len` bytes that says i. */
+static void put_big(mxv_dns_cache *c, int i, size_t len, time_t now)
+{
+    static uint8_t rdata[8192];
+    char name[64];
+    mxv_dns_answer a;
+    numbered(i, MXV_SEC_SECURE, name, sizeof(name), rdata, &a);
+    a.rdlen[0] = len;
+    mxv_dns_cache_put(c, name, 1, now, 3600, &a);
+}
+
+/* Big answers: the bytes held stay within the budget, the least recently
+ * used going first; an answer above the per-answer cap is not kept, the
+ * largest legitimate one (32 TLSA records with SHA-512 digests) is. */
+static void test_byte_budget(void)
+{
+    mxv_dns_cache *c = mxv_dns_cache_new();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    enum { N = 6000 }; /* 6,000 answers of 8 KB: 48 MB */
+    size_t most = 0;
+    for (int i = 0; i < N; i++) {
+        put_big(c, i, 8192, 1000);
+        if (mxv_dns_cache_bytes(c) > most)
+            most = mxv_dns_cache_bytes(c);
+    }
+    CU_ASSERT_TRUE(most <= MXV_DNS_CACHE_BYTES);
+    CU_ASSERT_TRUE(mxv_dns_cache_bytes(c) > MXV_DNS_CACHE_BYTES - MXV_DNS_CACHE_ENTRY_MAX);
+    CU_ASSERT_TRUE(mxv_dns_cache_count(c) < N);
+    CU_ASSERT_EQUAL(get_numbered(c, 0, 1001), 0);
+    int found = 0;
+    char name[64];
+    uint8_t rdata[4];
+    mxv_dns_answer a, got;
+    for (int i = N - 1000; i < N; i++) {
+        numbered(i, MXV_SEC_SECURE, name, sizeof(name), rdata, &a);
+        found += mxv_dns_cache_get(c, name, 1, 1001, &got) && got.n == 1 && got.rdlen[0] == 8192 &&
+                 memcmp(got.rdata[0], rdata, 4) == 0;
+    }
+    CU_ASSERT_EQUAL(found, 1000);
+    mxv_dns_cache_free(c);
+
+    c = mxv_dns_cache_new();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    static uint8_t tlsa[MXV_DNS_MAX_RECORDS][67];
+    a = (mxv_dns_answer){.status = MXV_DNS_OK, .n = MXV_DNS_MAX_RECORDS};
+    for (size_t i = 0; i < MXV_DNS_MAX_RECORDS; i++) {
+        a.rdata[i] = tlsa[i];
+        a.rdlen[i] = sizeof(tlsa[i]);
+    }
+    mxv_dns_cache_put(c, "_25._tcp.mx.example", 52, 1000, 300, &a);
+    CU_ASSERT_TRUE(mxv_dns_cache_get(c, "_25._tcp.mx.example", 52, 1001, &got));
+    static uint8_t huge[3][8192];
+    a = (mxv_dns_answer){.status = MXV_DNS_OK, .n = 3};
+    for (size_t i = 0; i < 3; i++) {
+        a.rdata[i] = huge[i];
+        a.rdlen[i] = sizeof(huge[i]);
+    }
+    mxv_dns_cache_put(c, "huge.example", 16, 1000, 300, &a);
+    CU_ASSERT_FALSE(mxv_dns_cache_get(c, "huge.example", 16, 1001, &got));
+    CU_ASSERT_EQUAL(mxv_dns_cache_count(c), 1);
+    CU_ASSERT_TRUE(mxv_dns_cache_bytes(c) < MXV_DNS_CACHE_ENTRY_MAX);
+    mxv_dns_cache_free(c);
+}
+
 int main(void)
 {
     static const unit_test tests[] = {
@@ -164,6 +229,7 @@ int main(void)
         {"answers expire with their TTL, an hour at most", test_expiry},
         {"50,000 answers are kept", test_holds_many},
         {"when full, the least recently used answer goes", test_least_recently_used_goes},
+        {"big answers stay within the byte budget; oversized ones are not kept", test_byte_budget},
         {NULL, NULL},
     };
     return unit_run("dns_cache", NULL, NULL, tests);

@@ -319,6 +319,42 @@ static void test_foreign_file_left_untouched(void)
     expect_foreign("future.cache", "mxverify shared DNS answers, format 3\n", 8192);
 }
 
+/* An empty file is laid out only when this process created it or when it
+ * has the mode we create (0600): not a file of the user's that happens to
+ * be empty, nor one with other names (a hard link). */
+static void test_empty_files(void)
+{
+    char path[128], alias[128];
+    path_in_dir(path, sizeof(path), "empty-0644");
+    close(open(path, O_CREAT | O_WRONLY, 0644));
+    CU_ASSERT_EQUAL(chmod(path, 0644), 0);
+    expect_refused(path, "not an mxverify DNS cache file");
+    CU_ASSERT_EQUAL(size_of(path), 0);
+    path_in_dir(path, sizeof(path), "empty-named");
+    path_in_dir(alias, sizeof(alias), "empty-alias");
+    close(open(path, O_CREAT | O_WRONLY, 0600));
+    CU_ASSERT_EQUAL(chmod(path, 0600), 0);
+    CU_ASSERT_EQUAL_FATAL(link(path, alias), 0);
+    expect_refused(alias, "has other names (hard links)");
+    expect_refused(path, "has other names (hard links)");
+    CU_ASSERT_EQUAL(size_of(path), 0);
+    /* A fresh path is created; an empty 0600 file (its creator stopped
+     * before the header) is laid out. */
+    mxv_dns_shared *s = open_new("fresh", SCOPE);
+    CU_ASSERT_PTR_NOT_NULL(s);
+    mxv_dns_shared_close(s);
+    snprintf(path, sizeof(path), "%s/fresh", dir);
+    off_t laid_out = size_of(path);
+    CU_ASSERT_TRUE(laid_out > 0);
+    path_in_dir(path, sizeof(path), "empty-0600");
+    close(open(path, O_CREAT | O_WRONLY, 0600));
+    CU_ASSERT_EQUAL(chmod(path, 0600), 0);
+    s = open_sized(path, SMALL);
+    CU_ASSERT_PTR_NOT_NULL(s);
+    mxv_dns_shared_close(s);
+    CU_ASSERT_EQUAL(size_of(path), laid_out);
+}
+
 /* A file of the former format (a header slot and 2,048 slots of 1 KB) is
  * ours: laid out again in place, its old slots dropped. */
 static void test_former_format_upgraded(void)
@@ -688,6 +724,7 @@ int main(void)
          test_untrusted_files_refused},
         {"a file that is not a cache is refused and left untouched",
          test_foreign_file_left_untouched},
+        {"an empty file is laid out only if ours: created here, or of mode 0600", test_empty_files},
         {"a file of the former format is laid out again in place", test_former_format_upgraded},
         {"40,000 answers in 64 MB are read back", test_many_answers_kept},
         {"a name in use survives a flood of names used once", test_hot_name_survives_flood},

@@ -2,7 +2,9 @@
 /*
  * test_program_dns: the MX RRsets the host program received stand for
  * mxverify's own MX lookup only where policy.md section 4 allows it (the
- * system resolver, dnssec not `require`, DANE off), as `insecure`
+ * system resolver, dnssec not `require`, DANE off) and where mxverify's
+ * own lookup could not have told more (it would not validate, or a
+ * trusted resolver validated the program's answer), as `insecure`
  * evidence; a certificate that matches an MX host then costs no lookup,
  * and the PTR evidence is asked only when a step needs it.
  *
@@ -48,12 +50,27 @@ static int cleanup(void)
 static const mxv_program_mx example_mx[] = {{20, "mx02.subd.emailhosted.not"},
                                             {10, "mx01.subd.emailhosted.not"}};
 
+static mxv_policy *policy_with(const char *key, const char *value);
+
+/* The program's evidence for `domain` under the default settings (or
+ * dnssec = off), from the caches' point of view. */
+static bool evidence(const char *domain, const char *dnssec, mxv_dns_answer *a,
+                     mxv_program_answer_storage *keep)
+{
+    mxv_policy *p = policy_with(dnssec ? "dnssec" : NULL, dnssec);
+    mxv_effective e;
+    mxv_policy_effective(p, domain, &e);
+    bool have = mxv_program_mx_evidence(p, &e, domain, true, a, keep);
+    mxv_policy_free(p);
+    return have;
+}
+
 static void test_kept_and_given_back(void)
 {
-    mxv_program_mx_seen("example.com", example_mx, 2, 300);
+    mxv_program_mx_seen("example.com.", example_mx, 2, 300, true);
     mxv_dns_answer a;
     mxv_program_answer_storage keep;
-    CU_ASSERT_FATAL(mxv_program_mx_get("EXAMPLE.com", &a, &keep));
+    CU_ASSERT_FATAL(evidence("EXAMPLE.com", NULL, &a, &keep));
     CU_ASSERT_EQUAL(a.status, MXV_DNS_OK);
     CU_ASSERT_EQUAL(a.sec, MXV_SEC_INSECURE);
     CU_ASSERT_EQUAL_FATAL(a.n, 2);
@@ -62,7 +79,25 @@ static void test_kept_and_given_back(void)
     CU_ASSERT_FATAL(mxv_dns_parse_mx(a.rdata[1], a.rdlen[1], &pref, name, sizeof(name)));
     CU_ASSERT_EQUAL(pref, 10);
     CU_ASSERT_STRING_EQUAL(name, "mx01.subd.emailhosted.not");
-    CU_ASSERT_FALSE(mxv_program_mx_get("other.example", &a, &keep));
+    CU_ASSERT_FALSE(evidence("other.example", NULL, &a, &keep));
+}
+
+/* What mxverify would validate itself (dnssec = prefer with the root
+ * anchor, a path not known to strip DNSSEC) it does not take from an
+ * answer no trusted resolver validated: a forged MX of a signed zone in a
+ * non-validating resolver's cache would pass where mxverify's own lookup
+ * finds it bogus. Without validation (dnssec = off) it is worth as much. */
+static void test_unvalidated_only_where_mxverify_would_not_validate(void)
+{
+    if (access("/usr/share/dns/root.key", R_OK) != 0) {
+        fprintf(stderr, "\n  skipped: no root trust anchor on this machine\n");
+        return;
+    }
+    mxv_program_mx_seen("signed.example", example_mx, 2, 300, false);
+    mxv_dns_answer a;
+    mxv_program_answer_storage keep;
+    CU_ASSERT_FALSE(evidence("signed.example", NULL, &a, &keep));
+    CU_ASSERT_TRUE(evidence("signed.example", "off", &a, &keep));
 }
 
 static void test_not_kept(void)
@@ -73,19 +108,19 @@ static void test_not_kept(void)
     memset(long_label, 'a', 70);
     strcpy(long_label + 70, ".example");
     const mxv_program_mx bad[] = {{10, long_label}};
-    mxv_program_mx_seen("bad.example", bad, 1, 300);
-    CU_ASSERT_FALSE(mxv_program_mx_get("bad.example", &a, &keep));
-    mxv_program_mx_seen("zero.example", example_mx, 2, 0);
-    CU_ASSERT_FALSE(mxv_program_mx_get("zero.example", &a, &keep));
+    mxv_program_mx_seen("bad.example", bad, 1, 300, true);
+    CU_ASSERT_FALSE(evidence("bad.example", NULL, &a, &keep));
+    mxv_program_mx_seen("zero.example", example_mx, 2, 0, true);
+    CU_ASSERT_FALSE(evidence("zero.example", NULL, &a, &keep));
     mxv_program_mx many[MXV_DNS_MAX_RECORDS + 1];
     for (size_t i = 0; i <= MXV_DNS_MAX_RECORDS; i++)
         many[i] = (mxv_program_mx){10, "mx.example"};
-    mxv_program_mx_seen("many.example", many, MXV_DNS_MAX_RECORDS + 1, 300);
-    CU_ASSERT_FALSE(mxv_program_mx_get("many.example", &a, &keep));
+    mxv_program_mx_seen("many.example", many, MXV_DNS_MAX_RECORDS + 1, 300, true);
+    CU_ASSERT_FALSE(evidence("many.example", NULL, &a, &keep));
     /* The null MX (RFC 7505) is an answer like any other. */
     const mxv_program_mx null_mx[] = {{0, ""}};
-    mxv_program_mx_seen("null.example", null_mx, 1, 300);
-    CU_ASSERT_FATAL(mxv_program_mx_get("null.example", &a, &keep));
+    mxv_program_mx_seen("null.example", null_mx, 1, 300, true);
+    CU_ASSERT_FATAL(evidence("null.example", NULL, &a, &keep));
     CU_ASSERT_EQUAL(a.rdlen[0], 3);
 }
 
@@ -151,7 +186,7 @@ static bool noted(const mxv_decision *d, const char *text)
 
 static void test_mx_match_asks_nothing(void)
 {
-    mxv_program_mx_seen("example.com", example_mx, 2, 300);
+    mxv_program_mx_seen("example.com", example_mx, 2, 300, true);
     mxv_policy *p = policy_with(NULL, NULL);
     mxv_decision *d = decide(p, mx_cert.cert);
     CU_ASSERT_TRUE(d->matched);
@@ -166,7 +201,7 @@ static void test_mx_match_asks_nothing(void)
 
 static void test_ptr_asked_when_needed(void)
 {
-    mxv_program_mx_seen("example.com", example_mx, 2, 300);
+    mxv_program_mx_seen("example.com", example_mx, 2, 300, true);
     mxv_policy *p = policy_with(NULL, NULL);
     mxv_decision *d = decide(p, ptr_cert.cert);
     CU_ASSERT_FALSE(d->matched);
@@ -179,7 +214,7 @@ static void test_ptr_asked_when_needed(void)
 static void test_not_under_require_or_dane(void)
 {
     static const char *const settings[][2] = {{"dnssec", "require"}, {"dane", "on"}};
-    mxv_program_mx_seen("example.com", example_mx, 2, 300);
+    mxv_program_mx_seen("example.com", example_mx, 2, 300, true);
     for (size_t i = 0; i < 2; i++) {
         mxv_policy *p = policy_with(settings[i][0], settings[i][1]);
         mxv_decision *d = decide(p, mx_cert.cert);
@@ -196,6 +231,8 @@ int main(void)
     static const unit_test tests[] = {
         {"an RRset kept and given back", test_kept_and_given_back},
         {"what is not kept", test_not_kept},
+        {"unvalidated answers only where mxverify would not validate",
+         test_unvalidated_only_where_mxverify_would_not_validate},
         {"usable only where policy.md allows", test_usable_only_where_allowed},
         {"an MX match asks nothing", test_mx_match_asks_nothing},
         {"the PTR asked only when a step needs it", test_ptr_asked_when_needed},
