@@ -46,7 +46,8 @@
 # bytes allocated on disk). Targets: throughput >= 0.95, CPU <= 1.05,
 # warm queries per message <= 0.1. Asserts nothing.
 #
-# MXV_BENCH_LOG=FILE keeps mxverify's decisions in FILE (a debugging run:
+# MXV_BENCH_CONFIGS="mxverify" runs only that configuration (for a profiler
+# run beside it; no ratios then). MXV_BENCH_LOG=FILE keeps mxverify's decisions in FILE (a debugging run:
 # for each N the counts by kind of match are printed; seen to add DNS
 # queries of mxverify's own, so take the figures from a run without it)
 # and implies MXV_BENCH_QUERIES=1: unbound logs every query, and for each
@@ -200,7 +201,7 @@ bench_round_done() {
     fi
 }
 
-configs=(plain mxverify)
+configs=(${MXV_BENCH_CONFIGS:-plain mxverify})
 summary=()
 echo "== Postfix $(postconf -d -h mail_version): $total messages to N domains, TLS level may," \
     "smtp_dns_support_level = dnssec, $rounds rounds; mxverify required-verify-hosted, system resolver," \
