@@ -93,9 +93,7 @@ chmod 755 "$work"
 
 # The root trust anchor mxverify reads by default: a key of the bench's
 # own, which no answer of this resolver is signed with.
-mkdir -p "$work/anchor"
-(cd "$work/anchor" && cp "$(ldns-keygen -a ECDSAP256SHA256 -k .).key" root.key)
-mount --bind "$work/anchor/root.key" /usr/share/dns/root.key
+foreign_root_anchor
 
 # DNS for the largest N (the smaller ones use its first domains); the root
 # zone is local too (unbound would otherwise ask the Internet for the root

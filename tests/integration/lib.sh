@@ -156,6 +156,17 @@ tcp_up() {
     timeout 1 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null
 }
 
+# foreign_root_anchor: the root trust anchor mxverify reads by default
+# (/usr/share/dns/root.key, bind-mounted in this mount namespace only)
+# becomes a key of the test's own, which no answer of the test's unsigned
+# resolver satisfies: a resolver path that carries no DNSSEC. Needs
+# ldns-keygen and dns-root-data (the file to mount over).
+foreign_root_anchor() {
+    mkdir -p "$work/anchor"
+    (cd "$work/anchor" && cp "$(ldns-keygen -a ECDSAP256SHA256 -k .).key" root.key)
+    mount --bind "$work/anchor/root.key" /usr/share/dns/root.key
+}
+
 # start_unbound DIR EXTRA_CONF: starts `unbound -d` on 127.0.0.x and a free
 # high port, serving what EXTRA_CONF (unbound.conf clauses) says; working
 # directory DIR. Sets dns_addr, dns_port, dns_pid; the daemon is stopped

@@ -47,9 +47,7 @@ if [ "${PF_WORLD:-}" = testnet ]; then
         { echo "skipped: ldns-keygen and dns-root-data needed"; exit $SKIP; }
     NET=192.0.2
     ip route add local 192.0.2.0/24 dev lo
-    mkdir -p "$work/anchor"
-    (cd "$work/anchor" && cp "$(ldns-keygen -a ECDSAP256SHA256 -k .).key" root.key)
-    mount --bind "$work/anchor/root.key" /usr/share/dns/root.key
+    foreign_root_anchor
     unbound_env=
 fi
 # Postfix's daemons run as the postfix user: they must reach their queue,

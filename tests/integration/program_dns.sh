@@ -33,9 +33,8 @@ ip link set lo up
 # Servers on TEST-NET-1 (a reverse zone mxverify asks the system resolver
 # about; 127.in-addr.arpa libunbound answers by itself).
 ip route add local 192.0.2.0/24 dev lo
-mkdir -p "$work/anchor" "$work/dns" "$work/evil"
-(cd "$work/anchor" && cp "$(ldns-keygen -a ECDSAP256SHA256 -k .).key" root.key)
-mount --bind "$work/anchor/root.key" /usr/share/dns/root.key
+mkdir -p "$work/dns" "$work/evil"
+foreign_root_anchor
 
 # viamx.example.net   MX mx01.subd.emailhosted.not 192.0.2.32  cert mx01 (MX match)
 # viaptr.example.org  MX mx02.subd.emailhosted.not 192.0.2.33  cert *.emailhosted.not,
