@@ -159,7 +159,7 @@ bench_rounds() {
         for name in "${order[@]}"; do run_config "$name"; done
         for name in "${configs[@]}"; do
             [ "$name" = plain ] && continue
-            [ "${complete[plain]}${complete[$name]}" = 11 ] || continue
+            [ "${complete[plain]:-}${complete[$name]:-}" = 11 ] || continue
             ratios[$name]+=" $(awk -v p="${took[plain]}" -v x="${took[$name]}" 'BEGIN { printf "%.3f", p / x }')"
             cpu_ratios[$name]+=" $(awk -v p="${cpu[plain]}" -v x="${cpu[$name]}" \
                 'BEGIN { if (p + 0 > 0 && x + 0 > 0) printf "%.3f", x / p; else print "?" }')"

@@ -186,7 +186,7 @@ bench_hook() {
 own_cold='' own_warm=''
 bench_round_done() {
     local own="?"
-    if [ "${complete[plain]}${complete[mxverify]}" = 11 ] && [ -n "${queries[plain]:-}" ] &&
+    if [ "${complete[plain]:-}${complete[mxverify]:-}" = 11 ] && [ -n "${queries[plain]:-}" ] &&
         [ -n "${queries[mxverify]:-}" ]; then
         own=$(awk -v m="${queries[mxverify]}" -v p="${queries[plain]}" -v n="$total" \
             'BEGIN { printf "%.3f", (m - p) / n }')
