@@ -300,7 +300,7 @@ static bool program_mx(state *st)
         on_mx(st, &a);
         mxv_decision_note(st->d,
                           "MX RRset of %s: the program's own lookup through the system resolver "
-                          "(insecure: mxverify would not have validated it either)",
+                          "(insecure; mxverify's own lookup could not have told more)",
                           st->d->domain);
     }
     free(keep);
