@@ -57,7 +57,8 @@ struct mxv_dns {
     bool anchored;           /* the context holds a DNSSEC trust anchor */
     bool probe_wanted;       /* validating against the root anchor, system resolver */
     path_state path;
-    char notice[400]; /* said once by the owner (mxv_dns_take_notice) */
+    time_t path_none_until; /* another process's "no DNSSEC" verdict, until */
+    char notice[400];       /* said once by the owner (mxv_dns_take_notice) */
 };
 
 mxv_dns *mxv_dns_new(const char *unbound_conf, bool validate, char *err, size_t errlen)
@@ -419,11 +420,16 @@ bool mxv_dns_unvalidated(mxv_dns *dns)
         return true; /* nothing to validate with: every answer is insecure */
     if (dns->path != PATH_UNKNOWN && dns->path != PATH_PROBING)
         return dns->path == PATH_NO_DNSSEC;
+    /* Asked of the file once per verdict, not at every decision. */
+    time_t now = time(NULL);
+    if (dns->path_none_until > now)
+        return true;
     mxv_dns_shared_hit *hit = dns->shared ? malloc(sizeof(*hit)) : NULL;
-    bool none = hit && mxv_dns_shared_get(dns->shared, PATH_NAME, PATH_TYPE, time(NULL), hit) &&
-                strcmp(hit->answer.detail, PATH_NONE) == 0;
+    if (hit && mxv_dns_shared_get(dns->shared, PATH_NAME, PATH_TYPE, now, hit) &&
+        strcmp(hit->answer.detail, PATH_NONE) == 0)
+        dns->path_none_until = now + hit->ttl;
     free(hit);
-    return none;
+    return dns->path_none_until > now;
 }
 
 void mxv_dns_allow_downgrade(mxv_dns *dns, bool allow)

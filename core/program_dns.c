@@ -46,21 +46,6 @@ static void at_fork(void)
     pthread_atfork(fork_prepare, fork_done, fork_done);
 }
 
-/* The domain as the caches name it: lower case, no trailing dot; false
- * when it cannot be one. */
-static bool normalized(const char *domain, char out[MXV_NAME_MAX + 1])
-{
-    size_t len = domain ? strlen(domain) : 0;
-    if (len && domain[len - 1] == '.')
-        len--;
-    if (len == 0 || len > MXV_NAME_MAX)
-        return false;
-    for (size_t i = 0; i < len; i++)
-        out[i] = (char)(domain[i] >= 'A' && domain[i] <= 'Z' ? domain[i] + 32 : domain[i]);
-    out[len] = '\0';
-    return true;
-}
-
 static size_t index_of(const char *domain)
 {
     return (size_t)mxv_fnv_name(MXV_FNV_BASIS, domain) & (ENTRIES - 1);
@@ -89,7 +74,8 @@ void mxv_program_mx_seen(const char *domain, const mxv_program_mx *records, size
                          bool authenticated)
 {
     entry e = {.n = n, .authenticated = authenticated};
-    if (!normalized(domain, e.domain) || n == 0 || n > MXV_DNS_MAX_RECORDS || ttl == 0)
+    if (!mxv_reference_normalize(domain, e.domain, sizeof(e.domain), NULL) || n == 0 ||
+        n > MXV_DNS_MAX_RECORDS || ttl == 0)
         return;
     uint8_t *data = malloc(n * (2 + MXV_NAME_WIRE_MAX));
     if (!data)
@@ -132,12 +118,14 @@ static bool kept(const char *domain, mxv_dns_answer *out, mxv_program_answer_sto
                  bool *authenticated)
 {
     char name[MXV_NAME_MAX + 1];
-    if (!normalized(domain, name))
+    if (!mxv_reference_normalize(domain, name, sizeof(name), NULL))
         return false;
-    bool found = false;
     pthread_mutex_lock(&lock);
     const entry *slot = table ? &table[index_of(name)] : NULL;
-    if (slot && slot->expires > time(NULL) && strcmp(slot->domain, name) == 0) {
+    bool found = slot && slot->expires > time(NULL) && strcmp(slot->domain, name) == 0;
+    if (found)
+        *authenticated = slot->authenticated;
+    if (found && out) {
         memset(out, 0, sizeof(*out));
         out->status = MXV_DNS_OK;
         out->sec = MXV_SEC_INSECURE;
@@ -150,8 +138,6 @@ static bool kept(const char *domain, mxv_dns_answer *out, mxv_program_answer_sto
             off += slot->rdlen[i];
         }
         out->n = slot->n;
-        *authenticated = slot->authenticated;
-        found = true;
     }
     pthread_mutex_unlock(&lock);
     return found;

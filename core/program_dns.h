@@ -59,7 +59,8 @@ typedef struct {
 } mxv_program_answer_storage;
 
 /* The program's MX RRset of `domain` as an answer (status OK, DNSSEC
- * status `insecure`, rdata in *keep), when one is kept, within its TTL,
+ * status `insecure`, rdata in *keep; out and keep NULL: whether there is
+ * one, nothing copied), when one is kept, within its TTL,
  * and it may stand for mxverify's own lookup under the settings `e` of
  * that domain and the state of `policy`'s resolver (see above). `wait`:
  * may wait for the resolver's lock (false: a busy resolver means no). */

@@ -16,8 +16,8 @@
 #    reverse zones, test.) are asked of the system resolver.
 . "$(dirname "$0")/netns.sh"
 if [ "${MXV_DNS_PATHS_NS:-}" != 1 ]; then
-    need_tools unbound ldns-keygen ldns-signzone
-    [ -f /usr/share/dns/root.key ] || { echo "skipped: dns-root-data not installed"; exit $SKIP; }
+    need_tools unbound ldns-signzone
+    need_root_anchor_tools
     in_namespaces MXV_DNS_PATHS_NS
 fi
 . "$(dirname "$0")/lib.sh"

@@ -14,6 +14,14 @@ need_tools() {
     done
 }
 
+# need_root_anchor_tools: ldns-keygen, and dns-root-data's root trust
+# anchor, the file a test bind-mounts its own key over (lib.sh's
+# foreign_root_anchor); else skipped (77).
+need_root_anchor_tools() {
+    need_tools ldns-keygen
+    [ -f /usr/share/dns/root.key ] || { echo "skipped: dns-root-data not installed"; exit $SKIP; }
+}
+
 # in_namespaces FLAG: unless FLAG=1 is set (this is the second run), runs
 # the calling script again in new network and mount namespaces with
 # FLAG=1; skipped when they cannot be made (root needed).

@@ -43,8 +43,7 @@ ip link set lo up
 NET=127.0.0
 unbound_env="MXVERIFY_UNBOUND_CONF=$work/dns.conf"
 if [ "${PF_WORLD:-}" = testnet ]; then
-    command -v ldns-keygen >/dev/null && [ -f /usr/share/dns/root.key ] ||
-        { echo "skipped: ldns-keygen and dns-root-data needed"; exit $SKIP; }
+    need_root_anchor_tools
     NET=192.0.2
     ip route add local 192.0.2.0/24 dev lo
     foreign_root_anchor

@@ -22,8 +22,8 @@
 #   lookup decides and the mail is refused.
 . "$(dirname "$0")/netns.sh"
 if [ "${MXV_PROGRAM_DNS_NS:-}" != 1 ]; then
-    need_tools unbound ldns-keygen
-    [ -f /usr/share/dns/root.key ] || { echo "skipped: dns-root-data needed"; exit $SKIP; }
+    need_tools unbound
+    need_root_anchor_tools
     in_namespaces MXV_PROGRAM_DNS_NS
 fi
 . "$(dirname "$0")/lib.sh"

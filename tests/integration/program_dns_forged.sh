@@ -12,8 +12,8 @@
 # /etc/resolv.conf pointing there.
 . "$(dirname "$0")/netns.sh"
 if [ "${MXV_FORGED_NS:-}" != 1 ]; then
-    need_tools unbound ldns-keygen ldns-signzone
-    [ -f /usr/share/dns/root.key ] || { echo "skipped: dns-root-data needed"; exit $SKIP; }
+    need_tools unbound ldns-signzone
+    need_root_anchor_tools
     in_namespaces MXV_FORGED_NS
 fi
 . "$(dirname "$0")/lib.sh"

@@ -61,6 +61,8 @@ static bool evidence(const char *domain, const char *dnssec, mxv_dns_answer *a,
     mxv_effective e;
     mxv_policy_effective(p, domain, &e);
     bool have = mxv_program_mx_evidence(p, &e, domain, true, a, keep);
+    /* Asked without copying (the prefetch's question): the same answer. */
+    CU_ASSERT_EQUAL(mxv_program_mx_evidence(p, &e, domain, true, NULL, NULL), have);
     mxv_policy_free(p);
     return have;
 }
