@@ -43,6 +43,50 @@ cpu_used() {
     fi
 }
 
+# cpu_split: "USER SYSTEM" CPU seconds the group has used so far (empty
+# when unknown): which side of the system-call boundary a difference is.
+cpu_split() {
+    if [ -r "$acct/cpuacct.usage_user" ] && [ -r "$acct/cpuacct.usage_sys" ]; then
+        awk 'FNR == 1 { v[n++] = $1 / 1e9 } END { printf "%.3f %.3f", v[0], v[1] }' \
+            "$acct/cpuacct.usage_user" "$acct/cpuacct.usage_sys"
+    elif [ -r "$acct/cpu.stat" ]; then
+        awk '$1 == "user_usec" { u = $2 / 1e6 } $1 == "system_usec" { s = $2 / 1e6 }
+            END { printf "%.3f %.3f", u, s }' "$acct/cpu.stat"
+    fi
+}
+
+# MXV_BENCH_PERF_STAT=1: the kernel's software counters over each run,
+# machine-wide (perf stat -a; this VM has no hardware counters, and no
+# perf_event control group to count Postfix alone): system calls, page
+# faults, context switches. The sinks and unbound count too, the same in
+# every configuration. bench_perf_start; bench_perf_end leaves them in
+# bench_perf_counts.
+bench_perf_start() {
+    [ -n "${MXV_BENCH_PERF_STAT:-}" ] || return 0
+    # Counting while a sleep of its own runs (a background job ignores
+    # SIGINT, perf's own stop): bench_perf_end ends the sleep.
+    perf stat -a -x, -e raw_syscalls:sys_enter,page-faults,context-switches,cpu-migrations \
+        -o "$work/perf.out" -- sleep 86400 2>/dev/null &
+    bench_perf=$!
+    sleep 0.2 # counting before Postfix starts
+}
+bench_perf_end() {
+    bench_perf_counts=
+    [ -n "${MXV_BENCH_PERF_STAT:-}" ] || return 0
+    pkill -P "$bench_perf" -x sleep || true
+    wait "$bench_perf" 2>/dev/null || true
+    bench_perf_counts=$(awk -F, '$3 != "" && $1 ~ /^[0-9]+$/ {
+        sub(/^raw_syscalls:sys_enter$/, "system-calls", $3); printf ", %s %s", $1, $3 }' "$work/perf.out" 2>/dev/null) ||
+        true
+}
+
+# steal_seconds: CPU time the hypervisor gave other guests while this
+# machine's CPUs wanted to run (/proc/stat, all CPUs): a run with much of
+# it ran on a slower machine than its neighbours.
+steal_seconds() {
+    awk -v hz="$(getconf CLK_TCK)" '$1 == "cpu" { printf "%.2f", $9 / hz }' /proc/stat
+}
+
 # bench_main_cf ENVIRONMENT...: main.cf of the instance at $pf, TLS level
 # may, the given variables imported by every Postfix daemon, then the
 # caller's bench_main_cf_extra.
@@ -53,7 +97,75 @@ mxverify_environment = $*
 smtp_tls_security_level = may
 smtp_tls_CAfile = $certs/ca.pem
 CONF
+    if [ -n "${MXV_BENCH_PROFILE:-}" ]; then
+        bench_profile_daemons
+        printf 'daemon_directory = %s\nmax_idle = 2s\n' "$work/daemons"
+    fi
     bench_main_cf_extra
+}
+
+# MXV_BENCH_PROFILE=callgrind|strace: the Postfix daemons named in
+# MXV_BENCH_PROFILE_DAEMONS (default smtp) run under valgrind's callgrind
+# or strace -c, one file per process in MXV_BENCH_PROFILE_DIR/NAME.ROUND
+# (default /tmp/mxv-bench-profile), and the run's line adds the totals:
+# instructions executed, or system calls made. This VM has no hardware
+# counters, and both counts repeat where seconds drift by 10-30 % between
+# identical runs; the times of such a run mean nothing. Processes leave
+# after 2 s idle (max_idle), so each ends normally and writes its file
+# before Postfix stops (qmgr is ended by the stop: strace only).
+bench_profile_round=0
+bench_profile_out=/nonexistent
+# bench_profile_daemons: $work/daemons, Postfix's daemon directory with
+# the profiled daemons replaced by scripts that run them under the
+# profiler, writing into the directory named in $work/daemons/out.
+bench_profile_daemons() {
+    local real f d tool
+    real=$(postconf -d -h daemon_directory)
+    [ -d "$work/daemons" ] && return 0
+    mkdir -p "$work/daemons"
+    chmod 755 "$work/daemons"
+    for f in "$real"/*; do ln -s "$f" "$work/daemons/"; done
+    case $MXV_BENCH_PROFILE in
+    callgrind) tool='valgrind -q --tool=callgrind --callgrind-out-file="$(cat %s)/callgrind.out.%%p"' ;;
+    strace) tool='strace -f -c -o "$(cat %s)/strace.out.$$"' ;;
+    *) echo "MXV_BENCH_PROFILE: callgrind or strace, not $MXV_BENCH_PROFILE" >&2; exit 2 ;;
+    esac
+    for d in ${MXV_BENCH_PROFILE_DAEMONS:-smtp}; do
+        rm "$work/daemons/$d"
+        # shellcheck disable=SC2059
+        printf "#!/bin/sh\nexec $tool %s \"\$@\"\n" "$work/daemons/out" "$real/$d" > "$work/daemons/$d"
+        chmod 755 "$work/daemons/$d"
+    done
+}
+bench_profile_setup() {
+    local name=$1
+    bench_profile_round=$((bench_profile_round + 1))
+    bench_profile_out=${MXV_BENCH_PROFILE_DIR:-/tmp/mxv-bench-profile}/$name.$bench_profile_round
+    mkdir -p "$bench_profile_out"
+    chown postfix "$bench_profile_out"
+    echo "$bench_profile_out" > "$work/daemons/out"
+    # callgrind opens its file at start (as root, mode 0600) and again at
+    # exit, when the daemon runs as the postfix user: each file is handed
+    # over while it runs.
+    (while :; do chown postfix "$bench_profile_out"/* 2>/dev/null || true; sleep 0.2; done) &
+    bench_profile_chown=$!
+}
+# bench_profile_total: after the deliveries, waits (60 s at most) for the
+# profiled processes to leave, then prints what their files counted.
+bench_profile_total() {
+    local _
+    for _ in $(seq 600); do
+        pgrep -f "$bench_profile_out" >/dev/null || break
+        sleep 0.1
+    done
+    kill "$bench_profile_chown"
+    case $MXV_BENCH_PROFILE in
+    callgrind) awk '$1 == "totals:" { t += $2; n++ } END { printf "%d profiles, %.0f instructions", n, t }' \
+        "$bench_profile_out"/callgrind.out.* 2>/dev/null || true ;;
+    # strace -c: "% time, seconds, usecs/call, calls, [errors,] syscall"
+    strace) awk '$NF == "total" { t += $4; n++ } END { printf "%d traces, %d system calls", n, t }' \
+        "$bench_profile_out"/strace.out.* 2>/dev/null || true ;;
+    esac
 }
 
 # bench_messages DOMAINS: $total messages, message i to user@dI.example.net
@@ -89,9 +201,13 @@ bench_run() {
     # postsuper renames the copies (queue file names follow inode numbers)
     # and logs it, as the postfix user, before postlogd runs.
     touch "$pf/maillog" && chown postfix "$pf/maillog"
-    local t0 t1 cpu0 cpu1 n=0
+    local t0 t1 cpu0 cpu1 split0 split1 steal0 steal1 n=0
+    [ -z "${MXV_BENCH_PROFILE:-}" ] || bench_profile_setup "$name"
     bench_hook start "$name"
+    bench_perf_start
     cpu0=$(cpu_used)
+    split0=$(cpu_split)
+    steal0=$(steal_seconds)
     t0=$(date +%s.%N)
     # In the accounting group, so every Postfix process counts (children
     # inherit it); the sinks and unbound stay outside.
@@ -114,6 +230,12 @@ bench_run() {
     shopt -u nullglob
     t1=$(date +%s.%N)
     cpu1=$(cpu_used)
+    split1=$(cpu_split)
+    steal1=$(steal_seconds)
+    local profiled
+    bench_perf_end
+    profiled=
+    [ -z "${MXV_BENCH_PROFILE:-}" ] || profiled=", $(bench_profile_total)"
     pf_stop "$pf"
     local secs procs used
     bench_note=
@@ -121,8 +243,15 @@ bench_run() {
     secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
     procs=$(grep -o 'postfix/smtp\[[0-9]*\]' "$pf/maillog" 2>/dev/null | sort -u | wc -l)
     used=$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { if (a != "" && b != "") printf "%.2f", b - a; else print "?" }')
+    local sides=
+    if [ -n "$split0" ] && [ -n "$split1" ]; then
+        sides=$(awk -v a="$split0" -v b="$split1" 'BEGIN { split(a, x, " "); split(b, y, " ");
+            printf " (user %.2f, system %.2f)", y[1] - x[1], y[2] - x[2] }')
+    fi
+    sides+=$(awk -v a="$steal0" -v b="$steal1" 'BEGIN { if (a != "" && b != "") printf ", %.2f s stolen", b - a }')
     printf '  %-8s %4d of %d delivered in %6s s, %6.1f messages/s, %2d smtp processes, %s s CPU%s\n' "$name" \
-        "$n" "$total" "$secs" "$(awk -v n="$n" -v s="$secs" 'BEGIN { print n / s }')" "$procs" "$used" "$bench_note"
+        "$n" "$total" "$secs" "$(awk -v n="$n" -v s="$secs" 'BEGIN { print n / s }')" "$procs" "$used" \
+        "$sides$bench_note$profiled$bench_perf_counts"
     took[$name]=$secs
     cpu[$name]=$used
     complete[$name]=1
