@@ -58,7 +58,9 @@ struct mxv_dns {
     bool probe_wanted;       /* validating against the root anchor, system resolver */
     path_state path;
     time_t path_none_until; /* another process's "no DNSSEC" verdict, until */
-    char notice[400];       /* said once by the owner (mxv_dns_take_notice) */
+    time_t anchor_checked;  /* when the root anchor's presence was last looked at */
+    bool anchor_present;
+    char notice[400]; /* said once by the owner (mxv_dns_take_notice) */
 };
 
 mxv_dns *mxv_dns_new(const char *unbound_conf, bool validate, char *err, size_t errlen)
@@ -416,12 +418,19 @@ bool mxv_dns_unvalidated(mxv_dns *dns)
         return true;
     if (dns->unbound_conf || !dns->may_downgrade)
         return false;
-    if (access(ROOT_ANCHOR, R_OK) != 0)
+    /* Looked at once a second, not at every decision (four times per
+     * connection): an anchor installed meanwhile counts from the next
+     * second on. */
+    time_t now = time(NULL);
+    if (dns->anchor_checked != now) {
+        dns->anchor_present = access(ROOT_ANCHOR, R_OK) == 0;
+        dns->anchor_checked = now;
+    }
+    if (!dns->anchor_present)
         return true; /* nothing to validate with: every answer is insecure */
     if (dns->path != PATH_UNKNOWN && dns->path != PATH_PROBING)
         return dns->path == PATH_NO_DNSSEC;
     /* Asked of the file once per verdict, not at every decision. */
-    time_t now = time(NULL);
     if (dns->path_none_until > now)
         return true;
     mxv_dns_shared_hit *hit = dns->shared ? malloc(sizeof(*hit)) : NULL;
