@@ -117,6 +117,19 @@ static bool mx_from_program(mxv_policy *policy, const char *domain)
     return mxv_program_mx_evidence(policy, &e, domain, false, NULL, NULL);
 }
 
+/* A domain whose MX RRset the program's answer gives: the PTR evidence is
+ * not fetched ahead then (see run()), DANE is off wherever that evidence
+ * stands, and with MTA-STS off no lookup is left to fetch ahead. No
+ * decision is run for it: at a thousand destinations, that cache-only run
+ * at each connection was the prefetch's whole cost. */
+static bool nothing_ahead(mxv_policy *policy, const char *domain)
+{
+    mxv_effective e;
+    mxv_policy_effective(policy, domain, &e);
+    return e.mta_sts == MXV_STS_OFF &&
+           mxv_program_mx_evidence(policy, &e, domain, false, NULL, NULL);
+}
+
 /* Deciding for a certificate with no names reaches every DNS step of the
  * algorithm, so it makes exactly the lookups the real decision will (the
  * PTR's only when the decision may need them first).
@@ -178,6 +191,8 @@ void mxv_prefetch(mxv_policy *policy, const char *domain, const char *ip, const 
                   unsigned port)
 {
     if (!policy || (!domain && !ip && !host))
+        return;
+    if (domain && nothing_ahead(policy, domain))
         return;
     job probe = {.policy = policy, .port = port};
     if (domain)
