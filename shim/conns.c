@@ -293,8 +293,18 @@ static void attach(int fd, const struct sockaddr *addr, socklen_t len, const str
 void shim_conn_connected(int fd, const struct sockaddr *addr, socklen_t len, bool fresh)
 {
     struct stat st;
-    if (fd < 0 || !shim_settings_present() || !shim_table_mine() || fstat(fd, &st) != 0)
+    if (fd < 0 || !shim_settings_present())
         return; /* no settings at all: nothing is watched */
+    if (!tcp_address(addr, len)) {
+        /* PLAIN, as attach() would make it, without a look at the socket:
+         * Postfix's daemons connect to each other's UNIX sockets for
+         * every message, and the look cost two system calls each time. */
+        if (shim_fd_entry(fd) != SHIM_FD_PLAIN)
+            set_entry(fd, SHIM_FD_PLAIN);
+        return;
+    }
+    if (!shim_table_mine() || fstat(fd, &st) != 0)
+        return;
     attach(fd, addr, len, &st, fresh);
 }
 
