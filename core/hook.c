@@ -32,6 +32,7 @@
 #include "stderr_line.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,10 +83,36 @@ bool mxv_hook_port_listed(unsigned port)
     return false;
 }
 
+/* Bumped before any SSL_CTX's hooks are freed: a thread's remembered
+ * answer is from an older generation then (the address may be a new
+ * SSL_CTX's). */
+static atomic_uint ctx_generation;
+
+/* The hooks of ctx, remembered per thread for the last SSL_CTX asked: the
+ * security callback runs some 350 times per handshake, and the ex_data
+ * lookup was most of its cost. */
+static ctx_hooks *hooks_of_ctx(const SSL_CTX *ctx)
+{
+    static __thread struct {
+        const SSL_CTX *ctx;
+        ctx_hooks *hooks;
+        unsigned generation;
+    } last;
+    if (!ctx)
+        return NULL;
+    unsigned generation = atomic_load(&ctx_generation);
+    if (last.ctx == ctx && last.generation == generation)
+        return last.hooks;
+    ctx_hooks *h = SSL_CTX_get_ex_data(ctx, mxv_hook.ctx_index);
+    last.ctx = ctx;
+    last.hooks = h;
+    last.generation = generation;
+    return h;
+}
+
 static ctx_hooks *hooks_of(const SSL *ssl)
 {
-    SSL_CTX *ctx = ssl ? SSL_get_SSL_CTX(ssl) : NULL;
-    return ctx ? SSL_CTX_get_ex_data(ctx, mxv_hook.ctx_index) : NULL;
+    return ssl ? hooks_of_ctx(SSL_get_SSL_CTX(ssl)) : NULL;
 }
 
 static int run_program_verify(X509_STORE_CTX *x, SSL *ssl)
@@ -352,7 +379,7 @@ static int security(const SSL *cssl, const SSL_CTX *ctx, int op, int bits, int n
                     void *ex)
 {
     SSL *ssl = (SSL *)cssl;
-    ctx_hooks *h = ssl ? hooks_of(ssl) : ctx ? SSL_CTX_get_ex_data(ctx, mxv_hook.ctx_index) : NULL;
+    ctx_hooks *h = ssl ? hooks_of(ssl) : hooks_of_ctx(ctx);
     int ok = h && h->security ? h->security(cssl, ctx, op, bits, nid, other, ex) : 1;
     if (!ok || !ssl || SSL_is_server(ssl))
         return ok;
@@ -388,6 +415,7 @@ static void ctx_new(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long a
 static void ctx_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
 {
     (void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
+    atomic_fetch_add(&ctx_generation, 1);
     free(ptr);
 }
 
