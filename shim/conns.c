@@ -295,10 +295,13 @@ void shim_conn_connected(int fd, const struct sockaddr *addr, socklen_t len, boo
     struct stat st;
     if (fd < 0 || !shim_settings_present())
         return; /* no settings at all: nothing is watched */
-    if (!tcp_address(addr, len)) {
+    if (!tcp_address(addr, len) && (fresh || shim_fd_entry(fd) <= SHIM_FD_PLAIN)) {
         /* PLAIN, as attach() would make it, without a look at the socket:
          * Postfix's daemons connect to each other's UNIX sockets for
-         * every message, and the look cost two system calls each time. */
+         * every message, and the look cost two system calls each time.
+         * Not for a connection already recorded when this is no fresh
+         * start (EISCONN, EALREADY, Fast Open with another address): the
+         * kernel refused that call, and the connection goes on guarded. */
         if (shim_fd_entry(fd) != SHIM_FD_PLAIN)
             set_entry(fd, SHIM_FD_PLAIN);
         return;

@@ -357,6 +357,12 @@ reset_spool
 with required "$GUARD_CLIENT" 127.0.0.48 25 --tfo-other --marker c13-tfo
 clean 127.0.0.48 "sendto(MSG_FASTOPEN) to another port on the connection"
 expect_got none c13-tfo "sendto(MSG_FASTOPEN) to another port on the connection"
+# ... nor connect() and Fast Open with a UNIX address on it (EISCONN).
+reset_spool
+with required "$GUARD_CLIENT" 127.0.0.48 25 --unix-other --marker c13-unix
+in_err "connect(AF_UNIX) -> -1"
+clean 127.0.0.48 "connect() and sendto(MSG_FASTOPEN) with a UNIX address on the connection"
+expect_got none c13-unix "connect() and sendto(MSG_FASTOPEN) with a UNIX address on the connection"
 
 # ... and buffers that cannot be read fail as the kernel says (EFAULT):
 #     never a crash, never a byte unjudged.

@@ -95,6 +95,9 @@
  *                              with a configuration of its own loads it
  *   --tfo-other                after EHLO, sendto(MSG_FASTOPEN) to port 80 on
  *                              the connected socket (the kernel says EISCONN)
+ *   --unix-other               after EHLO, connect() and sendto(MSG_FASTOPEN)
+ *                              with a UNIX address on the connected socket
+ *                              (the kernel says EISCONN to both)
  *   --selfpipe                 a signal handler writes to a self-pipe every
  *                              50 us for the whole session
  *   --efault                   after EHLO, writes from buffers that cannot be
@@ -144,6 +147,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -198,7 +202,8 @@ static struct {
     const char *raw[64];
     int port, write, starttls, dup, bio, iov, split, fd_gap, tls_max, nraw, child_fd, vfork;
     bool tls_fail_continue, verify_peer, own_verify_cb, bigfd, exec_child, no_mail, interleave;
-    bool connect_eintr, tfo_other, selfpipe, errno_check, efault, fork_raw, zerocopy, seccomp;
+    bool connect_eintr, tfo_other, unix_other, selfpipe, errno_check, efault, fork_raw, zerocopy,
+        seccomp;
     const char *openssl_conf, *load_conf;
 } opt = {.marker = "guard", .iov = 1, .child_fd = -1};
 
@@ -978,6 +983,16 @@ static bool smtp_open(conn *c)
         fprintf(stderr, "guard_client: sendto(MSG_FASTOPEN, port 80) -> %zd (%s)\n", r,
                 r < 0 ? strerror(errno) : "sent");
     }
+    if (opt.unix_other) {
+        struct sockaddr_un un = {.sun_family = AF_UNIX};
+        snprintf(un.sun_path, sizeof(un.sun_path), "/nonexistent/mxverify-test");
+        int r = connect(c->fd, (struct sockaddr *)&un, sizeof(un));
+        fprintf(stderr, "guard_client: connect(AF_UNIX) -> %d (%s)\n", r,
+                r < 0 ? strerror(errno) : "connected");
+        ssize_t s = sendto(c->fd, "", 0, MSG_FASTOPEN, (struct sockaddr *)&un, sizeof(un));
+        fprintf(stderr, "guard_client: sendto(MSG_FASTOPEN, AF_UNIX) -> %zd (%s)\n", s,
+                s < 0 ? strerror(errno) : "sent");
+    }
     return true;
 }
 
@@ -1159,6 +1174,8 @@ static void parse(int argc, char **argv)
             opt.connect_eintr = true;
         else if (strcmp(o, "--tfo-other") == 0)
             opt.tfo_other = true;
+        else if (strcmp(o, "--unix-other") == 0)
+            opt.unix_other = true;
         else if (strcmp(o, "--selfpipe") == 0)
             opt.selfpipe = true;
         else if (strcmp(o, "--errno-check") == 0)
