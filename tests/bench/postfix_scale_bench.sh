@@ -47,7 +47,11 @@
 # warm queries per message <= 0.1. Asserts nothing.
 #
 # MXV_BENCH_CONFIGS="mxverify" runs only that configuration (for a profiler
-# run beside it; no ratios then). MXV_BENCH_LOG=FILE keeps mxverify's decisions in FILE (a debugging run:
+# run beside it; no ratios then). MXV_BENCH_PROFILE and MXV_BENCH_PERF_STAT
+# count instructions, system calls and page faults, which repeat where
+# seconds on this VM do not (tests/bench/postfix_bench_lib.sh); e.g.
+# MXV_BENCH_PROFILE=callgrind MXV_BENCH_MESSAGES=400 MXV_BENCH_DOMAINS=200
+# MXV_BENCH_ROUNDS=2 compares the instructions of the smtp processes. MXV_BENCH_LOG=FILE keeps mxverify's decisions in FILE (a debugging run:
 # for each N the counts by kind of match are printed; seen to add DNS
 # queries of mxverify's own, so take the figures from a run without it)
 # and implies MXV_BENCH_QUERIES=1: unbound logs every query, and for each
