@@ -68,6 +68,7 @@ bench_perf_start() {
     perf stat -a -x, -e raw_syscalls:sys_enter,page-faults,context-switches,cpu-migrations \
         -o "$work/perf.out" -- sleep 86400 2>/dev/null &
     bench_perf=$!
+    cleanup_hooks+=("pkill -P $bench_perf -x sleep 2>/dev/null")
     sleep 0.2 # counting before Postfix starts
 }
 bench_perf_end() {
@@ -112,7 +113,9 @@ CONF
 # counters, and both counts repeat where seconds drift by 10-30 % between
 # identical runs; the times of such a run mean nothing. Processes leave
 # after 2 s idle (max_idle), so each ends normally and writes its file
-# before Postfix stops (qmgr is ended by the stop: strace only).
+# before the run's line; a daemon that never idles out (qmgr, tlsmgr)
+# writes its file when Postfix stops, after that line (read it then), and
+# each run waits the full minute of bench_profile_total for it.
 bench_profile_round=0
 bench_profile_out=/nonexistent
 # bench_profile_daemons: $work/daemons, Postfix's daemon directory with
@@ -120,8 +123,8 @@ bench_profile_out=/nonexistent
 # profiler, writing into the directory named in $work/daemons/out.
 bench_profile_daemons() {
     local real f d tool
-    real=$(postconf -d -h daemon_directory)
     [ -d "$work/daemons" ] && return 0
+    real=$(postconf -d -h daemon_directory)
     mkdir -p "$work/daemons"
     chmod 755 "$work/daemons"
     for f in "$real"/*; do ln -s "$f" "$work/daemons/"; done
@@ -149,6 +152,7 @@ bench_profile_setup() {
     # over while it runs.
     (while :; do chown postfix "$bench_profile_out"/* 2>/dev/null || true; sleep 0.2; done) &
     bench_profile_chown=$!
+    cleanup_hooks+=("kill $bench_profile_chown 2>/dev/null")
 }
 # bench_profile_total: after the deliveries, waits (60 s at most) for the
 # profiled processes to leave, then prints what their files counted.
@@ -232,9 +236,8 @@ bench_run() {
     cpu1=$(cpu_used)
     split1=$(cpu_split)
     steal1=$(steal_seconds)
-    local profiled
+    local profiled=
     bench_perf_end
-    profiled=
     [ -z "${MXV_BENCH_PROFILE:-}" ] || profiled=", $(bench_profile_total)"
     pf_stop "$pf"
     local secs procs used
