@@ -118,6 +118,10 @@ CONF
 # each run waits the full minute of bench_profile_total for it.
 bench_profile_round=0
 bench_profile_out=/nonexistent
+case ${MXV_BENCH_PROFILE:-} in
+'' | callgrind | strace) ;;
+*) echo "MXV_BENCH_PROFILE: callgrind or strace, not $MXV_BENCH_PROFILE" >&2; exit 2 ;;
+esac
 # bench_profile_daemons: $work/daemons, Postfix's daemon directory with
 # the profiled daemons replaced by scripts that run them under the
 # profiler, writing into the directory named in $work/daemons/out.
@@ -131,7 +135,6 @@ bench_profile_daemons() {
     case $MXV_BENCH_PROFILE in
     callgrind) tool='valgrind -q --tool=callgrind --callgrind-out-file="$(cat %s)/callgrind.out.%%p"' ;;
     strace) tool='strace -f -c -o "$(cat %s)/strace.out.$$"' ;;
-    *) echo "MXV_BENCH_PROFILE: callgrind or strace, not $MXV_BENCH_PROFILE" >&2; exit 2 ;;
     esac
     for d in ${MXV_BENCH_PROFILE_DAEMONS:-smtp}; do
         rm "$work/daemons/$d"
