@@ -375,22 +375,46 @@ static int checkpoint(SSL *ssl)
                        "certificate-verify callback with SSL_CTX_set_cert_verify_callback)");
 }
 
-static int security(const SSL *cssl, const SSL_CTX *ctx, int op, int bits, int nid, void *other,
+/* The security callback each SSL_CTX had before mxverify's: OpenSSL sets
+ * its default while building the SSL_CTX, before ctx_new() runs, so it is
+ * one function for all of them, kept here; the callback, which runs some
+ * 350 times per handshake, then looks nothing up. Per SSL_CTX again once
+ * any SSL_CTX had another (`mixed`). */
+static _Atomic(security_fn) common_security;
+static atomic_bool mixed_security;
+
+static void note_security(security_fn prior)
+{
+    security_fn seen = NULL;
+    if (!atomic_compare_exchange_strong(&common_security, &seen, prior) && seen != prior)
+        atomic_store(&mixed_security, true);
+}
+
+/* Out of line, as the two checks below are: the callback itself stays a
+ * few instructions for the hundreds of calls that are neither. */
+static __attribute__((noinline)) security_fn security_of(const SSL *ssl, const SSL_CTX *ctx)
+{
+    ctx_hooks *h = ssl ? hooks_of(ssl) : hooks_of_ctx(ctx);
+    return h ? h->security : NULL;
+}
+
+static __attribute__((noinline)) int client_security(SSL *ssl, int op, void *other)
+{
+    if (SSL_is_server(ssl))
+        return 1;
+    return op == SSL_SECOP_CIPHER_CHECK ? server_choice(ssl, other) : checkpoint(ssl);
+}
+
+static int security(const SSL *ssl, const SSL_CTX *ctx, int op, int bits, int nid, void *other,
                     void *ex)
 {
-    SSL *ssl = (SSL *)cssl;
-    ctx_hooks *h = ssl ? hooks_of(ssl) : hooks_of_ctx(ctx);
-    int ok = h && h->security ? h->security(cssl, ctx, op, bits, nid, other, ex) : 1;
-    if (!ok || !ssl || SSL_is_server(ssl))
+    security_fn prior = atomic_load(&common_security);
+    if (atomic_load(&mixed_security))
+        prior = security_of(ssl, ctx);
+    int ok = prior ? prior(ssl, ctx, op, bits, nid, other, ex) : 1;
+    if (!ok || !ssl || (op != SSL_SECOP_CIPHER_CHECK && op != SSL_SECOP_SIGALG_CHECK))
         return ok;
-    switch (op) {
-    case SSL_SECOP_CIPHER_CHECK:
-        return server_choice(ssl, other);
-    case SSL_SECOP_SIGALG_CHECK:
-        return checkpoint(ssl);
-    default:
-        return 1;
-    }
+    return client_security((SSL *)ssl, op, other);
 }
 
 static void ctx_new(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
@@ -404,6 +428,7 @@ static void ctx_new(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long a
     ctx_hooks *h = calloc(1, sizeof(*h));
     if (h) {
         h->security = SSL_CTX_get_security_callback(ctx);
+        note_security(h->security);
         CRYPTO_set_ex_data(ad, mxv_hook.ctx_index, h);
         SSL_CTX_set_security_callback(ctx, security);
     }
