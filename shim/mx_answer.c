@@ -8,6 +8,7 @@
 #include "shim.h"
 
 #include <arpa/nameser.h>
+#include <stddef.h>
 #include <string.h>
 #include <strings.h>
 
@@ -58,7 +59,7 @@ static void on_record(void *arg, const shim_rr *rr, const uint8_t *msg, size_t l
 
 bool shim_mx_rrset_read(const char *qname, const uint8_t *msg, size_t len, shim_mx_rrset *out)
 {
-    memset(out, 0, sizeof(*out));
+    memset(out, 0, offsetof(shim_mx_rrset, names));
     out->qname = qname;
     out->whole = len >= 4 && !(msg[2] << 8 & FLAG_TC);
     out->authenticated = len >= 4 && (msg[3] & FLAG_AD);

@@ -224,13 +224,13 @@ typedef struct {
     const char *qname;
     const char *hosts[SHIM_MX_MAX]; /* lower case, no trailing dot; "" the null MX */
     unsigned prefs[SHIM_MX_MAX];
-    char names[SHIM_MX_MAX][256];
-    size_t n;
-    bool more;          /* MX records beyond those kept */
-    bool whole;         /* exactly the whole MX RRset of qname (class IN, not
-                           truncated, no alias, nothing else): evidence */
-    bool authenticated; /* the AD bit (glibc passes it only under trust-ad) */
-    unsigned ttl;       /* the smallest TTL of the MX records, seconds */
+    size_t n;                     /* hosts[], prefs[] and names[] hold n each */
+    bool more;                    /* MX records beyond those kept */
+    bool whole;                   /* exactly the whole MX RRset of qname (class IN, not
+                                     truncated, no alias, nothing else): evidence */
+    bool authenticated;           /* the AD bit (glibc passes it only under trust-ad) */
+    unsigned ttl;                 /* the smallest TTL of the MX records, seconds */
+    char names[SHIM_MX_MAX][256]; /* last: not zeroed (8 KB, per MX answer) */
 } shim_mx_rrset;
 /* false when the message is malformed (out->n records were read). */
 bool shim_mx_rrset_read(const char *qname, const uint8_t *msg, size_t len, shim_mx_rrset *out);
