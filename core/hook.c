@@ -379,14 +379,18 @@ static int checkpoint(SSL *ssl)
  * its default while building the SSL_CTX, before ctx_new() runs, so it is
  * one function for all of them, kept here; the callback, which runs some
  * 350 times per handshake, then looks nothing up. Per SSL_CTX again once
- * any SSL_CTX had another (`mixed`). */
+ * any SSL_CTX had another (`mixed`). A program that sets a security
+ * callback of its own replaces mxverify's (nothing intercepts that): code
+ * that ever keeps the program's callback inside this one must record it
+ * in the SSL_CTX's hooks and set `mixed`. */
 static _Atomic(security_fn) common_security;
 static atomic_bool mixed_security;
 
 static void note_security(security_fn prior)
 {
     security_fn seen = NULL;
-    if (!atomic_compare_exchange_strong(&common_security, &seen, prior) && seen != prior)
+    if (!prior ||
+        (!atomic_compare_exchange_strong(&common_security, &seen, prior) && seen != prior))
         atomic_store(&mixed_security, true);
 }
 

@@ -57,6 +57,10 @@ static void on_record(void *arg, const shim_rr *rr, const uint8_t *msg, size_t l
         m->whole = false; /* a CNAME or DNAME (the RRset is an alias's), or anything else */
 }
 
+_Static_assert(offsetof(shim_mx_rrset, names) + sizeof(((shim_mx_rrset *)0)->names) ==
+                   sizeof(shim_mx_rrset),
+               "names[] ends the record: only what comes before it is zeroed");
+
 bool shim_mx_rrset_read(const char *qname, const uint8_t *msg, size_t len, shim_mx_rrset *out)
 {
     memset(out, 0, offsetof(shim_mx_rrset, names));
