@@ -158,7 +158,11 @@ _exim_overlay() {
         mkdir -p "$upper/up" "$upper/wk"
         opts="$opts,upperdir=$upper/up,workdir=$upper/wk"
     fi
-    mount -t overlay overlay -o "$opts" "$target" || { echo "mount overlay on $target failed" >&2; return 1; }
+    if ! mount -t overlay overlay -o "$opts" "$target"; then
+        echo "mount overlay on $target failed" >&2
+        [ ${#subs[@]} -eq 0 ] || umount -l "$hold"
+        return 1
+    fi
     for sub in ${subs[@]+"${subs[@]}"}; do
         mount --bind "$hold/${sub#"$target"/}" "$sub" || echo "note: could not carry $sub over" >&2
     done

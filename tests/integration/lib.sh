@@ -11,7 +11,12 @@ cleanup_hooks=()
 cleanup() {
     local hook
     for hook in ${cleanup_hooks[@]+"${cleanup_hooks[@]}"}; do eval "$hook" || true; done
-    rm -rf "$work"
+    # A file system a script mounted in $work (in its own mount namespace),
+    # deepest first; and rm never crosses into one that is left.
+    local mnt
+    while IFS= read -r mnt; do umount -l "$(printf %b "$mnt")" 2>/dev/null || true; done < <(
+        awk -v w="$work/" 'index($2, w) == 1 { print $2 }' /proc/self/mounts | sort -r)
+    rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
