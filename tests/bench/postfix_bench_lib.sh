@@ -5,7 +5,8 @@
 # processes, the queued messages, one timed run, rounds of configurations
 # and their medians.
 #
-# The caller sets pf (the instance directory) and total (messages per
+# The caller calls bench_ram (which sets pf, the instance directory, and
+# spool, where the sink writes what it receives), sets total (messages per
 # run), and defines bench_main_cf_extra (main.cf lines of its own, may be
 # empty) and run_config NAME (one run of that configuration, through
 # bench_run). bench_hook start|end NAME may be redefined: it runs just
@@ -14,6 +15,27 @@
 
 bench_hook() { :; }
 bench_main_cf_extra() { :; }
+
+# bench_ram: sets pf (the Postfix instance: configuration, queue, data
+# directory, log) and spool (where the sink writes), in $work on the disk,
+# as a relay keeps its queue. MXV_BENCH_RAM=1 puts both on a RAM file
+# system of their own instead, mounted in $work (the scripts run in a
+# mount namespace of their own): on the test VM's disk every fsync of a
+# queue file is a trap to the hypervisor whose cost swung by half between
+# identical runs, a noise as large as what is measured, and mxverify
+# writes nothing there (its shared DNS file stays on the disk). Without
+# the disk plain Postfix costs less, and what mxverify adds is measured
+# against that smaller figure: stricter than a real relay, not kinder.
+bench_ram() {
+    local base=$work
+    if [ "${MXV_BENCH_RAM:-}" = 1 ]; then
+        base=$work/ram
+        mkdir -p "$base"
+        mount -t tmpfs -o mode=755 mxv-bench "$base"
+    fi
+    pf=$base/postfix
+    spool=$base/spool
+}
 
 # bench_acct: CPU time of the Postfix processes, from a control group of
 # their own (cgroup v1 cpuacct or v2), removed on exit; $acct names it
@@ -68,13 +90,40 @@ bench_perf_start() {
     perf stat -a -x, -e raw_syscalls:sys_enter,page-faults,context-switches,cpu-migrations \
         -o "$work/perf.out" -- sleep 86400 2>/dev/null &
     bench_perf=$!
-    cleanup_hooks+=("pkill -P $bench_perf -x sleep 2>/dev/null")
+    cleanup_hooks+=("pkill -P $bench_perf 2>/dev/null")
     sleep 0.2 # counting before Postfix starts
+}
+# MXV_BENCH_PERF_RECORD=DIR: where the CPU time went, machine-wide,
+# sampled on the kernel's CPU clock (the only sampling event this VM has)
+# into DIR/NAME.K.data (K counts the runs of the bench) for perf report
+# (--sort comm,dso or dso,sym); the same symbols' shares in two runs
+# compare them even as the VM's speed drifts. Sampling slows the runs:
+# their seconds do not compare with those of runs without it.
+bench_record_runs=0
+if [ -n "${MXV_BENCH_PERF_RECORD:-}" ] && ! perf record -q -e cpu-clock -o /dev/null true 2>/dev/null; then
+    echo "MXV_BENCH_PERF_RECORD: perf record does not work here" >&2
+    exit 2
+fi
+bench_record_start() {
+    [ -n "${MXV_BENCH_PERF_RECORD:-}" ] || return 0
+    bench_record_runs=$((bench_record_runs + 1))
+    mkdir -p "$MXV_BENCH_PERF_RECORD"
+    perf record -a -e cpu-clock -F 1999 -o "$MXV_BENCH_PERF_RECORD/$1.$bench_record_runs.data" \
+        -- sleep 86400 > /dev/null 2>&1 &
+    bench_record=$!
+    # perf's child, whatever it is called yet; then perf ends its file.
+    cleanup_hooks+=("pkill -P $bench_record 2>/dev/null; wait $bench_record 2>/dev/null")
+    sleep 0.5 # sampling before Postfix starts
+}
+bench_record_end() {
+    [ -n "${MXV_BENCH_PERF_RECORD:-}" ] || return 0
+    pkill -P "$bench_record" || true
+    wait "$bench_record" 2>/dev/null || true
 }
 bench_perf_end() {
     bench_perf_counts=
     [ -n "${MXV_BENCH_PERF_STAT:-}" ] || return 0
-    pkill -P "$bench_perf" -x sleep || true
+    pkill -P "$bench_perf" || true
     wait "$bench_perf" 2>/dev/null || true
     bench_perf_counts=$(awk -F, '$3 != "" && $1 ~ /^[0-9]+$/ {
         sub(/^raw_syscalls:sys_enter$/, "system-calls", $3); printf ", %s %s", $1, $3 }' "$work/perf.out" 2>/dev/null) ||
@@ -201,7 +250,7 @@ declare -A took cpu complete
 bench_run() {
     local name=$1; shift
     pf_stop "$pf"
-    rm -rf "$pf" "$work/spool"
+    rm -rf "$pf" "$spool"
     bench_main_cf "$@" | pf_new "$pf"
     postfix -c "$pf/etc" check 2>/dev/null
     cp -a "$work/maildrop/." "$pf/queue/maildrop/"
@@ -212,6 +261,7 @@ bench_run() {
     [ -z "${MXV_BENCH_PROFILE:-}" ] || bench_profile_setup "$name"
     bench_hook start "$name"
     bench_perf_start
+    bench_record_start "$name"
     cpu0=$(cpu_used)
     split0=$(cpu_split)
     steal0=$(steal_seconds)
@@ -225,7 +275,7 @@ bench_run() {
     local delivered=() tick failed=0
     shopt -s nullglob
     for tick in $(seq $((${bench_wait:-300} * 10))); do
-        delivered=("$work"/spool/*/*.eml)
+        delivered=("$spool"/*/*.eml)
         n=${#delivered[@]}
         [ "$n" -ge "$total" ] && break
         if [ $((tick % 10)) = 0 ]; then
@@ -241,6 +291,7 @@ bench_run() {
     steal1=$(steal_seconds)
     local profiled=
     bench_perf_end
+    bench_record_end
     [ -z "${MXV_BENCH_PROFILE:-}" ] || profiled=", $(bench_profile_total)"
     pf_stop "$pf"
     local secs procs used

@@ -31,7 +31,9 @@
 # no TLS session cache, smtp_dns_support_level = dnssec (allowed: Postfix's
 # own lookups ask with the DO bit; the resolver validates nothing, so each
 # smtp process's dnssec_probe, a root NS query, finds no AD bit, logs
-# "DNSSEC validation may be unavailable" and goes on).
+# "DNSSEC validation may be unavailable" and goes on). MXV_BENCH_RAM=1
+# puts the instance (its queue) and the sink's spool on a RAM file system,
+# less noisy and stricter (bench_ram in postfix_bench_lib.sh).
 #
 # Configurations, each run on the same queue: plain (Postfix alone) and
 # mxverify. MXV_BENCH_ROUNDS rounds (default 5) alternate the order. For
@@ -83,6 +85,7 @@ fi
 . "$SRCDIR/tests/integration/lib.sh"
 . "$SRCDIR/tests/integration/postfix_lib.sh"
 . "$SRCDIR/tests/bench/postfix_bench_lib.sh"
+bench_ram
 total=${MXV_BENCH_MESSAGES:-2000}
 read -r -a domain_counts <<< "${MXV_BENCH_DOMAINS:-10 1000 5000}"
 rounds=${MXV_BENCH_ROUNDS:-5}
@@ -137,13 +140,12 @@ dns_queries() {
 }
 [ -n "$(dns_queries)" ] || echo "postfix_scale_bench: unbound-control gives no statistics: no query counts"
 
-/usr/bin/python3 "$SRCDIR/tests/integration/smtp_sink.py" "$work/spool" "$work/sink.port" \
+/usr/bin/python3 "$SRCDIR/tests/integration/smtp_sink.py" "$spool" "$work/sink.port" \
     --port 25 --lifetime 86400 "0.0.0.0=$certs/emailhosted.pem,$certs/emailhosted.key" 2> "$work/sink.err" &
 cleanup_hooks+=("kill $! 2>/dev/null")
 for _ in $(seq 100); do [ -s "$work/sink.port" ] && break; sleep 0.1; done
 [ -s "$work/sink.port" ] || { echo "postfix_scale_bench: the SMTP sink did not start:"; cat "$work/sink.err"; exit 1; }
 
-pf=$work/postfix
 cleanup_hooks+=("pf_stop $pf")
 bench_acct
 bench_main_cf_extra() { echo "smtp_dns_support_level = dnssec"; }
