@@ -19,16 +19,19 @@
 
 typedef struct {
     char domain[MXV_NAME_MAX + 1]; /* lower case, no trailing dot */
-    time_t expires;                /* 0: empty */
+    time_t expires;
     bool authenticated;
     size_t n;
     size_t rdlen[MXV_DNS_MAX_RECORDS];
-    uint8_t *data; /* the records' rdata, one after the other */
+    uint8_t data[]; /* the records' rdata, one after the other */
 } entry;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
-static entry *table; /* ENTRIES, allocated at the first answer */
+/* Pointers (8 KB), each entry allocated with its records: a table of
+ * whole entries (half a megabyte) took a fresh page, a page fault, for
+ * nearly every new domain a process delivered to. */
+static entry *table[ENTRIES];
 
 /* Never held across fork(): a child would find an entry half replaced. */
 static void fork_prepare(void)
@@ -73,39 +76,39 @@ static size_t to_wire(const char *name, uint8_t *out, size_t outlen)
 void mxv_program_mx_seen(const char *domain, const mxv_program_mx *records, size_t n, unsigned ttl,
                          bool authenticated)
 {
-    entry e = {.n = n, .authenticated = authenticated};
-    if (!mxv_reference_normalize(domain, e.domain, sizeof(e.domain), NULL) || n == 0 ||
+    char name[MXV_NAME_MAX + 1];
+    if (!mxv_reference_normalize(domain, name, sizeof(name), NULL) || n == 0 ||
         n > MXV_DNS_MAX_RECORDS || ttl == 0)
         return;
-    uint8_t *data = malloc(n * (2 + MXV_NAME_WIRE_MAX));
-    if (!data)
+    entry *e = malloc(sizeof(*e) + n * (2 + MXV_NAME_WIRE_MAX));
+    if (!e)
         return;
+    memcpy(e->domain, name, strlen(name) + 1);
+    e->n = n;
+    e->authenticated = authenticated;
     size_t used = 0;
     for (size_t i = 0; i < n; i++) {
-        data[used] = (uint8_t)(records[i].pref >> 8);
-        data[used + 1] = (uint8_t)records[i].pref;
-        size_t len = to_wire(records[i].host, data + used + 2, MXV_NAME_WIRE_MAX);
+        e->data[used] = (uint8_t)(records[i].pref >> 8);
+        e->data[used + 1] = (uint8_t)records[i].pref;
+        size_t len = to_wire(records[i].host, e->data + used + 2, MXV_NAME_WIRE_MAX);
         if (len == 0 || records[i].pref > 0xffff) {
-            free(data);
+            free(e);
             return;
         }
-        e.rdlen[i] = 2 + len;
+        e->rdlen[i] = 2 + len;
         used += 2 + len;
     }
-    e.data = data;
-    e.expires = time(NULL) + (ttl < MAX_TTL ? (time_t)ttl : MAX_TTL);
+    e->expires = time(NULL) + (ttl < MAX_TTL ? (time_t)ttl : MAX_TTL);
+    entry *fitted = realloc(e, sizeof(*e) + used);
+    if (fitted)
+        e = fitted;
     pthread_once(&once, at_fork);
     pthread_mutex_lock(&lock);
-    if (!table)
-        table = calloc(ENTRIES, sizeof(*table));
-    if (table) {
-        entry *slot = &table[index_of(e.domain)];
-        free(slot->data);
-        *slot = e;
-        data = NULL;
-    }
+    entry **slot = &table[index_of(e->domain)];
+    entry *old = *slot;
+    *slot = e;
     pthread_mutex_unlock(&lock);
-    free(data);
+    free(old);
 }
 
 bool mxv_program_dns_usable(const mxv_effective *e)
@@ -121,7 +124,7 @@ static bool kept(const char *domain, mxv_dns_answer *out, mxv_program_answer_sto
     if (!mxv_reference_normalize(domain, name, sizeof(name), NULL))
         return false;
     pthread_mutex_lock(&lock);
-    const entry *slot = table ? &table[index_of(name)] : NULL;
+    const entry *slot = table[index_of(name)];
     bool found = slot && slot->expires > time(NULL) && strcmp(slot->domain, name) == 0;
     if (found)
         *authenticated = slot->authenticated;
