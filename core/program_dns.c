@@ -33,7 +33,8 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
  * nearly every new domain a process delivered to. */
 static entry *table[ENTRIES];
 
-/* Never held across fork(): a child would find an entry half replaced. */
+/* Taken across fork(), so that no other thread is halfway through a slot
+ * when the child's copy of the table is made. */
 static void fork_prepare(void)
 {
     pthread_mutex_lock(&lock);
