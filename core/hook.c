@@ -83,31 +83,11 @@ bool mxv_hook_port_listed(unsigned port)
     return false;
 }
 
-/* Bumped before any SSL_CTX's hooks are freed: a thread's remembered
- * answer is from an older generation then (the address may be a new
- * SSL_CTX's). */
-static atomic_uint ctx_generation;
-
-/* The hooks of ctx, remembered per thread for the last SSL_CTX asked: the
- * security callback runs some 350 times per handshake, and the ex_data
- * lookup was most of its cost. */
+/* The hooks of ctx: looked up a few times per handshake (the security
+ * callback, some 350 calls, does without, see common_security). */
 static ctx_hooks *hooks_of_ctx(const SSL_CTX *ctx)
 {
-    static __thread struct {
-        const SSL_CTX *ctx;
-        ctx_hooks *hooks;
-        unsigned generation;
-    } last;
-    if (!ctx)
-        return NULL;
-    unsigned generation = atomic_load(&ctx_generation);
-    if (last.ctx == ctx && last.generation == generation)
-        return last.hooks;
-    ctx_hooks *h = SSL_CTX_get_ex_data(ctx, mxv_hook.ctx_index);
-    last.ctx = ctx;
-    last.hooks = h;
-    last.generation = generation;
-    return h;
+    return ctx ? SSL_CTX_get_ex_data(ctx, mxv_hook.ctx_index) : NULL;
 }
 
 static ctx_hooks *hooks_of(const SSL *ssl)
@@ -444,7 +424,6 @@ static void ctx_new(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long a
 static void ctx_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
 {
     (void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
-    atomic_fetch_add(&ctx_generation, 1);
     free(ptr);
 }
 
