@@ -83,14 +83,25 @@ cpu_split() {
 # faults, context switches. The sinks and unbound count too, the same in
 # every configuration. bench_perf_start; bench_perf_end leaves them in
 # bench_perf_counts.
+# perf_over_run VAR PERF-ARGUMENTS...: perf at work while a sleep of its
+# own runs (a background job ignores SIGINT, perf's own stop), its process
+# id in VAR; perf_run_end PID ends the sleep, and perf writes its file.
+# Ended on any exit too, whatever perf's child is called yet.
+perf_over_run() {
+    local var=$1
+    shift
+    perf "$@" -- sleep 86400 > /dev/null 2>&1 &
+    printf -v "$var" %s "$!"
+    cleanup_hooks+=("perf_run_end $!")
+}
+perf_run_end() {
+    pkill -P "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
 bench_perf_start() {
     [ -n "${MXV_BENCH_PERF_STAT:-}" ] || return 0
-    # Counting while a sleep of its own runs (a background job ignores
-    # SIGINT, perf's own stop): bench_perf_end ends the sleep.
-    perf stat -a -x, -e raw_syscalls:sys_enter,page-faults,context-switches,cpu-migrations \
-        -o "$work/perf.out" -- sleep 86400 2>/dev/null &
-    bench_perf=$!
-    cleanup_hooks+=("pkill -P $bench_perf 2>/dev/null")
+    perf_over_run bench_perf stat -a -x, -e raw_syscalls:sys_enter,page-faults,context-switches,cpu-migrations \
+        -o "$work/perf.out"
     sleep 0.2 # counting before Postfix starts
 }
 # MXV_BENCH_PERF_RECORD=DIR: where the CPU time went, machine-wide,
@@ -108,23 +119,18 @@ bench_record_start() {
     [ -n "${MXV_BENCH_PERF_RECORD:-}" ] || return 0
     bench_record_runs=$((bench_record_runs + 1))
     mkdir -p "$MXV_BENCH_PERF_RECORD"
-    perf record -a -e cpu-clock -F 1999 -o "$MXV_BENCH_PERF_RECORD/$1.$bench_record_runs.data" \
-        -- sleep 86400 > /dev/null 2>&1 &
-    bench_record=$!
-    # perf's child, whatever it is called yet; then perf ends its file.
-    cleanup_hooks+=("pkill -P $bench_record 2>/dev/null; wait $bench_record 2>/dev/null")
+    perf_over_run bench_record record -a -e cpu-clock -F 1999 \
+        -o "$MXV_BENCH_PERF_RECORD/$1.$bench_record_runs.data"
     sleep 0.5 # sampling before Postfix starts
 }
 bench_record_end() {
     [ -n "${MXV_BENCH_PERF_RECORD:-}" ] || return 0
-    pkill -P "$bench_record" || true
-    wait "$bench_record" 2>/dev/null || true
+    perf_run_end "$bench_record"
 }
 bench_perf_end() {
     bench_perf_counts=
     [ -n "${MXV_BENCH_PERF_STAT:-}" ] || return 0
-    pkill -P "$bench_perf" || true
-    wait "$bench_perf" 2>/dev/null || true
+    perf_run_end "$bench_perf"
     bench_perf_counts=$(awk -F, '$3 != "" && $1 ~ /^[0-9]+$/ {
         sub(/^raw_syscalls:sys_enter$/, "system-calls", $3); printf ", %s %s", $1, $3 }' "$work/perf.out" 2>/dev/null) ||
         true
