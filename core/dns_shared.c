@@ -10,12 +10,16 @@
 
 /* The file: a header page (slot_file.h), then sets of WAYS slots of SLOT
  * bytes, a page each. */
-#define SLOT     MXV_DNS_SHARED_SLOT
-#define WAYS     MXV_DNS_SHARED_WAYS
-#define SET      (SLOT * WAYS)
-#define MAX_TTL  3600 /* as the in-process cache: an hour at most */
-#define FRESH    60   /* a hit rewrites a use stamp older than this (seconds) */
-#define UNPROVEN 600  /* a new answer counts as used this long before it was stored */
+#define SLOT    MXV_DNS_SHARED_SLOT
+#define WAYS    MXV_DNS_SHARED_WAYS
+#define SET     (SLOT * WAYS)
+#define MAX_TTL 3600 /* as the in-process cache: an hour at most */
+/* A hit rewrites a use stamp older than this (seconds). Half of UNPROVEN,
+ * so a name found again in the last FRESH seconds always outranks one
+ * stored just now; long enough that a relay's answers, found again every
+ * few minutes, are rewritten (a dirty page for the disk) seldom. */
+#define FRESH    300
+#define UNPROVEN 600 /* a new answer counts as used this long before it was stored */
 #define MAGIC    "mxverify shared DNS answers, format 2\n"
 #define FORMER   "mxverify shared DNS answers, format 1\n"
 
@@ -214,7 +218,7 @@ bool mxv_dns_shared_get(mxv_dns_shared *shared, const char *name, int rrtype, ti
     if (way < 0)
         return false;
     /* Used now: the stamp that keeps it from eviction, rewritten only when
-     * a minute old, so that most hits write nothing. (A slot another
+     * FRESH seconds old, so that most hits write nothing. (A slot another
      * process rewrote meanwhile is overwritten with this still valid
      * answer: a cache entry lost, never wrong data.) */
     uint8_t *s = set + (size_t)way * SLOT;

@@ -17,7 +17,7 @@
  * pread() and a store writes one slot in one pwrite(). A store takes the
  * slot of the same name and type, else an empty, damaged or expired one,
  * else the least recently used one; a slot's use stamp is rewritten on a
- * hit only when it is a minute old, so lookups hardly ever write, and a
+ * hit only when it is five minutes old, so lookups hardly ever write, and a
  * new answer counts as used ten minutes before it was stored, so names
  * looked up once go before names that are found again: a flood of
  * one-off names cannot push out the hot ones. Answers are tagged with the
@@ -59,7 +59,7 @@ typedef struct {
     uint8_t data[MXV_DNS_SHARED_SLOT];
 } mxv_dns_shared_hit;
 
-/* A hit may rewrite its slot's use stamp (at most once a minute per slot). */
+/* A hit may rewrite its slot's use stamp (at most once in five minutes per slot). */
 bool mxv_dns_shared_get(mxv_dns_shared *shared, const char *name, int rrtype, time_t now,
                         mxv_dns_shared_hit *hit);
 /* Stores OK and NODATA answers that fit in a slot; anything else is left out. */
