@@ -12,8 +12,10 @@
 #include <openssl/x509_vfy.h>
 #include <stdarg.h>
 #include <stdatomic.h>
-#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -91,24 +93,69 @@ void mxv_decision_begin(mxv_decision *d, mxv_policy *policy, const mxv_request *
         *effective = e;
 }
 
-void mxv_session_id(int fd, char *out, size_t outlen)
+/* fd's two ends, zero-filled where one cannot be read: [0] this end,
+ * [1] the peer. true when both were read. */
+static bool socket_ends(int fd, struct sockaddr_storage ends[2])
+{
+    socklen_t len[2] = {sizeof(ends[0]), sizeof(ends[1])};
+    memset(ends, 0, 2 * sizeof(ends[0]));
+    if (fd < 0)
+        return false;
+    bool here = getsockname(fd, (struct sockaddr *)&ends[0], &len[0]) == 0;
+    if (!here)
+        memset(&ends[0], 0, sizeof(ends[0]));
+    bool there = getpeername(fd, (struct sockaddr *)&ends[1], &len[1]) == 0;
+    if (!there)
+        memset(&ends[1], 0, sizeof(ends[1]));
+    return here && there;
+}
+
+static void session_id_of(const struct sockaddr_storage ends[2], bool known, char *out,
+                          size_t outlen)
 {
     static atomic_ulong serial;
     static _Atomic time_t started;
     time_t zero = 0;
     atomic_compare_exchange_strong(&started, &zero, time(NULL));
-    struct sockaddr_storage ends[2];
-    socklen_t len[2] = {sizeof(ends[0]), sizeof(ends[1])};
-    memset(ends, 0, sizeof(ends));
-    if (fd >= 0 && getsockname(fd, (struct sockaddr *)&ends[0], &len[0]) == 0 &&
-        getpeername(fd, (struct sockaddr *)&ends[1], &len[1]) == 0) {
-        uint64_t h = mxv_fnv(MXV_FNV_BASIS, ends, sizeof(ends));
+    if (known) {
+        uint64_t h = mxv_fnv(MXV_FNV_BASIS, ends, 2 * sizeof(ends[0]));
         snprintf(out, outlen, "%ld-%lld-%016llx", (long)getpid(), (long long)started,
                  (unsigned long long)h);
         return;
     }
     snprintf(out, outlen, "%ld-%lld-n%lu", (long)getpid(), (long long)started,
              (unsigned long)atomic_fetch_add(&serial, 1) + 1);
+}
+
+void mxv_session_id(int fd, char *out, size_t outlen)
+{
+    struct sockaddr_storage ends[2];
+    bool known = socket_ends(fd, ends);
+    session_id_of(ends, known, out, outlen);
+}
+
+void mxv_sockaddr_text(const struct sockaddr_storage *ss, char *out, size_t outlen)
+{
+    out[0] = '\0';
+    if (ss->ss_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, out, (socklen_t)outlen);
+    } else if (ss->ss_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(a)) /* ::ffff:a.b.c.d is an IPv4 peer */
+            inet_ntop(AF_INET, &a->s6_addr[12], out, (socklen_t)outlen);
+        else
+            inet_ntop(AF_INET6, a, out, (socklen_t)outlen);
+    }
+}
+
+void mxv_decision_connection(mxv_decision *d, int fd)
+{
+    struct sockaddr_storage ends[2];
+    bool known = socket_ends(fd, ends);
+    if (!d->ip[0])
+        mxv_sockaddr_text(&ends[1], d->ip, sizeof(d->ip));
+    mxv_sockaddr_text(&ends[0], d->local_ip, sizeof(d->local_ip));
+    session_id_of(ends, known, d->session, sizeof(d->session));
 }
 
 void mxv_decision_dns_failed(mxv_decision *d, const char *fmt, ...)

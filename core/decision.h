@@ -15,6 +15,7 @@
 #include "tlsa.h"
 
 #include <stdbool.h>
+#include <sys/socket.h>
 #include <time.h>
 
 typedef enum {
@@ -214,6 +215,13 @@ const char *mxv_chain_reason(int x509_error);
  * resumption) a new one. From the process and the connection's addresses
  * and ports; fd -1 or not a connected socket: a new id. */
 void mxv_session_id(int fd, char *out, size_t outlen);
+/* The decision's connection fields from fd's two ends, each read from
+ * the kernel once (getsockname, getpeername): d->ip when it is still
+ * empty, d->local_ip and d->session (as mxv_session_id). */
+void mxv_decision_connection(mxv_decision *d, int fd);
+/* An address as text: IPv4 dotted, an IPv4-mapped IPv6 address as IPv4,
+ * other IPv6 as RFC 5952 text; "" for anything else. */
+void mxv_sockaddr_text(const struct sockaddr_storage *ss, char *out, size_t outlen);
 /* One more reference identifier (copied) in the decision's trace. */
 void mxv_decision_add_ref(mxv_decision *d, const char *name, mxv_source source,
                           mxv_dnssec_status sec, bool eligible, const char *note);

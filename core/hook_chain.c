@@ -114,8 +114,7 @@ mxv_chain_verdict mxv_hook_decide_chain(const mxv_hook_chain *in, bool *replace_
         d->resumed = in->resumed;
         if (!leaf)
             d->pass = false, d->abort = !d->report_only, d->reason = "validation-failure";
-        mxv_session_id(in->fd, d->session, sizeof(d->session));
-        mxv_local_ip(in->fd, d->local_ip, sizeof(d->local_ip));
+        mxv_decision_connection(d, in->fd);
         mxv_log_decision(&e, d);
         if (d->abort)
             mxv_recent_failure_add(d->ip, d->reason);

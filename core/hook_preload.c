@@ -184,9 +184,8 @@ static void api_refused(const mxv_hook_refusal *r)
             mxv_request_set(req, "ip", r->ip, err, sizeof(err));
         mxv_effective e;
         mxv_decision_begin(d, mxv_hook.policy, req, &e);
-        mxv_session_id(r->fd, d->session, sizeof(d->session));
+        mxv_decision_connection(d, r->fd);
         d->tls = r->no_decision ? NULL : "none"; /* TLS data: which library is not known */
-        mxv_local_ip(r->fd, d->local_ip, sizeof(d->local_ip));
         d->host = r->host ? strdup(r->host) : NULL;
         d->chain_error_text =
             strdup(r->no_decision ? "no certificate decision" : "not checked (no TLS)");

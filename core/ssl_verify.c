@@ -110,34 +110,13 @@ unsigned mxv_tcp_peer_port(int fd)
     return 0;
 }
 
-/* The peer's address (local: this end's) as text. */
-static void socket_ip(int fd, bool local, char *out, size_t outlen)
+void mxv_peer_ip(int fd, char *out, size_t outlen)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
     out[0] = '\0';
-    if (fd < 0 || (local ? getsockname(fd, (struct sockaddr *)&ss, &len)
-                         : getpeername(fd, (struct sockaddr *)&ss, &len)) != 0)
-        return;
-    if (ss.ss_family == AF_INET) {
-        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, (socklen_t)outlen);
-    } else if (ss.ss_family == AF_INET6) {
-        const struct in6_addr *a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
-        if (IN6_IS_ADDR_V4MAPPED(a)) /* ::ffff:a.b.c.d is an IPv4 peer */
-            inet_ntop(AF_INET, &a->s6_addr[12], out, (socklen_t)outlen);
-        else
-            inet_ntop(AF_INET6, a, out, (socklen_t)outlen);
-    }
-}
-
-void mxv_peer_ip(int fd, char *out, size_t outlen)
-{
-    socket_ip(fd, false, out, outlen);
-}
-
-void mxv_local_ip(int fd, char *out, size_t outlen)
-{
-    socket_ip(fd, true, out, outlen);
+    if (fd >= 0 && getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
+        mxv_sockaddr_text(&ss, out, outlen);
 }
 
 static bool is_identity_error(int err)
@@ -202,10 +181,7 @@ static void fill_context(mxv_decision *d, const mxv_verify_ctx *v, conn *c, SSL 
     if (domain_seen)
         mxv_decision_note(d, "recipient domain %s: from the program's own MX lookup", seen->domain);
     int fd = v->fd >= 0 ? v->fd : SSL_get_fd(ssl);
-    if (!d->ip[0])
-        mxv_peer_ip(fd, d->ip, sizeof(d->ip));
-    mxv_local_ip(fd, d->local_ip, sizeof(d->local_ip));
-    mxv_session_id(fd, d->session, sizeof(d->session));
+    mxv_decision_connection(d, fd);
     d->tls = "openssl";
     if (c->req->mx.n || e.mx->n || c->req->route.n || e.route->n)
         return; /* the caller or the settings named the hosts */

@@ -45,8 +45,6 @@ mxv_decision *mxv_ssl_decide_uncertified(SSL *ssl, const mxv_verify_ctx *v, cons
 
 /* The connected peer address of socket fd ("" when not a socket). */
 void mxv_peer_ip(int fd, char *out, size_t outlen);
-/* This end's address of the connection on fd ("" when unknown). */
-void mxv_local_ip(int fd, char *out, size_t outlen);
 /* The peer port of a TCP socket, 0 when fd is not a connected TCP socket. */
 unsigned mxv_tcp_peer_port(int fd);
 
