@@ -77,6 +77,29 @@ cpu_split() {
     fi
 }
 
+# bench_reference_pids: processes (the caller's SMTP sinks) that do the
+# same work in every run of every configuration, whatever Postfix does
+# around them (the same messages arrive, over the same TLS handshakes).
+# The CPU they use in a run measures how fast this machine was during it:
+# the sink's CPU swung by 20 % between identical runs, with Postfix's. A
+# run's CPU is also given per second of the reference's ("per sink"), and
+# the rounds' ratios of that, which the speed of the moment divides out
+# of. reference_cpu: CPU seconds those processes have used so far, from
+# /proc (every thread's, those gone included); empty when none is set or
+# one has gone.
+bench_reference_pids=
+reference_cpu() {
+    [ -n "$bench_reference_pids" ] || return 0
+    local pid total=0 f
+    for pid in $bench_reference_pids; do
+        f=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null) || return 0
+        [ -n "$f" ] || return 0
+        # after the command name: state is field 1, utime 12, stime 13
+        total=$(echo "$f" | awk -v t="$total" '{ print t + $12 + $13 }')
+    done
+    awk -v t="$total" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
+}
+
 # MXV_BENCH_PERF_STAT=1: the kernel's software counters over each run,
 # machine-wide (perf stat -a; this VM has no hardware counters, and no
 # perf_event control group to count Postfix alone): system calls, page
@@ -248,7 +271,7 @@ bench_messages() {
     cp -a "$pf/queue/maildrop" "$work/maildrop"
 }
 
-declare -A took cpu complete
+declare -A took cpu refcpu complete
 # bench_run NAME ENVIRONMENT...: a fresh instance with the messages in its
 # maildrop, then the time from start to the last delivery (at most
 # $bench_wait seconds, default 300); took, cpu and complete keep the
@@ -263,12 +286,13 @@ bench_run() {
     # postsuper renames the copies (queue file names follow inode numbers)
     # and logs it, as the postfix user, before postlogd runs.
     touch "$pf/maillog" && chown postfix "$pf/maillog"
-    local t0 t1 cpu0 cpu1 split0 split1 steal0 steal1 n=0
+    local t0 t1 cpu0 cpu1 split0 split1 steal0 steal1 ref0 ref1 n=0
     [ -z "${MXV_BENCH_PROFILE:-}" ] || bench_profile_setup "$name"
     bench_hook start "$name"
     bench_perf_start
     bench_record_start "$name"
     cpu0=$(cpu_used)
+    ref0=$(reference_cpu)
     split0=$(cpu_split)
     steal0=$(steal_seconds)
     t0=$(date +%s.%N)
@@ -293,6 +317,7 @@ bench_run() {
     shopt -u nullglob
     t1=$(date +%s.%N)
     cpu1=$(cpu_used)
+    ref1=$(reference_cpu)
     split1=$(cpu_split)
     steal1=$(steal_seconds)
     local profiled=
@@ -312,6 +337,8 @@ bench_run() {
             printf " (user %.2f, system %.2f)", y[1] - x[1], y[2] - x[2] }')
     fi
     sides+=$(awk -v a="$steal0" -v b="$steal1" 'BEGIN { if (a != "" && b != "") printf ", %.2f s stolen", b - a }')
+    refcpu[$name]=$(awk -v a="$ref0" -v b="$ref1" 'BEGIN { if (a != "" && b != "" && b > a) printf "%.2f", b - a }')
+    [ -z "${refcpu[$name]}" ] || sides+=", sink ${refcpu[$name]} s CPU"
     printf '  %-8s %4d of %d delivered in %6s s, %6.1f messages/s, %2d smtp processes, %s s CPU%s\n' "$name" \
         "$n" "$total" "$secs" "$(awk -v n="$n" -v s="$secs" 'BEGIN { print n / s }')" "$procs" "$used" \
         "$sides$bench_note$profiled$bench_perf_counts"
@@ -333,15 +360,17 @@ bench_run() {
 # bench_rounds ROUNDS CONFIG...: rounds of every configuration (the first
 # plain), the order reversed every other round; each round gives each
 # configuration's throughput and CPU relative to plain in that round
-# (ratios and cpu_ratios by name, reset here). This machine's speed
-# changes by 10 to 30 % over minutes, so one pair of runs proves little:
+# (ratios and cpu_ratios by name, reset here; ref_ratios: the CPU ratio
+# of runs measured per sink CPU, when bench_reference_pids is set). This
+# machine's speed changes by 10 to 30 % over minutes, so one pair of runs
+# proves little:
 # the median over rounds is the figure. bench_round_done ROUND, when the
 # caller defines it, runs after each round.
-declare -A ratios cpu_ratios
+declare -A ratios cpu_ratios ref_ratios
 bench_rounds() {
     local rounds=$1 round name i order; shift
     local configs=("$@")
-    ratios=() cpu_ratios=()
+    ratios=() cpu_ratios=() ref_ratios=()
     for round in $(seq 1 "$rounds"); do
         order=("${configs[@]}")
         if [ $((round % 2)) = 0 ]; then
@@ -355,6 +384,10 @@ bench_rounds() {
             ratios[$name]+=" $(awk -v p="${took[plain]}" -v x="${took[$name]}" 'BEGIN { printf "%.3f", p / x }')"
             cpu_ratios[$name]+=" $(awk -v p="${cpu[plain]}" -v x="${cpu[$name]}" \
                 'BEGIN { if (p + 0 > 0 && x + 0 > 0) printf "%.3f", x / p; else print "?" }')"
+            [ -n "${refcpu[plain]:-}" ] && [ -n "${refcpu[$name]:-}" ] || continue
+            ref_ratios[$name]+=" $(awk -v p="${cpu[plain]}" -v x="${cpu[$name]}" -v rp="${refcpu[plain]}" \
+                -v rx="${refcpu[$name]}" \
+                'BEGIN { if (p + 0 > 0 && x + 0 > 0) printf "%.3f", (x / rx) / (p / rp); else print "?" }')"
         done
         if declare -F bench_round_done >/dev/null; then bench_round_done "$round"; fi
     done
@@ -379,5 +412,9 @@ bench_summary() {
         printf '  %-8s throughput / plain: median %s (rounds:%s); CPU / plain: median %s (rounds:%s) (%s)\n' \
             "$name" "$(median ${ratios[$name]:-})" "${ratios[$name]:-}" "$(median ${cpu_ratios[$name]:-})" \
             "${cpu_ratios[$name]:-}" "$target"
+        # shellcheck disable=SC2086
+        [ -z "${ref_ratios[$name]:-}" ] ||
+            printf '  %-8s CPU per sink CPU / plain: median %s (rounds:%s)\n' "$name" \
+                "$(median ${ref_ratios[$name]})" "${ref_ratios[$name]}"
     done
 }

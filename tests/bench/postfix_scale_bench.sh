@@ -36,11 +36,16 @@
 # less noisy and stricter (bench_ram in postfix_bench_lib.sh).
 #
 # Configurations, each run on the same queue: plain (Postfix alone) and
-# mxverify. MXV_BENCH_ROUNDS rounds (default 5) alternate the order. For
-# each N it prints every run (messages per second, CPU seconds of the
-# Postfix processes from a control group of their own, smtp processes,
-# DNS queries unbound received), the medians of the per-round throughput
-# and CPU ratios to plain, mxverify's own DNS queries per message (queries
+# mxverify; shim (the shim loaded with mode none: connections followed,
+# nothing decided) when MXV_BENCH_CONFIGS names it. MXV_BENCH_ROUNDS
+# rounds (default 5) alternate the order. For each N it prints every run
+# (messages per second, CPU seconds of the Postfix processes from a
+# control group of their own and of the SMTP sink, smtp processes, DNS
+# queries unbound received), the medians of the per-round throughput and
+# CPU ratios to plain, the CPU ratio per sink CPU (the sink does the same
+# work in every run, so its CPU measures the machine's speed during each:
+# the ratio the speed of the moment divides out of, beside the one the
+# targets are read from), mxverify's own DNS queries per message (queries
 # in the mxverify run minus those in the plain run of the same round, per
 # message; unbound counts the queries it receives, answered from its
 # cache or not): in the first round (a cold shared file) and the median of
@@ -143,6 +148,7 @@ dns_queries() {
 /usr/bin/python3 "$SRCDIR/tests/integration/smtp_sink.py" "$spool" "$work/sink.port" \
     --port 25 --lifetime 86400 "0.0.0.0=$certs/emailhosted.pem,$certs/emailhosted.key" 2> "$work/sink.err" &
 cleanup_hooks+=("kill $! 2>/dev/null")
+bench_reference_pids=$!
 for _ in $(seq 100); do [ -s "$work/sink.port" ] && break; sleep 0.1; done
 [ -s "$work/sink.port" ] || { echo "postfix_scale_bench: the SMTP sink did not start:"; cat "$work/sink.err"; exit 1; }
 
@@ -163,6 +169,9 @@ fi
 run_config() {
     case $1 in
     plain) bench_run plain ;;
+    # The shim with mode none: connections followed, the engine loaded,
+    # nothing decided.
+    shim) bench_run shim "LD_PRELOAD=$SHIM" MXVERIFY_MODE=none MXVERIFY_LOG=none ;;
     mxverify) bench_run mxverify "LD_PRELOAD=$SHIM" "MXVERIFY_CAFILE=$certs/ca.pem" \
         MXVERIFY_MODE=required-verify-hosted "MXVERIFY_DNS_CACHE=$cache" "MXVERIFY_LOG=$mxv_log" ;;
     esac
@@ -248,10 +257,12 @@ for n in "${domain_counts[@]}"; do
             "$work/queries.mxverify" "$work/queries.plain" | sort -k5,5nr | head -8 | sed 's/^/   /'
     fi
     # shellcheck disable=SC2086
-    summary+=("$(printf '%7s %10s %9s %11s %11s  %s' "$n" "$(median ${ratios[mxverify]:-})" \
-        "$(median ${cpu_ratios[mxverify]:-})" "${own_cold:-?}" "$own_median" "$file")")
+    summary+=("$(printf '%7s %10s %9s %9s %11s %11s  %s' "$n" "$(median ${ratios[mxverify]:-})" \
+        "$(median ${cpu_ratios[mxverify]:-})" "$(median ${ref_ratios[mxverify]:-})" "${own_cold:-?}" \
+        "$own_median" "$file")")
 done
 echo "== summary, mxverify against plain Postfix (medians over rounds)"
-printf '%7s %10s %9s %11s %11s  %s\n' domains throughput CPU "queries/msg" "queries/msg" "shared DNS answer file"
-printf '%7s %10s %9s %11s %11s\n' "" "(>= 0.95)" "(<= 1.05)" "cold" "warm (<= 0.1)"
+printf '%7s %10s %9s %9s %11s %11s  %s\n' domains throughput CPU "CPU/sink" "queries/msg" "queries/msg" \
+    "shared DNS answer file"
+printf '%7s %10s %9s %9s %11s %11s\n' "" "(>= 0.95)" "(<= 1.05)" "" "cold" "warm (<= 0.1)"
 printf '%s\n' "${summary[@]}"
