@@ -389,16 +389,31 @@ static __attribute__((noinline)) int client_security(SSL *ssl, int op, void *oth
     return op == SSL_SECOP_CIPHER_CHECK ? server_choice(ssl, other) : checkpoint(ssl);
 }
 
+static security_fn prior_security(const SSL *ssl, const SSL_CTX *ctx)
+{
+    return atomic_load(&mixed_security) ? security_of(ssl, ctx) : atomic_load(&common_security);
+}
+
+/* The two checkpoints: the prior callback's say first, then mxverify's. */
+static __attribute__((noinline)) int checkpoint_security(const SSL *ssl, const SSL_CTX *ctx, int op,
+                                                         int bits, int nid, void *other, void *ex)
+{
+    security_fn prior = prior_security(ssl, ctx);
+    int ok = prior ? prior(ssl, ctx, op, bits, nid, other, ex) : 1;
+    if (!ok || !ssl)
+        return ok;
+    return client_security((SSL *)ssl, op, other);
+}
+
+/* Every other call is the prior callback's alone, passed on as a tail
+ * call (the hundreds of calls per handshake cost a jump). */
 static int security(const SSL *ssl, const SSL_CTX *ctx, int op, int bits, int nid, void *other,
                     void *ex)
 {
-    security_fn prior = atomic_load(&common_security);
-    if (atomic_load(&mixed_security))
-        prior = security_of(ssl, ctx);
-    int ok = prior ? prior(ssl, ctx, op, bits, nid, other, ex) : 1;
-    if (!ok || !ssl || (op != SSL_SECOP_CIPHER_CHECK && op != SSL_SECOP_SIGALG_CHECK))
-        return ok;
-    return client_security((SSL *)ssl, op, other);
+    if (op == SSL_SECOP_CIPHER_CHECK || op == SSL_SECOP_SIGALG_CHECK)
+        return checkpoint_security(ssl, ctx, op, bits, nid, other, ex);
+    security_fn prior = prior_security(ssl, ctx);
+    return prior ? prior(ssl, ctx, op, bits, nid, other, ex) : 1;
 }
 
 static void ctx_new(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
