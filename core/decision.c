@@ -15,9 +15,9 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
-#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 const char *mxv_source_name(mxv_source s)
@@ -125,13 +125,6 @@ static void session_id_of(const struct sockaddr_storage ends[2], bool known, cha
     }
     snprintf(out, outlen, "%ld-%lld-n%lu", (long)getpid(), (long long)started,
              (unsigned long)atomic_fetch_add(&serial, 1) + 1);
-}
-
-void mxv_session_id(int fd, char *out, size_t outlen)
-{
-    struct sockaddr_storage ends[2];
-    bool known = socket_ends(fd, ends);
-    session_id_of(ends, known, out, outlen);
 }
 
 void mxv_sockaddr_text(const struct sockaddr_storage *ss, char *out, size_t outlen)

@@ -208,16 +208,15 @@ bool mxv_sts_requires_tls(const mxv_decision *d);
 /* The RFC 8460 result type of a chain error (certificate-expired,
  * certificate-not-trusted, validation-failure). */
 const char *mxv_chain_reason(int x509_error);
-/* The session id of the TCP connection on fd: decision log lines with
- * the same id are one session in a TLS report (RFC 8460), so every line
- * about one connection (its handshake's decision, a refusal of clear text
- * after it) carries the same id, and a new connection (a retry, a
- * resumption) a new one. From the process and the connection's addresses
- * and ports; fd -1 or not a connected socket: a new id. */
-void mxv_session_id(int fd, char *out, size_t outlen);
 /* The decision's connection fields from fd's two ends, each read from
  * the kernel once (getsockname, getpeername): d->ip when it is still
- * empty, d->local_ip and d->session (as mxv_session_id). */
+ * empty, d->local_ip, and d->session, the session id of the TCP
+ * connection: decision log lines with the same id are one session in a
+ * TLS report (RFC 8460), so every line about one connection (its
+ * handshake's decision, a refusal of clear text after it) carries the
+ * same id, and a new connection (a retry, a resumption) a new one. From
+ * the process and the connection's addresses and ports; fd -1 or not a
+ * connected socket: a new id. */
 void mxv_decision_connection(mxv_decision *d, int fd);
 /* An address as text: IPv4 dotted, an IPv4-mapped IPv6 address as IPv4,
  * other IPv6 as RFC 5952 text; "" for anything else. */

@@ -22,6 +22,7 @@
 #define UNPROVEN 600 /* a new answer counts as used this long before it was stored */
 #define MAGIC    "mxverify shared DNS answers, format 2\n"
 #define FORMER   "mxverify shared DNS answers, format 1\n"
+_Static_assert(FRESH <= UNPROVEN / 2, "a name found in the last FRESH seconds outranks a new one");
 
 /* One slot: little-endian fields at fixed offsets, then the variable
  * part packed: the name as asked (namelen bytes), the detail (detaillen),

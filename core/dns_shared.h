@@ -19,8 +19,8 @@
  * else the least recently used one; a slot's use stamp is rewritten on a
  * hit only when it is five minutes old, so lookups hardly ever write, and a
  * new answer counts as used ten minutes before it was stored, so names
- * looked up once go before names that are found again: a flood of
- * one-off names cannot push out the hot ones. Answers are tagged with the
+ * looked up once go before names found again in the last five minutes: a
+ * flood of one-off names cannot push out the hot ones. Answers are tagged with the
  * DNS configuration they came from (`scope`), so programs with different
  * resolvers or DNSSEC settings never share.
  */

@@ -700,6 +700,32 @@ static void test_set_rules(void)
     CU_ASSERT_EQUAL(mxv_dns_shared_victim(set, 0, SCOPE, "new.example", 1, 1700), 0);
 }
 
+/* A name found again within five minutes (its stamp not rewritten since)
+ * outranks one stored just now: a second new name takes the first one's
+ * slot, not a found name's. */
+static void test_found_outranks_new(void)
+{
+    char path[128];
+    path_in_dir(path, sizeof(path), "found-new");
+    mxv_dns_shared *s = open_sized(path, 4096 + MXV_DNS_SHARED_SLOT * MXV_DNS_SHARED_WAYS);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    for (int i = 0; i < MXV_DNS_SHARED_WAYS; i++)
+        put_numbered(s, i, 1000 + i, 3600);
+    for (int i = 0; i < MXV_DNS_SHARED_WAYS; i++)
+        CU_ASSERT_EQUAL(get_numbered(s, i, 1010), 1); /* stamped 1010 */
+    for (int i = 0; i < MXV_DNS_SHARED_WAYS; i++)
+        CU_ASSERT_EQUAL(get_numbered(s, i, 1309), 1); /* 299 s on: not rewritten */
+    put_numbered(s, 100, 1309, 3600);                 /* the set is full: a found name goes */
+    put_numbered(s, 101, 1309, 3600);                 /* and then the new one, not another */
+    int found = 0;
+    for (int i = 0; i < MXV_DNS_SHARED_WAYS; i++)
+        found += get_numbered(s, i, 1309) == 1;
+    CU_ASSERT_EQUAL(found, MXV_DNS_SHARED_WAYS - 1);
+    CU_ASSERT_EQUAL(get_numbered(s, 101, 1309), 1);
+    CU_ASSERT_EQUAL(get_numbered(s, 100, 1309), 0);
+    mxv_dns_shared_close(s);
+}
+
 static int make_dir(void)
 {
     snprintf(dir, sizeof(dir), "/tmp/mxv-shared.XXXXXX");
@@ -730,6 +756,8 @@ int main(void)
         {"40,000 answers in 64 MB are read back", test_many_answers_kept},
         {"a name in use survives a flood of names used once", test_hot_name_survives_flood},
         {"hits rewrite a slot's use stamp at most once in five minutes", test_hits_rarely_write},
+        {"a name found in the last five minutes outranks one stored just now",
+         test_found_outranks_new},
         {"the file has the size set; another size re-sizes it, safely for readers",
          test_size_setting},
         {"a set: each name's own answer; its slot, a free one, else the least used",
