@@ -71,7 +71,7 @@ done
 /usr/bin/python3 "$SRCDIR/tests/integration/smtp_sink.py" "$spool" "$work/sink.port" \
     --port 25 --lifetime 1800 "${sinks[@]}" &
 cleanup_hooks+=("kill $! 2>/dev/null")
-bench_reference_pids=$!
+bench_reference $!
 for _ in $(seq 100); do [ -s "$work/sink.port" ] && break; sleep 0.1; done
 
 cleanup_hooks+=("pf_stop $pf")

@@ -79,23 +79,35 @@ cpu_split() {
 
 # bench_reference_pids: processes (the caller's SMTP sinks) that do the
 # same work in every run of every configuration, whatever Postfix does
-# around them (the same messages arrive, over the same TLS handshakes).
-# The CPU they use in a run measures how fast this machine was during it:
-# the sink's CPU swung by 20 % between identical runs, with Postfix's. A
-# run's CPU is also given per second of the reference's ("per sink"), and
-# the rounds' ratios of that, which the speed of the moment divides out
-# of. reference_cpu: CPU seconds those processes have used so far, from
-# /proc (every thread's, those gone included); empty when none is set or
-# one has gone.
+# around them: the same messages arrive (a delivery over a connection
+# Postfix kept open spares the sink and Postfix a handshake alike; each
+# run's line says how many). The CPU they use in a run measures how fast
+# this machine was during it: the sink's CPU swung by 20 % between
+# identical runs, with Postfix's. A run's CPU is also given per second of
+# the reference's ("per sink"), and the rounds' ratios of that, from which
+# the machine's speed of the moment cancels out. The caller sets them with
+# bench_reference PID...; reference_cpu:
+# CPU seconds those processes have used so far, from /proc (every
+# thread's, those gone included); empty when none is set, or one has gone
+# (its start time tells a reused process id).
 bench_reference_pids=
+bench_reference_starts=
+# /proc/PID/stat after the command name: state is field 1, utime 12,
+# stime 13, start time 20.
+proc_stat() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null; }
+bench_reference() {
+    local pid
+    bench_reference_pids="$*" bench_reference_starts=
+    for pid; do bench_reference_starts+=" $(proc_stat "$pid" | awk '{ print $20 }')"; done
+}
 reference_cpu() {
     [ -n "$bench_reference_pids" ] || return 0
-    local pid total=0 f
+    local pid total=0 f starts=($bench_reference_starts) i=0
     for pid in $bench_reference_pids; do
-        f=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null) || return 0
-        [ -n "$f" ] || return 0
-        # after the command name: state is field 1, utime 12, stime 13
+        f=$(proc_stat "$pid")
+        [ -n "$f" ] && [ "$(echo "$f" | awk '{ print $20 }')" = "${starts[i]:-}" ] || return 0
         total=$(echo "$f" | awk -v t="$total" '{ print t + $12 + $13 }')
+        i=$((i + 1))
     done
     awk -v t="$total" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
 }
@@ -274,8 +286,8 @@ bench_messages() {
 declare -A took cpu refcpu complete
 # bench_run NAME ENVIRONMENT...: a fresh instance with the messages in its
 # maildrop, then the time from start to the last delivery (at most
-# $bench_wait seconds, default 300); took, cpu and complete keep the
-# figures by NAME.
+# $bench_wait seconds, default 300); took, cpu, refcpu and complete keep
+# the figures by NAME.
 bench_run() {
     local name=$1; shift
     pf_stop "$pf"
@@ -330,6 +342,11 @@ bench_run() {
     bench_hook end "$name"
     secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
     procs=$(grep -o 'postfix/smtp\[[0-9]*\]' "$pf/maillog" 2>/dev/null | sort -u | wc -l)
+    # Deliveries over a connection Postfix kept open (conn_use=2 and up):
+    # no TLS handshake of their own, for Postfix and the sink alike. How
+    # many depends on the queue's backlog, and so on the run's speed.
+    local reused
+    reused=$(grep -c 'conn_use=' "$pf/maillog" 2>/dev/null) || true
     used=$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { if (a != "" && b != "") printf "%.2f", b - a; else print "?" }')
     local sides=
     if [ -n "$split0" ] && [ -n "$split1" ]; then
@@ -339,9 +356,9 @@ bench_run() {
     sides+=$(awk -v a="$steal0" -v b="$steal1" 'BEGIN { if (a != "" && b != "") printf ", %.2f s stolen", b - a }')
     refcpu[$name]=$(awk -v a="$ref0" -v b="$ref1" 'BEGIN { if (a != "" && b != "" && b > a) printf "%.2f", b - a }')
     [ -z "${refcpu[$name]}" ] || sides+=", sink ${refcpu[$name]} s CPU"
-    printf '  %-8s %4d of %d delivered in %6s s, %6.1f messages/s, %2d smtp processes, %s s CPU%s\n' "$name" \
-        "$n" "$total" "$secs" "$(awk -v n="$n" -v s="$secs" 'BEGIN { print n / s }')" "$procs" "$used" \
-        "$sides$bench_note$profiled$bench_perf_counts"
+    printf '  %-8s %4d of %d delivered in %6s s, %6.1f messages/s, %2d smtp processes, %s over a kept connection, %s s CPU%s\n' \
+        "$name" "$n" "$total" "$secs" "$(awk -v n="$n" -v s="$secs" 'BEGIN { print n / s }')" "$procs" \
+        "${reused:-0}" "$used" "$sides$bench_note$profiled$bench_perf_counts"
     took[$name]=$secs
     cpu[$name]=$used
     complete[$name]=1
@@ -397,6 +414,9 @@ bench_rounds() {
 # median WORDS...: the median of numbers (the mean of the middle two);
 # "-" for none.
 median() {
+    local v kept=()
+    for v; do [[ $v =~ ^-?[0-9.]+$ ]] && kept+=("$v"); done # not "?"
+    set -- "${kept[@]}"
     [ $# -gt 0 ] || { printf -- -; return 0; }
     printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END {
         if (NR % 2) printf "%.3f", v[(NR + 1) / 2]; else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'

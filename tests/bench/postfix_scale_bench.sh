@@ -37,15 +37,17 @@
 #
 # Configurations, each run on the same queue: plain (Postfix alone) and
 # mxverify; shim (the shim loaded with mode none: connections followed,
-# nothing decided) when MXV_BENCH_CONFIGS names it. MXV_BENCH_ROUNDS
+# nothing decided) and again (plain once more: the bench's own noise)
+# when MXV_BENCH_CONFIGS names them. MXV_BENCH_ROUNDS
 # rounds (default 5) alternate the order. For each N it prints every run
-# (messages per second, CPU seconds of the Postfix processes from a
-# control group of their own and of the SMTP sink, smtp processes, DNS
-# queries unbound received), the medians of the per-round throughput and
-# CPU ratios to plain, the CPU ratio per sink CPU (the sink does the same
-# work in every run, so its CPU measures the machine's speed during each:
-# the ratio the speed of the moment divides out of, beside the one the
-# targets are read from), mxverify's own DNS queries per message (queries
+# (messages per second, smtp processes, deliveries over a connection
+# Postfix kept open, CPU seconds of the Postfix processes from a control
+# group of their own and of the SMTP sink, DNS queries unbound received),
+# the medians of the per-round throughput and CPU ratios to plain, the
+# CPU ratio per sink CPU (the sink does the same work in every run, so its
+# CPU measures the machine's speed during each: a ratio from which that
+# speed cancels out, beside the one the targets are read from),
+# mxverify's own DNS queries per message (queries
 # in the mxverify run minus those in the plain run of the same round, per
 # message; unbound counts the queries it receives, answered from its
 # cache or not): in the first round (a cold shared file) and the median of
@@ -148,7 +150,7 @@ dns_queries() {
 /usr/bin/python3 "$SRCDIR/tests/integration/smtp_sink.py" "$spool" "$work/sink.port" \
     --port 25 --lifetime 86400 "0.0.0.0=$certs/emailhosted.pem,$certs/emailhosted.key" 2> "$work/sink.err" &
 cleanup_hooks+=("kill $! 2>/dev/null")
-bench_reference_pids=$!
+bench_reference $!
 for _ in $(seq 100); do [ -s "$work/sink.port" ] && break; sleep 0.1; done
 [ -s "$work/sink.port" ] || { echo "postfix_scale_bench: the SMTP sink did not start:"; cat "$work/sink.err"; exit 1; }
 
@@ -169,6 +171,9 @@ fi
 run_config() {
     case $1 in
     plain) bench_run plain ;;
+    # Plain Postfix once more, under another name: the ratios of identical
+    # runs, which show what the bench itself can tell apart.
+    again) bench_run again ;;
     # The shim with mode none: connections followed, the engine loaded,
     # nothing decided.
     shim) bench_run shim "LD_PRELOAD=$SHIM" MXVERIFY_MODE=none MXVERIFY_LOG=none ;;
