@@ -31,6 +31,13 @@ set -u
 PATH=$PATH:/usr/sbin:/sbin
 : "${SHIM:?}" "${MAKE_CERTS:?}" "${SRCDIR:?}"
 export MXVERIFY=${MXVERIFY:-mxverify}
+configs=(${MXV_BENCH_CONFIGS:-plain shim hosted private})
+for c in "${configs[@]}"; do
+    case $c in
+    plain | shim | hosted | private) ;;
+    *) echo "postfix_bench: MXV_BENCH_CONFIGS: no configuration '$c' (plain, shim, hosted, private)" >&2; exit 2 ;;
+    esac
+done
 if [ "${MXV_POSTFIX_NS:-}" != 1 ]; then
     for tool in postfix postconf sendmail unshare ip unbound; do
         command -v $tool >/dev/null || { echo "postfix_bench: skipped: $tool not installed"; exit 0; }
@@ -102,7 +109,6 @@ run_config() {
     esac
 }
 
-configs=(${MXV_BENCH_CONFIGS:-plain shim hosted private})
 rounds=${MXV_BENCH_ROUNDS:-4}
 echo "== Postfix $(postconf -d -h mail_version): $total messages to $domains domains, TLS level may, $rounds rounds"
 bench_rounds "$rounds" "${configs[@]}"

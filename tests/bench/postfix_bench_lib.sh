@@ -197,8 +197,9 @@ CONF
 
 # MXV_BENCH_PROFILE=callgrind|strace: the Postfix daemons named in
 # MXV_BENCH_PROFILE_DAEMONS (default smtp) run under valgrind's callgrind
-# or strace -c, one file per process in MXV_BENCH_PROFILE_DIR/NAME.ROUND
-# (default /tmp/mxv-bench-profile), and the run's line adds the totals:
+# or strace -c, one file per process in MXV_BENCH_PROFILE_DIR/NAME.RUN
+# (default /tmp/mxv-bench-profile; RUN counts the runs of the bench from
+# 1, emptied before each), and the run's line adds the totals:
 # instructions executed, or system calls made. This VM has no hardware
 # counters, and both counts repeat where seconds drift by 10-30 % between
 # identical runs; the times of such a run mean nothing. Processes leave
@@ -237,6 +238,8 @@ bench_profile_setup() {
     local name=$1
     bench_profile_round=$((bench_profile_round + 1))
     bench_profile_out=${MXV_BENCH_PROFILE_DIR:-/tmp/mxv-bench-profile}/$name.$bench_profile_round
+    # Emptied first: a file left by an earlier bench would be counted.
+    rm -rf "$bench_profile_out"
     mkdir -p "$bench_profile_out"
     chown postfix "$bench_profile_out"
     echo "$bench_profile_out" > "$work/daemons/out"

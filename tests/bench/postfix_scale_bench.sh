@@ -55,8 +55,11 @@
 # bytes allocated on disk). Targets: throughput >= 0.95, CPU <= 1.05,
 # warm queries per message <= 0.1. Asserts nothing.
 #
-# MXV_BENCH_CONFIGS="mxverify" runs only that configuration (for a profiler
-# run beside it; no ratios then). MXV_BENCH_PROFILE and MXV_BENCH_PERF_STAT
+# MXV_BENCH_CONFIGS: the configurations, in the first round's order,
+# separated by spaces (default "plain mxverify"; ratios need plain, and
+# the final summary table is mxverify's: other configurations have their
+# medians in each N's lines). "mxverify" alone runs only that
+# configuration (for a profiler run beside it; no ratios then). MXV_BENCH_PROFILE and MXV_BENCH_PERF_STAT
 # count instructions, system calls and page faults, which repeat where
 # seconds on this VM do not (tests/bench/postfix_bench_lib.sh); e.g.
 # MXV_BENCH_PROFILE=callgrind MXV_BENCH_MESSAGES=400 MXV_BENCH_DOMAINS=200
@@ -77,6 +80,13 @@ set -u
 PATH=$PATH:/usr/sbin:/sbin
 : "${SHIM:?}" "${MAKE_CERTS:?}" "${SRCDIR:?}"
 export MXVERIFY=${MXVERIFY:-mxverify}
+configs=(${MXV_BENCH_CONFIGS:-plain mxverify})
+for c in "${configs[@]}"; do
+    case $c in
+    plain | again | shim | mxverify) ;;
+    *) echo "postfix_scale_bench: MXV_BENCH_CONFIGS: no configuration '$c' (plain, again, shim, mxverify)" >&2; exit 2 ;;
+    esac
+done
 if [ "${MXV_POSTFIX_NS:-}" != 1 ]; then
     skip() { echo "postfix_scale_bench: skipped: $*"; exit 0; }
     for tool in postfix postconf sendmail unshare ip unbound unbound-control ldns-keygen; do
@@ -219,7 +229,6 @@ bench_round_done() {
     fi
 }
 
-configs=(${MXV_BENCH_CONFIGS:-plain mxverify})
 summary=()
 echo "== Postfix $(postconf -d -h mail_version): $total messages to N domains, TLS level may," \
     "smtp_dns_support_level = dnssec, $rounds rounds; mxverify required-verify-hosted, system resolver," \
