@@ -86,10 +86,10 @@ cpu_split() {
 # identical runs, with Postfix's. A run's CPU is also given per second of
 # the reference's ("per sink"), and the rounds' ratios of that, from which
 # the machine's speed of the moment cancels out. The caller sets them with
-# bench_reference PID...; reference_cpu:
-# CPU seconds those processes have used so far, from /proc (every
-# thread's, those gone included); empty when none is set, or one has gone
-# (its start time tells a reused process id).
+# bench_reference PID...; reference_cpu: CPU seconds those processes have
+# used so far, from /proc (every thread's, those gone included); empty
+# when none is set, or one has gone (its start time tells a reused
+# process id).
 bench_reference_pids=
 bench_reference_starts=
 # /proc/PID/stat after the command name: state is field 1, utime 12,
@@ -347,7 +347,8 @@ bench_run() {
     procs=$(grep -o 'postfix/smtp\[[0-9]*\]' "$pf/maillog" 2>/dev/null | sort -u | wc -l)
     # Deliveries over a connection Postfix kept open (conn_use=2 and up):
     # no TLS handshake of their own, for Postfix and the sink alike. How
-    # many depends on the queue's backlog, and so on the run's speed.
+    # many depends on the queue's backlog, and so on the run's speed (none
+    # over TLS unless smtp_tls_connection_reuse is set).
     local reused
     reused=$(grep -c 'conn_use=' "$pf/maillog" 2>/dev/null) || true
     used=$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { if (a != "" && b != "") printf "%.2f", b - a; else print "?" }')
