@@ -611,10 +611,15 @@ bool mxv_settings_apply(mxv_settings *s, const char *key, const char *value, cha
 
 void mxv_settings_layer(mxv_effective *e, const mxv_settings *s)
 {
-    for (size_t i = 0; i < NROWS; i++) {
+    /* Called for every layer of every decision (about 15 times a
+     * delivery): a layer that sets nothing, and the rows after its last
+     * setting, are not looked at. */
+    unsigned left = s->set;
+    for (size_t i = 0; left && i < NROWS; i++) {
         unsigned bit = rows[i].bit;
-        if (!(s->set & bit))
+        if (!(left & bit))
             continue;
+        left &= ~bit;
         /* The view points into s: the policy owns both. */
         mxv_settings *w = (mxv_settings *)s;
         switch (rows[i].type) {

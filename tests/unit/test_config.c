@@ -221,6 +221,35 @@ static void test_default_layer(void)
     mxv_policy_free(p);
 }
 
+/* Every setting of a layer counts, the first row's and the last's alike,
+ * and a later layer's wins for each: mxv_settings_layer() stops looking at
+ * a layer once its settings are used up. */
+static void test_layer_every_row(void)
+{
+    char err[512], *path;
+    mxv_policy *p = load("mode = preferred\n"
+                         "sts_cache = /var/tmp/a.cache\n"
+                         "mta_sts = on\n"
+                         "destinations = dests\n"
+                         "[dests]\n"
+                         "example.com = exact\n"
+                         "[exact]\n"
+                         "mta_sts = report\n",
+                         err, sizeof(err), &path);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_TRUE(mxv_policy_set(p, "sts_cache", "/var/tmp/b.cache", err, sizeof(err)));
+    mxv_effective e;
+    mxv_policy_effective(p, "example.com", &e);
+    CU_ASSERT_EQUAL(e.mode, MXV_MODE_PREFERRED); /* the file's first row */
+    CU_ASSERT_EQUAL(e.mta_sts, MXV_STS_REPORT);  /* the destination's, over the file's */
+    CU_ASSERT_STRING_EQUAL(e.sts_cache, "/var/tmp/b.cache"); /* the last row: the override's */
+    mxv_policy_effective(p, "other.org", &e);
+    CU_ASSERT_EQUAL(e.mta_sts, MXV_STS_ON);
+    mxv_policy_free(p);
+    unlink(path);
+    free(path);
+}
+
 /* A size as set: its bytes, through the file and the environment. */
 static void test_dns_cache_size(void)
 {
@@ -341,6 +370,7 @@ int main(void)
         {"route parsing", test_route_parsing},
         {"destinations and precedence", test_destinations},
         {"default layer", test_default_layer},
+        {"layer every row", test_layer_every_row},
         {"dns_cache_size in bytes", test_dns_cache_size},
         {"config errors name file, line, key", test_errors},
         {"environment", test_env},
