@@ -197,11 +197,22 @@ static bool run_chunk(mxv_guard *g, chunk *ck, size_t len, mxv_guard_refusal *r,
     return true;
 }
 
+/* A chunk's judgement: the guard it started from, and where the whole
+ * chunk took it. */
+typedef struct {
+    mxv_guard from, to;
+    size_t total;
+} judged;
+
 /* What left on fd moves its connection's guard on (unless fd names
  * another connection by now): the first `sent` octets of the chunk, in
  * memory (iov: a copy, or judged in place) or read where the guard reads
- * it (ck). */
-static void commit(int fd, shim_conn *c, chunk *ck, const struct iovec *iov, size_t n, ssize_t sent)
+ * it (ck). When all of a judged chunk left and the guard is still where
+ * the judgement started (the guard is a pure state machine: the same
+ * state and the same octets make the same state), it takes the judged
+ * state instead of reading the octets a third time. */
+static void commit(int fd, shim_conn *c, chunk *ck, const struct iovec *iov, size_t n, ssize_t sent,
+                   const judged *j)
 {
     if (sent <= 0)
         return;
@@ -210,7 +221,9 @@ static void commit(int fd, shim_conn *c, chunk *ck, const struct iovec *iov, siz
         if (shim_conn_of(shim_fd_entry(fd)) == c) {
             c->last_fd = fd;
             size_t readable;
-            if (ck)
+            if (j && (size_t)sent == j->total && memcmp(&c->guard, &j->from, sizeof(j->from)) == 0)
+                c->guard = j->to;
+            else if (ck)
                 run_chunk(&c->guard, ck, (size_t)sent, NULL, &readable);
             else
                 run_in_place(&c->guard, iov, n, (size_t)sent, NULL);
@@ -287,13 +300,13 @@ static ssize_t send_copy(int fd, pid_t pid, const struct iovec *iov, size_t n, s
     shim_conn *c = lock_guarded(fd, send, arg, &result);
     if (!c)
         return result;
-    mxv_guard g = c->guard;
+    judged j = {.from = c->guard, .to = c->guard, .total = one.iov_len};
     mxv_guard_refusal r = {0};
-    if (!run_in_place(&g, &one, 1, one.iov_len, &r))
+    if (!run_in_place(&j.to, &one, 1, one.iov_len, &r))
         return refuse_locked(fd, c, &r);
     shim_conns_unlock();
     ssize_t sent = send(arg, copy, one.iov_len);
-    commit(fd, c, NULL, &one, 1, sent);
+    commit(fd, c, NULL, &one, 1, sent, &j);
     return sent;
 }
 
@@ -304,10 +317,10 @@ static ssize_t send_peeked(int fd, shim_conn *c, pid_t pid, const struct iovec *
                            size_t total, shim_send_fn send, void *arg)
 {
     chunk ck = {.pid = pid, .iov = iov, .n = n};
-    mxv_guard g = c->guard;
+    judged j = {.from = c->guard, .to = c->guard, .total = total};
     mxv_guard_refusal r = {0};
     size_t readable;
-    if (!run_chunk(&g, &ck, total, &r, &readable))
+    if (!run_chunk(&j.to, &ck, total, &r, &readable))
         return refuse_locked(fd, c, &r);
     shim_conns_unlock();
     if (readable < total) {
@@ -315,7 +328,7 @@ static ssize_t send_peeked(int fd, shim_conn *c, pid_t pid, const struct iovec *
         return -1;
     }
     ssize_t sent = send(arg, NULL, SIZE_MAX);
-    commit(fd, c, &ck, iov, n, sent);
+    commit(fd, c, &ck, iov, n, sent, &j);
     return sent;
 }
 
@@ -332,12 +345,13 @@ static ssize_t send_once(int fd, const struct iovec *iov, size_t n, shim_send_fn
          * left, for the ClientHello); stdio's bytes are judged where they
          * are, under the stream's lock. */
         mxv_guard_refusal r = {0};
-        mxv_guard g = c->guard;
-        if (c->guard.level != MXV_GUARD_WATCH && !run_in_place(&g, iov, n, total, &r))
+        judged j = {.from = c->guard, .to = c->guard, .total = total};
+        bool judging = c->guard.level != MXV_GUARD_WATCH;
+        if (judging && !run_in_place(&j.to, iov, n, total, &r))
             return refuse_locked(fd, c, &r);
         shim_conns_unlock();
         ssize_t sent = send(arg, NULL, SIZE_MAX);
-        commit(fd, c, NULL, iov, n, sent);
+        commit(fd, c, NULL, iov, n, sent, judging ? &j : NULL);
         return sent;
     }
     if (n > IOV_MAX) {
