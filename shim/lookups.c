@@ -57,11 +57,15 @@ static lookup *slot(int kind, const char *name)
         pthread_setspecific(key, mine);
     }
     lookup *l = &mine->ring[mine->next++ % RING];
-    memset(l, 0, sizeof(*l));
+    /* Its items are written before they count (n); the 2 KB of them are
+     * not cleared for every lookup. */
     l->kind = kind;
-    snprintf(l->name, sizeof(l->name), "%s", name);
+    l->n = 0;
+    l->more = false;
+    size_t len = strnlen(name, sizeof(l->name) - 1);
+    memcpy(l->name, name, len);
+    l->name[len] = '\0';
     /* Names are compared as DNS names: lower case, no trailing dot. */
-    size_t len = strlen(l->name);
     if (len && l->name[len - 1] == '.')
         l->name[len - 1] = '\0';
     for (char *p = l->name; *p; p++)
