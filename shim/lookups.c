@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,8 +59,12 @@ static lookup *slot(int kind, const char *name)
     }
     lookup *l = &mine->ring[mine->next++ % RING];
     /* Its items are written before they count (n); the 2 KB of them are
-     * not cleared for every lookup. */
-    l->kind = kind;
+     * not cleared for every lookup. Readers look at the kind first: it is
+     * NONE while the record is rewritten, so a signal handler of this
+     * thread that connects meanwhile never reads a stale count or a
+     * name without its end. */
+    l->kind = NONE;
+    atomic_signal_fence(memory_order_seq_cst);
     l->n = 0;
     l->more = false;
     size_t len = strnlen(name, sizeof(l->name) - 1);
@@ -71,6 +76,8 @@ static lookup *slot(int kind, const char *name)
     for (char *p = l->name; *p; p++)
         if (*p >= 'A' && *p <= 'Z')
             *p += 32;
+    atomic_signal_fence(memory_order_seq_cst);
+    l->kind = kind;
     return l;
 }
 
