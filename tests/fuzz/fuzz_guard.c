@@ -6,19 +6,24 @@
  * alike); a refusal names a reason; a stream allowed at the VERIFIED level
  * is allowed at the TLS level, which is never stricter; passing over the
  * octets the guard says it does not read (mxv_guard_unread, as the shim
- * does with large chunks) gives the same verdict as reading them.
+ * does with large chunks) gives the same verdict as reading them; judging
+ * leaves no trace, so a guard that judged and committed each piece ends
+ * byte for byte where one that only committed them does (the shim keeps
+ * the judged state of a chunk that left whole, shim/send.c).
  * Input: one octet of level, one of piece size, then the stream. */
 #include "guard.h"
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static bool in_pieces(mxv_guard_level level, const uint8_t *p, size_t n, size_t piece)
 {
-    mxv_guard g;
+    mxv_guard g, committed;
     mxv_guard_init(&g, level);
+    mxv_guard_init(&committed, level);
     for (size_t at = 0; at < n; at += piece) {
         size_t len = n - at < piece ? n - at : piece;
         mxv_guard_refusal r = {0};
@@ -28,6 +33,9 @@ static bool in_pieces(mxv_guard_level level, const uint8_t *p, size_t n, size_t 
             return false;
         }
         mxv_guard_commit(&g, p + at, len);
+        mxv_guard_commit(&committed, p + at, len);
+        if (memcmp(&g, &committed, sizeof(g)) != 0)
+            abort();
     }
     return true;
 }
