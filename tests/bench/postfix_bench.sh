@@ -31,13 +31,6 @@ set -u
 PATH=$PATH:/usr/sbin:/sbin
 : "${SHIM:?}" "${MAKE_CERTS:?}" "${SRCDIR:?}"
 export MXVERIFY=${MXVERIFY:-mxverify}
-configs=(${MXV_BENCH_CONFIGS:-plain shim hosted private})
-for c in "${configs[@]}"; do
-    case $c in
-    plain | shim | hosted | private) ;;
-    *) echo "postfix_bench: MXV_BENCH_CONFIGS: no configuration '$c' (plain, shim, hosted, private)" >&2; exit 2 ;;
-    esac
-done
 if [ "${MXV_POSTFIX_NS:-}" != 1 ]; then
     for tool in postfix postconf sendmail unshare ip unbound; do
         command -v $tool >/dev/null || { echo "postfix_bench: skipped: $tool not installed"; exit 0; }
@@ -48,6 +41,8 @@ fi
 . "$SRCDIR/tests/integration/lib.sh"
 . "$SRCDIR/tests/integration/postfix_lib.sh"
 . "$SRCDIR/tests/bench/postfix_bench_lib.sh"
+configs=(${MXV_BENCH_CONFIGS:-plain shim hosted private})
+bench_check_configs postfix_bench plain shim hosted private
 bench_ram
 total=${1:-1000}
 domains=10

@@ -286,6 +286,21 @@ bench_messages() {
     cp -a "$pf/queue/maildrop" "$work/maildrop"
 }
 
+# bench_check_configs SCRIPT KNOWN...: every name in configs (the caller's
+# array, from MXV_BENCH_CONFIGS) is one of KNOWN, or the bench stops with
+# exit 2 before any run: a misspelt name must not run nothing in silence.
+bench_check_configs() {
+    local script=$1 c
+    shift
+    local known="$*"
+    for c in "${configs[@]}"; do
+        case " $known " in
+        *" $c "*) ;;
+        *) echo "$script: MXV_BENCH_CONFIGS: no configuration '$c' (${known// /, })" >&2; exit 2 ;;
+        esac
+    done
+}
+
 declare -A took cpu refcpu complete
 # bench_run NAME ENVIRONMENT...: a fresh instance with the messages in its
 # maildrop, then the time from start to the last delivery (at most

@@ -59,11 +59,14 @@
 # separated by spaces (default "plain mxverify"; ratios need plain, and
 # the final summary table is mxverify's: other configurations have their
 # medians in each N's lines). "mxverify" alone runs only that
-# configuration (for a profiler run beside it; no ratios then). MXV_BENCH_PROFILE and MXV_BENCH_PERF_STAT
-# count instructions, system calls and page faults, which repeat where
-# seconds on this VM do not (tests/bench/postfix_bench_lib.sh); e.g.
-# MXV_BENCH_PROFILE=callgrind MXV_BENCH_MESSAGES=400 MXV_BENCH_DOMAINS=200
-# MXV_BENCH_ROUNDS=2 compares the instructions of the smtp processes. MXV_BENCH_LOG=FILE keeps mxverify's decisions in FILE (a debugging run:
+# configuration (for a profiler run beside it; no ratios then). A name not
+# among plain, again, shim and mxverify stops the bench (exit 2).
+# MXV_BENCH_PROFILE and MXV_BENCH_PERF_STAT count instructions, system
+# calls and page faults, which repeat where seconds on this VM do not
+# (tests/bench/postfix_bench_lib.sh); e.g. MXV_BENCH_PROFILE=callgrind
+# MXV_BENCH_MESSAGES=400 MXV_BENCH_DOMAINS=200 MXV_BENCH_ROUNDS=2 compares
+# the instructions of the smtp processes. MXV_BENCH_LOG=FILE keeps
+# mxverify's decisions in FILE (a debugging run:
 # for each N the counts by kind of match are printed; seen to add DNS
 # queries of mxverify's own, so take the figures from a run without it)
 # and implies MXV_BENCH_QUERIES=1: unbound logs every query, and for each
@@ -80,13 +83,6 @@ set -u
 PATH=$PATH:/usr/sbin:/sbin
 : "${SHIM:?}" "${MAKE_CERTS:?}" "${SRCDIR:?}"
 export MXVERIFY=${MXVERIFY:-mxverify}
-configs=(${MXV_BENCH_CONFIGS:-plain mxverify})
-for c in "${configs[@]}"; do
-    case $c in
-    plain | again | shim | mxverify) ;;
-    *) echo "postfix_scale_bench: MXV_BENCH_CONFIGS: no configuration '$c' (plain, again, shim, mxverify)" >&2; exit 2 ;;
-    esac
-done
 if [ "${MXV_POSTFIX_NS:-}" != 1 ]; then
     skip() { echo "postfix_scale_bench: skipped: $*"; exit 0; }
     for tool in postfix postconf sendmail unshare ip unbound unbound-control ldns-keygen; do
@@ -102,6 +98,8 @@ fi
 . "$SRCDIR/tests/integration/lib.sh"
 . "$SRCDIR/tests/integration/postfix_lib.sh"
 . "$SRCDIR/tests/bench/postfix_bench_lib.sh"
+configs=(${MXV_BENCH_CONFIGS:-plain mxverify})
+bench_check_configs postfix_scale_bench plain again shim mxverify
 bench_ram
 total=${MXV_BENCH_MESSAGES:-2000}
 read -r -a domain_counts <<< "${MXV_BENCH_DOMAINS:-10 1000 5000}"
