@@ -4,6 +4,7 @@
 #include "dns_shared.h"
 #include "lazy_libs.h"
 #include "names.h"
+#include "unbound_global.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -192,19 +193,16 @@ static bool has_anchor(const mxv_unbound_api *u, struct ub_ctx *ub)
     return validates && any;
 }
 
-static bool ensure_ub(mxv_dns *dns)
+/* The context as the settings say, NULL with the reason in
+ * dns->ub_error; called under libunbound's global lock. */
+static struct ub_ctx *build_ub(mxv_dns *dns, const mxv_unbound_api *u)
 {
-    if (dns->ub || dns->ub_error[0])
-        return dns->ub != NULL;
     char *err = dns->ub_error;
     size_t errlen = sizeof(dns->ub_error);
-    const mxv_unbound_api *u = mxv_unbound(err, errlen);
-    if (!u)
-        return false;
     struct ub_ctx *ub = u->ctx_create();
     if (!ub) {
         snprintf(err, errlen, "cannot create a libunbound context");
-        return false;
+        return NULL;
     }
     /* Threads, not the default fork: a forked resolver process inside a
      * host program (the preload shim's case) would be a surprise. */
@@ -230,12 +228,28 @@ static bool ensure_ub(mxv_dns *dns)
     if (rc != 0) {
         if (!err[0])
             snprintf(err, errlen, "libunbound set-up failed: %s", u->strerror(rc));
-        u->ctx_delete(ub);
-        return false;
+        u->ctx_delete(ub); /* under the lock already */
+        return NULL;
     }
+    dns->anchored = has_anchor(u, ub);
+    return ub;
+}
+
+/* One context at a time in the process, and none halfway at a fork():
+ * libunbound's configuration parser and log settings are global
+ * (unbound_global.h). */
+static bool ensure_ub(mxv_dns *dns)
+{
+    if (dns->ub || dns->ub_error[0])
+        return dns->ub != NULL;
+    mxv_unbound_global_lock();
+    const mxv_unbound_api *u = mxv_unbound(dns->ub_error, sizeof(dns->ub_error));
+    struct ub_ctx *ub = u ? build_ub(dns, u) : NULL;
+    mxv_unbound_global_unlock();
+    if (!ub)
+        return false;
     dns->u = u;
     dns->ub = ub;
-    dns->anchored = has_anchor(u, ub);
     return true;
 }
 
@@ -262,8 +276,11 @@ void mxv_dns_free(mxv_dns *dns)
             dns->u->cancel(dns->ub, p->async_id);
         free(p);
     }
-    if (dns->ub)
+    if (dns->ub) {
+        mxv_unbound_global_lock();
         dns->u->ctx_delete(dns->ub);
+        mxv_unbound_global_unlock();
+    }
     mxv_dns_cache_free(dns->cache);
     mxv_dns_shared_close(dns->shared);
     free(dns->unbound_conf);
@@ -387,6 +404,16 @@ static void on_probe(void *arg, int err, struct ub_result *result)
         }
 }
 
+/* ub_resolve_async() under libunbound's global lock: the first call
+ * finalises the context (its log and configuration values are global). */
+static int resolve_async(mxv_dns *dns, const char *name, pending *p, ub_callback_type cb)
+{
+    mxv_unbound_global_lock();
+    int rc = dns->u->resolve_async(dns->ub, name, p->rrtype, 1 /* IN */, p, cb, &p->async_id);
+    mxv_unbound_global_unlock();
+    return rc;
+}
+
 static void start_probe(mxv_dns *dns)
 {
     pending *p = calloc(1, sizeof(*p));
@@ -394,7 +421,7 @@ static void start_probe(mxv_dns *dns)
         return;
     *p = (pending){.next = dns->queue, .dns = dns, .rrtype = 2 /* NS */};
     snprintf(p->name, sizeof(p->name), ".");
-    if (dns->u->resolve_async(dns->ub, ".", 2, 1, p, on_probe, &p->async_id) != 0) {
+    if (resolve_async(dns, ".", p, on_probe) != 0) {
         free(p);
         return;
     }
@@ -514,7 +541,7 @@ bool mxv_dns_submit(mxv_dns *dns, const char *name, int rrtype, mxv_dns_cb cb, v
     *p = (pending){.next = dns->queue, .dns = dns, .rrtype = rrtype, .cb = cb, .arg = arg};
     snprintf(p->name, sizeof(p->name), "%s", name);
     dns->queue = p;
-    int rc = dns->u->resolve_async(dns->ub, name, rrtype, 1 /* IN */, p, on_result, &p->async_id);
+    int rc = resolve_async(dns, name, p, on_result);
     if (rc != 0) {
         p->done = true;
         fail_now(cb, arg, "resolver error: %s", dns->u->strerror(rc));

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "program_dns.h"
+#include "fork_hold.h"
 #include "names.h"
 #include "policy.h"
 #include "slot_file.h"
@@ -35,19 +36,10 @@ static entry *table[ENTRIES];
 
 /* Taken across fork(), so that no other thread is halfway through a slot
  * when the child's copy of the table is made. */
-static void fork_prepare(void)
-{
-    pthread_mutex_lock(&lock);
-}
-
-static void fork_done(void)
-{
-    pthread_mutex_unlock(&lock);
-}
-
 static void at_fork(void)
 {
-    pthread_atfork(fork_prepare, fork_done, fork_done);
+    static mxv_fork_held held = {.lock = &lock};
+    mxv_fork_hold(&held);
 }
 
 static size_t index_of(const char *domain)
