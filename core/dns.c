@@ -2,14 +2,16 @@
 #include "dns.h"
 #include "dns_cache.h"
 #include "dns_shared.h"
+#include "fork_hold.h"
 #include "lazy_libs.h"
 #include "names.h"
-#include "unbound_global.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +56,7 @@ struct mxv_dns {
     mxv_dns_cache *cache;
     mxv_dns_shared *shared;  /* answers shared with other processes, or NULL */
     bool cache_only, missed; /* mxv_dns_cache_only() */
+    bool started;            /* libunbound's thread started (first lookup sent) */
     bool may_downgrade;      /* dnssec = prefer everywhere: see probe_path() */
     bool anchored;           /* the context holds a DNSSEC trust anchor */
     bool probe_wanted;       /* validating against the root anchor, system resolver */
@@ -194,7 +197,7 @@ static bool has_anchor(const mxv_unbound_api *u, struct ub_ctx *ub)
 }
 
 /* The context as the settings say, NULL with the reason in
- * dns->ub_error; called under libunbound's global lock. */
+ * dns->ub_error; called under the UNBOUND lock (fork_hold.h). */
 static struct ub_ctx *build_ub(mxv_dns *dns, const mxv_unbound_api *u)
 {
     char *err = dns->ub_error;
@@ -237,15 +240,15 @@ static struct ub_ctx *build_ub(mxv_dns *dns, const mxv_unbound_api *u)
 
 /* One context at a time in the process, and none halfway at a fork():
  * libunbound's configuration parser and log settings are global
- * (unbound_global.h). */
+ * (fork_hold.h). */
 static bool ensure_ub(mxv_dns *dns)
 {
     if (dns->ub || dns->ub_error[0])
         return dns->ub != NULL;
-    mxv_unbound_global_lock();
+    mxv_fork_lock(MXV_FORK_LOCK_UNBOUND);
     const mxv_unbound_api *u = mxv_unbound(dns->ub_error, sizeof(dns->ub_error));
     struct ub_ctx *ub = u ? build_ub(dns, u) : NULL;
-    mxv_unbound_global_unlock();
+    mxv_fork_unlock(MXV_FORK_LOCK_UNBOUND);
     if (!ub)
         return false;
     dns->u = u;
@@ -277,9 +280,9 @@ void mxv_dns_free(mxv_dns *dns)
         free(p);
     }
     if (dns->ub) {
-        mxv_unbound_global_lock();
+        mxv_fork_lock(MXV_FORK_LOCK_UNBOUND);
         dns->u->ctx_delete(dns->ub);
-        mxv_unbound_global_unlock();
+        mxv_fork_unlock(MXV_FORK_LOCK_UNBOUND);
     }
     mxv_dns_cache_free(dns->cache);
     mxv_dns_shared_close(dns->shared);
@@ -404,13 +407,24 @@ static void on_probe(void *arg, int err, struct ub_result *result)
         }
 }
 
-/* ub_resolve_async() under libunbound's global lock: the first call
- * finalises the context (its log and configuration values are global). */
+/* ub_resolve_async() under the UNBOUND lock: the first call finalises
+ * the context (its log and configuration values are global). */
 static int resolve_async(mxv_dns *dns, const char *name, pending *p, ub_callback_type cb)
 {
-    mxv_unbound_global_lock();
+    /* The first call starts libunbound's thread: with every signal
+     * blocked, so that none of the program's handlers runs on it. */
+    sigset_t all, was;
+    bool first = !dns->started;
+    if (first) {
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, &was);
+    }
+    mxv_fork_lock(MXV_FORK_LOCK_UNBOUND);
     int rc = dns->u->resolve_async(dns->ub, name, p->rrtype, 1 /* IN */, p, cb, &p->async_id);
-    mxv_unbound_global_unlock();
+    mxv_fork_unlock(MXV_FORK_LOCK_UNBOUND);
+    if (first)
+        pthread_sigmask(SIG_SETMASK, &was, NULL);
+    dns->started = rc == 0 || dns->started;
     return rc;
 }
 

@@ -2,36 +2,52 @@
 /* fork_hold: see fork_hold.h. */
 #include "fork_hold.h"
 
-#include <stddef.h>
+#include <pthread.h>
 
-static pthread_mutex_t registry = PTHREAD_MUTEX_INITIALIZER;
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static mxv_fork_held *first;
+static pthread_mutex_t locks[MXV_FORK_LOCKS] = {
+    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+    PTHREAD_MUTEX_INITIALIZER};
+/* The locks this thread holds (a bit each), so that a fork() it makes
+ * itself skips them instead of waiting for itself. */
+static _Thread_local unsigned held_here;
+/* The locks this thread took in prepare(), released by done() (in the
+ * same thread, parent or child). */
+static _Thread_local unsigned taken;
+
+void mxv_fork_lock(mxv_fork_lock_id id)
+{
+    pthread_mutex_lock(&locks[id]);
+    held_here |= 1u << id;
+}
+
+void mxv_fork_unlock(mxv_fork_lock_id id)
+{
+    held_here &= ~(1u << id);
+    pthread_mutex_unlock(&locks[id]);
+}
 
 static void prepare(void)
 {
-    pthread_mutex_lock(&registry);
-    for (mxv_fork_held *h = first; h; h = h->next)
-        pthread_mutex_lock(h->lock);
+    unsigned mine = held_here, now = 0;
+    for (int id = 0; id < MXV_FORK_LOCKS; id++)
+        if (!(mine & 1u << id)) {
+            pthread_mutex_lock(&locks[id]);
+            now |= 1u << id;
+        }
+    taken = now;
 }
 
 static void done(void)
 {
-    for (mxv_fork_held *h = first; h; h = h->next)
-        pthread_mutex_unlock(h->lock);
-    pthread_mutex_unlock(&registry);
+    for (int id = MXV_FORK_LOCKS - 1; id >= 0; id--)
+        if (taken & 1u << id)
+            pthread_mutex_unlock(&locks[id]);
 }
 
-static void install(void)
+/* At load, before any thread of mxverify's exists: a registration made
+ * later, under pthread_once, could be made twice (glibc runs again, in
+ * the child, a pthread_once that a fork() interrupted). */
+__attribute__((constructor)) static void install(void)
 {
     pthread_atfork(prepare, done, done);
-}
-
-void mxv_fork_hold(mxv_fork_held *held)
-{
-    pthread_once(&once, install);
-    pthread_mutex_lock(&registry);
-    held->next = first;
-    first = held;
-    pthread_mutex_unlock(&registry);
 }

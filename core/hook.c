@@ -67,7 +67,7 @@ void mxv_hook_complain(const char *fmt, ...)
     int n = snprintf(line, sizeof(line), "mxverify: %s\n", msg);
     if (n > 0)
         mxv_stderr_line(line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-    syslog(LOG_MAIL | LOG_ERR, "mxverify: %s", msg);
+    mxv_log_syslog(LOG_MAIL | LOG_ERR, msg);
     free(msg);
 }
 

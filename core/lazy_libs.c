@@ -5,6 +5,7 @@
  * library, if any, is not disturbed; never closed.
  */
 #include "lazy_libs.h"
+#include "fork_hold.h"
 
 #include <dlfcn.h>
 #include <idn2.h>
@@ -29,6 +30,16 @@ static bool unbound_ok;
 static char unbound_error[256];
 
 /* The library by soname, or NULL with the reason in error. */
+/* A library loaded (dlopen() and its own initialisation) under the LIBS
+ * lock, so that no fork() copies a process halfway through it
+ * (fork_hold.h). */
+static void load_once(pthread_once_t *once, void (*load)(void))
+{
+    mxv_fork_lock(MXV_FORK_LOCK_LIBS);
+    pthread_once(once, load);
+    mxv_fork_unlock(MXV_FORK_LOCK_LIBS);
+}
+
 static void *open_lib(const char *soname, char *error, size_t len)
 {
     void *lib = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
@@ -81,7 +92,7 @@ static void load_unbound(void)
 
 const mxv_unbound_api *mxv_unbound(char *err, size_t errlen)
 {
-    pthread_once(&unbound_once, load_unbound);
+    load_once(&unbound_once, load_unbound);
     if (unbound_ok)
         return &unbound_api;
     if (err && errlen)
@@ -101,7 +112,7 @@ static void load_idn2(void)
 
 int mxv_idn2_to_ascii_8z(const char *input, char **output, int flags)
 {
-    pthread_once(&idn2_once, load_idn2);
+    load_once(&idn2_once, load_idn2);
     if (!to_ascii) {
         *output = NULL;
         return IDN2_MALLOC; /* any code but IDN2_OK: the name is refused */
@@ -145,7 +156,7 @@ static void load_curl(void)
 
 const mxv_curl_api *mxv_curl(char *err, size_t errlen)
 {
-    pthread_once(&curl_once, load_curl);
+    load_once(&curl_once, load_curl);
     if (curl_ok)
         return &curl_api;
     if (err && errlen)

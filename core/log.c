@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "log.h"
 #include "buf.h"
+#include "fork_hold.h"
 #include "stderr_line.h"
 
 #include <errno.h>
@@ -43,9 +44,12 @@ static void file_failed(const char *path, int error)
                      "mxverify: cannot write the log file %s (%s): decisions go to syslog "
                      "(mail) instead\n",
                      path, strerror(error));
-    if (n > 0)
-        mxv_stderr_line(msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
-    syslog(LOG_MAIL | LOG_ERR, "%.*s", n > 0 ? n - 1 : 0, msg);
+    if (n <= 0)
+        return;
+    size_t len = (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1;
+    mxv_stderr_line(msg, len);
+    msg[len - 1] = '\0'; /* the newline (or the last byte of a cut line) */
+    mxv_log_syslog(LOG_MAIL | LOG_ERR, msg + strlen("mxverify: "));
 }
 
 /* One write() per line: lines from threads and processes stay whole.
@@ -85,6 +89,13 @@ static bool write_line(const mxv_effective *e, const char *line)
     return said;
 }
 
+void mxv_log_syslog(int priority, const char *text)
+{
+    mxv_fork_lock(MXV_FORK_LOCK_SYSLOG);
+    syslog(priority, "mxverify: %s", text);
+    mxv_fork_unlock(MXV_FORK_LOCK_SYSLOG);
+}
+
 /* One line to the mail log; false when no syslog daemon listens here (no
  * /dev/log: glibc would drop the line in silence), said once. */
 static bool to_syslog(int priority, const char *line)
@@ -102,8 +113,7 @@ static bool to_syslog(int priority, const char *line)
         }
     }
     if (known)
-        /* No openlog(): the host program's identity and options stay. */
-        syslog(LOG_MAIL | priority, "mxverify: %s", line);
+        mxv_log_syslog(LOG_MAIL | priority, line);
     return known;
 }
 

@@ -6,6 +6,7 @@
 #include "sts_lookup.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,7 +217,15 @@ void mxv_prefetch(mxv_policy *policy, const char *domain, const char *ip, const 
         pthread_attr_t attr;
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        /* No signal of the program's is handled on the worker (nor on
+         * libunbound's thread, which it may start): a handler meant for
+         * the program's threads could fork() there while the worker
+         * holds a lock a fork() waits for (fork_hold.h). */
+        sigset_t all, was;
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, &was);
         worker_running = pthread_create(&t, &attr, worker, NULL) == 0;
+        pthread_sigmask(SIG_SETMASK, &was, NULL);
         pthread_attr_destroy(&attr);
     }
     if (worker_running && count < QUEUE_MAX) {

@@ -27,19 +27,21 @@ typedef struct {
     uint8_t data[]; /* the records' rdata, one after the other */
 } entry;
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_once_t once = PTHREAD_ONCE_INIT;
 /* Pointers (8 KB), each entry allocated with its records: a table of
  * whole entries (half a megabyte) took a fresh page, a page fault, for
  * nearly every new domain a process delivered to. */
 static entry *table[ENTRIES];
 
-/* Taken across fork(), so that no other thread is halfway through a slot
- * when the child's copy of the table is made. */
-static void at_fork(void)
+/* The table's lock, taken across fork() (fork_hold.h), so that no other
+ * thread is halfway through a slot when the child's copy is made. */
+static void lock(void)
 {
-    static mxv_fork_held held = {.lock = &lock};
-    mxv_fork_hold(&held);
+    mxv_fork_lock(MXV_FORK_LOCK_PROGRAM_DNS);
+}
+
+static void unlock(void)
+{
+    mxv_fork_unlock(MXV_FORK_LOCK_PROGRAM_DNS);
 }
 
 static size_t index_of(const char *domain)
@@ -95,12 +97,11 @@ void mxv_program_mx_seen(const char *domain, const mxv_program_mx *records, size
     entry *fitted = realloc(e, sizeof(*e) + used);
     if (fitted)
         e = fitted;
-    pthread_once(&once, at_fork);
-    pthread_mutex_lock(&lock);
+    lock();
     entry **slot = &table[index_of(e->domain)];
     entry *old = *slot;
     *slot = e;
-    pthread_mutex_unlock(&lock);
+    unlock();
     free(old);
 }
 
@@ -116,7 +117,7 @@ static bool kept(const char *domain, mxv_dns_answer *out, mxv_program_answer_sto
     char name[MXV_NAME_MAX + 1];
     if (!mxv_reference_normalize(domain, name, sizeof(name), NULL))
         return false;
-    pthread_mutex_lock(&lock);
+    lock();
     const entry *slot = table[index_of(name)];
     bool found = slot && slot->expires > time(NULL) && strcmp(slot->domain, name) == 0;
     if (found)
@@ -135,7 +136,7 @@ static bool kept(const char *domain, mxv_dns_answer *out, mxv_program_answer_sto
         }
         out->n = slot->n;
     }
-    pthread_mutex_unlock(&lock);
+    unlock();
     return found;
 }
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "sts_fetch.h"
+#include "fork_hold.h"
 #include "lazy_libs.h"
 #include "names.h"
 
@@ -14,6 +15,24 @@ typedef struct {
     size_t len;
     bool too_big;
 } body;
+
+/* libcurl's handles are made and ended under the LIBS lock: both take
+ * libcurl's global lock, which a child forked meanwhile would find held
+ * for ever (fork_hold.h). */
+static CURL *easy_init(const mxv_curl_api *c)
+{
+    mxv_fork_lock(MXV_FORK_LOCK_LIBS);
+    CURL *curl = c->easy_init();
+    mxv_fork_unlock(MXV_FORK_LOCK_LIBS);
+    return curl;
+}
+
+static void easy_cleanup(const mxv_curl_api *c, CURL *curl)
+{
+    mxv_fork_lock(MXV_FORK_LOCK_LIBS);
+    c->easy_cleanup(curl);
+    mxv_fork_unlock(MXV_FORK_LOCK_LIBS);
+}
 
 static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg)
 {
@@ -99,10 +118,10 @@ const char *mxv_sts_fetch(const char *domain, const char *const *addrs, size_t n
         snprintf(why, whylen, "%s: %s", url, err);
         return "sts-policy-fetch-error";
     }
-    CURL *curl = c->easy_init();
+    CURL *curl = easy_init(c);
     struct curl_slist *resolve = curl ? resolve_list(c, host, addrs, naddrs) : NULL;
     if (!resolve) {
-        c->easy_cleanup(curl);
+        easy_cleanup(c, curl);
         snprintf(why, whylen, "%s: out of memory", url);
         return "sts-policy-fetch-error";
     }
@@ -147,7 +166,7 @@ const char *mxv_sts_fetch(const char *domain, const char *const *addrs, size_t n
             result = "sts-policy-invalid";
         }
     }
-    c->easy_cleanup(curl);
+    easy_cleanup(c, curl);
     c->slist_free_all(resolve);
     free(b.data);
     return result;
