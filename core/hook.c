@@ -43,7 +43,8 @@
  * mxverify sees every ClientHello, where a resumption is offered. */
 #define RESUMPTION_EXT_TYPE 0xfd5a
 
-mxv_hook_state mxv_hook = {.lock = PTHREAD_MUTEX_INITIALIZER, .ctx_index = -1, .ssl_index = -1};
+mxv_hook_state mxv_hook = {
+    .lock = PTHREAD_MUTEX_INITIALIZER, .ctx_index = -1, .ssl_index = -1, .security_index = -1};
 
 typedef int (*security_fn)(const SSL *, const SSL_CTX *, int, int, int, void *, void *);
 
@@ -237,6 +238,8 @@ static bool resumption_allowed(SSL *ssl, int fd)
     return d && !d->abort;
 }
 
+static bool keep_security(SSL *ssl);
+
 /* Every ClientHello, before it is written. On a socket, an offered session
  * is decided now. On a BIO of the program's own, the socket is not known
  * until the ClientHello has left: the provider notes what each connection
@@ -248,6 +251,10 @@ static int client_hello(SSL *ssl, unsigned int type, unsigned int context,
                         int *al, void *arg)
 {
     (void)type, (void)context, (void)out, (void)outlen, (void)x, (void)chainidx, (void)arg;
+    if (!keep_security(ssl)) {
+        *al = SSL_AD_INTERNAL_ERROR;
+        return -1;
+    }
     int fd = -1;
     mxv_scope scope = mxv_hook_scope(ssl, false, &fd);
     if (scope == MXV_SCOPE_NOT_YET && !mxv_hook.host)
@@ -358,11 +365,12 @@ static int checkpoint(SSL *ssl)
 /* The security callback each SSL_CTX had before mxverify's: OpenSSL sets
  * its default while building the SSL_CTX, before ctx_new() runs, so it is
  * one function for all of them, kept here; the callback, which runs some
- * 350 times per handshake, then looks nothing up. Per SSL_CTX again once
- * any SSL_CTX had another (`mixed`). A program that sets a security
- * callback of its own replaces mxverify's (nothing intercepts that): code
- * that ever keeps the program's callback inside this one must record it
- * in the SSL_CTX's hooks and set `mixed`. */
+ * 350 times per handshake, then looks nothing up. Per SSL_CTX, or per SSL,
+ * again once any had another (`mixed`): a security callback the program
+ * set after mxverify's (SSL_CTX_set_security_callback() on the SSL_CTX,
+ * or SSL_set_security_callback() on the SSL) is found at the ClientHello,
+ * kept as that SSL's prior callback, and mxverify's put back in front of
+ * it (see keep_security()). */
 static _Atomic(security_fn) common_security;
 static atomic_bool mixed_security;
 
@@ -378,6 +386,9 @@ static void note_security(security_fn prior)
  * few instructions for the hundreds of calls that are neither. */
 static __attribute__((noinline)) security_fn security_of(const SSL *ssl, const SSL_CTX *ctx)
 {
+    void *own = ssl ? SSL_get_ex_data(ssl, mxv_hook.security_index) : NULL;
+    if (own)
+        return (security_fn)own;
     ctx_hooks *h = ssl ? hooks_of(ssl) : hooks_of_ctx(ctx);
     return h ? h->security : NULL;
 }
@@ -414,6 +425,26 @@ static int security(const SSL *ssl, const SSL_CTX *ctx, int op, int bits, int ni
         return checkpoint_security(ssl, ctx, op, bits, nid, other, ex);
     security_fn prior = prior_security(ssl, ctx);
     return prior ? prior(ssl, ctx, op, bits, nid, other, ex) : 1;
+}
+
+/* At each ClientHello: a security callback the program set after
+ * mxverify's took its place, and with it the checks at the server's
+ * choice and at its signature (a handshake with no decision passed them
+ * unseen). The program's becomes this SSL's prior callback, which still
+ * has its say first at every call, and mxverify's goes back in front.
+ * false (the handshake fails) when it cannot be kept. */
+static bool keep_security(SSL *ssl)
+{
+    security_fn now = SSL_get_security_callback(ssl);
+    if (now == security || SSL_is_server(ssl))
+        return true;
+    /* A function kept as a data pointer: POSIX dlsym() makes the same
+     * promise. */
+    if (!SSL_set_ex_data(ssl, mxv_hook.security_index, (void *)now))
+        return false;
+    atomic_store(&mixed_security, true);
+    SSL_set_security_callback(ssl, security);
+    return true;
 }
 
 static void ctx_new(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
@@ -478,7 +509,9 @@ int mxv_hook_install(mxv_policy *policy, const char *broken, char *err, size_t e
         CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL_CTX, 0, NULL, ctx_new, NULL, ctx_free);
     mxv_hook.ssl_index =
         CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL, 0, NULL, NULL, NULL, mxv_hook_ssl_free);
-    if (mxv_hook.ctx_index < 0 || mxv_hook.ssl_index < 0) {
+    mxv_hook.security_index =
+        CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL, 0, NULL, NULL, NULL, NULL);
+    if (mxv_hook.ctx_index < 0 || mxv_hook.ssl_index < 0 || mxv_hook.security_index < 0) {
         pthread_mutex_unlock(&mxv_hook.lock);
         mxv_policy_free(policy);
         snprintf(err, errlen, "cannot register ex_data indexes");

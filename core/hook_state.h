@@ -22,6 +22,7 @@ typedef struct {
     const mxv_hook_host *host; /* the preload shim, or NULL (the provider alone) */
     int ctx_index;             /* SSL_CTX ex_data: what mxverify keeps per SSL_CTX */
     int ssl_index;             /* SSL ex_data: what mxverify keeps per SSL */
+    int security_index;        /* SSL ex_data: the program's own security callback */
     bool every_port;           /* broken settings whose ports cannot be read */
 } mxv_hook_state;
 

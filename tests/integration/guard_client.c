@@ -56,6 +56,9 @@
  *   --verify none|peer --cafile F      (chain only, no name check)
  *   --own-verify-cb            a certificate verify callback that runs
  *                              X509_verify_cert() but accepts anyway (sendmail)
+ *   --own-security-cb ctx|ssl  a security callback of the program's own that
+ *                              allows everything, set on the SSL_CTX after it
+ *                              is made, or on each SSL
  *   --raw LINE                 (repeatable) extra clear-text line after EHLO,
  *                              \t \r \n \\ interpreted, CRLF added unless it
  *                              ends in \n; the replies are shown on stderr
@@ -201,6 +204,7 @@ static struct {
     const char *lookup, *chroot_dir;
     const char *raw[64];
     int port, write, starttls, dup, bio, iov, split, fd_gap, tls_max, nraw, child_fd, vfork;
+    const char *own_security_cb;
     bool tls_fail_continue, verify_peer, own_verify_cb, bigfd, exec_child, no_mail, interleave;
     bool connect_eintr, tfo_other, unix_other, selfpipe, errno_check, efault, fork_raw, zerocopy,
         seccomp;
@@ -453,11 +457,22 @@ static int tls_run(conn *c, int op, void *buf, int n)
     return -1;
 }
 
+/* Allows everything: what a program that lowers OpenSSL's security level
+ * with a callback of its own does, at its most. */
+static int own_security(const SSL *ssl, const SSL_CTX *c, int op, int bits, int nid, void *other,
+                        void *ex)
+{
+    (void)ssl, (void)c, (void)op, (void)bits, (void)nid, (void)other, (void)ex;
+    return 1;
+}
+
 /* A new SSL on the connection's socket, offering a session if given. */
 static bool tls_prepare(conn *c, int bio, SSL_SESSION *offer)
 {
     if (!(c->ssl = SSL_new(ctx)))
         return failed(c, "handshake", ssl_why());
+    if (opt.own_security_cb && strcmp(opt.own_security_cb, "ssl") == 0)
+        SSL_set_security_callback(c->ssl, own_security);
     if (opt.sni)
         SSL_set_tlsext_host_name(c->ssl, opt.sni);
     if (offer)
@@ -1223,6 +1238,9 @@ static void parse(int argc, char **argv)
             opt.session_out = v;
         else if (strcmp(o, "--session-in") == 0)
             opt.session_in = v;
+        else if (strcmp(o, "--own-security-cb") == 0)
+            opt.own_security_cb =
+                pick(v, (const char *const[]){"ctx", "ssl", NULL}, o) ? "ssl" : "ctx";
         else if (strcmp(o, "--ciphers") == 0)
             opt.ciphers = v;
         else if (strcmp(o, "--tls-max") == 0)
@@ -1317,6 +1335,8 @@ int main(int argc, char **argv)
     SSL_CTX_set_verify(ctx, opt.verify_peer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
     if (opt.own_verify_cb)
         SSL_CTX_set_cert_verify_callback(ctx, own_verify, NULL);
+    if (opt.own_security_cb && strcmp(opt.own_security_cb, "ctx") == 0)
+        SSL_CTX_set_security_callback(ctx, own_security);
 
     int rc;
     if (opt.interleave) {
