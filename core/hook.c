@@ -384,13 +384,37 @@ static void note_security(security_fn prior)
 
 /* Out of line, as the two checks below are: the callback itself stays a
  * few instructions for the hundreds of calls that are neither. */
-static __attribute__((noinline)) security_fn security_of(const SSL *ssl, const SSL_CTX *ctx)
+static security_fn security_of(const SSL *ssl, const SSL_CTX *ctx)
 {
-    void *own = ssl ? SSL_get_ex_data(ssl, mxv_hook.security_index) : NULL;
-    if (own)
-        return (security_fn)own;
     ctx_hooks *h = ssl ? hooks_of(ssl) : hooks_of_ctx(ctx);
     return h ? h->security : NULL;
+}
+
+/* The SSL whose program-set callback (keep_security()) this thread runs.
+ * Such a callback may call the one it replaced, mxverify's: that call
+ * answers as the callback before mxverify's, without calling the
+ * program's again (it would never end) and without the checkpoints (the
+ * outer call makes them). */
+static _Thread_local const SSL *in_program_security;
+
+/* The prior callback's answer once callbacks differ (`mixed`): the
+ * program's own for this SSL, else the SSL_CTX's; *reentered when this is
+ * the program's callback calling mxverify's. */
+static __attribute__((noinline)) int mixed_prior(const SSL *ssl, const SSL_CTX *ctx, int op,
+                                                 int bits, int nid, void *other, void *ex,
+                                                 bool *reentered)
+{
+    void *own = ssl ? SSL_get_ex_data(ssl, mxv_hook.security_index) : NULL;
+    *reentered = own && ssl == in_program_security;
+    if (!own || *reentered) {
+        security_fn prior = security_of(ssl, ctx);
+        return prior ? prior(ssl, ctx, op, bits, nid, other, ex) : 1;
+    }
+    const SSL *was = in_program_security;
+    in_program_security = ssl;
+    int ok = ((security_fn)own)(ssl, ctx, op, bits, nid, other, ex);
+    in_program_security = was;
+    return ok;
 }
 
 static __attribute__((noinline)) int client_security(SSL *ssl, int op, void *other)
@@ -400,18 +424,19 @@ static __attribute__((noinline)) int client_security(SSL *ssl, int op, void *oth
     return op == SSL_SECOP_CIPHER_CHECK ? server_choice(ssl, other) : checkpoint(ssl);
 }
 
-static security_fn prior_security(const SSL *ssl, const SSL_CTX *ctx)
-{
-    return atomic_load(&mixed_security) ? security_of(ssl, ctx) : atomic_load(&common_security);
-}
-
 /* The two checkpoints: the prior callback's say first, then mxverify's. */
 static __attribute__((noinline)) int checkpoint_security(const SSL *ssl, const SSL_CTX *ctx, int op,
                                                          int bits, int nid, void *other, void *ex)
 {
-    security_fn prior = prior_security(ssl, ctx);
-    int ok = prior ? prior(ssl, ctx, op, bits, nid, other, ex) : 1;
-    if (!ok || !ssl)
+    bool reentered = false;
+    int ok;
+    if (atomic_load(&mixed_security)) {
+        ok = mixed_prior(ssl, ctx, op, bits, nid, other, ex, &reentered);
+    } else {
+        security_fn prior = atomic_load(&common_security);
+        ok = prior ? prior(ssl, ctx, op, bits, nid, other, ex) : 1;
+    }
+    if (!ok || !ssl || reentered)
         return ok;
     return client_security((SSL *)ssl, op, other);
 }
@@ -423,7 +448,11 @@ static int security(const SSL *ssl, const SSL_CTX *ctx, int op, int bits, int ni
 {
     if (op == SSL_SECOP_CIPHER_CHECK || op == SSL_SECOP_SIGALG_CHECK)
         return checkpoint_security(ssl, ctx, op, bits, nid, other, ex);
-    security_fn prior = prior_security(ssl, ctx);
+    if (atomic_load(&mixed_security)) {
+        bool reentered;
+        return mixed_prior(ssl, ctx, op, bits, nid, other, ex, &reentered);
+    }
+    security_fn prior = atomic_load(&common_security);
     return prior ? prior(ssl, ctx, op, bits, nid, other, ex) : 1;
 }
 

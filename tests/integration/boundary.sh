@@ -437,17 +437,28 @@ if [ "$VIA" = provider ] || [ "$VIA" = shim ]; then
         --marker "p2-anon-$VIA"
     nothing_in_tls 127.0.0.45 "$VIA: data went over anonymous TLS"
     in_err "without a certificate"
-    #    The same with a security callback of the program's own (allowing
-    #    everything), set on the SSL_CTX after it was made, or on the SSL:
-    #    it took mxverify's place, and the check of the server's choice
-    #    with it (no certificate, so no decision either).
-    for where in ctx ssl; do
+    #    The same with a security callback of the program's own, set on the
+    #    SSL_CTX after it was made, or on the SSL: it took mxverify's place,
+    #    and the check of the server's choice with it (no certificate, so
+    #    no decision either). One allows everything (ctx, ssl); one calls
+    #    the callback it replaced, mxverify's (chain, as s_client
+    #    -security_debug does).
+    for where in ctx ssl chain; do
         reset_spool
         with required-verify-hosted "$GUARD_CLIENT" 127.0.0.45 25 --ciphers 'ALL:@SECLEVEL=0' \
             --tls-max 1.2 --own-security-cb $where --marker "p2-anon-own-$where-$VIA"
         nothing_in_tls 127.0.0.45 "$VIA: data went over anonymous TLS (own security callback, $where)"
         in_err "without a certificate"
     done
+    #    A chaining callback on a server that deserves the mail: delivered
+    #    over TLS, the program's callback asked all along.
+    reset_spool
+    with required-verify-hosted "$GUARD_CLIENT" 127.0.0.41 25 --own-security-cb chain \
+        --marker "p2-own-chain-ok-$VIA"
+    expect_got tls "p2-own-chain-ok-$VIA" "$VIA: a chaining security callback of the program's own"
+    checks=$((checks + 1))
+    grep -Eq 'own security callback called [1-9][0-9]* times' "$work/err" ||
+        fail "$VIA: the program's own security callback was not called"
     # 6. Another port, with an SMTP connection open: untouched.
     with required-verify-hosted "$GUARD_CLIENT" 127.0.0.41 25 --port8443 127.0.0.60:8443 --marker "p6-$VIA"
     checks=$((checks + 1))

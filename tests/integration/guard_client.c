@@ -56,9 +56,11 @@
  *   --verify none|peer --cafile F      (chain only, no name check)
  *   --own-verify-cb            a certificate verify callback that runs
  *                              X509_verify_cert() but accepts anyway (sendmail)
- *   --own-security-cb ctx|ssl  a security callback of the program's own that
- *                              allows everything, set on the SSL_CTX after it
- *                              is made, or on each SSL
+ *   --own-security-cb ctx|ssl|chain  a security callback of the program's own,
+ *                              set on the SSL_CTX after it is made, or on each
+ *                              SSL: one that allows everything (ctx, ssl), or
+ *                              one that calls the callback it replaced (chain,
+ *                              on the SSL_CTX, as s_client -security_debug)
  *   --raw LINE                 (repeatable) extra clear-text line after EHLO,
  *                              \t \r \n \\ interpreted, CRLF added unless it
  *                              ends in \n; the replies are shown on stderr
@@ -464,6 +466,18 @@ static int own_security(const SSL *ssl, const SSL_CTX *c, int op, int bits, int 
 {
     (void)ssl, (void)c, (void)op, (void)bits, (void)nid, (void)other, (void)ex;
     return 1;
+}
+
+static const char *const own_security_names[] = {"ctx", "ssl", "chain", NULL};
+static int (*replaced_security)(const SSL *, const SSL_CTX *, int, int, int, void *, void *);
+static unsigned long chained_calls;
+
+/* Counts, then asks the callback it replaced. */
+static int chained_security(const SSL *ssl, const SSL_CTX *c, int op, int bits, int nid,
+                            void *other, void *ex)
+{
+    chained_calls++;
+    return replaced_security ? replaced_security(ssl, c, op, bits, nid, other, ex) : 1;
 }
 
 /* A new SSL on the connection's socket, offering a session if given. */
@@ -1239,8 +1253,7 @@ static void parse(int argc, char **argv)
         else if (strcmp(o, "--session-in") == 0)
             opt.session_in = v;
         else if (strcmp(o, "--own-security-cb") == 0)
-            opt.own_security_cb =
-                pick(v, (const char *const[]){"ctx", "ssl", NULL}, o) ? "ssl" : "ctx";
+            opt.own_security_cb = own_security_names[pick(v, own_security_names, o)];
         else if (strcmp(o, "--ciphers") == 0)
             opt.ciphers = v;
         else if (strcmp(o, "--tls-max") == 0)
@@ -1337,6 +1350,10 @@ int main(int argc, char **argv)
         SSL_CTX_set_cert_verify_callback(ctx, own_verify, NULL);
     if (opt.own_security_cb && strcmp(opt.own_security_cb, "ctx") == 0)
         SSL_CTX_set_security_callback(ctx, own_security);
+    if (opt.own_security_cb && strcmp(opt.own_security_cb, "chain") == 0) {
+        replaced_security = SSL_CTX_get_security_callback(ctx);
+        SSL_CTX_set_security_callback(ctx, chained_security);
+    }
 
     int rc;
     if (opt.interleave) {
@@ -1373,6 +1390,8 @@ int main(int argc, char **argv)
         SSL_SESSION_free(got);
         SSL_SESSION_free(offer);
     }
+    if (replaced_security)
+        fprintf(stderr, "guard_client: own security callback called %lu times\n", chained_calls);
     SSL_CTX_free(ctx);
     BIO_meth_free(custom_method);
     return rc;
