@@ -3,6 +3,7 @@
 #include "fork_hold.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 static pthread_mutex_t locks[MXV_FORK_LOCKS] = {
     PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
@@ -14,26 +15,41 @@ static _Thread_local unsigned held_here;
  * same thread, parent or child). */
 static _Thread_local unsigned taken;
 
+/* The bit is set before the lock is taken and cleared after it is given
+ * back: a signal handler that forks in between finds it set, and skips
+ * the lock rather than wait for its own thread. */
 void mxv_fork_lock(mxv_fork_lock_id id)
 {
-    pthread_mutex_lock(&locks[id]);
     held_here |= 1u << id;
+    atomic_signal_fence(memory_order_seq_cst);
+    pthread_mutex_lock(&locks[id]);
 }
 
 void mxv_fork_unlock(mxv_fork_lock_id id)
 {
-    held_here &= ~(1u << id);
     pthread_mutex_unlock(&locks[id]);
+    atomic_signal_fence(memory_order_seq_cst);
+    held_here &= ~(1u << id);
 }
 
+/* Locks after the last one this thread holds are taken in order and
+ * waited for; one before it (only a fork from a signal handler gets here
+ * holding one) is taken only if free: waiting for it, while holding a
+ * later one another thread may be waiting for, would never end. */
 static void prepare(void)
 {
     unsigned mine = held_here, now = 0;
+    int last = -1;
     for (int id = 0; id < MXV_FORK_LOCKS; id++)
-        if (!(mine & 1u << id)) {
-            pthread_mutex_lock(&locks[id]);
+        if (mine & 1u << id)
+            last = id;
+    for (int id = 0; id < MXV_FORK_LOCKS; id++) {
+        if (mine & 1u << id)
+            continue;
+        if (id < last ? pthread_mutex_trylock(&locks[id]) == 0
+                      : pthread_mutex_lock(&locks[id]) == 0)
             now |= 1u << id;
-        }
+    }
     taken = now;
 }
 

@@ -28,6 +28,11 @@
  *   in a child, whose next syslog() (mxverify's or the program's own)
  *   would wait for ever (log.c).
  *
+ * Needs glibc 2.36 or later (Debian 12): before it, glibc held its own
+ * lock of the fork handlers while they ran, and a library loaded under
+ * LIBS that registers fork handlers in its constructor (GnuTLS, pulled in
+ * by libcurl) would wait for it while the fork waited for LIBS.
+ *
  * Not covered (no lock of theirs can be reached from here): libunbound's
  * own thread, which logs under libunbound's log lock (errors only at the
  * default verbosity) and validates DNSSEC with OpenSSL, whose locks a
