@@ -113,7 +113,7 @@ send() {
             --mail-rcpt user@example.com -T "$work/$marker.msg" ;;
     s_client)
         printf 'EHLO client.test\r\nMAIL FROM:<sender@client.test>\r\nRCPT TO:<user@example.com>\r\nDATA\r\nSubject: %s\r\n\r\n%s\r\n.\r\nQUIT\r\n' \
-            "$marker" "$marker" | timeout 20 openssl s_client -starttls smtp -connect "$a:$p" -quiet ;;
+            "$marker" "$marker" | timeout 20 openssl s_client -starttls smtp -connect "$a:$p" -quiet "${@:5}" ;;
     python)
         timeout 20 /usr/bin/python3 "$SRCDIR/tests/integration/send_smtplib.py" "$a" "$p" \
             user@example.com "$marker" "${@:5}" ;;
@@ -183,6 +183,12 @@ for mode in none preferred required preferred-verify required-verify required-ve
     done
 done
 echo "client matrix: $n deliveries checked"
+
+# s_client -security_debug sets a security callback of its own that calls
+# the one it replaced (mxverify's): the checks stay, nothing loops.
+expect_delivery tls s_client 127.0.0.21 "secdebug-good" --mode required-verify-hosted -- -security_debug
+expect_delivery none s_client 127.0.0.26 "secdebug-mismatch" --mode required-verify-hosted -- -security_debug
+in_err 'reason=certificate-host-mismatch'
 
 # The decision log: one line per decision with the contract's fields.
 expect_delivery tls curl 127.0.0.21 "log-fields" --mode required-verify-hosted
