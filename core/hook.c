@@ -536,8 +536,8 @@ int mxv_hook_install(mxv_policy *policy, const char *broken, char *err, size_t e
     }
     mxv_hook.ctx_index =
         CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL_CTX, 0, NULL, ctx_new, NULL, ctx_free);
-    mxv_hook.ssl_index =
-        CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL, 0, NULL, NULL, NULL, mxv_hook_ssl_free);
+    mxv_hook.ssl_index = CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL, 0, NULL, NULL,
+                                                 mxv_hook_ssl_dup, mxv_hook_ssl_free);
     mxv_hook.security_index =
         CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL, 0, NULL, NULL, NULL, NULL);
     if (mxv_hook.ctx_index < 0 || mxv_hook.ssl_index < 0 || mxv_hook.security_index < 0) {

@@ -119,6 +119,17 @@ mxv_hook_ssl *mxv_hook_ssl_get(SSL *ssl, bool create)
     return h;
 }
 
+/* SSL_dup() of an SSL that has not started (or was cleared) copies its
+ * ex_data: the copy, a connection of its own, starts with no state
+ * instead of the original's pointer (which both would free). */
+int mxv_hook_ssl_dup(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from, void **from_d, int idx,
+                     long argl, void *argp)
+{
+    (void)to, (void)from, (void)idx, (void)argl, (void)argp;
+    *from_d = NULL;
+    return 1;
+}
+
 void mxv_hook_ssl_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
 {
     (void)parent, (void)ad, (void)idx, (void)argl, (void)argp;

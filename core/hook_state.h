@@ -63,6 +63,8 @@ void mxv_hook_scope_hello(SSL *ssl);
 typedef struct mxv_hook_ssl mxv_hook_ssl;
 mxv_hook_ssl *mxv_hook_ssl_get(SSL *ssl, bool create);
 void mxv_hook_ssl_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp);
+int mxv_hook_ssl_dup(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from, void **from_d, int idx,
+                     long argl, void *argp);
 
 /* The recipient domain a decision takes (the configured one first, then
  * the one the program looked up) and the settings in force for it. */
