@@ -382,8 +382,8 @@ static void note_security(security_fn prior)
         atomic_store(&mixed_security, true);
 }
 
-/* Out of line, as the two checks below are: the callback itself stays a
- * few instructions for the hundreds of calls that are neither. */
+/* The callback that was before mxverify's on the SSL_CTX of ssl (or on
+ * ctx when there is no SSL). */
 static security_fn security_of(const SSL *ssl, const SSL_CTX *ctx)
 {
     ctx_hooks *h = ssl ? hooks_of(ssl) : hooks_of_ctx(ctx);
@@ -399,7 +399,9 @@ static _Thread_local const SSL *in_program_security;
 
 /* The prior callback's answer once callbacks differ (`mixed`): the
  * program's own for this SSL, else the SSL_CTX's; *reentered when this is
- * the program's callback calling mxverify's. */
+ * the program's callback calling mxverify's. Out of line, as the two
+ * checkpoints below are: the callback itself stays a few instructions for
+ * the hundreds of calls that are neither. */
 static __attribute__((noinline)) int mixed_prior(const SSL *ssl, const SSL_CTX *ctx, int op,
                                                  int bits, int nid, void *other, void *ex,
                                                  bool *reentered)

@@ -29,7 +29,6 @@ static mxv_unbound_api unbound_api;
 static bool unbound_ok;
 static char unbound_error[256];
 
-/* The library by soname, or NULL with the reason in error. */
 /* A library loaded (dlopen() and its own initialisation) under the LIBS
  * lock, so that no fork() copies a process halfway through it
  * (fork_hold.h). */
@@ -40,6 +39,7 @@ static void load_once(pthread_once_t *once, void (*load)(void))
     mxv_fork_unlock(MXV_FORK_LOCK_LIBS);
 }
 
+/* The library by soname, or NULL with the reason in error. */
 static void *open_lib(const char *soname, char *error, size_t len)
 {
     void *lib = dlopen(soname, RTLD_NOW | RTLD_LOCAL);

@@ -5,7 +5,6 @@
 #include "policy.h"
 #include "slot_file.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
