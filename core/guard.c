@@ -253,12 +253,14 @@ static void show_line(const mxv_guard *g, const uint8_t *p, size_t n, char *out,
     out[k] = '\0';
 }
 
-bool mxv_guard_check(const mxv_guard *g, const void *buf, size_t len, mxv_guard_refusal *why)
+/* Runs len octets through work, which started as *g; false (and why)
+ * when one is refused. */
+static bool judge(mxv_guard *work, const mxv_guard *g, const void *buf, size_t len,
+                  mxv_guard_refusal *why)
 {
-    mxv_guard copy = *g;
     mxv_guard_refusal r = {0};
     bool in_line;
-    size_t ok = run(&copy, buf, len, &r, &in_line);
+    size_t ok = run(work, buf, len, &r, &in_line);
     if (ok == len)
         return true;
     if (why) {
@@ -278,6 +280,18 @@ bool mxv_guard_check(const mxv_guard *g, const void *buf, size_t len, mxv_guard_
         }
     }
     return false;
+}
+
+bool mxv_guard_check(const mxv_guard *g, const void *buf, size_t len, mxv_guard_refusal *why)
+{
+    mxv_guard copy = *g;
+    return judge(&copy, g, buf, len, why);
+}
+
+bool mxv_guard_advance(mxv_guard *g, const void *buf, size_t len, mxv_guard_refusal *why)
+{
+    mxv_guard before = *g;
+    return judge(g, &before, buf, len, why);
 }
 
 void mxv_guard_commit(mxv_guard *g, const void *buf, size_t len)

@@ -97,6 +97,11 @@ typedef struct {
 void mxv_guard_init(mxv_guard *g, mxv_guard_level level);
 /* Would `len` bytes at `buf` be allowed? Does not change g. */
 bool mxv_guard_check(const mxv_guard *g, const void *buf, size_t len, mxv_guard_refusal *why);
+/* mxv_guard_check() and, when all `len` bytes are allowed,
+ * mxv_guard_commit() of them, in one pass over them: true, g moved on.
+ * false: why says why, and g is spent (a refused chunk ends the
+ * connection; keep a copy to judge again). */
+bool mxv_guard_advance(mxv_guard *g, const void *buf, size_t len, mxv_guard_refusal *why);
 /* The first `len` bytes at `buf` (already allowed) left: g moves on. */
 void mxv_guard_commit(mxv_guard *g, const void *buf, size_t len);
 /* Clear text beyond the greeting is a question, not yet a refusal. */

@@ -129,9 +129,10 @@ static bool run_in_place(mxv_guard *g, const struct iovec *iov, size_t n, size_t
 {
     for (size_t i = 0; i < n && len; i++) {
         size_t k = iov[i].iov_len < len ? iov[i].iov_len : len;
-        if (r && !mxv_guard_check(g, iov[i].iov_base, k, r))
+        if (!r)
+            mxv_guard_commit(g, iov[i].iov_base, k);
+        else if (!mxv_guard_advance(g, iov[i].iov_base, k, r))
             return false;
-        mxv_guard_commit(g, iov[i].iov_base, k);
         len -= k;
     }
     return true;
@@ -188,9 +189,10 @@ static bool run_chunk(mxv_guard *g, chunk *ck, size_t len, mxv_guard_refusal *r,
         size_t got = chunk_at(ck, pos, len - pos, &bytes);
         if (got == 0)
             break;
-        if (r && !mxv_guard_check(g, bytes, got, r))
+        if (!r)
+            mxv_guard_commit(g, bytes, got);
+        else if (!mxv_guard_advance(g, bytes, got, r))
             return false;
-        mxv_guard_commit(g, bytes, got);
         pos += got;
     }
     *readable = pos;

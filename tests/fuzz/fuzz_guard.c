@@ -9,7 +9,9 @@
  * does with large chunks) gives the same verdict as reading them; judging
  * leaves no trace, so a guard that judged and committed each piece ends
  * byte for byte where one that only committed them does (the shim keeps
- * the judged state of a chunk that left whole, shim/send.c).
+ * the judged state of a chunk that left whole, shim/send.c); judging and
+ * committing in one pass (mxv_guard_advance) refuses the same octets, for
+ * the same reason, and otherwise ends where the two steps end.
  * Input: one octet of level, one of piece size, then the stream. */
 #include "guard.h"
 
@@ -21,20 +23,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static bool in_pieces(mxv_guard_level level, const uint8_t *p, size_t n, size_t piece)
 {
-    mxv_guard g, committed;
+    mxv_guard g, committed, advanced;
     mxv_guard_init(&g, level);
     mxv_guard_init(&committed, level);
+    mxv_guard_init(&advanced, level);
     for (size_t at = 0; at < n; at += piece) {
         size_t len = n - at < piece ? n - at : piece;
-        mxv_guard_refusal r = {0};
-        if (!mxv_guard_check(&g, p + at, len, &r)) {
-            if (!r.why)
+        mxv_guard_refusal r = {0}, ra = {0};
+        bool ok = mxv_guard_check(&g, p + at, len, &r);
+        if (ok != mxv_guard_advance(&advanced, p + at, len, &ra))
+            abort();
+        if (!ok) {
+            if (!r.why || r.why != ra.why || r.tls != ra.tls || r.ask != ra.ask ||
+                strcmp(r.head, ra.head) != 0)
                 abort();
             return false;
         }
         mxv_guard_commit(&g, p + at, len);
         mxv_guard_commit(&committed, p + at, len);
-        if (memcmp(&g, &committed, sizeof(g)) != 0)
+        if (memcmp(&g, &committed, sizeof(g)) != 0 || memcmp(&g, &advanced, sizeof(g)) != 0)
             abort();
     }
     return true;

@@ -228,8 +228,12 @@ static void test_table(void)
             default:
                 break;
             }
-            mxv_guard_refusal r = {0};
+            mxv_guard_refusal r = {0}, ra = {0};
             bool ok = mxv_guard_check(&g, s->bytes, s->len, &r);
+            /* In one pass: the same verdict and reason, the same state. */
+            mxv_guard advanced = g;
+            CU_ASSERT_EQUAL(mxv_guard_advance(&advanced, s->bytes, s->len, &ra), ok);
+            CU_ASSERT_PTR_EQUAL(ra.why, r.why);
             snprintf(msg, sizeof(msg), "%s: step %zu %s (%s)", cases[i].name,
                      (size_t)(s - cases[i].steps), s->allowed ? "refused" : "allowed",
                      r.why ? r.why : "-");
@@ -239,10 +243,10 @@ static void test_table(void)
                          r.why ? r.why : "", s->why_has);
                 CU_FAIL(msg);
             }
-            if (ok)
-                mxv_guard_commit(&g, s->bytes, s->len);
-            else
+            if (!ok)
                 break; /* the connection ends at a refusal */
+            mxv_guard_commit(&g, s->bytes, s->len);
+            CU_ASSERT_EQUAL(memcmp(&advanced, &g, sizeof(g)), 0);
         }
     }
 }
