@@ -441,19 +441,41 @@ median() {
         if (NR % 2) printf "%.3f", v[(NR + 1) / 2]; else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+# median_interval WORDS...: "LOW to HIGH", an interval that holds the
+# median of the distribution the numbers were drawn from with at least
+# 95 % confidence, from their order statistics alone (no assumption about
+# the distribution's shape: the count of numbers below the true median is
+# binomial, n and 1/2); "-" for fewer than 6 numbers, too few for one.
+# Where it straddles a target, the rounds did not decide that target.
+median_interval() {
+    local v kept=()
+    for v; do [[ $v =~ ^-?[0-9.]+$ ]] && kept+=("$v"); done # not "?"
+    set -- "${kept[@]}"
+    [ $# -gt 0 ] || { printf -- -; return 0; }
+    printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END {
+        # The largest j with P(B <= j - 1) <= 0.025, B binomial (NR, 1/2):
+        # then the median lies below v[j] or above v[NR + 1 - j] with
+        # probability at most 0.05.
+        j = 0; cum = 0; term = 0.5 ^ NR
+        while (j < NR / 2 && cum + term <= 0.025) { cum += term; j++; term = term * (NR - j + 1) / j }
+        if (j < 1) printf "-"; else printf "%.3f to %.3f", v[j], v[NR + 1 - j] }'
+}
+
 # bench_summary TARGET CONFIG...: each configuration's medians relative to
-# plain, from the last bench_rounds, TARGET after them.
+# plain, with their 95 % intervals (median_interval), from the last
+# bench_rounds, TARGET after them.
 bench_summary() {
     local target=$1 name; shift
     for name; do
         [ "$name" = plain ] && continue
         # shellcheck disable=SC2086
-        printf '  %-8s throughput / plain: median %s (rounds:%s); CPU / plain: median %s (rounds:%s) (%s)\n' \
-            "$name" "$(median ${ratios[$name]:-})" "${ratios[$name]:-}" "$(median ${cpu_ratios[$name]:-})" \
+        printf '  %-8s throughput / plain: median %s (95 %% interval %s; rounds:%s); CPU / plain: median %s (95 %% interval %s; rounds:%s) (%s)\n' \
+            "$name" "$(median ${ratios[$name]:-})" "$(median_interval ${ratios[$name]:-})" "${ratios[$name]:-}" \
+            "$(median ${cpu_ratios[$name]:-})" "$(median_interval ${cpu_ratios[$name]:-})" \
             "${cpu_ratios[$name]:-}" "$target"
         # shellcheck disable=SC2086
         [ -z "${ref_ratios[$name]:-}" ] ||
-            printf '  %-8s CPU per sink CPU / plain: median %s (rounds:%s)\n' "$name" \
-                "$(median ${ref_ratios[$name]})" "${ref_ratios[$name]}"
+            printf '  %-8s CPU per sink CPU / plain: median %s (95 %% interval %s; rounds:%s)\n' "$name" \
+                "$(median ${ref_ratios[$name]})" "$(median_interval ${ref_ratios[$name]})" "${ref_ratios[$name]}"
     done
 }
