@@ -233,7 +233,8 @@ static bool resumption_allowed(SSL *ssl, int fd)
     mxv_decision *d = leaf ? mxv_ssl_decide_resumption(ssl, &v, leaf, SSL_get_peer_cert_chain(ssl))
                            : mxv_ssl_decide_uncertified(ssl, &v,
                                                         "a session without a certificate (an "
-                                                        "anonymous one) offered for resumption");
+                                                        "anonymous one, or an external "
+                                                        "pre-shared key) to resume");
     decided(ssl, fd, d);
     return d && !d->abort;
 }
@@ -338,8 +339,14 @@ static int server_choice(SSL *ssl, const SSL_CIPHER *c)
                  SSL_get_version(ssl), SSL_CIPHER_get_name(c));
         return uncertified(ssl, fd, why);
     }
-    /* A resumption on a BIO of the program's own: its socket is known now. */
-    if (SSL_session_reused(ssl) && SSL_get_fd(ssl) < 0)
+    /* A resumption its ClientHello did not decide: on a BIO of the
+     * program's own (its socket is known now); a session the program
+     * supplied while the ClientHello was being written, after mxverify's
+     * look at it (a TLS 1.3 external pre-shared key, from
+     * SSL_set_psk_use_session_callback() or a PSK client callback: custom
+     * extensions are written first); or an SSL_CTX that could not get
+     * mxverify's ClientHello hook (out of memory when it was made). */
+    if (SSL_session_reused(ssl) && !mxv_ssl_decided_this_handshake(ssl))
         return resumption_allowed(ssl, fd);
     return 1;
 }
@@ -383,11 +390,12 @@ static void note_security(security_fn prior)
 }
 
 /* The callback that was before mxverify's on the SSL_CTX of ssl (or on
- * ctx when there is no SSL). */
+ * ctx when there is no SSL); for an SSL_CTX that could not get its hooks
+ * (out of memory, ctx_new()), the default every SSL_CTX starts with. */
 static security_fn security_of(const SSL *ssl, const SSL_CTX *ctx)
 {
     ctx_hooks *h = ssl ? hooks_of(ssl) : hooks_of_ctx(ctx);
-    return h ? h->security : NULL;
+    return h ? h->security : atomic_load(&common_security);
 }
 
 /* The SSL whose program-set callback (keep_security()) this thread runs.
@@ -485,14 +493,21 @@ static void ctx_new(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long a
     if (!ctx)
         return;
     /* Only fields are set: the SSL_CTX is still being built (its cert,
-     * with the security callback, already is). */
+     * with the security callback, already is). Out of memory here leaves
+     * no handshake unwatched: the security callback is set whatever
+     * happens (without hooks its prior is the one every SSL_CTX starts
+     * with, see security_of()), and a resumption that the ClientHello hook
+     * (the custom extension) did not decide is decided at the server's
+     * choice (server_choice()). */
+    security_fn prior = SSL_CTX_get_security_callback(ctx);
+    note_security(prior);
     ctx_hooks *h = calloc(1, sizeof(*h));
     if (h) {
-        h->security = SSL_CTX_get_security_callback(ctx);
-        note_security(h->security);
-        CRYPTO_set_ex_data(ad, mxv_hook.ctx_index, h);
-        SSL_CTX_set_security_callback(ctx, security);
+        h->security = prior;
+        if (!CRYPTO_set_ex_data(ad, mxv_hook.ctx_index, h))
+            free(h);
     }
+    SSL_CTX_set_security_callback(ctx, security);
     SSL_CTX_set_cert_verify_callback(ctx, hooked_cert_verify, NULL);
     SSL_CTX_add_custom_ext(ctx, RESUMPTION_EXT_TYPE, SSL_EXT_TLS_ONLY | SSL_EXT_CLIENT_HELLO,
                            client_hello, NULL, NULL, NULL, NULL);

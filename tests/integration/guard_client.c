@@ -61,6 +61,10 @@
  *                              SSL: one that allows everything (ctx, ssl), or
  *                              one that calls the callback it replaced (chain,
  *                              on the SSL_CTX, as s_client -security_debug)
+ *   --psk IDENTITY:HEXKEY      TLS 1.3 with an external pre-shared key
+ *                              (SSL_CTX_set_psk_use_session_callback, as
+ *                              s_client -psk): a server that knows it needs
+ *                              no certificate
  *   --raw LINE                 (repeatable) extra clear-text line after EHLO,
  *                              \t \r \n \\ interpreted, CRLF added unless it
  *                              ends in \n; the replies are shown on stderr
@@ -206,7 +210,7 @@ static struct {
     const char *lookup, *chroot_dir;
     const char *raw[64];
     int port, write, starttls, dup, bio, iov, split, fd_gap, tls_max, nraw, child_fd, vfork;
-    const char *own_security_cb;
+    const char *own_security_cb, *psk;
     bool tls_fail_continue, verify_peer, own_verify_cb, bigfd, exec_child, no_mail, interleave;
     bool connect_eintr, tfo_other, unix_other, selfpipe, errno_check, efault, fork_raw, zerocopy,
         seccomp;
@@ -469,6 +473,45 @@ static int own_security(const SSL *ssl, const SSL_CTX *c, int op, int bits, int 
 }
 
 static const char *const own_security_names[] = {"ctx", "ssl", "chain", NULL};
+
+/* --psk: the identity (before the colon) and the key. */
+static unsigned char psk_key[64];
+static long psk_key_len;
+
+static bool parse_psk(const char *v)
+{
+    const char *colon = strchr(v, ':');
+    unsigned char *key = colon ? OPENSSL_hexstr2buf(colon + 1, &psk_key_len) : NULL;
+    bool ok = key && colon > v && psk_key_len > 0 && (size_t)psk_key_len <= sizeof(psk_key);
+    if (ok)
+        memcpy(psk_key, key, (size_t)psk_key_len);
+    OPENSSL_free(key);
+    return ok;
+}
+
+/* The session the external pre-shared key stands for
+ * (TLS_AES_128_GCM_SHA256, as odd_tls_server's); none for a handshake
+ * digest other than its SHA-256. */
+static int use_psk(SSL *ssl, const EVP_MD *md, const unsigned char **id, size_t *idlen,
+                   SSL_SESSION **sess)
+{
+    static const unsigned char aes128gcm[] = {0x13, 0x01};
+    const SSL_CIPHER *cipher = SSL_CIPHER_find(ssl, aes128gcm);
+    *sess = NULL;
+    if (!cipher || (md && md != SSL_CIPHER_get_handshake_digest(cipher)))
+        return 1;
+    SSL_SESSION *s = SSL_SESSION_new();
+    if (!s || !SSL_SESSION_set1_master_key(s, psk_key, (size_t)psk_key_len) ||
+        !SSL_SESSION_set_cipher(s, cipher) ||
+        !SSL_SESSION_set_protocol_version(s, TLS1_3_VERSION)) {
+        SSL_SESSION_free(s);
+        return 0;
+    }
+    *id = (const unsigned char *)opt.psk;
+    *idlen = strcspn(opt.psk, ":");
+    *sess = s;
+    return 1;
+}
 static int (*replaced_security)(const SSL *, const SSL_CTX *, int, int, int, void *, void *);
 static unsigned long chained_calls;
 
@@ -1252,7 +1295,13 @@ static void parse(int argc, char **argv)
             opt.session_out = v;
         else if (strcmp(o, "--session-in") == 0)
             opt.session_in = v;
-        else if (strcmp(o, "--own-security-cb") == 0)
+        else if (strcmp(o, "--psk") == 0) {
+            opt.psk = v;
+            if (!parse_psk(v)) {
+                fprintf(stderr, "guard_client: --psk IDENTITY:HEXKEY, not %s\n", v);
+                exit(2);
+            }
+        } else if (strcmp(o, "--own-security-cb") == 0)
             opt.own_security_cb = own_security_names[pick(v, own_security_names, o)];
         else if (strcmp(o, "--ciphers") == 0)
             opt.ciphers = v;
@@ -1348,6 +1397,8 @@ int main(int argc, char **argv)
     SSL_CTX_set_verify(ctx, opt.verify_peer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
     if (opt.own_verify_cb)
         SSL_CTX_set_cert_verify_callback(ctx, own_verify, NULL);
+    if (opt.psk)
+        SSL_CTX_set_psk_use_session_callback(ctx, use_psk);
     if (opt.own_security_cb && strcmp(opt.own_security_cb, "ctx") == 0)
         SSL_CTX_set_security_callback(ctx, own_security);
     if (opt.own_security_cb && strcmp(opt.own_security_cb, "chain") == 0) {
