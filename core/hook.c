@@ -235,6 +235,8 @@ static bool resumption_allowed(SSL *ssl, int fd)
                                                         "a session without a certificate (an "
                                                         "anonymous one, or an external "
                                                         "pre-shared key) to resume");
+    if (d)
+        mxv_ssl_decided_for_session(ssl, sess);
     decided(ssl, fd, d);
     return d && !d->abort;
 }
@@ -304,6 +306,18 @@ static bool uncertified(SSL *ssl, int fd, const char *why)
     return d && !d->abort;
 }
 
+/* Does the handshake offer a ticket that its ClientHello did not decide
+ * (one not of the session the program set)? */
+static bool undecided_ticket(SSL *ssl)
+{
+    const unsigned char *ticket = NULL;
+    size_t len = 0;
+    SSL_SESSION *sess = SSL_get_session(ssl);
+    if (sess)
+        SSL_SESSION_get0_ticket(sess, &ticket, &len);
+    return len > 0 && !mxv_ssl_decided_resumed_session(ssl);
+}
+
 /* The server's choice, in its ServerHello. */
 static int server_choice(SSL *ssl, const SSL_CIPHER *c)
 {
@@ -339,15 +353,26 @@ static int server_choice(SSL *ssl, const SSL_CIPHER *c)
                  SSL_get_version(ssl), SSL_CIPHER_get_name(c));
         return uncertified(ssl, fd, why);
     }
-    /* A resumption its ClientHello did not decide: on a BIO of the
-     * program's own (its socket is known now); a session the program
-     * supplied while the ClientHello was being written, after mxverify's
-     * look at it (a TLS 1.3 external pre-shared key, from
+    /* A resumption of a session its ClientHello did not decide: on a BIO
+     * of the program's own (its socket is known now); a session the
+     * program supplied while the ClientHello was being written, after
+     * mxverify's look at it (a TLS 1.3 external pre-shared key, from
      * SSL_set_psk_use_session_callback() or a PSK client callback: custom
-     * extensions are written first); or an SSL_CTX that could not get
-     * mxverify's ClientHello hook (out of memory when it was made). */
-    if (SSL_session_reused(ssl) && !mxv_ssl_decided_this_handshake(ssl))
+     * extensions are written first), alone or beside a ticket that was
+     * decided (the server picks which it resumes); a session swapped in
+     * after the ClientHello; or an SSL_CTX that could not get mxverify's
+     * ClientHello hook (out of memory when it was made). */
+    if (SSL_session_reused(ssl) && !mxv_ssl_decided_resumed_session(ssl))
         return resumption_allowed(ssl, fd);
+    /* Before TLS 1.3 a ticket can also be offered outside any session
+     * (SSL_set_session_ticket_ext() with a session secret callback, as
+     * EAP-FAST does): OpenSSL learns that the server took it only when
+     * its ChangeCipherSpec comes, after this point, and such a handshake
+     * shows no certificate and signs nothing: no later checkpoint. */
+    if (SSL_version(ssl) < TLS1_3_VERSION && !SSL_session_reused(ssl) && undecided_ticket(ssl))
+        return uncertified(ssl, fd,
+                           "a session ticket the program supplied outside a session "
+                           "(SSL_set_session_ticket_ext): a resumption nothing could decide");
     return 1;
 }
 

@@ -40,6 +40,9 @@ typedef struct {
     int first_chain_error;
     /* the ClientHello random of the handshake `decision` was made for */
     unsigned char random[32];
+    /* the session that decision judged, when it was a resumption's (an
+     * address, compared only: never followed) */
+    const SSL_SESSION *session;
 } conn;
 
 static int conn_index = -1;
@@ -336,6 +339,7 @@ static void resumed_chain(mxv_decision *d, mxv_policy *policy, SSL_SESSION *sess
 static void finish(mxv_decision *d, const mxv_verify_ctx *v, conn *c, SSL *ssl)
 {
     SSL_get_client_random(ssl, c->random, sizeof(c->random));
+    c->session = NULL;
     mxv_decision_conclude(d);
     mxv_effective e;
     mxv_policy_effective(v->policy, d->domain, &e);
@@ -452,6 +456,19 @@ bool mxv_ssl_decided_this_handshake(const SSL *ssl)
     return c && c->decision &&
            SSL_get_client_random(ssl, random, sizeof(random)) == sizeof(random) &&
            memcmp(random, c->random, sizeof(random)) == 0;
+}
+
+void mxv_ssl_decided_for_session(const SSL *ssl, const SSL_SESSION *session)
+{
+    conn *c = get_conn(ssl, false);
+    if (c)
+        c->session = session;
+}
+
+bool mxv_ssl_decided_resumed_session(const SSL *ssl)
+{
+    conn *c = get_conn(ssl, false);
+    return mxv_ssl_decided_this_handshake(ssl) && c->session && c->session == SSL_get_session(ssl);
 }
 
 mxv_decision *mxv_ssl_decide_uncertified(SSL *ssl, const mxv_verify_ctx *v, const char *why)

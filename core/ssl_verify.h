@@ -36,6 +36,14 @@ mxv_decision *mxv_ssl_decide_resumption(SSL *ssl, const mxv_verify_ctx *v, X509 
 /* Was a decision made for the handshake now under way (its ClientHello's
  * random), not only for an earlier one on the same SSL? */
 bool mxv_ssl_decided_this_handshake(const SSL *ssl);
+/* The decision just made for this handshake was one for `session`, a
+ * session offered for resumption. */
+void mxv_ssl_decided_for_session(const SSL *ssl, const SSL_SESSION *session);
+/* Did this handshake's decision judge the session it now resumes? (No
+ * when the server resumed another one than the one decided: a TLS 1.3
+ * external pre-shared key offered beside a ticket, a session the program
+ * swapped in after the ClientHello.) */
+bool mxv_ssl_decided_resumed_session(const SSL *ssl);
 
 /* A decision for a handshake that has no certificate to decide on (an
  * anonymous cipher suite) or whose certificate mxverify could not check

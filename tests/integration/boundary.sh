@@ -49,7 +49,7 @@ server:
     local-data: "example.com. 300 IN MX 10 mail.example.com."
     local-data: "mail.example.com. 300 IN A 127.0.0.51"
 CONF
-for n in 41 42 43 44 45 46 47 48 52 53; do
+for n in 41 42 43 44 45 46 47 48 52 53 55; do
     printf '    local-data-ptr: "127.0.0.%s 300 mx%s.emailhosted.not."\n    local-data: "mx%s.emailhosted.not. 300 IN A 127.0.0.%s"\n' \
         $n $n $n $n >> "$work/dns/world.conf"
 done
@@ -479,6 +479,20 @@ if [ "$VIA" = provider ] || [ "$VIA" = shim ]; then
     checks=$((checks + 1))
     grep -q "accepted p2-psk-ok-$VIA" "$work/psk.log" ||
         fail "$VIA: the pre-shared key server took no mail under required"
+    #    The key offered beside a ticket of a verified server whose
+    #    certificate also passes for this one (*.emailhosted.not, and .55's
+    #    name is mx55.emailhosted.not): the ticket is decided at the
+    #    ClientHello, and passes; the server resumes the key instead.
+    with required-verify-hosted "$GUARD_CLIENT" 127.0.0.41 25 --tls-max 1.3 \
+        --session-out "$work/ticket-$VIA.pem" --marker "p2-ticket-$VIA"
+    checks=$((checks + 1))
+    [ -s "$work/ticket-$VIA.pem" ] || fail "$VIA: no session saved from .41"
+    with required-verify-hosted "$GUARD_CLIENT" 127.0.0.55 25 --session-in "$work/ticket-$VIA.pem" \
+        --psk "mxv-test:$psk_key" --marker "p2-psk-ticket-$VIA"
+    checks=$((checks + 1))
+    ! grep -q "accepted p2-psk-ticket-$VIA" "$work/psk.log" ||
+        fail "$VIA: mail went over a pre-shared key offered beside a decided ticket"
+    in_err "pre-shared key"
     # 6. Another port, with an SMTP connection open: untouched.
     with required-verify-hosted "$GUARD_CLIENT" 127.0.0.41 25 --port8443 127.0.0.60:8443 --marker "p6-$VIA"
     checks=$((checks + 1))
