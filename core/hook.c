@@ -125,13 +125,33 @@ static void tell_host(SSL *ssl, int fd, bool pass)
         mxv_hook.host->decided(fd, random, pass);
 }
 
+void mxv_hook_undecided_line(const char *ip, const char *tls, const char *why)
+{
+    mxv_hook_complain("verdict=fail ip=%s action=abort reason=validation-failure why=\"no "
+                      "decision could be made (%s)\"%s%s",
+                      ip && *ip ? ip : "-", why, tls ? " tls=" : "", tls ? tls : "");
+}
+
+/* A handshake that needed a decision and has none: failed, and said why. */
+static void undecided(SSL *ssl, int fd, const char *why)
+{
+    char ip[64];
+    mxv_peer_ip(fd, ip, sizeof(ip));
+    mxv_hook_undecided_line(ip, "openssl", why);
+    tell_host(ssl, fd, false);
+}
+
 /* After a decision (NULL: none could be made, out of memory): the shim
  * is told, a refused server remembered. */
 static void decided(SSL *ssl, int fd, const mxv_decision *d)
 {
-    if (d && d->abort)
+    if (!d) {
+        undecided(ssl, fd, "out of memory");
+        return;
+    }
+    if (d->abort)
         mxv_recent_failure_add(d->ip, d->reason);
-    tell_host(ssl, fd, d && !d->abort);
+    tell_host(ssl, fd, !d->abort);
 }
 
 /* Makes a failure fatal even under SSL_VERIFY_NONE: libssl reads
@@ -143,22 +163,23 @@ static int fail_handshake(X509_STORE_CTX *x, SSL *ssl, int error)
     return 0;
 }
 
-void mxv_hook_broken_line(const char *ip, const char *what, bool tls)
+void mxv_hook_broken_line(const char *ip, const char *what, const char *tls)
 {
     const char *value = secure_getenv("MXVERIFY_MODE");
     mxv_mode mode;
+    bool clear = tls && strcmp(tls, "none") == 0;
     mxv_hook_complain("verdict=fail mode=%s domain=- ip=%s match=none chain=\"not checked\" "
-                      "action=abort reason=%s why=\"configuration error: %s (%s refused)\"",
+                      "action=abort reason=%s why=\"configuration error: %s (%s refused)\"%s%s",
                       value && mxv_parse_mode(value, &mode) ? mxv_mode_name(mode) : "-",
-                      ip && *ip ? ip : "-", tls ? "validation-failure" : "starttls-not-supported",
-                      mxv_hook.broken, what);
+                      ip && *ip ? ip : "-", clear ? "starttls-not-supported" : "validation-failure",
+                      mxv_hook.broken, what, tls ? " tls=" : "", tls ? tls : "");
 }
 
 static void complain_broken(SSL *ssl, int fd, const char *what)
 {
     char ip[64];
     mxv_peer_ip(fd, ip, sizeof(ip));
-    mxv_hook_broken_line(ip, what, true);
+    mxv_hook_broken_line(ip, what, "openssl");
     tell_host(ssl, fd, false);
 }
 
@@ -170,10 +191,10 @@ static bool unknown_connection_refused(void)
     mxv_policy_effective(mxv_hook.policy, NULL, &e);
     bool enforce = mxv_enforces_verify(&e);
     mxv_log_message(&e, LOG_WARNING,
-                    "verdict=fail mode=%s action=%s reason=validation-failure: cannot tell which "
-                    "of the program's connections this TLS handshake belongs to (it uses a BIO "
-                    "of its own, and several connections sent data at once; the preload shim "
-                    "can tell)",
+                    "verdict=fail mode=%s action=%s reason=validation-failure why=\"cannot tell "
+                    "which of the program's connections this TLS handshake belongs to (it uses a "
+                    "BIO of its own, and several connections sent data at once; the preload shim "
+                    "can tell)\" tls=openssl",
                     mxv_mode_name(e.mode), enforce ? "abort" : "proceed");
     return enforce;
 }
@@ -206,10 +227,14 @@ static int hooked_cert_verify(X509_STORE_CTX *x, void *arg)
         decided(ssl, fd, mxv_ssl_decision(ssl));
     } else {
         /* No decision: a mode that verifies nothing (nothing to tell), or
-         * none could be made (out of memory): failed. */
+         * none could be made: failed. */
         effective_for(fd, &e);
         if (mxv_mode_algorithm(e.mode) != MXV_ALG_NONE || mxv_published_asked(&e))
-            decided(ssl, fd, NULL);
+            undecided(ssl, fd,
+                      X509_STORE_CTX_get_error(x) == X509_V_ERR_OUT_OF_MEM
+                          ? "out of memory"
+                          : "the destination's settings ask for one, the certificate check "
+                            "made none");
     }
     return ok;
 }
@@ -243,6 +268,13 @@ static bool resumption_allowed(SSL *ssl, int fd)
 
 static bool keep_security(SSL *ssl);
 
+/* Tells the shim whose handshake runs on in-scope socket fd. */
+static void note_openssl(int fd)
+{
+    if (fd >= 0 && mxv_hook.host && mxv_hook.host->tls_started)
+        mxv_hook.host->tls_started(fd, "openssl");
+}
+
 /* Every ClientHello, before it is written. On a socket, an offered session
  * is decided now. On a BIO of the program's own, the socket is not known
  * until the ClientHello has left: the provider notes what each connection
@@ -262,6 +294,8 @@ static int client_hello(SSL *ssl, unsigned int type, unsigned int context,
     mxv_scope scope = mxv_hook_scope(ssl, false, &fd);
     if (scope == MXV_SCOPE_NOT_YET && !mxv_hook.host)
         mxv_hook_scope_hello(ssl);
+    if (scope == MXV_SCOPE_IN)
+        note_openssl(fd);
     if (scope != MXV_SCOPE_IN || !SSL_get_session(ssl) ||
         !SSL_SESSION_is_resumable(SSL_get_session(ssl)))
         return 0;
@@ -331,6 +365,8 @@ static int server_choice(SSL *ssl, const SSL_CIPHER *c)
     }
     if (scope != MXV_SCOPE_IN)
         return !unknown_connection_refused();
+    if (SSL_get_fd(ssl) < 0)
+        note_openssl(fd); /* a BIO of the program's own: its socket is known now */
     if (certless(c)) {
         char why[160];
         snprintf(why, sizeof(why),

@@ -12,7 +12,7 @@
  *
  * This header is also read by the shim, which links no OpenSSL: it only
  * uses the plain types below and reaches the engine through one dlsym() of
- * mxv_preload_engine().
+ * its entry point, MXV_PRELOAD_ENGINE.
  */
 #ifndef MXV_HOOK_H
 #define MXV_HOOK_H
@@ -20,7 +20,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define MXV_HOOK_API_VERSION 8
+#define MXV_HOOK_API_VERSION 9
+/* The entry point carries the version in its name: a shim loaded before
+ * an upgrade, and an engine loaded after it (Postfix's smtp processes
+ * outlive a package upgrade), find no entry point in each other, where
+ * they would otherwise read each other's structures at another layout
+ * (the engine installs its hooks, which call the shim's callbacks, before
+ * the shim can compare versions). */
+#define MXV_PRELOAD_ENGINE      mxv_preload_engine_v9
+#define MXV_PRELOAD_ENGINE_NAME "mxv_preload_engine_v9"
+_Static_assert(MXV_HOOK_API_VERSION == 9, "rename MXV_PRELOAD_ENGINE (and libmxverify.map)");
 
 /* What the host program itself revealed about one connection (filled by the
  * shim from the program's DNS lookups; "" when unknown). */
@@ -43,6 +52,10 @@ typedef struct {
      * random (programs that give the SSL a BIO of their own: memory BIOs,
      * curl): -1 when no in-scope socket carried it. */
     int (*fd_of_hello)(const unsigned char random[MXV_HELLO_RANDOM_LEN]);
+    /* A handshake of `library` ("openssl", a static string) runs on
+     * in-scope socket fd: the tls= of the log line if the shim later
+     * refuses that connection's TLS records. */
+    void (*tls_started)(int fd, const char *library);
 } mxv_hook_host;
 
 typedef int (*mxv_cert_verify_fn)(void *x509_store_ctx, void *arg);
@@ -86,6 +99,8 @@ typedef struct {
     const char *reason;             /* the RFC 8460 result, when the engine gave one */
     const char *policy;             /* "dane" or "sts": the policy whose answer it was */
     int fd;                         /* the connection's socket (its session id), or -1 */
+    const char *library;            /* no_decision: "openssl" or "gnutls" (the log line's
+                                       tls=), NULL when it cannot be told */
 } mxv_hook_refusal;
 
 /* What the engine offers the preload shim. */
@@ -151,7 +166,7 @@ typedef struct {
  * NULL (with err) only when the engine cannot run at all. A broken policy
  * is not NULL: it is logged once and in-scope connections fail closed.
  */
-MXV_PRIVATE_API const mxv_hook_api *mxv_preload_engine(const mxv_hook_host *host, char *err,
+MXV_PRIVATE_API const mxv_hook_api *MXV_PRELOAD_ENGINE(const mxv_hook_host *host, char *err,
                                                        size_t errlen);
 
 struct mxv_policy;

@@ -77,7 +77,7 @@ mxv_chain_verdict mxv_hook_decide_chain(const mxv_hook_chain *in, bool *replace_
     char ip[64];
     mxv_peer_ip(in->fd, ip, sizeof(ip));
     if (mxv_hook.broken) {
-        mxv_hook_broken_line(ip, "handshake", true);
+        mxv_hook_broken_line(ip, "handshake", in->library);
         tell(in, false);
         return MXV_CHAIN_FAIL;
     }
@@ -124,9 +124,7 @@ mxv_chain_verdict mxv_hook_decide_chain(const mxv_hook_chain *in, bool *replace_
         *replace_name = d->pass && !d->report_only && mxv_mode_requires_tls(d->mode) &&
                         mxv_mode_verifies(d->mode);
     } else {
-        mxv_hook_complain("verdict=fail ip=%s reason=validation-failure why=\"no decision could "
-                          "be made (out of memory)\"",
-                          ip[0] ? ip : "-");
+        mxv_hook_undecided_line(ip, in->library, "out of memory");
     }
     tell(in, verdict == MXV_CHAIN_PASS);
     mxv_decision_free(d);

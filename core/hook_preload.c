@@ -171,7 +171,7 @@ static const char *refusal_why(const mxv_decision *d, const mxv_hook_refusal *r,
 static void api_refused(const mxv_hook_refusal *r)
 {
     if (mxv_hook.broken) {
-        mxv_hook_broken_line(r->ip, "connection", r->no_decision);
+        mxv_hook_broken_line(r->ip, "connection", r->no_decision ? r->library : "none");
         return;
     }
     char err[64];
@@ -185,7 +185,7 @@ static void api_refused(const mxv_hook_refusal *r)
         mxv_effective e;
         mxv_decision_begin(d, mxv_hook.policy, req, &e);
         mxv_decision_connection(d, r->fd);
-        d->tls = r->no_decision ? NULL : "none"; /* TLS data: which library is not known */
+        d->tls = r->no_decision ? r->library : "none";
         d->host = r->host ? strdup(r->host) : NULL;
         d->chain_error_text =
             strdup(r->no_decision ? "no certificate decision" : "not checked (no TLS)");
@@ -261,7 +261,7 @@ static bool broken_mode_enforces(void)
     return mxv_mode_requires_tls(mode);
 }
 
-const mxv_hook_api *mxv_preload_engine(const mxv_hook_host *host, char *err, size_t errlen)
+const mxv_hook_api *MXV_PRELOAD_ENGINE(const mxv_hook_host *host, char *err, size_t errlen)
 {
     static pthread_mutex_t once = PTHREAD_MUTEX_INITIALIZER;
     static bool done;

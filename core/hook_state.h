@@ -34,8 +34,12 @@ void mxv_hook_complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)
 
 /* The log line of a refusal under settings that cannot be used (one
  * decision-shaped line: the mistake in why=). `what`: what was refused;
- * tls: a handshake (else clear text). */
-void mxv_hook_broken_line(const char *ip, const char *what, bool tls);
+ * `tls`: the line's tls= ("openssl", "gnutls"; "none": clear text
+ * refused; NULL: TLS records of a library that cannot be told, no tls=). */
+void mxv_hook_broken_line(const char *ip, const char *what, const char *tls);
+/* The refusal of a handshake no decision could be made for, `why` (out
+ * of memory, mostly), with the log line's tls= ("openssl", "gnutls"). */
+void mxv_hook_undecided_line(const char *ip, const char *tls, const char *why);
 
 /* The settings for a connection whose destination is not known yet. */
 bool mxv_hook_port_listed(unsigned port);

@@ -25,6 +25,7 @@ typedef struct shim_conn {
     unsigned long serial; /* this record's number: a record freed and its
                              memory reused is another connection */
     mxv_observed seen;
+    const char *library; /* whose TLS handshake ran on it ("openssl", "gnutls"), or NULL */
 } shim_conn;
 
 /*

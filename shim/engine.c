@@ -95,13 +95,16 @@ const mxv_hook_api *shim_engine(bool load)
         void *h = open_engine();
         const mxv_hook_api *(*entry)(const mxv_hook_host *, char *, size_t) =
             h ? (const mxv_hook_api *(*)(const mxv_hook_host *, char *, size_t))dlsym(
-                    h, "mxv_preload_engine")
+                    h, MXV_PRELOAD_ENGINE_NAME)
               : NULL;
         const char *consequence = shim_settings_may_enforce()
                                       ? "in-scope connections fail closed"
                                       : "TLS is not verified (the settings do not enforce)";
         if (!entry) {
-            shim_say("cannot load libmxverify (%s): %s", dlerror(), consequence);
+            /* No entry point of this version: an engine of another one
+             * (installed after this process started), or none at all. */
+            shim_say("cannot load libmxverify (%s; restart the program after an upgrade): %s",
+                     dlerror(), consequence);
         } else if (!(a = entry(&shim_host, err, sizeof(err)))) {
             shim_say("cannot start: %s: %s", err, consequence);
         } else if (a->version != MXV_HOOK_API_VERSION) {
@@ -209,12 +212,8 @@ bool shim_settings_may_enforce(void)
     return conf_present();
 }
 
-bool shim_engine_wanted(unsigned port)
+bool shim_program_has_libssl(void)
 {
-    if (atomic_load_explicit(&tried, memory_order_relaxed))
-        return true;
-    if (port_maybe_listed(port))
-        return true;
     if (!atomic_load_explicit(&have_libssl, memory_order_relaxed)) {
         void *h = dlopen("libssl.so.3", RTLD_LAZY | RTLD_NOLOAD);
         if (!h)
@@ -223,4 +222,11 @@ bool shim_engine_wanted(unsigned port)
         atomic_store(&have_libssl, true);
     }
     return true;
+}
+
+bool shim_engine_wanted(unsigned port)
+{
+    if (atomic_load_explicit(&tried, memory_order_relaxed))
+        return true;
+    return port_maybe_listed(port) || shim_program_has_libssl();
 }

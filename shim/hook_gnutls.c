@@ -274,6 +274,7 @@ static int handshake_fd(gnutls_session_t s)
 /* The engine's decision for this handshake (notes it on the session). */
 static mxv_chain_verdict decide(gnutls_session_t s, int fd, bool resumed)
 {
+    shim_host.tls_started(fd, "gnutls"); /* a transport of the program's own: known now */
     REAL(gnutls_certificate_get_peers);
     REAL(gnutls_session_get_random);
     const mxv_hook_api *api = shim_engine(false);
@@ -473,6 +474,8 @@ SHIM_EXPORT int gnutls_handshake(gnutls_session_t s)
     /* -2: the program's own transport, maybe in scope (known at the hello) */
     int fd = shim_busy ? -1 : in_scope_fd(s);
     apply_pending(s, fd != -1);
+    if (fd >= 0)
+        shim_host.tls_started(fd, "gnutls");
     /* GnuTLS finishing a handshake it returned early (False Start) calls
      * gnutls_handshake() again: the same handshake, already decided. */
     REAL(gnutls_session_get_random);

@@ -2,9 +2,10 @@
 /*
  * host: what the engine asks the shim about a connection (core/hook.h,
  * mxv_hook_host): the context the program revealed for it, the decision
- * for its handshake (which its guard needs), and which socket carried a
+ * for its handshake (which its guard needs), which socket carried a
  * ClientHello (which ties an SSL with a BIO of the program's own to it:
- * the guard notes each connection's ClientHello random).
+ * the guard notes each connection's ClientHello random), and which TLS
+ * library runs its handshake (the GnuTLS hooks say so too).
  */
 #include "conn.h"
 
@@ -52,8 +53,19 @@ static int host_fd_of_hello(const unsigned char random[MXV_HELLO_RANDOM_LEN])
     return fd;
 }
 
+static void host_tls_started(int fd, const char *library)
+{
+    if (!shim_conns_lock())
+        return;
+    shim_conn *c = shim_conn_of(shim_fd_entry(fd));
+    if (c)
+        c->library = library;
+    shim_conns_unlock();
+}
+
 const mxv_hook_host shim_host = {
     .observed = host_observed,
     .decided = host_decided,
     .fd_of_hello = host_fd_of_hello,
+    .tls_started = host_tls_started,
 };

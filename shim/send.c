@@ -27,6 +27,18 @@
 #define COPY_STACK 2048 /* a chunk up to this is judged and sent as a copy */
 #define WINDOW     256  /* what is read at a time of a larger one */
 
+/* The TLS library whose records were refused on c, for the log line's
+ * tls=: the one whose handshake ran there (the engine and the GnuTLS
+ * hooks say which); without the engine, which is what sees OpenSSL's,
+ * OpenSSL when libssl is in the process (shim_program_has_libssl()). NULL
+ * when it cannot be told. */
+static const char *records_library(const shim_conn *c)
+{
+    if (c->library)
+        return c->library;
+    return c->engineless && shim_program_has_libssl() ? "openssl" : NULL;
+}
+
 /* Ends the connection: nothing more leaves on any of its descriptors
  * (the record is marked refused already: its other writes are refused).
  * The engine logs first, while the socket still names both ends (its
@@ -44,17 +56,19 @@ static ssize_t end_connection(int fd, const shim_conn *c, const mxv_guard_refusa
         .reason = reason,
         .policy = policy,
         .fd = fd,
+        .library = r->tls ? records_library(c) : NULL,
     };
     const mxv_hook_api *api = c->engineless ? NULL : shim_engine(false);
+    const char *tls = what.no_decision ? what.library : "none"; /* the line's tls=, if known */
     shim_busy++;
     if (api)
         api->refused(&what);
     else
         shim_say("verdict=fail ip=%s action=abort reason=%s why=\"%s%s%s%s (libmxverify could "
-                 "not be loaded: in-scope connections fail closed)\"",
+                 "not be loaded: in-scope connections fail closed)\"%s%s",
                  c->ip, what.no_decision ? "validation-failure" : "starttls-not-supported",
                  r->why ? r->why : "refused", r->head[0] ? ": '" : "", r->head,
-                 r->head[0] ? "'" : "");
+                 r->head[0] ? "'" : "", tls ? " tls=" : "", tls ? tls : "");
     shim_busy--;
     shutdown(fd, SHUT_RDWR);
     errno = ECONNABORTED;
@@ -413,6 +427,7 @@ ssize_t shim_conn_refuse_opaque(int fd, const char *how)
     c->refused = true;
     shim_conn ended = *c;
     shim_conns_unlock();
-    mxv_guard_refusal r = {.why = how};
+    /* Inside TLS, what could not be read is TLS records, not clear text. */
+    mxv_guard_refusal r = {.why = how, .tls = ended.guard.phase == MXV_GUARD_HANDSHAKE};
     return end_connection(fd, &ended, &r, NULL, NULL);
 }

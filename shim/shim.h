@@ -55,6 +55,9 @@ extern __thread int shim_busy __attribute__((tls_model("initial-exec")));
 const mxv_hook_api *shim_engine(bool load);
 /* Is there a reason to load the engine at a connect to `port`? */
 bool shim_engine_wanted(unsigned port);
+/* Is libssl in the process? The program's own, unless the engine (which
+ * needs it too) was loaded and then could not start. */
+bool shim_program_has_libssl(void);
 /* The engine was needed and could not be loaded (or started). */
 bool shim_engine_failed(void);
 /* Does the process have mxverify settings at all (MXVERIFY_* variables or

@@ -112,11 +112,13 @@ with() {
     sanitizer_clean "$*"
 }
 # sanitizer_clean WHAT: the last run reported no sanitizer error (a crash
-# would otherwise pass for a refusal).
+# would otherwise pass for a refusal), and its lines with a verdict all
+# name the TLS library.
 sanitizer_clean() {
     case "$err" in
     *"ERROR: AddressSanitizer"* | *"runtime error:"*) checks=$((checks + 1)); fail "sanitizer: $1" ;;
     esac
+    tls_named
 }
 
 

@@ -88,6 +88,16 @@ in_err() {
     return 0
 }
 
+# tls_named: every line with a verdict in the last stderr names the TLS
+# library, or none (tls=; docs/interfaces.md), refusals included.
+tls_named() {
+    checks=$((checks + 1))
+    local bad
+    bad=$(grep 'verdict=' <<< "$err" | grep -v ' tls=' | head -1)
+    [ -z "$bad" ] || fail "a line with a verdict but no tls=: $bad"
+    return 0
+}
+
 # json_is EXPR VALUE: EXPR is a Python expression over the JSON object `j`
 # on stdout, VALUE its json.dumps() form. Without Debian's python3, a
 # plain path j["a"]["b"] is checked by grep for "b":VALUE in the compact

@@ -325,6 +325,7 @@ err=$(cat "$work/err")
 [ "$(outcome "$work/spool" broken-env)" = none ] || fail "broken settings did not fail closed"
 in_err 'configuration error'
 in_err 'MXVERIFY_DNSSEC'
+tls_named
 expect_exit 2 -- run --mode required-verify-hosted --dnssec sometimes -- true
 in_err '--dnssec'
 expect_exit 2 -- run --mode sevenish -- true
