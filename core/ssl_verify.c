@@ -43,6 +43,8 @@ typedef struct {
     /* the session that decision judged, when it was a resumption's (an
      * address, compared only: never followed) */
     const SSL_SESSION *session;
+    /* req->domain is the program's own MX lookup's, not mxv_ssl_set()'s */
+    bool domain_derived;
 } conn;
 
 static int conn_index = -1;
@@ -173,13 +175,27 @@ static void take_host(mxv_decision *d, conn *c, const char *host, const char *wh
 /* Fills the decision's context (see the header comment for the order). */
 static void fill_context(mxv_decision *d, const mxv_verify_ctx *v, conn *c, SSL *ssl)
 {
+    /* What the program revealed (its lookups, the name it gave OpenSSL)
+     * is the context of one connection: taken anew at each handshake, so
+     * that an SSL used again (SSL_clear()) for another destination judges
+     * nothing by the last one's domain, settings or MX name. */
+    if (c->domain_derived) {
+        free(c->req->domain);
+        c->req->domain = NULL;
+        c->domain_derived = false;
+    }
+    if (c->req->mx_from_program) {
+        mxv_strlist_clear(&c->req->mx);
+        c->req->mx_from_program = false;
+    }
     mxv_effective e;
     mxv_policy_effective(v->policy, c->req->domain, &e);
     const mxv_observed *seen = v->observed;
     char err[8];
     bool domain_seen = false;
     if (!c->req->domain && !e.domain && seen && seen->domain[0])
-        domain_seen = mxv_request_set(c->req, "domain", seen->domain, err, sizeof(err));
+        domain_seen = c->domain_derived =
+            mxv_request_set(c->req, "domain", seen->domain, err, sizeof(err));
     mxv_decision_begin(d, v->policy, c->req, &e);
     if (domain_seen)
         mxv_decision_note(d, "recipient domain %s: from the program's own MX lookup", seen->domain);

@@ -81,6 +81,34 @@ static X509_STORE *trust_store(void)
     return store;
 }
 
+/* One handshake of client against a new server SSL of sctx, in memory:
+ * true when the client's completed. */
+static bool handshake(SSL *client, SSL_CTX *sctx)
+{
+    SSL *srv = SSL_new(sctx);
+    BIO *cbio, *sbio;
+    BIO_new_bio_pair(&cbio, 0, &sbio, 0);
+    SSL_set_bio(client, cbio, cbio);
+    SSL_set_bio(srv, sbio, sbio);
+    SSL_set_connect_state(client);
+    SSL_set_accept_state(srv);
+    int crc = -1, src = -1;
+    for (int round = 0; round < 50 && (crc != 1 || src != 1); round++) {
+        if (crc != 1) {
+            crc = SSL_do_handshake(client);
+            if (crc <= 0 && SSL_get_error(client, crc) != SSL_ERROR_WANT_READ)
+                break;
+        }
+        if (src != 1) {
+            src = SSL_do_handshake(srv);
+            if (src <= 0 && SSL_get_error(srv, src) != SSL_ERROR_WANT_READ)
+                break;
+        }
+    }
+    SSL_free(srv);
+    return crc == 1;
+}
+
 static outcome run(const scenario *s)
 {
     outcome out = {0};
@@ -104,32 +132,12 @@ static outcome run(const scenario *s)
     SSL_CTX_set_verify(cctx, s->program_verify, s->program_rejects ? rejecting_cb : NULL);
     CU_ASSERT_FATAL(mxv_ssl_ctx_enable(cctx, policy, err, sizeof(err)));
 
-    SSL *client = SSL_new(cctx), *srv = SSL_new(sctx);
+    SSL *client = SSL_new(cctx);
     if (s->domain)
         CU_ASSERT_FATAL(mxv_ssl_set(client, "domain", s->domain, err, sizeof(err)));
     if (s->program_host)
         SSL_set1_host(client, s->program_host);
-    BIO *cbio, *sbio;
-    BIO_new_bio_pair(&cbio, 0, &sbio, 0);
-    SSL_set_bio(client, cbio, cbio);
-    SSL_set_bio(srv, sbio, sbio);
-    SSL_set_connect_state(client);
-    SSL_set_accept_state(srv);
-
-    int crc = -1, src = -1;
-    for (int round = 0; round < 50 && (crc != 1 || src != 1); round++) {
-        if (crc != 1) {
-            crc = SSL_do_handshake(client);
-            if (crc <= 0 && SSL_get_error(client, crc) != SSL_ERROR_WANT_READ)
-                break;
-        }
-        if (src != 1) {
-            src = SSL_do_handshake(srv);
-            if (src <= 0 && SSL_get_error(srv, src) != SSL_ERROR_WANT_READ)
-                break;
-        }
-    }
-    out.handshake_ok = crc == 1;
+    out.handshake_ok = handshake(client, sctx);
     out.verify_result = SSL_get_verify_result(client);
     const mxv_decision *d = mxv_ssl_decision(client);
     out.has_decision = d != NULL;
@@ -140,7 +148,6 @@ static outcome run(const scenario *s)
         snprintf(out.reason, sizeof(out.reason), "%s", r ? r : "");
     }
     SSL_free(client);
-    SSL_free(srv);
     SSL_CTX_free(cctx);
     SSL_CTX_free(sctx);
     mxv_policy_free(policy);
@@ -271,6 +278,41 @@ static void test_verify_domain(void)
     CU_ASSERT_TRUE(o.passed);
 }
 
+/* An SSL used again (SSL_clear()) for another destination carries over
+ * nothing the program revealed for the last one: the second handshake is
+ * judged by the name the program gave for it, not the first one's (which
+ * the certificate matches; the session the first left is offered too, and
+ * is decided for the second name). */
+static void test_cleared_ssl_forgets_program_host(void)
+{
+    char err[512];
+    mxv_policy *policy = mxv_policy_new();
+    CU_ASSERT_FATAL(policy != NULL);
+    CU_ASSERT_FATAL(mxv_policy_set(policy, "mode", "required-verify-hosted", err, sizeof(err)));
+    CU_ASSERT_FATAL(mxv_policy_set(policy, "log", "none", err, sizeof(err)));
+    CU_ASSERT_FATAL(mxv_policy_set(policy, "unbound_conf", world, err, sizeof(err)));
+    SSL_CTX *sctx = SSL_CTX_new(TLS_server_method());
+    SSL_CTX_use_certificate(sctx, leaf.cert);
+    SSL_CTX_use_PrivateKey(sctx, leaf.key);
+    SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_set_cert_store(cctx, trust_store());
+    SSL_CTX_set_verify(cctx, SSL_VERIFY_NONE, NULL);
+    CU_ASSERT_FATAL(mxv_ssl_ctx_enable(cctx, policy, err, sizeof(err)));
+    SSL *client = SSL_new(cctx);
+    SSL_set1_host(client, "mx.example.com");
+    CU_ASSERT_TRUE(handshake(client, sctx));
+    CU_ASSERT_TRUE(mxv_ssl_decision(client) && mxv_decision_passed(mxv_ssl_decision(client)));
+    CU_ASSERT_EQUAL(SSL_clear(client), 1);
+    SSL_set1_host(client, "mx.other.example");
+    CU_ASSERT_FALSE(handshake(client, sctx));
+    CU_ASSERT_TRUE(mxv_ssl_decision(client) && mxv_decision_aborts(mxv_ssl_decision(client)));
+    SSL_free(client);
+    SSL_CTX_free(cctx);
+    SSL_CTX_free(sctx);
+    mxv_policy_free(policy);
+    ERR_clear_error();
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -289,6 +331,8 @@ int main(void)
     CU_add_test(suite, "required does not verify", test_required_does_not_verify);
     CU_add_test(suite, "no reference fails closed", test_no_reference_fails_closed);
     CU_add_test(suite, "verify via domain", test_verify_domain);
+    CU_add_test(suite, "a cleared SSL forgets the program's host",
+                test_cleared_ssl_forgets_program_host);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
