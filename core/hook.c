@@ -658,14 +658,19 @@ void mxv_hook_hold(const char *why)
     pthread_mutex_unlock(&mxv_hook.lock);
 }
 
+/* The reason a held hook was broken, kept after its release (below). */
+static char *retired_broken;
+
 void mxv_hook_release(const char *broken)
 {
     pthread_mutex_lock(&mxv_hook.lock);
     if (mxv_hook.held) {
-        char *was = mxv_hook.broken;
+        /* The held reason is kept, not freed: a handshake in another
+         * thread may be formatting it now (the hook reads mxv_hook.broken
+         * without the lock). One short string, held once per process. */
+        retired_broken = mxv_hook.broken;
         mxv_hook.broken = broken ? strdup(broken) : NULL;
         mxv_hook.held = false;
-        free(was);
     } else if (broken && mxv_hook.installed && !mxv_hook.broken) {
         mxv_hook.broken = strdup(broken);
     }
