@@ -430,15 +430,20 @@ bench_rounds() {
     return 0
 }
 
+# sorted_numbers WORDS...: the words that are numbers (not "?"), one a
+# line, in increasing order; nothing when there are none.
+sorted_numbers() {
+    local v
+    for v; do [[ $v =~ ^-?[0-9.]+$ ]] && printf '%s\n' "$v"; done | sort -n
+}
+
 # median WORDS...: the median of numbers (the mean of the middle two);
 # "-" for none.
 median() {
-    local v kept=()
-    for v; do [[ $v =~ ^-?[0-9.]+$ ]] && kept+=("$v"); done # not "?"
-    set -- "${kept[@]}"
-    [ $# -gt 0 ] || { printf -- -; return 0; }
-    printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END {
-        if (NR % 2) printf "%.3f", v[(NR + 1) / 2]; else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+    sorted_numbers "$@" | awk '{ v[NR] = $1 } END {
+        if (NR == 0) printf "-"
+        else if (NR % 2) printf "%.3f", v[(NR + 1) / 2]
+        else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 # median_interval WORDS...: "LOW to HIGH", an interval that holds the
@@ -448,11 +453,7 @@ median() {
 # binomial, n and 1/2); "-" for fewer than 6 numbers, too few for one.
 # Where it straddles a target, the rounds did not decide that target.
 median_interval() {
-    local v kept=()
-    for v; do [[ $v =~ ^-?[0-9.]+$ ]] && kept+=("$v"); done # not "?"
-    set -- "${kept[@]}"
-    [ $# -gt 0 ] || { printf -- -; return 0; }
-    printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END {
+    sorted_numbers "$@" | awk '{ v[NR] = $1 } END {
         # The largest j with P(B <= j - 1) <= 0.025, B binomial (NR, 1/2):
         # then the median lies below v[j] or above v[NR + 1 - j] with
         # probability at most 0.05.
