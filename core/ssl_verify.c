@@ -91,6 +91,15 @@ int mxv_ssl_set(SSL *ssl, const char *key, const char *value, char *err, size_t 
         snprintf(err, errlen, "cannot attach mxverify state to the SSL object");
         return 0;
     }
+    /* What the caller sets is its own from now on: never taken for what
+     * fill_context() derived from the program, which it forgets at the
+     * next handshake. */
+    if (strcmp(key, "domain") == 0)
+        c->domain_derived = false;
+    if (strcmp(key, "mx") == 0 && c->req->mx_from_program) {
+        mxv_strlist_clear(&c->req->mx);
+        c->req->mx_from_program = false;
+    }
     return mxv_request_set(c->req, key, value, err, errlen);
 }
 

@@ -306,6 +306,16 @@ static void test_cleared_ssl_forgets_program_host(void)
     SSL_set1_host(client, "mx.other.example");
     CU_ASSERT_FALSE(handshake(client, sctx));
     CU_ASSERT_TRUE(mxv_ssl_decision(client) && mxv_decision_aborts(mxv_ssl_decision(client)));
+    /* What the program sets itself (mxv_ssl_set) stays: the MX it names
+     * now, over the name it gives OpenSSL, which the certificate does not
+     * match. */
+    CU_ASSERT_EQUAL(SSL_clear(client), 1);
+    CU_ASSERT_FATAL(mxv_ssl_set(client, "mx", "mx.example.com", err, sizeof(err)));
+    CU_ASSERT_TRUE(handshake(client, sctx));
+    CU_ASSERT_TRUE(mxv_ssl_decision(client) && mxv_decision_passed(mxv_ssl_decision(client)));
+    CU_ASSERT_EQUAL(SSL_clear(client), 1);
+    CU_ASSERT_TRUE(handshake(client, sctx));
+    CU_ASSERT_TRUE(mxv_ssl_decision(client) && mxv_decision_passed(mxv_ssl_decision(client)));
     SSL_free(client);
     SSL_CTX_free(cctx);
     SSL_CTX_free(sctx);
