@@ -667,9 +667,16 @@ void mxv_hook_release(const char *broken)
     if (mxv_hook.held) {
         /* The held reason is kept, not freed: a handshake in another
          * thread may be formatting it now (the hook reads mxv_hook.broken
-         * without the lock). One short string, held once per process. */
+         * without the lock). One short string, held once per provider
+         * load. Out of memory for the new reason: the held one stays, and
+         * the hook stays closed. */
+        char *now = broken ? strdup(broken) : NULL;
+        if (broken && !now) {
+            pthread_mutex_unlock(&mxv_hook.lock);
+            return;
+        }
         retired_broken = mxv_hook.broken;
-        mxv_hook.broken = broken ? strdup(broken) : NULL;
+        mxv_hook.broken = now;
         mxv_hook.held = false;
     } else if (broken && mxv_hook.installed && !mxv_hook.broken) {
         mxv_hook.broken = strdup(broken);
