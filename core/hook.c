@@ -199,8 +199,6 @@ static bool unknown_connection_refused(void)
     return enforce;
 }
 
-static void effective_for(int fd, mxv_effective *e);
-
 static int hooked_cert_verify(X509_STORE_CTX *x, void *arg)
 {
     (void)arg;
@@ -222,19 +220,19 @@ static int hooked_cert_verify(X509_STORE_CTX *x, void *arg)
     memset(&seen, 0, sizeof(seen));
     mxv_verify_ctx v = verify_ctx(ssl, fd, &seen);
     int ok = mxv_ssl_verify(x, ssl, &v);
-    mxv_effective e;
     if (mxv_ssl_decided_this_handshake(ssl)) {
         decided(ssl, fd, mxv_ssl_decision(ssl));
-    } else {
-        /* No decision: a mode that verifies nothing (nothing to tell), or
-         * none could be made: failed. */
-        effective_for(fd, &e);
-        if (mxv_mode_algorithm(e.mode) != MXV_ALG_NONE || mxv_published_asked(&e))
-            undecided(ssl, fd,
-                      X509_STORE_CTX_get_error(x) == X509_V_ERR_OUT_OF_MEM
-                          ? "out of memory"
-                          : "the destination's settings ask for one, the certificate check "
-                            "made none");
+    } else if (!mxv_ssl_verified_nothing(ssl)) {
+        /* No decision where the settings the check itself read (the
+         * caller's domain first) ask for one: out of memory, or a path
+         * that made none. Failed, whatever the program's checks said;
+         * the line and the handshake's end say the same thing. */
+        bool oom = X509_STORE_CTX_get_error(x) == X509_V_ERR_OUT_OF_MEM;
+        undecided(ssl, fd,
+                  oom ? "out of memory"
+                      : "the destination's settings ask for one, the certificate check made none");
+        return fail_handshake(x, ssl,
+                              oom ? X509_V_ERR_OUT_OF_MEM : X509_V_ERR_APPLICATION_VERIFICATION);
     }
     return ok;
 }
@@ -419,7 +417,7 @@ static int checkpoint(SSL *ssl)
     int fd;
     X509 *peer = SSL_get0_peer_certificate(ssl);
     if (!peer || SSL_session_reused(ssl) || mxv_ssl_decided_this_handshake(ssl) ||
-        mxv_hook_scope(ssl, true, &fd) != MXV_SCOPE_IN)
+        mxv_ssl_verified_nothing(ssl) || mxv_hook_scope(ssl, true, &fd) != MXV_SCOPE_IN)
         return 1;
     mxv_effective e;
     effective_for(fd, &e);

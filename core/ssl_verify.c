@@ -39,12 +39,16 @@ typedef struct {
     int (*program_cb)(int, X509_STORE_CTX *);
     int first_chain_error;
     /* the ClientHello random of the handshake `decision` was made for */
-    unsigned char random[32];
+    unsigned char random[MXV_HELLO_RANDOM_LEN];
     /* the session that decision judged, when it was a resumption's (an
      * address, compared only: never followed) */
     const SSL_SESSION *session;
     /* req->domain is the program's own MX lookup's, not mxv_ssl_set()'s */
     bool domain_derived;
+    /* the ClientHello random of the handshake for which mxv_ssl_verify()
+     * found settings that verify nothing */
+    bool verified_nothing;
+    unsigned char nothing_random[MXV_HELLO_RANDOM_LEN];
 } conn;
 
 static int conn_index = -1;
@@ -384,6 +388,10 @@ int mxv_ssl_verify(X509_STORE_CTX *x, SSL *ssl, const mxv_verify_ctx *v)
         return 0;
     }
     fill_context(d, v, c, ssl);
+    c->verified_nothing =
+        d->algorithm == MXV_ALG_NONE && !mxv_decision_published(d) &&
+        SSL_get_client_random(ssl, c->nothing_random, sizeof(c->nothing_random)) ==
+            sizeof(c->nothing_random);
     if (d->algorithm == MXV_ALG_NONE && !mxv_decision_published(d)) {
         mxv_decision_free(d);
         return run_program_checks(x, v); /* not a verifying mode: untouched */
@@ -474,13 +482,24 @@ mxv_decision *mxv_ssl_decide_resumption(SSL *ssl, const mxv_verify_ctx *v, X509 
     return d;
 }
 
+/* Is `random` the ClientHello random of the handshake under way on ssl? */
+static bool of_this_handshake(const SSL *ssl, const unsigned char random[MXV_HELLO_RANDOM_LEN])
+{
+    unsigned char now[MXV_HELLO_RANDOM_LEN];
+    return SSL_get_client_random(ssl, now, sizeof(now)) == sizeof(now) &&
+           memcmp(now, random, sizeof(now)) == 0;
+}
+
+bool mxv_ssl_verified_nothing(const SSL *ssl)
+{
+    conn *c = get_conn(ssl, false);
+    return c && c->verified_nothing && of_this_handshake(ssl, c->nothing_random);
+}
+
 bool mxv_ssl_decided_this_handshake(const SSL *ssl)
 {
     conn *c = get_conn(ssl, false);
-    unsigned char random[sizeof(c->random)];
-    return c && c->decision &&
-           SSL_get_client_random(ssl, random, sizeof(random)) == sizeof(random) &&
-           memcmp(random, c->random, sizeof(random)) == 0;
+    return c && c->decision && of_this_handshake(ssl, c->random);
 }
 
 void mxv_ssl_decided_for_session(const SSL *ssl, const SSL_SESSION *session)

@@ -33,6 +33,13 @@ int mxv_ssl_verify(X509_STORE_CTX *x, SSL *ssl, const mxv_verify_ctx *v);
 mxv_decision *mxv_ssl_decide_resumption(SSL *ssl, const mxv_verify_ctx *v, X509 *leaf,
                                         STACK_OF(X509) * chain);
 
+/* Did mxv_ssl_verify() find, for the handshake now under way (its
+ * ClientHello's random), that the destination's settings verify nothing
+ * (a mode without an algorithm, no published policy asked)? Then no
+ * decision is due, and none was made. false when it did not run for this
+ * handshake, or could not tell (out of memory). */
+bool mxv_ssl_verified_nothing(const SSL *ssl);
+
 /* Was a decision made for the handshake now under way (its ClientHello's
  * random), not only for an earlier one on the same SSL? */
 bool mxv_ssl_decided_this_handshake(const SSL *ssl);
