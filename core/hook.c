@@ -294,6 +294,8 @@ static int client_hello(SSL *ssl, unsigned int type, unsigned int context,
         mxv_hook_scope_hello(ssl);
     if (scope == MXV_SCOPE_IN)
         note_openssl(fd);
+    if (scope == MXV_SCOPE_IN || scope == MXV_SCOPE_NOT_YET)
+        mxv_ssl_hello_written(ssl);
     if (scope != MXV_SCOPE_IN || !SSL_get_session(ssl) ||
         !SSL_SESSION_is_resumable(SSL_get_session(ssl)))
         return 0;

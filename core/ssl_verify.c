@@ -40,15 +40,23 @@ typedef struct {
     int first_chain_error;
     /* the ClientHello random of the handshake `decision` was made for */
     unsigned char random[MXV_HELLO_RANDOM_LEN];
-    /* the session that decision judged, when it was a resumption's (an
-     * address, compared only: never followed) */
-    const SSL_SESSION *session;
+    /* the session that decision judged, when it was a resumption's: held
+     * (a reference of its own), so that no other session can take its
+     * address while it is compared with the one the server resumed */
+    SSL_SESSION *session;
     /* req->domain is the program's own MX lookup's, not mxv_ssl_set()'s */
     bool domain_derived;
     /* the ClientHello random of the handshake for which mxv_ssl_verify()
      * found settings that verify nothing */
     bool verified_nothing;
     unsigned char nothing_random[MXV_HELLO_RANDOM_LEN];
+    /* The name the program gave OpenSSL (NULL: none) when the ClientHello
+     * with hello_random was written: once a server resumes a TLS 1.2
+     * session, OpenSSL 3.0 reports that session's SNI instead, the name
+     * of the host the session was made with. */
+    bool hello_seen;
+    char *hello_host;
+    unsigned char hello_random[MXV_HELLO_RANDOM_LEN];
 } conn;
 
 static int conn_index = -1;
@@ -62,6 +70,8 @@ static void conn_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long
         return;
     mxv_request_free(c->req);
     mxv_decision_free(c->decision);
+    SSL_SESSION_free(c->session);
+    free(c->hello_host);
     free(c);
 }
 
@@ -86,6 +96,36 @@ static conn *get_conn(const SSL *ssl, bool create)
         return NULL;
     }
     return c;
+}
+
+/* Is `random` the ClientHello random of the handshake under way on ssl? */
+static bool of_this_handshake(const SSL *ssl, const unsigned char random[MXV_HELLO_RANDOM_LEN])
+{
+    unsigned char now[MXV_HELLO_RANDOM_LEN];
+    return SSL_get_client_random(ssl, now, sizeof(now)) == sizeof(now) &&
+           memcmp(now, random, sizeof(now)) == 0;
+}
+
+/* The name the program gives OpenSSL for its peer: SSL_set1_host, else
+ * SNI. */
+static const char *named_now(SSL *ssl)
+{
+    const char *host = X509_VERIFY_PARAM_get0_host(SSL_get0_param(ssl), 0);
+    if (!host)
+        host = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    return host;
+}
+
+void mxv_ssl_hello_written(SSL *ssl)
+{
+    conn *c = get_conn(ssl, true);
+    if (!c)
+        return;
+    const char *host = named_now(ssl);
+    free(c->hello_host);
+    c->hello_host = host ? strdup(host) : NULL; /* out of memory: no name, judged stricter */
+    c->hello_seen = SSL_get_client_random(ssl, c->hello_random, sizeof(c->hello_random)) ==
+                    sizeof(c->hello_random);
 }
 
 int mxv_ssl_set(SSL *ssl, const char *key, const char *value, char *err, size_t errlen)
@@ -161,13 +201,13 @@ static bool enforcing(const mxv_decision *d)
     return !d->report_only && mxv_mode_requires_tls(d->mode) && mxv_mode_verifies(d->mode);
 }
 
-/* The name the program gave OpenSSL for its peer: SSL_set1_host, else SNI. */
-static const char *program_host(SSL *ssl)
+/* The name the program gave OpenSSL for this handshake's peer: as its
+ * ClientHello was written, when mxverify saw it (the hook), else now. */
+static const char *program_host(SSL *ssl, const conn *c)
 {
-    const char *host = X509_VERIFY_PARAM_get0_host(SSL_get0_param(ssl), 0);
-    if (!host)
-        host = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-    return host;
+    if (c->hello_seen && of_this_handshake(ssl, c->hello_random))
+        return c->hello_host;
+    return named_now(ssl);
 }
 
 static void take_host(mxv_decision *d, conn *c, const char *host, const char *why)
@@ -217,7 +257,7 @@ static void fill_context(mxv_decision *d, const mxv_verify_ctx *v, conn *c, SSL 
     d->tls = "openssl";
     if (c->req->mx.n || e.mx->n || c->req->route.n || e.route->n)
         return; /* the caller or the settings named the hosts */
-    const char *host = program_host(ssl);
+    const char *host = program_host(ssl, c);
     if (host)
         take_host(d, c, host, "the name the program gave OpenSSL");
     else if (seen && seen->host[0] && !d->domain)
@@ -368,6 +408,7 @@ static void resumed_chain(mxv_decision *d, mxv_policy *policy, SSL_SESSION *sess
 static void finish(mxv_decision *d, const mxv_verify_ctx *v, conn *c, SSL *ssl)
 {
     SSL_get_client_random(ssl, c->random, sizeof(c->random));
+    SSL_SESSION_free(c->session);
     c->session = NULL;
     mxv_decision_conclude(d);
     mxv_effective e;
@@ -482,14 +523,6 @@ mxv_decision *mxv_ssl_decide_resumption(SSL *ssl, const mxv_verify_ctx *v, X509 
     return d;
 }
 
-/* Is `random` the ClientHello random of the handshake under way on ssl? */
-static bool of_this_handshake(const SSL *ssl, const unsigned char random[MXV_HELLO_RANDOM_LEN])
-{
-    unsigned char now[MXV_HELLO_RANDOM_LEN];
-    return SSL_get_client_random(ssl, now, sizeof(now)) == sizeof(now) &&
-           memcmp(now, random, sizeof(now)) == 0;
-}
-
 bool mxv_ssl_verified_nothing(const SSL *ssl)
 {
     conn *c = get_conn(ssl, false);
@@ -502,11 +535,13 @@ bool mxv_ssl_decided_this_handshake(const SSL *ssl)
     return c && c->decision && of_this_handshake(ssl, c->random);
 }
 
-void mxv_ssl_decided_for_session(const SSL *ssl, const SSL_SESSION *session)
+void mxv_ssl_decided_for_session(const SSL *ssl, SSL_SESSION *session)
 {
     conn *c = get_conn(ssl, false);
-    if (c)
-        c->session = session;
+    if (!c || !session || !SSL_SESSION_up_ref(session))
+        return; /* not held: not taken for decided (compared, it would fail closed) */
+    SSL_SESSION_free(c->session);
+    c->session = session;
 }
 
 bool mxv_ssl_decided_resumed_session(const SSL *ssl)

@@ -40,12 +40,18 @@ mxv_decision *mxv_ssl_decide_resumption(SSL *ssl, const mxv_verify_ctx *v, X509 
  * handshake, or could not tell (out of memory). */
 bool mxv_ssl_verified_nothing(const SSL *ssl);
 
+/* The hook, as each ClientHello of an in-scope (or not yet known) client
+ * SSL is written: notes the name the program gave OpenSSL for this
+ * handshake, which decisions made later in it take (the SNI OpenSSL
+ * reports changes to a resumed session's). */
+void mxv_ssl_hello_written(SSL *ssl);
+
 /* Was a decision made for the handshake now under way (its ClientHello's
  * random), not only for an earlier one on the same SSL? */
 bool mxv_ssl_decided_this_handshake(const SSL *ssl);
 /* The decision just made for this handshake was one for `session`, a
  * session offered for resumption. */
-void mxv_ssl_decided_for_session(const SSL *ssl, const SSL_SESSION *session);
+void mxv_ssl_decided_for_session(const SSL *ssl, SSL_SESSION *session);
 /* Did this handshake's decision judge the session it now resumes? (No
  * when the server resumed another one than the one decided: a TLS 1.3
  * external pre-shared key offered beside a ticket, a session the program

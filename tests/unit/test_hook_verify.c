@@ -18,17 +18,21 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-static tc_pair ca, leaf;
-static int listener = -1;
-static unsigned short port;
+static tc_pair ca, leaf, leaf_a;
+static int listener = -1, resuming_listener = -1;
+static unsigned short port, resuming_port;
+static pid_t resuming_server = -1;
 static char world[] = "/tmp/mxv-hook-verify-XXXXXX";
 static char conf[] = "/tmp/mxv-hook-verify-conf-XXXXXX";
 
@@ -42,48 +46,16 @@ static bool write_file(char *path, const char *text)
     return ok;
 }
 
-static int setup(void)
+static int listening(unsigned short *bound)
 {
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof(a);
-    signal(SIGPIPE, SIG_IGN); /* a server writing to a client that gave up */
-    listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (listener < 0 || bind(listener, (struct sockaddr *)&a, sizeof(a)) != 0 ||
-        listen(listener, 4) != 0 || getsockname(listener, (struct sockaddr *)&a, &len) != 0)
-        return 1;
-    port = ntohs(a.sin_port);
-    /* No DNS: every lookup NXDOMAIN, locally. */
-    if (!write_file(world, "server:\n    local-zone: \".\" static\n"))
-        return 1;
-    char text[512];
-    snprintf(text, sizeof(text),
-             "mode = required-verify-hosted\nlog = stderr\nports = %u\nunbound_conf = %s\n"
-             "destinations = dest\n[dest]\nlax.example = lax\n[lax]\nmode = none\n",
-             port, world);
-    if (!write_file(conf, text))
-        return 1;
-    mxv_policy *policy = mxv_policy_new();
-    char err[256];
-    if (!policy || !mxv_policy_load_file(policy, conf, err, sizeof(err)) ||
-        !mxv_hook_install(policy, NULL, err, sizeof(err))) {
-        fprintf(stderr, "setup: %s\n", err);
-        return 1;
-    }
-    ca = tc_make_ca("hook test CA", NULL);
-    /* A name no reference identifier of these tests matches. */
-    const tc_name names[] = {{"DNS", "unrelated.example.org", 0}, {NULL, NULL, 0}};
-    leaf = tc_make_leaf(&(tc_leaf_spec){.names = names}, &ca);
-    return 0;
-}
-
-static int teardown(void)
-{
-    close(listener);
-    unlink(world);
-    unlink(conf);
-    tc_free(&ca);
-    tc_free(&leaf);
-    return 0;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(fd, 4) != 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) != 0)
+        return -1;
+    *bound = ntohs(a.sin_port);
+    return fd;
 }
 
 /* One server handshake on the next connection. */
@@ -102,15 +74,130 @@ static void *serve_one(void *arg)
     return NULL;
 }
 
+static int sni_acknowledged(SSL *ssl, int *al, void *arg)
+{
+    (void)ssl, (void)al, (void)arg;
+    return SSL_TLSEXT_ERR_OK; /* any name: the session's goes with it */
+}
+
+/* The server of the resumption test: TLS 1.2 with a session cache, the
+ * certificate of mx.a.example, any SNI acknowledged (so the client's
+ * session keeps the name). A process of its own, started before mxverify
+ * decides anything (a child of a process that did abandons the DNS
+ * context, which is not carried over fork: a leak to valgrind): its
+ * socket sends too, and a BIO's connection is told by the one in-scope
+ * socket that sent. */
+static void resuming_server_run(void)
+{
+    SSL_CTX *sctx = SSL_CTX_new(TLS_server_method());
+    if (!sctx)
+        _exit(1);
+    SSL_CTX_use_certificate(sctx, leaf_a.cert);
+    SSL_CTX_use_PrivateKey(sctx, leaf_a.key);
+    SSL_CTX_set_max_proto_version(sctx, TLS1_2_VERSION);
+    SSL_CTX_set_session_cache_mode(sctx, SSL_SESS_CACHE_SERVER);
+    SSL_CTX_set_tlsext_servername_callback(sctx, sni_acknowledged);
+    listener = resuming_listener;
+    alarm(60);                  /* gone within a minute, whatever becomes of the test */
+    for (int i = 0; i < 8; i++) /* bounded: the test makes 4 connections */
+        serve_one(sctx);
+    SSL_CTX_free(sctx);
+    tc_free(&ca);
+    tc_free(&leaf);
+    tc_free(&leaf_a);
+    _exit(0);
+}
+
+static int setup(void)
+{
+    signal(SIGPIPE, SIG_IGN); /* a server writing to a client that gave up */
+    ca = tc_make_ca("hook test CA", NULL);
+    /* A name no reference identifier of these tests matches. */
+    const tc_name names[] = {{"DNS", "unrelated.example.org", 0}, {NULL, NULL, 0}};
+    leaf = tc_make_leaf(&(tc_leaf_spec){.names = names}, &ca);
+    const tc_name names_a[] = {{"DNS", "mx.a.example", 0}, {NULL, NULL, 0}};
+    leaf_a = tc_make_leaf(&(tc_leaf_spec){.names = names_a}, &ca);
+    if ((listener = listening(&port)) < 0 || (resuming_listener = listening(&resuming_port)) < 0)
+        return 1;
+    /* No DNS: every lookup NXDOMAIN, locally. */
+    if (!write_file(world, "server:\n    local-zone: \".\" static\n"))
+        return 1;
+    char text[512];
+    snprintf(text, sizeof(text),
+             "mode = required-verify-hosted\nlog = stderr\nports = %u, %u\nunbound_conf = %s\n"
+             "destinations = dest\n[dest]\nlax.example = lax\n[lax]\nmode = none\n",
+             port, resuming_port, world);
+    if (!write_file(conf, text))
+        return 1;
+    mxv_policy *policy = mxv_policy_new();
+    char err[256];
+    if (!policy || !mxv_policy_load_file(policy, conf, err, sizeof(err)) ||
+        !mxv_hook_install(policy, NULL, err, sizeof(err))) {
+        fprintf(stderr, "setup: %s\n", err);
+        return 1;
+    }
+    /* Last: nothing of mxverify's is built yet (the first decision
+     * builds it), and nothing can fail after. */
+    fflush(NULL);
+    if ((resuming_server = fork()) == 0)
+        resuming_server_run();
+    return resuming_server < 0;
+}
+
+static int teardown(void)
+{
+    if (resuming_server > 0) {
+        kill(resuming_server, SIGTERM);
+        waitpid(resuming_server, NULL, 0);
+    }
+    close(resuming_listener);
+    close(listener);
+    unlink(world);
+    unlink(conf);
+    tc_free(&ca);
+    tc_free(&leaf);
+    tc_free(&leaf_a);
+    return 0;
+}
+
+/* What mxverify writes to stderr, from capture_stderr() to captured(). */
+typedef struct {
+    int file, saved;
+} capture;
+
+static capture capture_stderr(void)
+{
+    char path[] = "/tmp/mxv-hook-verify-stderr-XXXXXX";
+    capture c = {mkstemp(path), dup(2)};
+    CU_ASSERT_FATAL(c.file >= 0 && c.saved >= 0 && dup2(c.file, 2) == 2);
+    unlink(path);
+    return c;
+}
+
+static void captured(capture c, char *said, size_t saidlen)
+{
+    dup2(c.saved, 2);
+    close(c.saved);
+    ssize_t n = pread(c.file, said, saidlen - 1, 0);
+    said[n > 0 ? n : 0] = '\0';
+    close(c.file);
+}
+
+static int connected_socket(unsigned short to)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {
+        .sin_family = AF_INET, .sin_port = htons(to), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    CU_ASSERT_FATAL(fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
+    return fd;
+}
+
 /* A client handshake with the program's checks off (SSL_VERIFY_NONE), as
  * Postfix at "may": true when it completed. domain: mxv_ssl_set()'s;
  * what mxverify wrote to stderr meanwhile in said[]. */
 static bool client_handshake(const char *domain, char *said, size_t saidlen)
 {
-    char path[] = "/tmp/mxv-hook-verify-stderr-XXXXXX";
-    int out = mkstemp(path), saved = dup(2);
-    CU_ASSERT_FATAL(out >= 0 && saved >= 0 && dup2(out, 2) == 2);
-    unlink(path);
+    capture c = capture_stderr();
     SSL_CTX *sctx = SSL_CTX_new(TLS_server_method());
     CU_ASSERT_FATAL(sctx != NULL);
     SSL_CTX_use_certificate(sctx, leaf.cert);
@@ -122,10 +209,7 @@ static bool client_handshake(const char *domain, char *said, size_t saidlen)
     CU_ASSERT_FATAL(cctx != NULL);
     SSL_CTX_set_min_proto_version(cctx, TLS1_3_VERSION);
     SSL_CTX_set_verify(cctx, SSL_VERIFY_NONE, NULL);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {
-        .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    CU_ASSERT_FATAL(connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
+    int fd = connected_socket(port);
     SSL *ssl = SSL_new(cctx);
     SSL_set_fd(ssl, fd);
     char err[256];
@@ -139,11 +223,7 @@ static bool client_handshake(const char *domain, char *said, size_t saidlen)
     pthread_join(server, NULL);
     SSL_CTX_free(cctx);
     SSL_CTX_free(sctx);
-    dup2(saved, 2);
-    close(saved);
-    ssize_t n = pread(out, said, saidlen - 1, 0);
-    said[n > 0 ? n : 0] = '\0';
-    close(out);
+    captured(c, said, saidlen);
     return ok;
 }
 
@@ -170,12 +250,96 @@ static void test_callers_domain_settings_apply(void)
     CU_ASSERT_PTR_NULL(strstr(said, "verdict=fail"));
 }
 
+/* The handshake of ssl over a BIO pair of the program's own, its bytes
+ * carried to and from socket fd by the program (as Python's asyncio
+ * does): mxverify learns the socket only when the server answers. */
+static bool pumped_handshake(SSL *ssl, int fd)
+{
+    BIO *inner, *outer;
+    CU_ASSERT_FATAL(BIO_new_bio_pair(&inner, 0, &outer, 0) == 1);
+    SSL_set_bio(ssl, inner, inner);
+    SSL_set_connect_state(ssl);
+    bool ok = false;
+    char buf[16384];
+    for (int round = 0; round < 50; round++) {
+        int r = SSL_do_handshake(ssl), n;
+        while ((n = BIO_read(outer, buf, sizeof(buf))) > 0)
+            if (write(fd, buf, (size_t)n) != n)
+                goto out;
+        if (r == 1) {
+            ok = true;
+            break;
+        }
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (SSL_get_error(ssl, r) != SSL_ERROR_WANT_READ || poll(&p, 1, 5000) != 1 ||
+            (n = (int)read(fd, buf, sizeof(buf))) <= 0 || BIO_write(outer, buf, n) != n)
+            break;
+    }
+out:
+    SSL_set_bio(ssl, NULL, NULL); /* frees inner */
+    BIO_free(outer);
+    return ok;
+}
+
+/* A TLS 1.2 session made with mx.a.example, offered on a connection the
+ * program names `name` (SNI), through a BIO of its own: the server
+ * resumes it, and mxverify decides at the ServerHello. */
+static bool resumed_as(const char *name, char *said, size_t saidlen)
+{
+    SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());
+    CU_ASSERT_FATAL(cctx != NULL);
+    SSL_CTX_set_max_proto_version(cctx, TLS1_2_VERSION);
+    SSL_CTX_set_verify(cctx, SSL_VERIFY_NONE, NULL);
+    X509_STORE_add_cert(SSL_CTX_get_cert_store(cctx), ca.cert);
+    int fd = connected_socket(resuming_port);
+    SSL *first = SSL_new(cctx);
+    SSL_set_fd(first, fd);
+    SSL_set_tlsext_host_name(first, "mx.a.example");
+    CU_ASSERT_FATAL(SSL_connect(first) == 1); /* the name matches: passed */
+    SSL_SESSION *session = SSL_get1_session(first);
+    SSL_shutdown(first);
+    SSL_free(first);
+    close(fd);
+    CU_ASSERT_FATAL(session != NULL);
+
+    capture c = capture_stderr();
+    fd = connected_socket(resuming_port);
+    SSL *again = SSL_new(cctx);
+    SSL_set_tlsext_host_name(again, name);
+    SSL_set_session(again, session);
+    bool ok = pumped_handshake(again, fd);
+    bool resumed = SSL_session_reused(again) == 1;
+    SSL_free(again);
+    close(fd);
+    captured(c, said, saidlen);
+    SSL_SESSION_free(session);
+    SSL_CTX_free(cctx);
+    CU_ASSERT(!ok || resumed);
+    return ok;
+}
+
+static void test_resumption_judged_by_this_connections_name(void)
+{
+    char said[4096];
+    /* Control: offered to the host it was made with, it passes. */
+    CU_ASSERT_TRUE(resumed_as("mx.a.example", said, sizeof(said)));
+    CU_ASSERT_PTR_NOT_NULL(strstr(said, "resum"));
+    /* Offered to mx.b.example, which the certificate does not name: the
+     * reference identifier is mx.b.example, not the session's name that
+     * OpenSSL reports once the server resumed (before: passed). */
+    CU_ASSERT_FALSE(resumed_as("mx.b.example", said, sizeof(said)));
+    CU_ASSERT_PTR_NOT_NULL(strstr(said, "verdict=fail"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(said, "mx=mx.b.example"));
+}
+
 int main(void)
 {
     static const unit_test tests[] = {
         {"the global mode refuses a certificate that matches nothing", test_global_mode_refuses},
         {"the caller's domain's settings apply in the hook and its checkpoint",
          test_callers_domain_settings_apply},
+        {"a resumption decided at the ServerHello is judged by this connection's name",
+         test_resumption_judged_by_this_connections_name},
         {NULL, NULL},
     };
     return unit_run("hook_verify", setup, teardown, tests);
