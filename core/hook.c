@@ -299,6 +299,10 @@ static int client_hello(SSL *ssl, unsigned int type, unsigned int context,
     if (scope != MXV_SCOPE_IN || !SSL_get_session(ssl) ||
         !SSL_SESSION_is_resumable(SSL_get_session(ssl)))
         return 0;
+    /* The second ClientHello after a HelloRetryRequest (the same random)
+     * offers the session decided at the first: one decision, one line. */
+    if (mxv_ssl_decided_resumed_session(ssl))
+        return 0;
     if (resumption_allowed(ssl, fd))
         return 0;
     *al = SSL_AD_HANDSHAKE_FAILURE;

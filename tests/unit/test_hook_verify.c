@@ -332,6 +332,83 @@ static void test_resumption_judged_by_this_connections_name(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(said, "mx=mx.b.example"));
 }
 
+static size_t count(const char *text, const char *what)
+{
+    size_t n = 0;
+    for (const char *p = text; (p = strstr(p, what)); p += strlen(what))
+        n++;
+    return n;
+}
+
+/* A TLS 1.3 server that has only P-384 for key exchange: a client that
+ * sends an X25519 key share (OpenSSL's default) is asked again
+ * (HelloRetryRequest), and writes its ClientHello twice. */
+static SSL_CTX *retrying_server(void)
+{
+    SSL_CTX *sctx = SSL_CTX_new(TLS_server_method());
+    CU_ASSERT_FATAL(sctx != NULL);
+    SSL_CTX_use_certificate(sctx, leaf_a.cert);
+    SSL_CTX_use_PrivateKey(sctx, leaf_a.key);
+    CU_ASSERT_FATAL(SSL_CTX_set1_groups_list(sctx, "P-384") == 1);
+    return sctx;
+}
+
+/* One connection of cctx to a retrying server of sctx (its ticket keys:
+ * the same for both), offering `session` (NULL: none); the session it
+ * ends with (tickets read), when asked. */
+static bool retried(SSL_CTX *cctx, SSL_CTX *sctx, SSL_SESSION *session, SSL_SESSION **ends_with,
+                    bool *resumed)
+{
+    pthread_t server;
+    CU_ASSERT_FATAL(pthread_create(&server, NULL, serve_one, sctx) == 0);
+    int fd = connected_socket(port);
+    SSL *ssl = SSL_new(cctx);
+    SSL_set_fd(ssl, fd);
+    SSL_set_tlsext_host_name(ssl, "mx.a.example");
+    if (session)
+        SSL_set_session(ssl, session);
+    bool ok = SSL_connect(ssl) == 1;
+    char byte;
+    if (ok && ends_with) {
+        SSL_read(ssl, &byte, 1); /* the tickets, then the server's close_notify */
+        *ends_with = SSL_get1_session(ssl);
+        SSL_shutdown(ssl); /* else SSL_free() takes the session for a bad one */
+    }
+    *resumed = SSL_session_reused(ssl) == 1;
+    SSL_free(ssl);
+    close(fd);
+    pthread_join(server, NULL);
+    return ok;
+}
+
+static void test_retried_hello_decides_once(void)
+{
+    SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());
+    CU_ASSERT_FATAL(cctx != NULL);
+    SSL_CTX_set_min_proto_version(cctx, TLS1_3_VERSION);
+    SSL_CTX_set_verify(cctx, SSL_VERIFY_NONE, NULL);
+    X509_STORE_add_cert(SSL_CTX_get_cert_store(cctx), ca.cert);
+    SSL_CTX *sctx = retrying_server();
+    SSL_SESSION *session = NULL;
+    bool resumed;
+    CU_ASSERT_FATAL(retried(cctx, sctx, NULL, &session, &resumed));
+    CU_ASSERT_FATAL(session != NULL && SSL_SESSION_is_resumable(session));
+
+    char said[4096];
+    capture c = capture_stderr();
+    bool ok = retried(cctx, sctx, session, NULL, &resumed);
+    captured(c, said, sizeof(said));
+    CU_ASSERT_TRUE(ok);
+    CU_ASSERT_TRUE(resumed);
+    /* One connection, one decision line (before: two, one for each
+     * ClientHello, and so two sessions in a report). */
+    CU_ASSERT_EQUAL(count(said, "verdict="), 1);
+    CU_ASSERT_EQUAL(count(said, "verdict=pass"), 1);
+    SSL_SESSION_free(session);
+    SSL_CTX_free(cctx);
+    SSL_CTX_free(sctx);
+}
+
 int main(void)
 {
     static const unit_test tests[] = {
@@ -340,6 +417,8 @@ int main(void)
          test_callers_domain_settings_apply},
         {"a resumption decided at the ServerHello is judged by this connection's name",
          test_resumption_judged_by_this_connections_name},
+        {"a HelloRetryRequest's second ClientHello is not decided again",
+         test_retried_hello_decides_once},
         {NULL, NULL},
     };
     return unit_run("hook_verify", setup, teardown, tests);
