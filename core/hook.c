@@ -422,7 +422,7 @@ static int checkpoint(SSL *ssl)
 {
     int fd;
     X509 *peer = SSL_get0_peer_certificate(ssl);
-    if (!peer || SSL_session_reused(ssl) || mxv_ssl_decided_this_handshake(ssl) ||
+    if (!peer || SSL_session_reused(ssl) || mxv_ssl_decided_certificate(ssl) ||
         mxv_ssl_verified_nothing(ssl) || mxv_hook_scope(ssl, true, &fd) != MXV_SCOPE_IN)
         return 1;
     mxv_effective e;

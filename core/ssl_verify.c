@@ -47,10 +47,14 @@ typedef struct {
     /* req->domain is the program's own MX lookup's, not mxv_ssl_set()'s */
     bool domain_derived;
     /* the ClientHello random of the handshake for which mxv_ssl_verify()
-     * found settings that verify nothing */
+     * found that the hook's settings verify nothing */
     bool verified_nothing;
+    /* the recipient domain the program looked up could not be taken (out
+     * of memory, not a host name), and its settings verify: the global
+     * ones the decision fell back to are not the last word */
+    bool untaken_domain_verifies;
     unsigned char nothing_random[MXV_HELLO_RANDOM_LEN];
-    /* The name the program gave OpenSSL (NULL: none) when the ClientHello
+    /* The SNI the program gave OpenSSL (NULL: none) when the ClientHello
      * with hello_random was written: once a server resumes a TLS 1.2
      * session, OpenSSL 3.0 reports that session's SNI instead, the name
      * of the host the session was made with. */
@@ -106,24 +110,16 @@ static bool of_this_handshake(const SSL *ssl, const unsigned char random[MXV_HEL
            memcmp(now, random, sizeof(now)) == 0;
 }
 
-/* The name the program gives OpenSSL for its peer: SSL_set1_host, else
- * SNI. */
-static const char *named_now(SSL *ssl)
-{
-    const char *host = X509_VERIFY_PARAM_get0_host(SSL_get0_param(ssl), 0);
-    if (!host)
-        host = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-    return host;
-}
-
 void mxv_ssl_hello_written(SSL *ssl)
 {
     conn *c = get_conn(ssl, true);
     if (!c)
         return;
-    const char *host = named_now(ssl);
+    const char *host = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
     free(c->hello_host);
-    c->hello_host = host ? strdup(host) : NULL; /* out of memory: no name, judged stricter */
+    /* Out of memory: as if the program had given no name (then the name
+     * it looked up for the address, else the domain's MX hosts). */
+    c->hello_host = host ? strdup(host) : NULL;
     c->hello_seen = SSL_get_client_random(ssl, c->hello_random, sizeof(c->hello_random)) ==
                     sizeof(c->hello_random);
 }
@@ -201,13 +197,17 @@ static bool enforcing(const mxv_decision *d)
     return !d->report_only && mxv_mode_requires_tls(d->mode) && mxv_mode_verifies(d->mode);
 }
 
-/* The name the program gave OpenSSL for this handshake's peer: as its
- * ClientHello was written, when mxverify saw it (the hook), else now. */
+/* The name the program gave OpenSSL for this handshake's peer:
+ * SSL_set1_host, else SNI as the ClientHello was written, when mxverify
+ * saw it (the hook), else SNI now. */
 static const char *program_host(SSL *ssl, const conn *c)
 {
+    const char *host = X509_VERIFY_PARAM_get0_host(SSL_get0_param(ssl), 0);
+    if (host)
+        return host;
     if (c->hello_seen && of_this_handshake(ssl, c->hello_random))
         return c->hello_host;
-    return named_now(ssl);
+    return SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
 }
 
 static void take_host(mxv_decision *d, conn *c, const char *host, const char *why)
@@ -246,9 +246,17 @@ static void fill_context(mxv_decision *d, const mxv_verify_ctx *v, conn *c, SSL 
     const mxv_observed *seen = v->observed;
     char err[8];
     bool domain_seen = false;
-    if (!c->req->domain && !e.domain && seen && seen->domain[0])
+    c->untaken_domain_verifies = false;
+    if (!c->req->domain && !e.domain && seen && seen->domain[0]) {
         domain_seen = c->domain_derived =
             mxv_request_set(c->req, "domain", seen->domain, err, sizeof(err));
+        mxv_effective raw;
+        if (!domain_seen) {
+            mxv_policy_effective(v->policy, seen->domain, &raw);
+            c->untaken_domain_verifies =
+                mxv_mode_algorithm(raw.mode) != MXV_ALG_NONE || mxv_published_asked(&raw);
+        }
+    }
     mxv_decision_begin(d, v->policy, c->req, &e);
     if (domain_seen)
         mxv_decision_note(d, "recipient domain %s: from the program's own MX lookup", seen->domain);
@@ -429,8 +437,12 @@ int mxv_ssl_verify(X509_STORE_CTX *x, SSL *ssl, const mxv_verify_ctx *v)
         return 0;
     }
     fill_context(d, v, c, ssl);
+    /* Told to the hook only for its own settings (not a program's policy
+     * given to mxv_ssl_ctx_enable()), and not when settings that verify
+     * were missed (a domain that could not be taken). */
     c->verified_nothing =
-        d->algorithm == MXV_ALG_NONE && !mxv_decision_published(d) &&
+        v->hooked && d->algorithm == MXV_ALG_NONE && !mxv_decision_published(d) &&
+        !c->untaken_domain_verifies &&
         SSL_get_client_random(ssl, c->nothing_random, sizeof(c->nothing_random)) ==
             sizeof(c->nothing_random);
     if (d->algorithm == MXV_ALG_NONE && !mxv_decision_published(d)) {
@@ -533,6 +545,12 @@ bool mxv_ssl_decided_this_handshake(const SSL *ssl)
 {
     conn *c = get_conn(ssl, false);
     return c && c->decision && of_this_handshake(ssl, c->random);
+}
+
+bool mxv_ssl_decided_certificate(const SSL *ssl)
+{
+    conn *c = get_conn(ssl, false);
+    return mxv_ssl_decided_this_handshake(ssl) && !c->decision->resumed;
 }
 
 void mxv_ssl_decided_for_session(const SSL *ssl, SSL_SESSION *session)

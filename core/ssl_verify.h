@@ -41,7 +41,7 @@ mxv_decision *mxv_ssl_decide_resumption(SSL *ssl, const mxv_verify_ctx *v, X509 
 bool mxv_ssl_verified_nothing(const SSL *ssl);
 
 /* The hook, as each ClientHello of an in-scope (or not yet known) client
- * SSL is written: notes the name the program gave OpenSSL for this
+ * SSL is written: notes the SNI the program gave OpenSSL for this
  * handshake, which decisions made later in it take (the SNI OpenSSL
  * reports changes to a resumed session's). */
 void mxv_ssl_hello_written(SSL *ssl);
@@ -49,6 +49,10 @@ void mxv_ssl_hello_written(SSL *ssl);
 /* Was a decision made for the handshake now under way (its ClientHello's
  * random), not only for an earlier one on the same SSL? */
 bool mxv_ssl_decided_this_handshake(const SSL *ssl);
+/* Was the decision for this handshake made on the certificate the server
+ * sent in it (not on a session offered for resumption, which the server
+ * may have declined: then its new certificate is still to be judged)? */
+bool mxv_ssl_decided_certificate(const SSL *ssl);
 /* The decision just made for this handshake was one for `session`, a
  * session offered for resumption. */
 void mxv_ssl_decided_for_session(const SSL *ssl, SSL_SESSION *session);

@@ -98,7 +98,7 @@ static void resuming_server_run(void)
     SSL_CTX_set_session_cache_mode(sctx, SSL_SESS_CACHE_SERVER);
     SSL_CTX_set_tlsext_servername_callback(sctx, sni_acknowledged);
     listener = resuming_listener;
-    alarm(60);                  /* gone within a minute, whatever becomes of the test */
+    alarm(300);                 /* gone in five minutes (valgrind), whatever becomes of the test */
     for (int i = 0; i < 8; i++) /* bounded: the test makes 4 connections */
         serve_one(sctx);
     SSL_CTX_free(sctx);
@@ -323,13 +323,14 @@ static void test_resumption_judged_by_this_connections_name(void)
     char said[4096];
     /* Control: offered to the host it was made with, it passes. */
     CU_ASSERT_TRUE(resumed_as("mx.a.example", said, sizeof(said)));
-    CU_ASSERT_PTR_NOT_NULL(strstr(said, "resum"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(said, "resumed=1"));
     /* Offered to mx.b.example, which the certificate does not name: the
      * reference identifier is mx.b.example, not the session's name that
      * OpenSSL reports once the server resumed (before: passed). */
     CU_ASSERT_FALSE(resumed_as("mx.b.example", said, sizeof(said)));
     CU_ASSERT_PTR_NOT_NULL(strstr(said, "verdict=fail"));
     CU_ASSERT_PTR_NOT_NULL(strstr(said, "mx=mx.b.example"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(said, "resumed=1")); /* the resumption was what was judged */
 }
 
 static size_t count(const char *text, const char *what)
@@ -381,23 +382,46 @@ static bool retried(SSL_CTX *cctx, SSL_CTX *sctx, SSL_SESSION *session, SSL_SESS
     return ok;
 }
 
-static void test_retried_hello_decides_once(void)
+/* A client of TLS 1.3 that trusts the test CA, its own checks off (as
+ * Postfix at "may"). */
+static SSL_CTX *tls13_client(void)
 {
     SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());
     CU_ASSERT_FATAL(cctx != NULL);
     SSL_CTX_set_min_proto_version(cctx, TLS1_3_VERSION);
     SSL_CTX_set_verify(cctx, SSL_VERIFY_NONE, NULL);
     X509_STORE_add_cert(SSL_CTX_get_cert_store(cctx), ca.cert);
-    SSL_CTX *sctx = retrying_server();
+    return cctx;
+}
+
+/* The session (a ticket) of a first connection of cctx to sctx. */
+static SSL_SESSION *first_session(SSL_CTX *cctx, SSL_CTX *sctx)
+{
     SSL_SESSION *session = NULL;
     bool resumed;
     CU_ASSERT_FATAL(retried(cctx, sctx, NULL, &session, &resumed));
     CU_ASSERT_FATAL(session != NULL && SSL_SESSION_is_resumable(session));
+    return session;
+}
+
+/* retried(), with what mxverify wrote to stderr meanwhile in said[]. */
+static bool retried_said(SSL_CTX *cctx, SSL_CTX *sctx, SSL_SESSION *session,
+                         SSL_SESSION **ends_with, bool *resumed, char *said, size_t saidlen)
+{
+    capture c = capture_stderr();
+    bool ok = retried(cctx, sctx, session, ends_with, resumed);
+    captured(c, said, saidlen);
+    return ok;
+}
+
+static void test_retried_hello_decides_once(void)
+{
+    SSL_CTX *cctx = tls13_client(), *sctx = retrying_server();
+    SSL_SESSION *session = first_session(cctx, sctx);
+    bool resumed;
 
     char said[4096];
-    capture c = capture_stderr();
-    bool ok = retried(cctx, sctx, session, NULL, &resumed);
-    captured(c, said, sizeof(said));
+    bool ok = retried_said(cctx, sctx, session, NULL, &resumed, said, sizeof(said));
     CU_ASSERT_TRUE(ok);
     CU_ASSERT_TRUE(resumed);
     /* One connection, one decision line (before: two, one for each
@@ -407,6 +431,67 @@ static void test_retried_hello_decides_once(void)
     SSL_SESSION_free(session);
     SSL_CTX_free(cctx);
     SSL_CTX_free(sctx);
+}
+
+static int accept_anything(X509_STORE_CTX *x, void *arg)
+{
+    (void)x, (void)arg;
+    return 1;
+}
+
+static void test_declined_resumption_certificate_judged(void)
+{
+    SSL_CTX *cctx = tls13_client(), *sctx = retrying_server();
+    SSL_SESSION *session = first_session(cctx, sctx);
+    bool resumed;
+
+    /* The program takes the certificate check away from mxverify (without
+     * the shim, nothing stops it), and offers the session, which passes,
+     * to a server that cannot resume it (other ticket keys) and sends a
+     * certificate that names nothing of this destination's. */
+    SSL_CTX_set_cert_verify_callback(cctx, accept_anything, NULL);
+    SSL_CTX *other = SSL_CTX_new(TLS_server_method());
+    CU_ASSERT_FATAL(other != NULL);
+    SSL_CTX_use_certificate(other, leaf.cert);
+    SSL_CTX_use_PrivateKey(other, leaf.key);
+    char said[4096];
+    bool ok = retried_said(cctx, other, session, NULL, &resumed, said, sizeof(said));
+    CU_ASSERT_FALSE(resumed);
+    /* The decision on the session is not one on this certificate: the
+     * checkpoint at the server's signature fails it (before: passed). */
+    CU_ASSERT_FALSE(ok);
+    CU_ASSERT_PTR_NOT_NULL(strstr(said, "never shown to mxverify"));
+    SSL_SESSION_free(session);
+    SSL_CTX_free(cctx);
+    SSL_CTX_free(sctx);
+    SSL_CTX_free(other);
+}
+
+static void test_programs_own_lax_policy_is_not_the_hooks(void)
+{
+    /* The program verifies with a policy of its own (mode none) through
+     * mxv_ssl_ctx_enable(), which replaces the hook's callback: the
+     * hook's settings (verifying) still need a decision, and the
+     * checkpoint finds none (before: it took the program's "nothing" for
+     * its own, and passed). */
+    char err[256];
+    mxv_policy *lax = mxv_policy_new();
+    CU_ASSERT_FATAL(lax != NULL);
+    CU_ASSERT_FATAL(mxv_policy_set(lax, "mode", "none", err, sizeof(err)));
+    CU_ASSERT_FATAL(mxv_policy_set(lax, "log", "none", err, sizeof(err)));
+    SSL_CTX *cctx = tls13_client();
+    CU_ASSERT_FATAL(mxv_ssl_ctx_enable(cctx, lax, err, sizeof(err)));
+    SSL_CTX *sctx = retrying_server();
+    SSL_SESSION *none = NULL;
+    bool resumed;
+    char said[4096];
+    bool ok = retried_said(cctx, sctx, NULL, &none, &resumed, said, sizeof(said));
+    CU_ASSERT_FALSE(ok);
+    CU_ASSERT_PTR_NOT_NULL(strstr(said, "never shown to mxverify"));
+    SSL_SESSION_free(none);
+    SSL_CTX_free(cctx);
+    SSL_CTX_free(sctx);
+    mxv_policy_free(lax);
 }
 
 int main(void)
@@ -419,6 +504,10 @@ int main(void)
          test_resumption_judged_by_this_connections_name},
         {"a HelloRetryRequest's second ClientHello is not decided again",
          test_retried_hello_decides_once},
+        {"a declined resumption's new certificate is still to be judged",
+         test_declined_resumption_certificate_judged},
+        {"a program's own policy that verifies nothing is not the hook's",
+         test_programs_own_lax_policy_is_not_the_hooks},
         {NULL, NULL},
     };
     return unit_run("hook_verify", setup, teardown, tests);
