@@ -54,6 +54,9 @@ struct mxv_request {
     struct mxv_sts_cached *sts_given;
 };
 
+/* A copy of r with every value of its own; NULL when out of memory. */
+mxv_request *mxv_request_dup(const mxv_request *r);
+
 /* What MTA-STS (policy.md section 7, item 2) made of the connection. */
 typedef enum {
     MXV_STS_NOT_ASKED, /* mta_sts = off, DANE applied, or not reached */

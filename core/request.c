@@ -30,6 +30,33 @@ void mxv_request_free(mxv_request *r)
     free(r);
 }
 
+mxv_request *mxv_request_dup(const mxv_request *r)
+{
+    mxv_request *copy = mxv_request_new();
+    if (!copy)
+        return NULL;
+    memcpy(copy->ip, r->ip, sizeof(copy->ip));
+    copy->mx_from_program = r->mx_from_program;
+    copy->port = r->port;
+    copy->each_tlsa = r->each_tlsa;
+    copy->ntlsa = r->ntlsa;
+    bool ok = (!r->domain || (copy->domain = strdup(r->domain))) &&
+              (!r->host || (copy->host = strdup(r->host))) && mxv_strlist_copy(&copy->mx, &r->mx) &&
+              mxv_strlist_copy(&copy->route, &r->route) &&
+              mxv_strlist_copy(&copy->reference, &r->reference) &&
+              (!r->ntlsa || (copy->tlsa = malloc(r->ntlsa * sizeof(*r->tlsa)))) &&
+              (!r->sts_given || (copy->sts_given = malloc(sizeof(*r->sts_given))));
+    if (!ok) {
+        mxv_request_free(copy);
+        return NULL;
+    }
+    if (r->ntlsa)
+        memcpy(copy->tlsa, r->tlsa, r->ntlsa * sizeof(*r->tlsa));
+    if (r->sts_given)
+        *copy->sts_given = *r->sts_given;
+    return copy;
+}
+
 static bool set_ip(mxv_request *r, const char *value, char *err, size_t errlen)
 {
     unsigned char addr[16];

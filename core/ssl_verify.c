@@ -79,9 +79,39 @@ static void conn_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long
     free(c);
 }
 
+/* SSL_dup() of an SSL that has not started (or was cleared) copies its
+ * ex_data. The copy gets a state of its own holding what the caller set
+ * (mxv_ssl_set()), nothing derived or decided: before, both SSLs held
+ * one state and freed it twice. Out of memory: SSL_dup() fails. */
+static int conn_dup(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from, void **from_d, int idx,
+                    long argl, void *argp)
+{
+    (void)to, (void)from, (void)idx, (void)argl, (void)argp;
+    const conn *orig = *from_d;
+    if (!orig)
+        return 1;
+    conn *c = calloc(1, sizeof(*c));
+    if (c && !(c->req = mxv_request_dup(orig->req))) {
+        free(c);
+        c = NULL;
+    }
+    *from_d = c;
+    if (!c)
+        return 0;
+    if (orig->domain_derived) {
+        free(c->req->domain);
+        c->req->domain = NULL;
+    }
+    if (c->req->mx_from_program) {
+        mxv_strlist_clear(&c->req->mx);
+        c->req->mx_from_program = false;
+    }
+    return 1;
+}
+
 static void make_index(void)
 {
-    conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, conn_free);
+    conn_index = SSL_get_ex_new_index(0, NULL, NULL, conn_dup, conn_free);
 }
 
 static conn *get_conn(const SSL *ssl, bool create)

@@ -57,6 +57,7 @@ typedef struct {
     const char *program_host; /* SSL_set1_host by the program, or NULL */
     bool program_rejects;     /* the program's verify callback says no */
     bool server_untrusted;    /* server certificate from an unknown CA */
+    bool dup;                 /* the handshake is a copy's, made by SSL_dup() */
 } scenario;
 
 typedef struct {
@@ -137,6 +138,12 @@ static outcome run(const scenario *s)
         CU_ASSERT_FATAL(mxv_ssl_set(client, "domain", s->domain, err, sizeof(err)));
     if (s->program_host)
         SSL_set1_host(client, s->program_host);
+    SSL *original = NULL;
+    if (s->dup) {
+        original = client;
+        client = SSL_dup(original);
+        CU_ASSERT_FATAL(client != NULL && client != original);
+    }
     out.handshake_ok = handshake(client, sctx);
     out.verify_result = SSL_get_verify_result(client);
     const mxv_decision *d = mxv_ssl_decision(client);
@@ -148,6 +155,7 @@ static outcome run(const scenario *s)
         snprintf(out.reason, sizeof(out.reason), "%s", r ? r : "");
     }
     SSL_free(client);
+    SSL_free(original); /* after the copy: each frees its own state */
     SSL_CTX_free(cctx);
     SSL_CTX_free(sctx);
     mxv_policy_free(policy);
@@ -164,6 +172,22 @@ static void test_hosted_pass(void)
     CU_ASSERT_EQUAL(o.verify_result, X509_V_OK);
     CU_ASSERT_TRUE(o.has_decision);
     CU_ASSERT_TRUE(o.passed);
+}
+
+/* SSL_dup() of an SSL the caller gave its domain: the copy decides with
+ * that domain, from a state of its own (before: both SSLs shared one,
+ * freed twice). */
+static void test_dup_keeps_callers_domain(void)
+{
+    outcome o = run(&(scenario){"required-verify-hosted", "example.com",
+                                .program_verify = SSL_VERIFY_PEER, .dup = true});
+    CU_ASSERT_TRUE(o.handshake_ok);
+    CU_ASSERT_TRUE(o.has_decision);
+    CU_ASSERT_TRUE(o.passed);
+    o = run(&(scenario){"required-verify-hosted", "other.example",
+                        .program_verify = SSL_VERIFY_PEER, .dup = true});
+    CU_ASSERT_FALSE(o.handshake_ok);
+    CU_ASSERT_STRING_EQUAL(o.reason, "certificate-host-mismatch");
 }
 
 /* Enforcing mode, no name matches: the handshake fails, and the program
@@ -330,6 +354,8 @@ int main(void)
     CU_pSuite suite = CU_add_suite("ssl_api", setup, teardown);
     CU_add_test(suite, "hosted pass", test_hosted_pass);
     CU_add_test(suite, "hosted mismatch aborts", test_hosted_mismatch_aborts);
+    CU_add_test(suite, "an SSL_dup() copy keeps the caller's domain, in a state of its own",
+                test_dup_keeps_callers_domain);
     CU_add_test(suite, "enforced under VERIFY_NONE", test_enforced_under_verify_none);
     CU_add_test(suite, "unknown CA aborts under VERIFY_NONE",
                 test_unknown_ca_aborts_under_verify_none);
