@@ -29,6 +29,20 @@ client 1 other.example
 has "certificate-host-mismatch"
 has "TLS handshake with 127.0.0.1 refused"
 
+# The same program under the preload shim (a program that verifies with
+# the library, run where the shim is preloaded for every program): the
+# library's callback runs inside the shim's, and each decides once (the
+# library's check nested in the shim's looped until the stack overflowed).
+if [ -n "${SHIM:-}" ]; then
+    export LD_PRELOAD=$SHIM MXVERIFY_PORTS=$port MXVERIFY_CAFILE=$certs/ca.pem \
+        MXVERIFY_UNBOUND_CONF=$work/empty-world.conf MXVERIFY_LOG=stderr
+    client 0 example.com
+    has "Verdict:    pass (verified)"
+    client 1 other.example
+    has "certificate-host-mismatch"
+    unset LD_PRELOAD MXVERIFY_PORTS MXVERIFY_CAFILE MXVERIFY_UNBOUND_CONF MXVERIFY_LOG
+fi
+
 serve unknown-ca
 client 1 example.com
 has "certificate-not-trusted"
