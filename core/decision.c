@@ -79,6 +79,14 @@ void mxv_decision_begin(mxv_decision *d, mxv_policy *policy, const mxv_request *
 {
     mxv_effective e;
     mxv_policy_effective(policy, req ? req->domain : NULL, &e);
+    mxv_decision_begin_as(d, req, &e);
+    if (effective)
+        *effective = e;
+}
+
+void mxv_decision_begin_as(mxv_decision *d, const mxv_request *req, const mxv_effective *effective)
+{
+    const mxv_effective e = *effective;
     const char *domain = req && req->domain ? req->domain : e.domain;
     d->domain = domain ? strdup(domain) : NULL;
     if (req)
@@ -89,8 +97,6 @@ void mxv_decision_begin(mxv_decision *d, mxv_policy *policy, const mxv_request *
     d->dane = e.dane;
     d->mta_sts = e.mta_sts;
     d->destination = e.destination ? strdup(e.destination) : NULL;
-    if (effective)
-        *effective = e;
 }
 
 /* fd's two ends, zero-filled where one cannot be read: [0] this end,

@@ -157,6 +157,10 @@ const char *mxv_dnssec_name(mxv_dnssec_status status);   /* NULL for none */
  * request and the settings in force for its domain (*effective, if given). */
 void mxv_decision_begin(mxv_decision *d, mxv_policy *policy, const mxv_request *request,
                         mxv_effective *effective);
+/* The same with the settings `effective` (those of a domain the request
+ * could not take). */
+void mxv_decision_begin_as(mxv_decision *d, const mxv_request *request,
+                           const mxv_effective *effective);
 /* The identity part alone (d->mode, d->domain and d->ip already set), DNS
  * evidence through the policy's resolver. Used by mxv_decide() and by the
  * TLS callback after the chain was checked. */

@@ -220,7 +220,7 @@ static int hooked_cert_verify(X509_STORE_CTX *x, void *arg)
     memset(&seen, 0, sizeof(seen));
     mxv_verify_ctx v = verify_ctx(ssl, fd, &seen);
     int ok = mxv_ssl_verify(x, ssl, &v);
-    if (mxv_ssl_decided_this_handshake(ssl)) {
+    if (mxv_ssl_decided_certificate(ssl)) {
         decided(ssl, fd, mxv_ssl_decision(ssl));
     } else if (!mxv_ssl_verified_nothing(ssl)) {
         /* No decision where the settings the check itself read (the

@@ -49,10 +49,9 @@ typedef struct {
     /* the ClientHello random of the handshake for which mxv_ssl_verify()
      * found that the hook's settings verify nothing */
     bool verified_nothing;
-    /* the recipient domain the program looked up could not be taken (out
-     * of memory, not a host name), and its settings verify: the global
-     * ones the decision fell back to are not the last word */
-    bool untaken_domain_verifies;
+    /* `decision` was made with the hook's settings (not with a policy the
+     * program gave mxv_ssl_ctx_enable()) */
+    bool decision_hooked;
     unsigned char nothing_random[MXV_HELLO_RANDOM_LEN];
     /* The SNI the program gave OpenSSL (NULL: none) when the ClientHello
      * with hello_random was written: once a server resumes a TLS 1.2
@@ -276,18 +275,23 @@ static void fill_context(mxv_decision *d, const mxv_verify_ctx *v, conn *c, SSL 
     const mxv_observed *seen = v->observed;
     char err[8];
     bool domain_seen = false;
-    c->untaken_domain_verifies = false;
+    bool untaken = false;
     if (!c->req->domain && !e.domain && seen && seen->domain[0]) {
         domain_seen = c->domain_derived =
             mxv_request_set(c->req, "domain", seen->domain, err, sizeof(err));
-        mxv_effective raw;
-        if (!domain_seen) {
-            mxv_policy_effective(v->policy, seen->domain, &raw);
-            c->untaken_domain_verifies =
-                mxv_mode_algorithm(raw.mode) != MXV_ALG_NONE || mxv_published_asked(&raw);
-        }
+        /* Not a host name, or out of memory: that domain's settings still
+         * apply (never the global ones, which may be laxer), with no
+         * domain to match. */
+        if ((untaken = !domain_seen))
+            mxv_policy_effective(v->policy, seen->domain, &e);
     }
-    mxv_decision_begin(d, v->policy, c->req, &e);
+    if (untaken) {
+        mxv_decision_begin_as(d, c->req, &e);
+        mxv_decision_note(d, "the recipient domain the program looked up could not be taken (not "
+                             "a host name, or out of memory): its settings apply, without it");
+    } else {
+        mxv_decision_begin(d, v->policy, c->req, &e);
+    }
     if (domain_seen)
         mxv_decision_note(d, "recipient domain %s: from the program's own MX lookup", seen->domain);
     int fd = v->fd >= 0 ? v->fd : SSL_get_fd(ssl);
@@ -448,6 +452,7 @@ static void finish(mxv_decision *d, const mxv_verify_ctx *v, conn *c, SSL *ssl)
     SSL_get_client_random(ssl, c->random, sizeof(c->random));
     SSL_SESSION_free(c->session);
     c->session = NULL;
+    c->decision_hooked = v->hooked;
     mxv_decision_conclude(d);
     mxv_effective e;
     mxv_policy_effective(v->policy, d->domain, &e);
@@ -468,11 +473,9 @@ int mxv_ssl_verify(X509_STORE_CTX *x, SSL *ssl, const mxv_verify_ctx *v)
     }
     fill_context(d, v, c, ssl);
     /* Told to the hook only for its own settings (not a program's policy
-     * given to mxv_ssl_ctx_enable()), and not when settings that verify
-     * were missed (a domain that could not be taken). */
+     * given to mxv_ssl_ctx_enable()). */
     c->verified_nothing =
         v->hooked && d->algorithm == MXV_ALG_NONE && !mxv_decision_published(d) &&
-        !c->untaken_domain_verifies &&
         SSL_get_client_random(ssl, c->nothing_random, sizeof(c->nothing_random)) ==
             sizeof(c->nothing_random);
     if (d->algorithm == MXV_ALG_NONE && !mxv_decision_published(d)) {
@@ -574,7 +577,7 @@ bool mxv_ssl_verified_nothing(const SSL *ssl)
 bool mxv_ssl_decided_this_handshake(const SSL *ssl)
 {
     conn *c = get_conn(ssl, false);
-    return c && c->decision && of_this_handshake(ssl, c->random);
+    return c && c->decision && c->decision_hooked && of_this_handshake(ssl, c->random);
 }
 
 bool mxv_ssl_decided_certificate(const SSL *ssl)
@@ -595,7 +598,8 @@ void mxv_ssl_decided_for_session(const SSL *ssl, SSL_SESSION *session)
 bool mxv_ssl_decided_resumed_session(const SSL *ssl)
 {
     conn *c = get_conn(ssl, false);
-    return mxv_ssl_decided_this_handshake(ssl) && c->session && c->session == SSL_get_session(ssl);
+    return mxv_ssl_decided_this_handshake(ssl) && !c->decision->abort && c->session &&
+           c->session == SSL_get_session(ssl);
 }
 
 mxv_decision *mxv_ssl_decide_uncertified(SSL *ssl, const mxv_verify_ctx *v, const char *why)

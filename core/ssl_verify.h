@@ -46,8 +46,10 @@ bool mxv_ssl_verified_nothing(const SSL *ssl);
  * reports changes to a resumed session's). */
 void mxv_ssl_hello_written(SSL *ssl);
 
-/* Was a decision made for the handshake now under way (its ClientHello's
- * random), not only for an earlier one on the same SSL? */
+/* Was a decision made with the hook's settings for the handshake now
+ * under way (its ClientHello's random), not only for an earlier one on
+ * the same SSL, and not only with a policy the program gave
+ * mxv_ssl_ctx_enable() (which may ask less)? */
 bool mxv_ssl_decided_this_handshake(const SSL *ssl);
 /* Was the decision for this handshake made on the certificate the server
  * sent in it (not on a session offered for resumption, which the server

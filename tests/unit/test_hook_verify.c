@@ -341,17 +341,35 @@ static size_t count(const char *text, const char *what)
     return n;
 }
 
-/* A TLS 1.3 server that has only P-384 for key exchange: a client that
- * sends an X25519 key share (OpenSSL's default) is asked again
- * (HelloRetryRequest), and writes its ClientHello twice. */
-static SSL_CTX *retrying_server(void)
+/* A TLS server with `cert` (ticket keys of its own). */
+static SSL_CTX *server_of(const tc_pair *cert)
 {
     SSL_CTX *sctx = SSL_CTX_new(TLS_server_method());
     CU_ASSERT_FATAL(sctx != NULL);
-    SSL_CTX_use_certificate(sctx, leaf_a.cert);
-    SSL_CTX_use_PrivateKey(sctx, leaf_a.key);
+    SSL_CTX_use_certificate(sctx, cert->cert);
+    SSL_CTX_use_PrivateKey(sctx, cert->key);
+    return sctx;
+}
+
+/* A TLS 1.3 server of mx.a.example that has only P-384 for key exchange:
+ * a client that sends an X25519 key share (OpenSSL's default) is asked
+ * again (HelloRetryRequest), and writes its ClientHello twice. */
+static SSL_CTX *retrying_server(void)
+{
+    SSL_CTX *sctx = server_of(&leaf_a);
     CU_ASSERT_FATAL(SSL_CTX_set1_groups_list(sctx, "P-384") == 1);
     return sctx;
+}
+
+static int hellos_written; /* ClientHellos the last retried() client wrote */
+
+static void count_hellos(int write_p, int version, int content_type, const void *buf, size_t len,
+                         SSL *ssl, void *arg)
+{
+    (void)version, (void)ssl, (void)arg;
+    if (write_p && content_type == SSL3_RT_HANDSHAKE && len > 0 &&
+        ((const unsigned char *)buf)[0] == SSL3_MT_CLIENT_HELLO)
+        hellos_written++;
 }
 
 /* One connection of cctx to a retrying server of sctx (its ticket keys:
@@ -366,6 +384,8 @@ static bool retried(SSL_CTX *cctx, SSL_CTX *sctx, SSL_SESSION *session, SSL_SESS
     SSL *ssl = SSL_new(cctx);
     SSL_set_fd(ssl, fd);
     SSL_set_tlsext_host_name(ssl, "mx.a.example");
+    hellos_written = 0;
+    SSL_set_msg_callback(ssl, count_hellos);
     if (session)
         SSL_set_session(ssl, session);
     bool ok = SSL_connect(ssl) == 1;
@@ -424,6 +444,7 @@ static void test_retried_hello_decides_once(void)
     bool ok = retried_said(cctx, sctx, session, NULL, &resumed, said, sizeof(said));
     CU_ASSERT_TRUE(ok);
     CU_ASSERT_TRUE(resumed);
+    CU_ASSERT_EQUAL(hellos_written, 2); /* the server did ask again */
     /* One connection, one decision line (before: two, one for each
      * ClientHello, and so two sessions in a report). */
     CU_ASSERT_EQUAL(count(said, "verdict="), 1);
@@ -450,10 +471,7 @@ static void test_declined_resumption_certificate_judged(void)
      * to a server that cannot resume it (other ticket keys) and sends a
      * certificate that names nothing of this destination's. */
     SSL_CTX_set_cert_verify_callback(cctx, accept_anything, NULL);
-    SSL_CTX *other = SSL_CTX_new(TLS_server_method());
-    CU_ASSERT_FATAL(other != NULL);
-    SSL_CTX_use_certificate(other, leaf.cert);
-    SSL_CTX_use_PrivateKey(other, leaf.key);
+    SSL_CTX *other = server_of(&leaf);
     char said[4096];
     bool ok = retried_said(cctx, other, session, NULL, &resumed, said, sizeof(said));
     CU_ASSERT_FALSE(resumed);
@@ -467,31 +485,55 @@ static void test_declined_resumption_certificate_judged(void)
     SSL_CTX_free(other);
 }
 
-static void test_programs_own_lax_policy_is_not_the_hooks(void)
+static void test_declined_resumption_judged_anew(void)
 {
-    /* The program verifies with a policy of its own (mode none) through
-     * mxv_ssl_ctx_enable(), which replaces the hook's callback: the
-     * hook's settings (verifying) still need a decision, and the
-     * checkpoint finds none (before: it took the program's "nothing" for
-     * its own, and passed). */
+    /* Control: with mxverify's callback in place, the declined session's
+     * server is judged on its certificate, which passes. */
+    SSL_CTX *cctx = tls13_client(), *sctx = retrying_server();
+    SSL_SESSION *session = first_session(cctx, sctx);
+    SSL_CTX *other = server_of(&leaf_a);
+    bool resumed;
+    char said[4096];
+    CU_ASSERT_TRUE(retried_said(cctx, other, session, NULL, &resumed, said, sizeof(said)));
+    CU_ASSERT_FALSE(resumed);
+    CU_ASSERT_EQUAL(count(said, "verdict=pass"), 2); /* the session, then the certificate */
+    SSL_SESSION_free(session);
+    SSL_CTX_free(cctx);
+    SSL_CTX_free(sctx);
+    SSL_CTX_free(other);
+}
+
+/* The program verifies with a policy of its own through
+ * mxv_ssl_ctx_enable(), which replaces the hook's callback; the server's
+ * certificate names nothing of the destination's. The hook's settings
+ * (verifying) still need a decision of their own, and the checkpoint
+ * finds none. Before: it took the program's "nothing" (mode none) or the
+ * program's verdict (preferred-verify: fail, proceed) for its own, and
+ * passed. */
+static void lax_policy_of_the_program(const char *mode)
+{
     char err[256];
     mxv_policy *lax = mxv_policy_new();
     CU_ASSERT_FATAL(lax != NULL);
-    CU_ASSERT_FATAL(mxv_policy_set(lax, "mode", "none", err, sizeof(err)));
+    CU_ASSERT_FATAL(mxv_policy_set(lax, "mode", mode, err, sizeof(err)));
     CU_ASSERT_FATAL(mxv_policy_set(lax, "log", "none", err, sizeof(err)));
     SSL_CTX *cctx = tls13_client();
     CU_ASSERT_FATAL(mxv_ssl_ctx_enable(cctx, lax, err, sizeof(err)));
-    SSL_CTX *sctx = retrying_server();
-    SSL_SESSION *none = NULL;
+    SSL_CTX *sctx = server_of(&leaf);
     bool resumed;
     char said[4096];
-    bool ok = retried_said(cctx, sctx, NULL, &none, &resumed, said, sizeof(said));
+    bool ok = retried_said(cctx, sctx, NULL, NULL, &resumed, said, sizeof(said));
     CU_ASSERT_FALSE(ok);
     CU_ASSERT_PTR_NOT_NULL(strstr(said, "never shown to mxverify"));
-    SSL_SESSION_free(none);
     SSL_CTX_free(cctx);
     SSL_CTX_free(sctx);
     mxv_policy_free(lax);
+}
+
+static void test_programs_own_lax_policy_is_not_the_hooks(void)
+{
+    lax_policy_of_the_program("none");
+    lax_policy_of_the_program("preferred-verify");
 }
 
 int main(void)
@@ -506,6 +548,8 @@ int main(void)
          test_retried_hello_decides_once},
         {"a declined resumption's new certificate is still to be judged",
          test_declined_resumption_certificate_judged},
+        {"a declined resumption's new certificate is judged by mxverify's callback",
+         test_declined_resumption_judged_anew},
         {"a program's own policy that verifies nothing is not the hook's",
          test_programs_own_lax_policy_is_not_the_hooks},
         {NULL, NULL},
