@@ -190,7 +190,13 @@ foreign_root_anchor() {
 start_unbound() {
     local dir=$1 extra=$2 attempt
     for attempt in 1 2 3; do
-        dns_addr=127.0.0.$((30 + RANDOM % 200))
+        # An address no daemon of this test took: two on one address and
+        # port (53, for resolv.conf) both start (SO_REUSEPORT), and answer
+        # in turn.
+        while :; do
+            dns_addr=127.0.0.$((30 + RANDOM % 200))
+            case " ${unbound_addrs:-} " in *" $dns_addr "*) ;; *) break ;; esac
+        done
         dns_port=$(free_port)
         cat > "$dir/unbound.conf" <<CONF
 server:
@@ -219,6 +225,7 @@ CONF
         local tries
         for tries in $(seq 50); do
             if tcp_up "$dns_addr" "$dns_port"; then
+                unbound_addrs="${unbound_addrs:-} $dns_addr"
                 return 0
             fi
             kill -0 "$dns_pid" 2>/dev/null || break
