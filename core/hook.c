@@ -317,15 +317,17 @@ static bool certless(const SSL_CIPHER *c)
     return auth == NID_auth_null || auth == NID_auth_psk || auth == NID_auth_srp;
 }
 
-/* The settings for the destination of the connection on fd. */
-static void effective_for(int fd, mxv_effective *e)
+/* The settings for the destination of ssl's connection on fd. */
+static void effective_for(SSL *ssl, int fd, mxv_effective *e)
 {
     mxv_observed seen;
     memset(&seen, 0, sizeof(seen));
-    /* The configured recipient domain first, then the one the program
-     * looked up, as the decision takes them (ssl_verify.c). */
-    mxv_policy_effective(mxv_hook.policy, NULL, e);
-    if (e->domain)
+    /* The domain the caller gave mxv_ssl_set(), the configured recipient
+     * domain, then the one the program looked up: as the decision takes
+     * them (ssl_verify.c). */
+    const char *callers = mxv_ssl_callers_domain(ssl);
+    mxv_policy_effective(mxv_hook.policy, callers, e);
+    if (callers || e->domain)
         return;
     bool have = mxv_hook.host && mxv_hook.host->observed && mxv_hook.host->observed(fd, &seen);
     if (have && seen.domain[0])
@@ -379,12 +381,16 @@ static int server_choice(SSL *ssl, const SSL_CIPHER *c)
         return uncertified(ssl, fd, why);
     }
     mxv_effective e;
-    effective_for(fd, &e);
+    effective_for(ssl, fd, &e);
     /* Without the shim, nothing would notice a handshake that the program
      * took away from mxverify's callback and that has no later checkpoint
-     * (no server signature: TLS 1.2 static RSA, or TLS before 1.2). */
+     * (no server signature: TLS before 1.2, or a TLS 1.2 key exchange
+     * other than ephemeral Diffie-Hellman, which alone signs the
+     * ServerKeyExchange: static RSA, RSA-PSK). */
+    int kx = SSL_CIPHER_get_kx_nid(c);
+    bool signs = kx == NID_kx_ecdhe || kx == NID_kx_dhe || kx == NID_kx_any; /* any: TLS 1.3 */
     if (!mxv_hook.host && mxv_enforces_verify(&e) && !SSL_session_reused(ssl) &&
-        (SSL_version(ssl) < TLS1_2_VERSION || SSL_CIPHER_get_kx_nid(c) == NID_kx_rsa)) {
+        (SSL_version(ssl) < TLS1_2_VERSION || !signs)) {
         char why[200];
         snprintf(why, sizeof(why),
                  "%s with %s has no server signature after the certificate, where mxverify "
@@ -426,7 +432,7 @@ static int checkpoint(SSL *ssl)
         mxv_ssl_verified_nothing(ssl) || mxv_hook_scope(ssl, true, &fd) != MXV_SCOPE_IN)
         return 1;
     mxv_effective e;
-    effective_for(fd, &e);
+    effective_for(ssl, fd, &e);
     if (mxv_mode_algorithm(e.mode) == MXV_ALG_NONE && !mxv_published_asked(&e) && !mxv_hook.broken)
         return 1;
     return uncertified(ssl, fd,

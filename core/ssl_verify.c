@@ -472,12 +472,14 @@ int mxv_ssl_verify(X509_STORE_CTX *x, SSL *ssl, const mxv_verify_ctx *v)
         return 0;
     }
     fill_context(d, v, c, ssl);
-    /* Told to the hook only for its own settings (not a program's policy
-     * given to mxv_ssl_ctx_enable()). */
-    c->verified_nothing =
-        v->hooked && d->algorithm == MXV_ALG_NONE && !mxv_decision_published(d) &&
-        SSL_get_client_random(ssl, c->nothing_random, sizeof(c->nothing_random)) ==
-            sizeof(c->nothing_random);
+    /* Told to the hook only for its own settings, and only by its own
+     * check: not by a program's policy given to mxv_ssl_ctx_enable(),
+     * whose check runs inside the hook's under the shim. */
+    if (v->hooked)
+        c->verified_nothing =
+            d->algorithm == MXV_ALG_NONE && !mxv_decision_published(d) &&
+            SSL_get_client_random(ssl, c->nothing_random, sizeof(c->nothing_random)) ==
+                sizeof(c->nothing_random);
     if (d->algorithm == MXV_ALG_NONE && !mxv_decision_published(d)) {
         mxv_decision_free(d);
         return run_program_checks(x, v); /* not a verifying mode: untouched */
@@ -566,6 +568,12 @@ mxv_decision *mxv_ssl_decide_resumption(SSL *ssl, const mxv_verify_ctx *v, X509 
         mxv_decide_identity(d, v->policy, c->req);
     finish(d, v, c, ssl);
     return d;
+}
+
+const char *mxv_ssl_callers_domain(const SSL *ssl)
+{
+    conn *c = get_conn(ssl, false);
+    return c && !c->domain_derived ? c->req->domain : NULL;
 }
 
 bool mxv_ssl_verified_nothing(const SSL *ssl)

@@ -33,6 +33,10 @@ int mxv_ssl_verify(X509_STORE_CTX *x, SSL *ssl, const mxv_verify_ctx *v);
 mxv_decision *mxv_ssl_decide_resumption(SSL *ssl, const mxv_verify_ctx *v, X509 *leaf,
                                         STACK_OF(X509) * chain);
 
+/* The recipient domain the caller gave mxv_ssl_set() for ssl (not one
+ * taken from the program's lookups), or NULL. */
+const char *mxv_ssl_callers_domain(const SSL *ssl);
+
 /* Did mxv_ssl_verify() find, for the handshake now under way (its
  * ClientHello's random), that the destination's settings verify nothing
  * (a mode without an algorithm, no published policy asked)? Then no

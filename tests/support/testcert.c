@@ -72,7 +72,7 @@ static void add_san(GENERAL_NAMES *sans, const tc_name *n)
 
 tc_pair tc_make_leaf(const tc_leaf_spec *spec, const tc_pair *issuer)
 {
-    tc_pair p = {.key = new_key()};
+    tc_pair p = {.key = spec->rsa ? EVP_RSA_gen(2048) : new_key()};
     p.cert = new_cert(p.key, spec->not_before_days ? spec->not_before_days : -1,
                       spec->not_after_days ? spec->not_after_days : 365);
     X509_NAME *subject = X509_get_subject_name(p.cert);

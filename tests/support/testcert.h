@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * testcert: certificates built in memory for tests (CA, intermediates,
- * leaves of every shape policy.md talks about). Keys are P-256 for speed.
+ * leaves of every shape policy.md talks about). Keys are P-256 for speed,
+ * RSA where a leaf asks for it.
  */
 #ifndef MXV_TESTCERT_H
 #define MXV_TESTCERT_H
@@ -30,6 +31,7 @@ typedef struct {
     long not_after_days;  /* relative to now; default 0 = +365 */
     bool self_signed;     /* ignore issuer: a self-signed leaf */
     bool cn_bmpstring;    /* encode CNs as BMPString instead of UTF8String */
+    bool rsa;             /* an RSA key (2048 bits), for suites that need one */
 } tc_leaf_spec;
 
 tc_pair tc_make_ca(const char *cn, const tc_pair *issuer /* NULL: root */);

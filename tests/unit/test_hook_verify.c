@@ -13,19 +13,16 @@
  */
 #include "hook.h"
 #include "mxverify.h"
+#include "hook_harness.h"
 #include "testcert.h"
 #include "unit_main.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,44 +32,6 @@ static unsigned short port, resuming_port;
 static pid_t resuming_server = -1;
 static char world[] = "/tmp/mxv-hook-verify-XXXXXX";
 static char conf[] = "/tmp/mxv-hook-verify-conf-XXXXXX";
-
-static bool write_file(char *path, const char *text)
-{
-    int fd = mkstemp(path);
-    size_t len = strlen(text);
-    bool ok = fd >= 0 && write(fd, text, len) == (ssize_t)len;
-    if (fd >= 0)
-        close(fd);
-    return ok;
-}
-
-static int listening(unsigned short *bound)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(fd, 4) != 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &len) != 0)
-        return -1;
-    *bound = ntohs(a.sin_port);
-    return fd;
-}
-
-/* One server handshake on the next connection. */
-static void *serve_one(void *arg)
-{
-    SSL_CTX *sctx = arg;
-    int fd = accept(listener, NULL, NULL);
-    if (fd < 0)
-        return NULL;
-    SSL *srv = SSL_new(sctx);
-    SSL_set_fd(srv, fd);
-    if (SSL_accept(srv) == 1)
-        SSL_shutdown(srv);
-    SSL_free(srv);
-    close(fd);
-    return NULL;
-}
 
 static int sni_acknowledged(SSL *ssl, int *al, void *arg)
 {
@@ -97,10 +56,9 @@ static void resuming_server_run(void)
     SSL_CTX_set_max_proto_version(sctx, TLS1_2_VERSION);
     SSL_CTX_set_session_cache_mode(sctx, SSL_SESS_CACHE_SERVER);
     SSL_CTX_set_tlsext_servername_callback(sctx, sni_acknowledged);
-    listener = resuming_listener;
     alarm(300);                 /* gone in five minutes (valgrind), whatever becomes of the test */
     for (int i = 0; i < 8; i++) /* bounded: the test makes 4 connections */
-        serve_one(sctx);
+        hh_serve_one(resuming_listener, sctx);
     SSL_CTX_free(sctx);
     tc_free(&ca);
     tc_free(&leaf);
@@ -117,17 +75,17 @@ static int setup(void)
     leaf = tc_make_leaf(&(tc_leaf_spec){.names = names}, &ca);
     const tc_name names_a[] = {{"DNS", "mx.a.example", 0}, {NULL, NULL, 0}};
     leaf_a = tc_make_leaf(&(tc_leaf_spec){.names = names_a}, &ca);
-    if ((listener = listening(&port)) < 0 || (resuming_listener = listening(&resuming_port)) < 0)
+    if ((listener = hh_listen(&port)) < 0 || (resuming_listener = hh_listen(&resuming_port)) < 0)
         return 1;
     /* No DNS: every lookup NXDOMAIN, locally. */
-    if (!write_file(world, "server:\n    local-zone: \".\" static\n"))
+    if (!hh_write_temp(world, "server:\n    local-zone: \".\" static\n"))
         return 1;
     char text[512];
     snprintf(text, sizeof(text),
              "mode = required-verify-hosted\nlog = stderr\nports = %u, %u\nunbound_conf = %s\n"
              "destinations = dest\n[dest]\nlax.example = lax\n[lax]\nmode = none\n",
              port, resuming_port, world);
-    if (!write_file(conf, text))
+    if (!hh_write_temp(conf, text))
         return 1;
     mxv_policy *policy = mxv_policy_new();
     char err[256];
@@ -160,70 +118,27 @@ static int teardown(void)
     return 0;
 }
 
-/* What mxverify writes to stderr, from capture_stderr() to captured(). */
-typedef struct {
-    int file, saved;
-} capture;
-
-static capture capture_stderr(void)
-{
-    char path[] = "/tmp/mxv-hook-verify-stderr-XXXXXX";
-    capture c = {mkstemp(path), dup(2)};
-    CU_ASSERT_FATAL(c.file >= 0 && c.saved >= 0 && dup2(c.file, 2) == 2);
-    unlink(path);
-    return c;
-}
-
-static void captured(capture c, char *said, size_t saidlen)
-{
-    dup2(c.saved, 2);
-    close(c.saved);
-    ssize_t n = pread(c.file, said, saidlen - 1, 0);
-    said[n > 0 ? n : 0] = '\0';
-    close(c.file);
-}
-
-static int connected_socket(unsigned short to)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {
-        .sin_family = AF_INET, .sin_port = htons(to), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    CU_ASSERT_FATAL(fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
-    return fd;
-}
-
 /* A client handshake with the program's checks off (SSL_VERIFY_NONE), as
  * Postfix at "may": true when it completed. domain: mxv_ssl_set()'s;
  * what mxverify wrote to stderr meanwhile in said[]. */
 static bool client_handshake(const char *domain, char *said, size_t saidlen)
 {
-    capture c = capture_stderr();
+    hh_capture c = hh_capture_stderr();
     SSL_CTX *sctx = SSL_CTX_new(TLS_server_method());
     CU_ASSERT_FATAL(sctx != NULL);
     SSL_CTX_use_certificate(sctx, leaf.cert);
     SSL_CTX_use_PrivateKey(sctx, leaf.key);
-    pthread_t server;
-    CU_ASSERT_FATAL(pthread_create(&server, NULL, serve_one, sctx) == 0);
+    pthread_t server = hh_serve_in_thread(listener, sctx);
 
     SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());
     CU_ASSERT_FATAL(cctx != NULL);
     SSL_CTX_set_min_proto_version(cctx, TLS1_3_VERSION);
     SSL_CTX_set_verify(cctx, SSL_VERIFY_NONE, NULL);
-    int fd = connected_socket(port);
-    SSL *ssl = SSL_new(cctx);
-    SSL_set_fd(ssl, fd);
-    char err[256];
-    if (domain)
-        CU_ASSERT(mxv_ssl_set(ssl, "domain", domain, err, sizeof(err)));
-    bool ok = SSL_connect(ssl) == 1;
-    if (ok)
-        SSL_shutdown(ssl);
-    SSL_free(ssl);
-    close(fd);
-    pthread_join(server, NULL);
+    bool ok = hh_client_handshake(cctx, port, domain);
+    hh_served(server);
     SSL_CTX_free(cctx);
     SSL_CTX_free(sctx);
-    captured(c, said, saidlen);
+    hh_captured(c, said, saidlen);
     return ok;
 }
 
@@ -291,7 +206,7 @@ static bool resumed_as(const char *name, char *said, size_t saidlen)
     SSL_CTX_set_max_proto_version(cctx, TLS1_2_VERSION);
     SSL_CTX_set_verify(cctx, SSL_VERIFY_NONE, NULL);
     X509_STORE_add_cert(SSL_CTX_get_cert_store(cctx), ca.cert);
-    int fd = connected_socket(resuming_port);
+    int fd = hh_connect(resuming_port);
     SSL *first = SSL_new(cctx);
     SSL_set_fd(first, fd);
     SSL_set_tlsext_host_name(first, "mx.a.example");
@@ -302,8 +217,8 @@ static bool resumed_as(const char *name, char *said, size_t saidlen)
     close(fd);
     CU_ASSERT_FATAL(session != NULL);
 
-    capture c = capture_stderr();
-    fd = connected_socket(resuming_port);
+    hh_capture c = hh_capture_stderr();
+    fd = hh_connect(resuming_port);
     SSL *again = SSL_new(cctx);
     SSL_set_tlsext_host_name(again, name);
     SSL_set_session(again, session);
@@ -311,7 +226,7 @@ static bool resumed_as(const char *name, char *said, size_t saidlen)
     bool resumed = SSL_session_reused(again) == 1;
     SSL_free(again);
     close(fd);
-    captured(c, said, saidlen);
+    hh_captured(c, said, saidlen);
     SSL_SESSION_free(session);
     SSL_CTX_free(cctx);
     CU_ASSERT(!ok || resumed);
@@ -333,30 +248,12 @@ static void test_resumption_judged_by_this_connections_name(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(said, "resumed=1")); /* the resumption was what was judged */
 }
 
-static size_t count(const char *text, const char *what)
-{
-    size_t n = 0;
-    for (const char *p = text; (p = strstr(p, what)); p += strlen(what))
-        n++;
-    return n;
-}
-
-/* A TLS server with `cert` (ticket keys of its own). */
-static SSL_CTX *server_of(const tc_pair *cert)
-{
-    SSL_CTX *sctx = SSL_CTX_new(TLS_server_method());
-    CU_ASSERT_FATAL(sctx != NULL);
-    SSL_CTX_use_certificate(sctx, cert->cert);
-    SSL_CTX_use_PrivateKey(sctx, cert->key);
-    return sctx;
-}
-
 /* A TLS 1.3 server of mx.a.example that has only P-384 for key exchange:
  * a client that sends an X25519 key share (OpenSSL's default) is asked
  * again (HelloRetryRequest), and writes its ClientHello twice. */
 static SSL_CTX *retrying_server(void)
 {
-    SSL_CTX *sctx = server_of(&leaf_a);
+    SSL_CTX *sctx = hh_server_of(&leaf_a);
     CU_ASSERT_FATAL(SSL_CTX_set1_groups_list(sctx, "P-384") == 1);
     return sctx;
 }
@@ -378,9 +275,8 @@ static void count_hellos(int write_p, int version, int content_type, const void 
 static bool retried(SSL_CTX *cctx, SSL_CTX *sctx, SSL_SESSION *session, SSL_SESSION **ends_with,
                     bool *resumed)
 {
-    pthread_t server;
-    CU_ASSERT_FATAL(pthread_create(&server, NULL, serve_one, sctx) == 0);
-    int fd = connected_socket(port);
+    pthread_t server = hh_serve_in_thread(listener, sctx);
+    int fd = hh_connect(port);
     SSL *ssl = SSL_new(cctx);
     SSL_set_fd(ssl, fd);
     SSL_set_tlsext_host_name(ssl, "mx.a.example");
@@ -398,7 +294,7 @@ static bool retried(SSL_CTX *cctx, SSL_CTX *sctx, SSL_SESSION *session, SSL_SESS
     *resumed = SSL_session_reused(ssl) == 1;
     SSL_free(ssl);
     close(fd);
-    pthread_join(server, NULL);
+    hh_served(server);
     return ok;
 }
 
@@ -428,9 +324,9 @@ static SSL_SESSION *first_session(SSL_CTX *cctx, SSL_CTX *sctx)
 static bool retried_said(SSL_CTX *cctx, SSL_CTX *sctx, SSL_SESSION *session,
                          SSL_SESSION **ends_with, bool *resumed, char *said, size_t saidlen)
 {
-    capture c = capture_stderr();
+    hh_capture c = hh_capture_stderr();
     bool ok = retried(cctx, sctx, session, ends_with, resumed);
-    captured(c, said, saidlen);
+    hh_captured(c, said, saidlen);
     return ok;
 }
 
@@ -447,8 +343,8 @@ static void test_retried_hello_decides_once(void)
     CU_ASSERT_EQUAL(hellos_written, 2); /* the server did ask again */
     /* One connection, one decision line (before: two, one for each
      * ClientHello, and so two sessions in a report). */
-    CU_ASSERT_EQUAL(count(said, "verdict="), 1);
-    CU_ASSERT_EQUAL(count(said, "verdict=pass"), 1);
+    CU_ASSERT_EQUAL(hh_count(said, "verdict="), 1);
+    CU_ASSERT_EQUAL(hh_count(said, "verdict=pass"), 1);
     SSL_SESSION_free(session);
     SSL_CTX_free(cctx);
     SSL_CTX_free(sctx);
@@ -471,7 +367,7 @@ static void test_declined_resumption_certificate_judged(void)
      * to a server that cannot resume it (other ticket keys) and sends a
      * certificate that names nothing of this destination's. */
     SSL_CTX_set_cert_verify_callback(cctx, accept_anything, NULL);
-    SSL_CTX *other = server_of(&leaf);
+    SSL_CTX *other = hh_server_of(&leaf);
     char said[4096];
     bool ok = retried_said(cctx, other, session, NULL, &resumed, said, sizeof(said));
     CU_ASSERT_FALSE(resumed);
@@ -491,12 +387,12 @@ static void test_declined_resumption_judged_anew(void)
      * server is judged on its certificate, which passes. */
     SSL_CTX *cctx = tls13_client(), *sctx = retrying_server();
     SSL_SESSION *session = first_session(cctx, sctx);
-    SSL_CTX *other = server_of(&leaf_a);
+    SSL_CTX *other = hh_server_of(&leaf_a);
     bool resumed;
     char said[4096];
     CU_ASSERT_TRUE(retried_said(cctx, other, session, NULL, &resumed, said, sizeof(said)));
     CU_ASSERT_FALSE(resumed);
-    CU_ASSERT_EQUAL(count(said, "verdict=pass"), 2); /* the session, then the certificate */
+    CU_ASSERT_EQUAL(hh_count(said, "verdict=pass"), 2); /* the session, then the certificate */
     SSL_SESSION_free(session);
     SSL_CTX_free(cctx);
     SSL_CTX_free(sctx);
@@ -519,7 +415,7 @@ static void lax_policy_of_the_program(const char *mode)
     CU_ASSERT_FATAL(mxv_policy_set(lax, "log", "none", err, sizeof(err)));
     SSL_CTX *cctx = tls13_client();
     CU_ASSERT_FATAL(mxv_ssl_ctx_enable(cctx, lax, err, sizeof(err)));
-    SSL_CTX *sctx = server_of(&leaf);
+    SSL_CTX *sctx = hh_server_of(&leaf);
     bool resumed;
     char said[4096];
     bool ok = retried_said(cctx, sctx, NULL, NULL, &resumed, said, sizeof(said));
