@@ -201,13 +201,16 @@ static void tie(SSL *ssl, int fd)
     h->tied_ino = st.st_ino;
 }
 
-/* A later handshake of an SSL tied before (a renegotiation): its socket,
- * if it still names the same one; AMBIGUOUS if not; OUT if never tied. */
+/* A later handshake of an SSL tied before, on the same connection (a
+ * renegotiation): its socket, if it still names the same one; AMBIGUOUS if
+ * not; OUT if never tied. Only a renegotiation: an SSL cleared
+ * (SSL_clear()) and used again starts a new connection, whatever socket
+ * the last one had (which may still be open). */
 static mxv_scope tied_before(SSL *ssl, int *fd)
 {
     mxv_hook_ssl *h = mxv_hook_ssl_get(ssl, false);
     struct stat st;
-    if (!h || !h->tied)
+    if (!h || !h->tied || !SSL_renegotiate_pending(ssl))
         return MXV_SCOPE_OUT;
     if (fstat(h->tied_fd, &st) != 0 || st.st_dev != h->tied_dev || st.st_ino != h->tied_ino)
         return MXV_SCOPE_AMBIGUOUS;
