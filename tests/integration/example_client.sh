@@ -34,7 +34,9 @@ has "TLS handshake with 127.0.0.1 refused"
 # library's callback runs inside the shim's, and each decides once (the
 # library's check nested in the shim's looped until the stack overflowed).
 if [ -n "${SHIM:-}" ]; then
-    export LD_PRELOAD=$SHIM MXVERIFY_PORTS=$port MXVERIFY_CAFILE=$certs/ca.pem \
+    # In an ASan build the runtime must come before the shim.
+    asan_rt=$(ldd "$SHIM" 2>/dev/null | awk '/libasan/ {print $3}')
+    export LD_PRELOAD="${asan_rt:+$asan_rt }$SHIM" MXVERIFY_PORTS=$port MXVERIFY_CAFILE=$certs/ca.pem \
         MXVERIFY_UNBOUND_CONF=$work/empty-world.conf MXVERIFY_LOG=stderr
     client 0 example.com
     has "Verdict:    pass (verified)"
