@@ -184,18 +184,22 @@ static void complain_broken(SSL *ssl, int fd, const char *what)
 }
 
 /* Several connections, and no way to tell which one this SSL uses: no IP,
- * no destination. Enforcing settings fail closed, others proceed. */
-static bool unknown_connection_refused(void)
+ * no looked-up destination. The settings of the domain the caller gave
+ * mxv_ssl_set(), else the configured or global ones: enforcing settings
+ * fail closed, others proceed. Said once per handshake. */
+static bool unknown_connection_refused(SSL *ssl)
 {
     mxv_effective e;
-    mxv_policy_effective(mxv_hook.policy, NULL, &e);
+    mxv_policy_effective(mxv_hook.policy, mxv_ssl_callers_domain(ssl), &e);
     bool enforce = mxv_enforces_verify(&e);
-    mxv_log_message(&e, LOG_WARNING,
-                    "verdict=fail mode=%s action=%s reason=validation-failure why=\"cannot tell "
-                    "which of the program's connections this TLS handshake belongs to (it uses a "
-                    "BIO of its own, and several connections sent data at once; the preload shim "
-                    "can tell)\" tls=openssl",
-                    mxv_mode_name(e.mode), enforce ? "abort" : "proceed");
+    if (mxv_hook_scope_untold_first(ssl))
+        mxv_log_message(
+            &e, LOG_WARNING,
+            "verdict=fail mode=%s action=%s reason=validation-failure why=\"cannot tell "
+            "which of the program's connections this TLS handshake belongs to (it uses a "
+            "BIO of its own, and several connections sent data at once; the preload shim "
+            "can tell)\" tls=openssl",
+            mxv_mode_name(e.mode), enforce ? "abort" : "proceed");
     return enforce;
 }
 
@@ -212,7 +216,7 @@ static int hooked_cert_verify(X509_STORE_CTX *x, void *arg)
         return fail_handshake(x, ssl, X509_V_ERR_APPLICATION_VERIFICATION);
     }
     if (scope != MXV_SCOPE_IN) {
-        if (!unknown_connection_refused())
+        if (!unknown_connection_refused(ssl))
             return run_program_verify(x, ssl);
         return fail_handshake(x, ssl, X509_V_ERR_APPLICATION_VERIFICATION);
     }
@@ -370,7 +374,7 @@ static int server_choice(SSL *ssl, const SSL_CIPHER *c)
         return 0;
     }
     if (scope != MXV_SCOPE_IN)
-        return !unknown_connection_refused();
+        return !unknown_connection_refused(ssl);
     if (SSL_get_fd(ssl) < 0)
         note_openssl(fd); /* a BIO of the program's own: its socket is known now */
     if (certless(c)) {
@@ -388,7 +392,8 @@ static int server_choice(SSL *ssl, const SSL_CIPHER *c)
      * other than ephemeral Diffie-Hellman, which alone signs the
      * ServerKeyExchange: static RSA, RSA-PSK). */
     int kx = SSL_CIPHER_get_kx_nid(c);
-    bool signs = kx == NID_kx_ecdhe || kx == NID_kx_dhe || kx == NID_kx_any; /* any: TLS 1.3 */
+    bool signs = kx == NID_kx_ecdhe || kx == NID_kx_dhe || kx == NID_kx_srp || /* SRP-RSA, -DSS */
+                 kx == NID_kx_any;                                             /* TLS 1.3 */
     if (!mxv_hook.host && mxv_enforces_verify(&e) && !SSL_session_reused(ssl) &&
         (SSL_version(ssl) < TLS1_2_VERSION || !signs)) {
         char why[200];
@@ -429,8 +434,13 @@ static int checkpoint(SSL *ssl)
     int fd;
     X509 *peer = SSL_get0_peer_certificate(ssl);
     if (!peer || SSL_session_reused(ssl) || mxv_ssl_decided_certificate(ssl) ||
-        mxv_ssl_verified_nothing(ssl) || mxv_hook_scope(ssl, true, &fd) != MXV_SCOPE_IN)
+        mxv_ssl_verified_nothing(ssl))
         return 1;
+    mxv_scope scope = mxv_hook_scope(ssl, true, &fd);
+    if (scope == MXV_SCOPE_OUT)
+        return 1;
+    if (scope != MXV_SCOPE_IN)
+        return !unknown_connection_refused(ssl);
     mxv_effective e;
     effective_for(ssl, fd, &e);
     if (mxv_mode_algorithm(e.mode) == MXV_ALG_NONE && !mxv_published_asked(&e) && !mxv_hook.broken)

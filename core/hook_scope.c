@@ -30,12 +30,19 @@ struct mxv_hook_ssl {
     size_t nmarks;
     bool marked; /* a snapshot was taken at this SSL's ClientHello */
     /* The socket a handshake of this SSL was tied to (BIO of the
-     * program's own): a renegotiation's ClientHello is encrypted, so the
-     * next handshake is tied to it too, while it names the same socket. */
+     * program's own), and that handshake's ClientHello random: the rest of
+     * that handshake is tied to it whatever other connections send, and
+     * so is a renegotiation (its ClientHello is encrypted), while it names
+     * the same socket. */
     bool tied;
     int tied_fd;
     dev_t tied_dev;
     ino_t tied_ino;
+    unsigned char tied_random[MXV_HELLO_RANDOM_LEN];
+    /* the handshake (ClientHello random) for which "cannot tell which
+     * connection" was said */
+    bool untold_said;
+    unsigned char untold_random[MXV_HELLO_RANDOM_LEN];
 };
 
 /* The peer port of a connected TCP socket, 0 if fd is not one. */
@@ -195,22 +202,37 @@ static void tie(SSL *ssl, int fd)
     mxv_hook_ssl *h = mxv_hook_ssl_get(ssl, true);
     if (!h || fd < 0 || fstat(fd, &st) != 0)
         return;
-    h->tied = true;
+    h->tied = SSL_get_client_random(ssl, h->tied_random, sizeof(h->tied_random)) ==
+              sizeof(h->tied_random);
     h->tied_fd = fd;
     h->tied_dev = st.st_dev;
     h->tied_ino = st.st_ino;
 }
 
-/* A later handshake of an SSL tied before, on the same connection (a
- * renegotiation): its socket, if it still names the same one; AMBIGUOUS if
- * not; OUT if never tied. Only a renegotiation: an SSL cleared
- * (SSL_clear()) and used again starts a new connection, whatever socket
- * the last one had (which may still be open). */
+bool mxv_hook_scope_untold_first(SSL *ssl)
+{
+    mxv_hook_ssl *h = mxv_hook_ssl_get(ssl, true);
+    if (!h)
+        return true;
+    if (h->untold_said && mxv_ssl_random_current(ssl, h->untold_random))
+        return false;
+    h->untold_said = SSL_get_client_random(ssl, h->untold_random, sizeof(h->untold_random)) ==
+                     sizeof(h->untold_random);
+    return true;
+}
+
+/* An SSL tied before, on the same connection: later in the handshake it
+ * was tied in (other connections may send meanwhile), or in a
+ * renegotiation. Its socket, if it still names the same one; AMBIGUOUS if
+ * not; OUT if never tied. An SSL cleared (SSL_clear()) and used again
+ * starts a new connection, whatever socket the last one had (which may
+ * still be open). */
 static mxv_scope tied_before(SSL *ssl, int *fd)
 {
     mxv_hook_ssl *h = mxv_hook_ssl_get(ssl, false);
     struct stat st;
-    if (!h || !h->tied || !SSL_renegotiate_pending(ssl))
+    if (!h || !h->tied ||
+        (!mxv_ssl_random_current(ssl, h->tied_random) && !SSL_renegotiate_pending(ssl)))
         return MXV_SCOPE_OUT;
     if (fstat(h->tied_fd, &st) != 0 || st.st_dev != h->tied_dev || st.st_ino != h->tied_ino)
         return MXV_SCOPE_AMBIGUOUS;

@@ -61,6 +61,9 @@ mxv_scope mxv_hook_scope(SSL *ssl, bool hello_sent, int *fd);
 /* At the ClientHello (the provider alone): what the correlation above
  * starts from. */
 void mxv_hook_scope_hello(SSL *ssl);
+/* true the first time it is asked in a handshake of ssl: "cannot tell
+ * which connection" is said once per handshake. */
+bool mxv_hook_scope_untold_first(SSL *ssl);
 
 /* Per SSL: the provider's snapshot, and whether a decision was made for
  * the current handshake (freed with the SSL). */

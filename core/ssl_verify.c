@@ -131,8 +131,7 @@ static conn *get_conn(const SSL *ssl, bool create)
     return c;
 }
 
-/* Is `random` the ClientHello random of the handshake under way on ssl? */
-static bool of_this_handshake(const SSL *ssl, const unsigned char random[MXV_HELLO_RANDOM_LEN])
+bool mxv_ssl_random_current(const SSL *ssl, const unsigned char random[MXV_HELLO_RANDOM_LEN])
 {
     unsigned char now[MXV_HELLO_RANDOM_LEN];
     return SSL_get_client_random(ssl, now, sizeof(now)) == sizeof(now) &&
@@ -234,7 +233,7 @@ static const char *program_host(SSL *ssl, const conn *c)
     const char *host = X509_VERIFY_PARAM_get0_host(SSL_get0_param(ssl), 0);
     if (host)
         return host;
-    if (c->hello_seen && of_this_handshake(ssl, c->hello_random))
+    if (c->hello_seen && mxv_ssl_random_current(ssl, c->hello_random))
         return c->hello_host;
     return SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
 }
@@ -579,13 +578,13 @@ const char *mxv_ssl_callers_domain(const SSL *ssl)
 bool mxv_ssl_verified_nothing(const SSL *ssl)
 {
     conn *c = get_conn(ssl, false);
-    return c && c->verified_nothing && of_this_handshake(ssl, c->nothing_random);
+    return c && c->verified_nothing && mxv_ssl_random_current(ssl, c->nothing_random);
 }
 
 bool mxv_ssl_decided_this_handshake(const SSL *ssl)
 {
     conn *c = get_conn(ssl, false);
-    return c && c->decision && c->decision_hooked && of_this_handshake(ssl, c->random);
+    return c && c->decision && c->decision_hooked && mxv_ssl_random_current(ssl, c->random);
 }
 
 bool mxv_ssl_decided_certificate(const SSL *ssl)

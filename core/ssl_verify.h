@@ -44,6 +44,9 @@ const char *mxv_ssl_callers_domain(const SSL *ssl);
  * handshake, or could not tell (out of memory). */
 bool mxv_ssl_verified_nothing(const SSL *ssl);
 
+/* Is `random` the ClientHello random of the handshake under way on ssl? */
+bool mxv_ssl_random_current(const SSL *ssl, const unsigned char random[MXV_HELLO_RANDOM_LEN]);
+
 /* The hook, as each ClientHello of an in-scope (or not yet known) client
  * SSL is written: notes the SNI the program gave OpenSSL for this
  * handshake, which decisions made later in it take (the SNI OpenSSL

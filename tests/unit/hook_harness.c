@@ -87,6 +87,17 @@ SSL_CTX *hh_server_of(const tc_pair *cert)
     return sctx;
 }
 
+SSL_CTX *hh_tls13_client(const tc_pair *trusted)
+{
+    SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());
+    CU_ASSERT_FATAL(cctx != NULL);
+    SSL_CTX_set_min_proto_version(cctx, TLS1_3_VERSION);
+    SSL_CTX_set_verify(cctx, SSL_VERIFY_NONE, NULL);
+    if (trusted)
+        X509_STORE_add_cert(SSL_CTX_get_cert_store(cctx), trusted->cert);
+    return cctx;
+}
+
 int hh_connect(unsigned short port)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -27,6 +27,10 @@ void hh_served(pthread_t server);
 /* A TLS server with `cert`, ticket keys of its own. */
 SSL_CTX *hh_server_of(const tc_pair *cert);
 
+/* A TLS 1.3 client whose own checks are off (SSL_VERIFY_NONE, as
+ * Postfix at "may"), trusting `trusted` (NULL: nothing). */
+SSL_CTX *hh_tls13_client(const tc_pair *trusted);
+
 /* A TCP socket connected to 127.0.0.1:port (fails the test otherwise). */
 int hh_connect(unsigned short port);
 

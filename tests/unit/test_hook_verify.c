@@ -130,10 +130,7 @@ static bool client_handshake(const char *domain, char *said, size_t saidlen)
     SSL_CTX_use_PrivateKey(sctx, leaf.key);
     pthread_t server = hh_serve_in_thread(listener, sctx);
 
-    SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());
-    CU_ASSERT_FATAL(cctx != NULL);
-    SSL_CTX_set_min_proto_version(cctx, TLS1_3_VERSION);
-    SSL_CTX_set_verify(cctx, SSL_VERIFY_NONE, NULL);
+    SSL_CTX *cctx = hh_tls13_client(NULL);
     bool ok = hh_client_handshake(cctx, port, domain);
     hh_served(server);
     SSL_CTX_free(cctx);
@@ -298,18 +295,6 @@ static bool retried(SSL_CTX *cctx, SSL_CTX *sctx, SSL_SESSION *session, SSL_SESS
     return ok;
 }
 
-/* A client of TLS 1.3 that trusts the test CA, its own checks off (as
- * Postfix at "may"). */
-static SSL_CTX *tls13_client(void)
-{
-    SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());
-    CU_ASSERT_FATAL(cctx != NULL);
-    SSL_CTX_set_min_proto_version(cctx, TLS1_3_VERSION);
-    SSL_CTX_set_verify(cctx, SSL_VERIFY_NONE, NULL);
-    X509_STORE_add_cert(SSL_CTX_get_cert_store(cctx), ca.cert);
-    return cctx;
-}
-
 /* The session (a ticket) of a first connection of cctx to sctx. */
 static SSL_SESSION *first_session(SSL_CTX *cctx, SSL_CTX *sctx)
 {
@@ -332,7 +317,7 @@ static bool retried_said(SSL_CTX *cctx, SSL_CTX *sctx, SSL_SESSION *session,
 
 static void test_retried_hello_decides_once(void)
 {
-    SSL_CTX *cctx = tls13_client(), *sctx = retrying_server();
+    SSL_CTX *cctx = hh_tls13_client(&ca), *sctx = retrying_server();
     SSL_SESSION *session = first_session(cctx, sctx);
     bool resumed;
 
@@ -358,7 +343,7 @@ static int accept_anything(X509_STORE_CTX *x, void *arg)
 
 static void test_declined_resumption_certificate_judged(void)
 {
-    SSL_CTX *cctx = tls13_client(), *sctx = retrying_server();
+    SSL_CTX *cctx = hh_tls13_client(&ca), *sctx = retrying_server();
     SSL_SESSION *session = first_session(cctx, sctx);
     bool resumed;
 
@@ -385,7 +370,7 @@ static void test_declined_resumption_judged_anew(void)
 {
     /* Control: with mxverify's callback in place, the declined session's
      * server is judged on its certificate, which passes. */
-    SSL_CTX *cctx = tls13_client(), *sctx = retrying_server();
+    SSL_CTX *cctx = hh_tls13_client(&ca), *sctx = retrying_server();
     SSL_SESSION *session = first_session(cctx, sctx);
     SSL_CTX *other = hh_server_of(&leaf_a);
     bool resumed;
@@ -413,7 +398,7 @@ static void lax_policy_of_the_program(const char *mode)
     CU_ASSERT_FATAL(lax != NULL);
     CU_ASSERT_FATAL(mxv_policy_set(lax, "mode", mode, err, sizeof(err)));
     CU_ASSERT_FATAL(mxv_policy_set(lax, "log", "none", err, sizeof(err)));
-    SSL_CTX *cctx = tls13_client();
+    SSL_CTX *cctx = hh_tls13_client(&ca);
     CU_ASSERT_FATAL(mxv_ssl_ctx_enable(cctx, lax, err, sizeof(err)));
     SSL_CTX *sctx = hh_server_of(&leaf);
     bool resumed;
