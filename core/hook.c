@@ -439,6 +439,10 @@ static int checkpoint(SSL *ssl)
     mxv_scope scope = mxv_hook_scope(ssl, true, &fd);
     if (scope == MXV_SCOPE_OUT)
         return 1;
+    if (scope != MXV_SCOPE_IN && mxv_hook.broken) {
+        complain_broken(ssl, fd, "handshake");
+        return 0;
+    }
     if (scope != MXV_SCOPE_IN)
         return !unknown_connection_refused(ssl);
     mxv_effective e;

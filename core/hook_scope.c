@@ -52,16 +52,24 @@ static bool in_scope_socket(int fd)
     return port && mxv_hook_port_listed(port);
 }
 
+/* Octets the program has written to TCP socket fd, as far as they tell a
+ * ClientHello's way: those the kernel sent (with any sent again) plus
+ * those still queued. Queued ones count: a server that keeps its receive
+ * window shut holds the ClientHello in the client's queue while it sends
+ * its own first flight (TLS 1.2 needs nothing of the client's for it), and
+ * counting sent octets alone then found that no connection carried the
+ * ClientHello: out of scope, nothing decided. ~0: cannot be read. */
 static unsigned long long octets_sent(int fd)
 {
     struct tcp_info ti;
     socklen_t len = sizeof(ti);
     memset(&ti, 0, sizeof(ti));
-    /* tcpi_bytes_sent came with Linux 4.19: an older kernel fills less. */
+    /* tcpi_bytes_sent came with Linux 4.19 (after tcpi_notsent_bytes, 4.6):
+     * an older kernel fills less. */
     if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
         len < offsetof(struct tcp_info, tcpi_bytes_sent) + sizeof(ti.tcpi_bytes_sent))
         return ~0ULL;
-    return ti.tcpi_bytes_sent;
+    return ti.tcpi_bytes_sent + ti.tcpi_notsent_bytes;
 }
 
 /* Calls each(fd) for every open descriptor: /proc/self/fd, else every

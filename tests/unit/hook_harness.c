@@ -2,14 +2,18 @@
 /* hook_harness: see the header. */
 #include "hook_harness.h"
 
+#include "hook.h"
 #include "mxverify.h"
 
 #include <CUnit/CUnit.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 bool hh_write_temp(char *path, const char *text)
@@ -20,6 +24,36 @@ bool hh_write_temp(char *path, const char *text)
     if (fd >= 0)
         close(fd);
     return ok;
+}
+
+bool hh_install_hook(char *conf, const char *text)
+{
+    mxv_policy *policy = mxv_policy_new();
+    char err[256] = "out of memory";
+    if (!hh_write_temp(conf, text) || !policy ||
+        !mxv_policy_load_file(policy, conf, err, sizeof(err)) ||
+        !mxv_hook_install(policy, NULL, err, sizeof(err))) {
+        fprintf(stderr, "hook not installed: %s\n", err);
+        return false;
+    }
+    return true;
+}
+
+pid_t hh_fork_server(void (*run)(void))
+{
+    fflush(NULL);
+    pid_t server = fork();
+    if (server == 0)
+        run();
+    return server;
+}
+
+void hh_stop_server(pid_t server)
+{
+    if (server > 0) {
+        kill(server, SIGTERM);
+        waitpid(server, NULL, 0);
+    }
 }
 
 int hh_listen(unsigned short *port)

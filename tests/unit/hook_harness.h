@@ -13,9 +13,22 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* Writes text to a new file made from the mkstemp() template path. */
 bool hh_write_temp(char *path, const char *text);
+
+/* Writes text (openssl.cnf syntax) to a new file from the mkstemp()
+ * template conf and installs mxverify's hooks with it, as the provider
+ * does; false (said on stderr) when it cannot. Once per process. */
+bool hh_install_hook(char *conf, const char *text);
+
+/* A server process of its own: run() in a child, which must end with
+ * _exit() and use no CUnit; forked before mxverify decides anything (a
+ * child of a process that did abandons its DNS context: a leak to
+ * valgrind). -1 when it cannot. hh_stop_server() ends it. */
+pid_t hh_fork_server(void (*run)(void));
+void hh_stop_server(pid_t server);
 
 /* A socket listening on 127.0.0.1, its port in *port; -1 on failure. */
 int hh_listen(unsigned short *port);

@@ -78,26 +78,15 @@ static int setup(void)
              "destinations = dest\n[dest]\nstrict.example = strict\nlax.example = lax\n"
              "[strict]\nmode = required-verify-hosted\n[lax]\nmode = none\n",
              port, far_port, world);
-    mxv_policy *policy = mxv_policy_new();
-    char err[256];
-    if (!hh_write_temp(conf, text) || !policy ||
-        !mxv_policy_load_file(policy, conf, err, sizeof(err)) ||
-        !mxv_hook_install(policy, NULL, err, sizeof(err))) {
-        fprintf(stderr, "setup: %s\n", err);
+    if (!hh_install_hook(conf, text))
         return 1;
-    }
-    fflush(NULL);
-    if ((far_server = fork()) == 0)
-        far_server_run();
+    far_server = hh_fork_server(far_server_run);
     return far_server < 0;
 }
 
 static int teardown(void)
 {
-    if (far_server > 0) {
-        kill(far_server, SIGTERM);
-        waitpid(far_server, NULL, 0);
-    }
+    hh_stop_server(far_server);
     close(far_listener);
     close(listener);
     unlink(world);

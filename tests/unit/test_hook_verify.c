@@ -85,29 +85,17 @@ static int setup(void)
              "mode = required-verify-hosted\nlog = stderr\nports = %u, %u\nunbound_conf = %s\n"
              "destinations = dest\n[dest]\nlax.example = lax\n[lax]\nmode = none\n",
              port, resuming_port, world);
-    if (!hh_write_temp(conf, text))
+    if (!hh_install_hook(conf, text))
         return 1;
-    mxv_policy *policy = mxv_policy_new();
-    char err[256];
-    if (!policy || !mxv_policy_load_file(policy, conf, err, sizeof(err)) ||
-        !mxv_hook_install(policy, NULL, err, sizeof(err))) {
-        fprintf(stderr, "setup: %s\n", err);
-        return 1;
-    }
     /* Last: nothing of mxverify's is built yet (the first decision
      * builds it), and nothing can fail after. */
-    fflush(NULL);
-    if ((resuming_server = fork()) == 0)
-        resuming_server_run();
+    resuming_server = hh_fork_server(resuming_server_run);
     return resuming_server < 0;
 }
 
 static int teardown(void)
 {
-    if (resuming_server > 0) {
-        kill(resuming_server, SIGTERM);
-        waitpid(resuming_server, NULL, 0);
-    }
+    hh_stop_server(resuming_server);
     close(resuming_listener);
     close(listener);
     unlink(world);

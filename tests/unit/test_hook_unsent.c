@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test_hook_unsent: without the shim, the socket a BIO of the program's
+ * own writes to is found by the octets each connection took since the
+ * ClientHello was made; octets still queued in the kernel count. A server
+ * that keeps its receive window shut holds the ClientHello in the
+ * client's queue and sends its own first flight meanwhile (in TLS 1.2 it
+ * needs nothing of the client's): counting sent octets alone found no
+ * connection, took the handshake for one out of scope, and nothing was
+ * decided (found by review). TCP_CORK holds the ClientHello here as the
+ * shut window would.
+ *
+ * The server is a process of its own, made before mxverify decides
+ * anything, that answers every connection with one recorded first flight
+ * (ServerHello, Certificate, ServerHelloDone) without reading.
+ */
+#include "hook.h"
+#include "hook_harness.h"
+#include "mxverify.h"
+#include "testcert.h"
+#include "unit_main.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/ssl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SUITE "AES128-GCM-SHA256" /* static RSA: nothing signed after the certificate */
+
+static tc_pair ca, rsa_leaf;
+static int listener = -1;
+static unsigned short port;
+static pid_t server = -1;
+static char world[] = "/tmp/mxv-hook-unsent-XXXXXX";
+static char conf[] = "/tmp/mxv-hook-unsent-conf-XXXXXX";
+
+static SSL_CTX *client_ctx(void)
+{
+    SSL_CTX *c = SSL_CTX_new(TLS_client_method());
+    if (c) {
+        SSL_CTX_set_max_proto_version(c, TLS1_2_VERSION);
+        SSL_CTX_set_cipher_list(c, SUITE);
+        SSL_CTX_set_verify(c, SSL_VERIFY_NONE, NULL);
+    }
+    return c;
+}
+
+/* The server's first flight, recorded from a handshake in memory, then
+ * written to every connection without reading it. No CUnit here. */
+static void server_run(void)
+{
+    SSL_CTX *s = SSL_CTX_new(TLS_server_method()), *c = client_ctx();
+    if (!s || !c || SSL_CTX_use_certificate(s, rsa_leaf.cert) != 1 ||
+        SSL_CTX_use_PrivateKey(s, rsa_leaf.key) != 1 || SSL_CTX_set_cipher_list(s, SUITE) != 1)
+        _exit(1);
+    SSL *cs = SSL_new(c), *ss = SSL_new(s);
+    BIO *ci, *co, *si, *so;
+    if (!cs || !ss || !BIO_new_bio_pair(&ci, 0, &co, 0) || !BIO_new_bio_pair(&si, 0, &so, 0))
+        _exit(1);
+    SSL_set_bio(cs, ci, ci);
+    SSL_set_bio(ss, si, si);
+    SSL_set_connect_state(cs);
+    SSL_set_accept_state(ss);
+    static char flight[65536];
+    SSL_do_handshake(cs);
+    int n = BIO_read(co, flight, sizeof(flight));
+    if (n <= 0 || BIO_write(so, flight, n) != n)
+        _exit(1);
+    SSL_do_handshake(ss);
+    int len = BIO_read(so, flight, sizeof(flight));
+    SSL_free(cs); /* with its BIO pair's end */
+    SSL_free(ss);
+    BIO_free(co);
+    BIO_free(so);
+    SSL_CTX_free(c);
+    SSL_CTX_free(s);
+    if (len <= 0)
+        _exit(1);
+    alarm(300); /* gone in five minutes, whatever becomes of the test */
+    for (int i = 0; i < 8; i++) {
+        int fd = accept(listener, NULL, NULL);
+        if (fd >= 0 && write(fd, flight, (size_t)len) != len)
+            _exit(2);
+        /* left open: the client closes */
+    }
+    _exit(0);
+}
+
+static int setup(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    ca = tc_make_ca("hook unsent CA", NULL);
+    const tc_name names[] = {{"DNS", "unrelated.example.org", 0}, {NULL, NULL, 0}};
+    rsa_leaf = tc_make_leaf(&(tc_leaf_spec){.names = names, .rsa = true}, &ca);
+    if ((listener = hh_listen(&port)) < 0 ||
+        !hh_write_temp(world, "server:\n    local-zone: \".\" static\n"))
+        return 1;
+    char text[512];
+    snprintf(text, sizeof(text),
+             "mode = none\nlog = stderr\nports = %u\nunbound_conf = %s\n"
+             "destinations = dest\n[dest]\nstrict.example = strict\n"
+             "[strict]\nmode = required-verify-hosted\n",
+             port, world);
+    if (!hh_install_hook(conf, text))
+        return 1;
+    server = hh_fork_server(server_run);
+    return server < 0;
+}
+
+static int teardown(void)
+{
+    hh_stop_server(server);
+    close(listener);
+    unlink(world);
+    unlink(conf);
+    tc_free(&ca);
+    tc_free(&rsa_leaf);
+    return 0;
+}
+
+/* A client to strict.example through a memory BIO pair: its ClientHello
+ * handed to the kernel (held there when `held`), the server's flight
+ * read back and given to OpenSSL. true when the client went on (wrote
+ * its next flight) instead of failing. */
+static bool went_on(bool held, char *said, size_t saidlen)
+{
+    SSL_CTX *cctx = client_ctx();
+    CU_ASSERT_FATAL(cctx != NULL);
+    int fd = hh_connect(port), one = 1;
+    if (held)
+        CU_ASSERT_FATAL(setsockopt(fd, IPPROTO_TCP, TCP_CORK, &one, sizeof(one)) == 0);
+    SSL *ssl = SSL_new(cctx);
+    char err[256];
+    CU_ASSERT(mxv_ssl_set(ssl, "domain", "strict.example", err, sizeof(err)));
+    BIO *inner, *outer;
+    CU_ASSERT_FATAL(BIO_new_bio_pair(&inner, 0, &outer, 0) == 1);
+    SSL_set_bio(ssl, inner, inner);
+    SSL_set_connect_state(ssl);
+    hh_capture c = hh_capture_stderr();
+    static char buf[65536];
+    SSL_do_handshake(ssl);
+    int n = BIO_read(outer, buf, sizeof(buf));
+    CU_ASSERT_FATAL(n > 0 && write(fd, buf, (size_t)n) == n); /* the ClientHello */
+    usleep(100000);                                           /* the server's flight arrives */
+    n = (int)read(fd, buf, sizeof(buf));
+    CU_ASSERT_FATAL(n > 0 && BIO_write(outer, buf, n) == n);
+    int r = SSL_do_handshake(ssl);
+    bool on = r == 1 || SSL_get_error(ssl, r) == SSL_ERROR_WANT_READ;
+    hh_captured(c, said, saidlen);
+    SSL_free(ssl);
+    BIO_free(outer);
+    close(fd);
+    SSL_CTX_free(cctx);
+    return on;
+}
+
+static void test_queued_client_hello_counts(void)
+{
+    char said[4096];
+    /* Control: the ClientHello left; static RSA under strict.example's
+     * enforcing settings is refused, saying why. */
+    CU_ASSERT_FALSE(went_on(false, said, sizeof(said)));
+    CU_ASSERT_PTR_NOT_NULL(strstr(said, "has no server signature"));
+    /* Held in the client's queue: the same (before: out of scope, the
+     * client went on, nothing decided or said). */
+    CU_ASSERT_FALSE(went_on(true, said, sizeof(said)));
+    CU_ASSERT_PTR_NOT_NULL(strstr(said, "has no server signature"));
+}
+
+int main(void)
+{
+    static const unit_test tests[] = {
+        {"a ClientHello still queued in the kernel counts for its connection",
+         test_queued_client_hello_counts},
+        {NULL, NULL},
+    };
+    return unit_run("hook_unsent", setup, teardown, tests);
+}
