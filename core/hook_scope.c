@@ -64,20 +64,28 @@ static unsigned long long octets_sent(int fd)
     struct tcp_info ti;
     socklen_t len = sizeof(ti);
     memset(&ti, 0, sizeof(ti));
+    int protocol = 0;
+    socklen_t plen = sizeof(protocol);
     /* tcpi_bytes_sent came with Linux 4.19 (after tcpi_notsent_bytes, 4.6):
-     * an older kernel fills less. */
-    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
+     * an older kernel fills less. Plain TCP only: on an MPTCP socket
+     * TCP_INFO tells one subflow, not what the program wrote. */
+    if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &plen) != 0 || protocol != IPPROTO_TCP ||
+        getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
         len < offsetof(struct tcp_info, tcpi_bytes_sent) + sizeof(ti.tcpi_bytes_sent))
         return ~0ULL;
     return ti.tcpi_bytes_sent + ti.tcpi_notsent_bytes;
 }
 
-/* Calls each(fd) for every open descriptor: /proc/self/fd, else every
- * number below the descriptor limit (a chroot without /proc). Every
- * descriptor, however high: a socket at 70000 is found as one at 5. */
+/* Calls each(fd) for every open descriptor: /proc/thread-self/fd (the
+ * process's /proc/self/fd lists nothing once its main thread has
+ * exited), else /proc/self/fd (Linux before 3.17), else every number
+ * below the descriptor limit (a chroot without /proc). Every descriptor,
+ * however high: a socket at 70000 is found as one at 5. */
 static void each_descriptor(void (*each)(int fd, void *arg), void *arg)
 {
-    DIR *d = opendir("/proc/self/fd");
+    DIR *d = opendir("/proc/thread-self/fd");
+    if (!d)
+        d = opendir("/proc/self/fd");
     if (d) {
         int self = dirfd(d);
         struct dirent *e;
@@ -99,6 +107,7 @@ static void each_descriptor(void (*each)(int fd, void *arg), void *arg)
 typedef struct {
     sent_mark *marks;
     size_t n, cap;
+    bool lost; /* out of memory: a socket may be missing */
 } mark_list;
 
 static void mark_one(int fd, void *arg)
@@ -111,8 +120,10 @@ static void mark_one(int fd, void *arg)
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 8;
         sent_mark *m = realloc(l->marks, cap * sizeof(*m));
-        if (!m)
+        if (!m) {
+            l->lost = true;
             return;
+        }
         l->marks = m;
         l->cap = cap;
     }
@@ -164,13 +175,14 @@ void mxv_hook_scope_hello(SSL *ssl)
     free(h->marks);
     h->marks = l.marks;
     h->nmarks = l.n;
-    h->marked = true;
+    h->marked = !l.lost; /* a snapshot missing a socket tells nothing */
 }
 
 /* Without the shim, a BIO of the program's own: the TCP connection that
- * sent octets since this SSL's ClientHello was made. When one in scope did
+ * took octets since this SSL's ClientHello was made. When one in scope did
  * and no other connection did, that is it; when only connections out of
- * scope did, it went there; anything else cannot be told. */
+ * scope did, it went there; anything else (none, several, a count lost to
+ * a lack of memory) cannot be told. */
 static mxv_scope correlate(SSL *ssl, int *fd)
 {
     mxv_hook_ssl *h = mxv_hook_ssl_get(ssl, false);
@@ -178,6 +190,10 @@ static mxv_scope correlate(SSL *ssl, int *fd)
         return MXV_SCOPE_AMBIGUOUS;
     mark_list now = {0};
     each_descriptor(mark_one, &now);
+    if (now.lost) {
+        free(now.marks);
+        return MXV_SCOPE_AMBIGUOUS;
+    }
     int found = -1, moved_in = 0, moved_out = 0;
     for (size_t i = 0; i < now.n; i++) {
         const sent_mark *m = &now.marks[i], *before = NULL;
@@ -196,8 +212,12 @@ static mxv_scope correlate(SSL *ssl, int *fd)
         }
     }
     free(now.marks);
+    /* Out only when it went elsewhere: a ClientHello that no connection
+     * took yet (the program handed the server's flight to OpenSSL before
+     * writing its own; an attacker who appended that flight to the
+     * STARTTLS reply) cannot be told. */
     if (moved_in == 0)
-        return MXV_SCOPE_OUT;
+        return moved_out > 0 ? MXV_SCOPE_OUT : MXV_SCOPE_AMBIGUOUS;
     *fd = found;
     return moved_in == 1 && moved_out == 0 ? MXV_SCOPE_IN : MXV_SCOPE_AMBIGUOUS;
 }
