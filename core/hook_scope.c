@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <linux/tcp.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -29,6 +30,8 @@ struct mxv_hook_ssl {
     sent_mark *marks;
     size_t nmarks;
     bool marked; /* a snapshot was taken at this SSL's ClientHello */
+    /* octets OpenSSL had written to the SSL's write BIO then */
+    uint64_t written;
     /* The socket a handshake of this SSL was tied to (BIO of the
      * program's own), and that handshake's ClientHello random: the rest of
      * that handshake is tied to it whatever other connections send, and
@@ -176,6 +179,8 @@ void mxv_hook_scope_hello(SSL *ssl)
     h->marks = l.marks;
     h->nmarks = l.n;
     h->marked = !l.lost; /* a snapshot missing a socket tells nothing */
+    BIO *wbio = SSL_get_wbio(ssl);
+    h->written = wbio ? BIO_number_written(wbio) : 0;
 }
 
 /* Without the shim, a BIO of the program's own: the TCP connection that
@@ -194,19 +199,25 @@ static mxv_scope correlate(SSL *ssl, int *fd)
         free(now.marks);
         return MXV_SCOPE_AMBIGUOUS;
     }
-    int found = -1, moved_in = 0, moved_out = 0;
+    /* What OpenSSL wrote since (the ClientHello at least): the connection
+     * that carried it took as much. */
+    BIO *wbio = SSL_get_wbio(ssl);
+    uint64_t need = wbio ? BIO_number_written(wbio) - h->written : 0;
+    int found = -1, moved_in = 0, moved_out = 0, carried = 0;
     for (size_t i = 0; i < now.n; i++) {
         const sent_mark *m = &now.marks[i], *before = NULL;
         for (size_t j = 0; j < h->nmarks && !before; j++)
             if (h->marks[j].fd == m->fd && h->marks[j].ino == m->ino)
                 before = &h->marks[j];
-        /* A connection opened since, or one whose count cannot be read,
-         * may have carried it too. */
-        if (before && m->sent != ~0ULL && before->sent != ~0ULL && m->sent == before->sent)
+        /* A connection opened since (counted from nothing), or one whose
+         * count cannot be read, may have carried it too. */
+        bool readable = m->sent != ~0ULL && (!before || before->sent != ~0ULL);
+        if (before && readable && m->sent == before->sent)
             continue;
         if (m->in_scope) {
             moved_in++;
             found = m->fd;
+            carried += !readable || m->sent - (before ? before->sent : 0) >= need;
         } else {
             moved_out++;
         }
@@ -218,8 +229,11 @@ static mxv_scope correlate(SSL *ssl, int *fd)
      * STARTTLS reply) cannot be told. */
     if (moved_in == 0)
         return moved_out > 0 ? MXV_SCOPE_OUT : MXV_SCOPE_AMBIGUOUS;
+    /* One in-scope connection moved, nothing else, and by as much as
+     * OpenSSL wrote: not one that sent a few octets of its own while
+     * this ClientHello had gone nowhere yet. */
     *fd = found;
-    return moved_in == 1 && moved_out == 0 ? MXV_SCOPE_IN : MXV_SCOPE_AMBIGUOUS;
+    return moved_in == 1 && moved_out == 0 && carried == 1 ? MXV_SCOPE_IN : MXV_SCOPE_AMBIGUOUS;
 }
 
 /* Remembers (or, tied = false, recalls) the socket an SSL with a BIO of

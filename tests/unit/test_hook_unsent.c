@@ -124,9 +124,10 @@ static int teardown(void)
 }
 
 typedef enum {
-    SENT,  /* the ClientHello handed to the kernel, and sent */
-    HELD,  /* handed to the kernel, held there (TCP_CORK) */
-    PREFED /* not written yet: the server's flight given to OpenSSL first */
+    SENT,              /* the ClientHello handed to the kernel, and sent */
+    HELD,              /* handed to the kernel, held there (TCP_CORK) */
+    PREFED,            /* not written yet: the server's flight given to OpenSSL first */
+    PREFED_OTHER_SENDS /* the same, while another in-scope connection sends */
 } hello_fate;
 
 /* A client to strict.example through a memory BIO pair, its ClientHello
@@ -151,8 +152,13 @@ static bool went_on(hello_fate fate, char *said, size_t saidlen)
     SSL_do_handshake(ssl);
     int n = BIO_read(outer, buf, sizeof(buf));
     CU_ASSERT_FATAL(n > 0); /* the ClientHello */
-    if (fate != PREFED)
+    int other = -1;
+    if (fate == PREFED_OTHER_SENDS) {
+        other = hh_connect(port);
+        CU_ASSERT_FATAL(write(other, "EHLO me\n", 8) == 8);
+    } else if (fate != PREFED) {
         CU_ASSERT_FATAL(write(fd, buf, (size_t)n) == n);
+    }
     usleep(100000); /* the server's flight arrives */
     n = (int)read(fd, buf, sizeof(buf));
     CU_ASSERT_FATAL(n > 0 && BIO_write(outer, buf, n) == n);
@@ -162,6 +168,8 @@ static bool went_on(hello_fate fate, char *said, size_t saidlen)
     SSL_free(ssl);
     BIO_free(outer);
     close(fd);
+    if (other >= 0)
+        close(other);
     SSL_CTX_free(cctx);
     return on;
 }
@@ -189,6 +197,12 @@ static void test_hello_no_connection_took(void)
      * went on, nothing decided or said). Found by review. */
     char said[4096];
     CU_ASSERT_FALSE(went_on(PREFED, said, sizeof(said)));
+    CU_ASSERT_PTR_NOT_NULL(strstr(said, "cannot tell which"));
+    /* Meanwhile another in-scope connection sends a few octets of its
+     * own: it did not take the ClientHello (fewer octets than OpenSSL
+     * wrote), and is not taken for its connection (before: the one that
+     * moved, so judged as this handshake's, its peer address read). */
+    CU_ASSERT_FALSE(went_on(PREFED_OTHER_SENDS, said, sizeof(said)));
     CU_ASSERT_PTR_NOT_NULL(strstr(said, "cannot tell which"));
 }
 
