@@ -46,12 +46,12 @@ typedef struct {
     SSL_SESSION *session;
     /* req->domain is the program's own MX lookup's, not mxv_ssl_set()'s */
     bool domain_derived;
-    /* the ClientHello random of the handshake for which mxv_ssl_verify()
-     * found that the hook's settings verify nothing */
-    bool verified_nothing;
     /* `decision` was made with the hook's settings (not with a policy the
      * program gave mxv_ssl_ctx_enable()) */
     bool decision_hooked;
+    /* mxv_ssl_verify() found that the hook's settings verify nothing, for
+     * the handshake with ClientHello random nothing_random */
+    bool verified_nothing;
     unsigned char nothing_random[MXV_HELLO_RANDOM_LEN];
     /* The SNI the program gave OpenSSL (NULL: none) when the ClientHello
      * with hello_random was written: once a server resumes a TLS 1.2
@@ -78,6 +78,27 @@ static void conn_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long
     free(c);
 }
 
+/* Forgets the MX name fill_context() took from the program. */
+static void forget_program_mx(conn *c)
+{
+    if (c->req->mx_from_program) {
+        mxv_strlist_clear(&c->req->mx);
+        c->req->mx_from_program = false;
+    }
+}
+
+/* Forgets what fill_context() took from the program (its MX lookup's
+ * domain, the name it gave OpenSSL): the context of one connection. */
+static void forget_derived(conn *c)
+{
+    if (c->domain_derived) {
+        free(c->req->domain);
+        c->req->domain = NULL;
+        c->domain_derived = false;
+    }
+    forget_program_mx(c);
+}
+
 /* SSL_dup() of an SSL that has not started (or was cleared) copies its
  * ex_data. The copy gets a state of its own holding what the caller set
  * (mxv_ssl_set()), nothing derived or decided: before, both SSLs held
@@ -97,14 +118,8 @@ static int conn_dup(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from, void **from_
     *from_d = c;
     if (!c)
         return 0;
-    if (orig->domain_derived) {
-        free(c->req->domain);
-        c->req->domain = NULL;
-    }
-    if (c->req->mx_from_program) {
-        mxv_strlist_clear(&c->req->mx);
-        c->req->mx_from_program = false;
-    }
+    c->domain_derived = orig->domain_derived;
+    forget_derived(c);
     return 1;
 }
 
@@ -164,10 +179,8 @@ int mxv_ssl_set(SSL *ssl, const char *key, const char *value, char *err, size_t 
      * next handshake. */
     if (strcmp(key, "domain") == 0)
         c->domain_derived = false;
-    if (strcmp(key, "mx") == 0 && c->req->mx_from_program) {
-        mxv_strlist_clear(&c->req->mx);
-        c->req->mx_from_program = false;
-    }
+    if (strcmp(key, "mx") == 0)
+        forget_program_mx(c);
     return mxv_request_set(c->req, key, value, err, errlen);
 }
 
@@ -260,15 +273,7 @@ static void fill_context(mxv_decision *d, const mxv_verify_ctx *v, conn *c, SSL 
      * is the context of one connection: taken anew at each handshake, so
      * that an SSL used again (SSL_clear()) for another destination judges
      * nothing by the last one's domain, settings or MX name. */
-    if (c->domain_derived) {
-        free(c->req->domain);
-        c->req->domain = NULL;
-        c->domain_derived = false;
-    }
-    if (c->req->mx_from_program) {
-        mxv_strlist_clear(&c->req->mx);
-        c->req->mx_from_program = false;
-    }
+    forget_derived(c);
     mxv_effective e;
     mxv_policy_effective(v->policy, c->req->domain, &e);
     const mxv_observed *seen = v->observed;
@@ -474,12 +479,12 @@ int mxv_ssl_verify(X509_STORE_CTX *x, SSL *ssl, const mxv_verify_ctx *v)
     /* Told to the hook only for its own settings, and only by its own
      * check: not by a program's policy given to mxv_ssl_ctx_enable(),
      * whose check runs inside the hook's under the shim. */
+    bool nothing = d->algorithm == MXV_ALG_NONE && !mxv_decision_published(d);
     if (v->hooked)
         c->verified_nothing =
-            d->algorithm == MXV_ALG_NONE && !mxv_decision_published(d) &&
-            SSL_get_client_random(ssl, c->nothing_random, sizeof(c->nothing_random)) ==
-                sizeof(c->nothing_random);
-    if (d->algorithm == MXV_ALG_NONE && !mxv_decision_published(d)) {
+            nothing && SSL_get_client_random(ssl, c->nothing_random, sizeof(c->nothing_random)) ==
+                           sizeof(c->nothing_random);
+    if (nothing) {
         mxv_decision_free(d);
         return run_program_checks(x, v); /* not a verifying mode: untouched */
     }
