@@ -37,7 +37,8 @@
 #
 # Configurations, each run on the same queue: plain (Postfix alone) and
 # mxverify; shim (the shim loaded with mode none: connections followed,
-# nothing decided) and again (plain once more: the bench's own noise)
+# nothing decided), empty (EMPTY_PRELOAD, a library that hooks nothing,
+# preloaded: what LD_PRELOAD alone costs) and again (plain once more: the bench's own noise)
 # when MXV_BENCH_CONFIGS names them. MXV_BENCH_ROUNDS
 # rounds (default 5) alternate the order. For each N it prints every run
 # (messages per second, smtp processes, deliveries over a connection
@@ -63,7 +64,7 @@
 # the final summary table is mxverify's: other configurations have their
 # medians in each N's lines). "mxverify" alone runs only that
 # configuration (for a profiler run beside it; no ratios then). A name not
-# among plain, again, shim and mxverify stops the bench (exit 2).
+# among plain, again, empty, shim and mxverify stops the bench (exit 2).
 # MXV_BENCH_PROFILE and MXV_BENCH_PERF_STAT count instructions, system
 # calls and page faults, which repeat where seconds on this VM do not
 # (tests/bench/postfix_bench_lib.sh); e.g. MXV_BENCH_PROFILE=callgrind
@@ -102,7 +103,8 @@ fi
 . "$SRCDIR/tests/integration/postfix_lib.sh"
 . "$SRCDIR/tests/bench/postfix_bench_lib.sh"
 configs=(${MXV_BENCH_CONFIGS:-plain mxverify})
-bench_check_configs postfix_scale_bench plain again shim mxverify
+bench_check_configs postfix_scale_bench plain again empty shim mxverify
+case " ${configs[*]} " in *" empty "*) : "${EMPTY_PRELOAD:?empty needs EMPTY_PRELOAD}" ;; esac
 bench_ram
 total=${MXV_BENCH_MESSAGES:-2000}
 read -r -a domain_counts <<< "${MXV_BENCH_DOMAINS:-10 1000 5000}"
@@ -188,6 +190,8 @@ run_config() {
     # The shim with mode none: connections followed, the engine loaded,
     # nothing decided.
     shim) bench_run shim "LD_PRELOAD=$SHIM" MXVERIFY_MODE=none MXVERIFY_LOG=none ;;
+    # A preloaded library that hooks nothing: what LD_PRELOAD alone costs.
+    empty) bench_run empty "LD_PRELOAD=$EMPTY_PRELOAD" ;;
     mxverify) bench_run mxverify "LD_PRELOAD=$SHIM" "MXVERIFY_CAFILE=$certs/ca.pem" \
         MXVERIFY_MODE=required-verify-hosted "MXVERIFY_DNS_CACHE=$cache" "MXVERIFY_LOG=$mxv_log" ;;
     esac
