@@ -3,22 +3,33 @@
  * header for why, and why it is safe). */
 #include "session_verdict.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <string.h>
 
-/* "MXV1", flags, chain error, not-before, not-after, SHA-256 of the leaf:
- * fixed size, big-endian, so a record is either exactly this or ignored. */
-#define MAGIC      "MXV1"
-#define RECORD_LEN (4 + 1 + 4 + 8 + 8 + 32)
-#define FLAG_OK    0x01
+/* Magic, flags, chain error, not-before, not-after, the leaf's digest:
+ * fixed size, big-endian, so a record is either exactly this or ignored.
+ * "MXV2" records (written) bind the leaf by its SHA-1, which OpenSSL
+ * computed when it parsed the certificate (X509_digest() copies it);
+ * "MXV1" records (written before 0.1.x, read so that sessions already in
+ * a program's cache still resume) by its SHA-256, computed here. */
+#define MAGIC_SHA1   "MXV2"
+#define MAGIC_SHA256 "MXV1"
+#define HEADER_LEN   (4 + 1 + 4 + 8 + 8)
+#define FLAG_OK      0x01
 
+/* Seconds since the epoch. OpenSSL's own day count (OPENSSL_gmtime_diff)
+ * rather than timegm(), which normalises through the time zone code at
+ * ten times the cost, four times a delivery. */
 static bool asn1_time_t(const ASN1_TIME *t, time_t *out)
 {
+    static const struct tm epoch = {.tm_year = 70, .tm_mday = 1};
     struct tm tm;
-    if (!t || !ASN1_TIME_to_tm(t, &tm))
+    int days, secs;
+    if (!t || !ASN1_TIME_to_tm(t, &tm) || !OPENSSL_gmtime_diff(&days, &secs, &epoch, &tm))
         return false;
-    *out = timegm(&tm);
+    *out = (time_t)days * 86400 + secs;
     return true;
 }
 
@@ -40,10 +51,24 @@ bool mxv_chain_window(STACK_OF(X509) * chain, time_t *not_before, time_t *not_af
     return true;
 }
 
-static bool leaf_digest(X509 *leaf, unsigned char out[32])
+/* The leaf's digest of digest_len octets: 20, SHA-1 (OpenSSL's own,
+ * cached when it parsed the certificate: no hashing here), or 32,
+ * SHA-256. */
+static bool leaf_digest(X509 *leaf, unsigned char *out, size_t digest_len)
 {
     unsigned int len = 0;
-    return leaf && X509_digest(leaf, EVP_sha256(), out, &len) && len == 32;
+    const EVP_MD *md = digest_len == 20 ? EVP_sha1() : digest_len == 32 ? EVP_sha256() : NULL;
+    return leaf && md && X509_digest(leaf, md, out, &len) && len == digest_len;
+}
+
+/* The digest length a record's magic names, 0 for none. */
+static size_t digest_len_of(const unsigned char *rec, size_t len)
+{
+    if (len >= 4 && memcmp(rec, MAGIC_SHA1, 4) == 0)
+        return 20;
+    if (len >= 4 && memcmp(rec, MAGIC_SHA256, 4) == 0)
+        return 32;
+    return 0;
 }
 
 static void put_be(unsigned char *p, unsigned long long v, int bytes)
@@ -66,24 +91,26 @@ bool mxv_session_verdict_store(SSL_SESSION *session, X509 *leaf, const mxv_sessi
     size_t oldlen = 0;
     if (!session || !SSL_SESSION_get0_ticket_appdata(session, &old, &oldlen))
         return false;
-    if (oldlen && (oldlen != RECORD_LEN || memcmp(old, MAGIC, 4) != 0))
+    if (oldlen && oldlen != HEADER_LEN + digest_len_of(old, oldlen))
         return false; /* the program's own data: not ours to replace */
-    unsigned char rec[RECORD_LEN];
-    memcpy(rec, MAGIC, 4);
+    unsigned char rec[HEADER_LEN + 20];
+    memcpy(rec, MAGIC_SHA1, 4);
     rec[4] = v->chain_ok ? FLAG_OK : 0;
     put_be(rec + 5, (unsigned long long)(unsigned)v->chain_error, 4);
     put_be(rec + 9, (unsigned long long)(long long)v->not_before, 8);
     put_be(rec + 17, (unsigned long long)(long long)v->not_after, 8);
-    if (!leaf_digest(leaf, rec + 25))
+    if (!leaf_digest(leaf, rec + HEADER_LEN, 20))
         return false;
     return SSL_SESSION_set1_ticket_appdata(session, rec, sizeof(rec)) == 1;
 }
 
 bool mxv_session_verdict_decode(const unsigned char *rec, size_t len,
-                                const unsigned char leaf_sha256[32], mxv_session_verdict *out)
+                                const unsigned char *leaf_digest, size_t digest_len,
+                                mxv_session_verdict *out)
 {
-    if (len != RECORD_LEN || memcmp(rec, MAGIC, 4) != 0 || (rec[4] & ~FLAG_OK) != 0 ||
-        memcmp(rec + 25, leaf_sha256, 32) != 0)
+    if (digest_len == 0 || digest_len_of(rec, len) != digest_len ||
+        len != HEADER_LEN + digest_len || (rec[4] & ~FLAG_OK) != 0 ||
+        memcmp(rec + HEADER_LEN, leaf_digest, digest_len) != 0)
         return false;
     mxv_session_verdict v = {
         .chain_ok = rec[4] & FLAG_OK,
@@ -102,8 +129,9 @@ bool mxv_session_verdict_decode(const unsigned char *rec, size_t len,
 bool mxv_session_verdict_load(const SSL_SESSION *session, X509 *leaf, mxv_session_verdict *out)
 {
     void *rec = NULL;
-    size_t len = 0;
+    size_t len = 0, digest_len;
     unsigned char digest[32];
     return session && SSL_SESSION_get0_ticket_appdata((SSL_SESSION *)session, &rec, &len) && rec &&
-           leaf_digest(leaf, digest) && mxv_session_verdict_decode(rec, len, digest, out);
+           (digest_len = digest_len_of(rec, len)) && leaf_digest(leaf, digest, digest_len) &&
+           mxv_session_verdict_decode(rec, len, digest, digest_len, out);
 }

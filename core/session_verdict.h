@@ -18,8 +18,18 @@
  * Trust: the record is exactly as trustworthy as the session it rides in.
  * Whoever can write a program's session cache can already give it a
  * session with a known master key and any leaf, so the record adds no way
- * in. It is bound to the leaf (its SHA-256), and its dates are checked
- * again at every resumption: an expired chain fails as it would in full.
+ * in. It is bound to the leaf, and its dates are checked again at every
+ * resumption: an expired chain fails as it would in full.
+ *
+ * The binding is the leaf's SHA-1, the digest OpenSSL computes for every
+ * certificate it parses (so storing a record hashes nothing: a SHA-256
+ * of the leaf was an eighth of mxverify's instructions per delivery). It
+ * is a consistency check, not the lock: no party but the session cache's
+ * writer, trusted as said above, can put a record beside a leaf other than
+ * the one its full handshake judged (the record is written only by
+ * mxv_session_verdict_store() for the leaf that handshake verified, and a
+ * session's leaf cannot be changed), so a collision of SHA-1 opens no way
+ * in. Records of the first format, bound by SHA-256, are still read.
  */
 #ifndef MXV_SESSION_VERDICT_H
 #define MXV_SESSION_VERDICT_H
@@ -47,8 +57,11 @@ bool mxv_session_verdict_store(SSL_SESSION *session, X509 *leaf, const mxv_sessi
  * is malformed, or it was made for another certificate. */
 bool mxv_session_verdict_load(const SSL_SESSION *session, X509 *leaf, mxv_session_verdict *out);
 
-/* The record's wire form, for tests and the fuzz target: `len` bytes. */
+/* The record's wire form, for tests and the fuzz target: `len` bytes,
+ * for a leaf whose digest is `leaf_digest`, `digest_len` octets (20: the
+ * SHA-1 of "MXV2" records; 32: the SHA-256 of "MXV1" records). */
 bool mxv_session_verdict_decode(const unsigned char *rec, size_t len,
-                                const unsigned char leaf_sha256[32], mxv_session_verdict *out);
+                                const unsigned char *leaf_digest, size_t digest_len,
+                                mxv_session_verdict *out);
 
 #endif
