@@ -24,6 +24,7 @@
  * from either reader shows there.
  */
 #include "config_scan.h"
+#include "text_copy.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -317,7 +318,7 @@ static bool scan_include(scanner *sc, const char *file, long line, char *target)
         snprintf(path, sizeof(path), "%s%s%s", dir, *dir && dir[strlen(dir) - 1] == '/' ? "" : "/",
                  target);
     else
-        snprintf(path, sizeof(path), "%s", target);
+        mxv_text_copy(path, sizeof(path), target);
     struct stat st;
     if (stat(path, &st) != 0)
         return skipped(sc, file, line, path, strerror(errno));
@@ -345,7 +346,7 @@ static bool scan_include(scanner *sc, const char *file, long line, char *target)
             return false;
         if (loaded == 0) {
             char why[512];
-            snprintf(why, sizeof(why), "%s", sc->err);
+            mxv_text_copy(why, sizeof(why), sc->err);
             return skipped(sc, file, line, path, why);
         }
     }
@@ -399,7 +400,7 @@ static bool scan_line(scanner *sc, const char *file, long no, char *s)
         if (colon) {
             *colon = '\0';
             if (strcmp(trim(p), "includedir") == 0) {
-                snprintf(sc->includedir, sizeof(sc->includedir), "%s", trim(colon + 1));
+                mxv_text_copy(sc->includedir, sizeof(sc->includedir), trim(colon + 1));
                 sc->has_includedir = true;
             }
         }

@@ -4,6 +4,7 @@
 #include "names.h"
 #include "policy.h"
 #include "settings.h"
+#include "text_copy.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +22,7 @@ void mxv_mx_rrset_answer(void *arg, const mxv_dns_answer *a)
     m->answered = true;
     m->failed = a->status == MXV_DNS_FAIL;
     m->aliased = a->canonical[0] != '\0';
-    snprintf(m->detail, sizeof(m->detail), "%s", a->detail);
+    mxv_text_copy(m->detail, sizeof(m->detail), a->detail);
     m->secure = !m->failed && a->sec == MXV_SEC_SECURE;
     /* No MX records: the domain is its own (RFC 5321 section 5.1). */
     if (m->secure && a->status == MXV_DNS_NODATA && m->domain)

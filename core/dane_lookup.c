@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* dane_lookup: the DNS evidence for DANE, one MX host (dane_lookup.h). */
 #include "dane_lookup.h"
+#include "text_copy.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,7 +54,7 @@ static void read_records(mxv_dane_evidence *ev, struct mxv_dane_slot *s, const m
          * RRset still exists, and still makes TLS mandatory. */
         if (!mxv_tlsa_from_rdata(a->rdata[i], a->rdlen[i], &ev->records[ev->n], why, sizeof(why))) {
             if (!s->malformed++)
-                snprintf(s->unreadable, sizeof(s->unreadable), "%s", why);
+                mxv_text_copy(s->unreadable, sizeof(s->unreadable), why);
             continue;
         }
         if (!mxv_tlsa_unusable(&ev->records[ev->n]))
@@ -74,7 +75,7 @@ static void on_answer(void *arg, const mxv_dns_answer *a)
     s->status = a->status;
     s->sec = a->sec;
     s->truncated = a->truncated;
-    snprintf(s->detail, sizeof(s->detail), "%s", a->detail);
+    mxv_text_copy(s->detail, sizeof(s->detail), a->detail);
     int which = (int)(s - ev->slot);
     if (which >= SLOT_TLSA) {
         if (a->status == MXV_DNS_OK)
@@ -85,7 +86,7 @@ static void on_answer(void *arg, const mxv_dns_answer *a)
      * (only a secure chain makes it count, decided at the end). */
     if (a->canonical[0] && !ev->target[0] && ev->state != MXV_DANE_FAILED &&
         strlen(a->canonical) < sizeof(ev->target)) {
-        snprintf(ev->target, sizeof(ev->target), "%s", a->canonical);
+        mxv_text_copy(ev->target, sizeof(ev->target), a->canonical);
         ask_tlsa(ev, SLOT_TARGET_TLSA, ev->target);
     }
 }
@@ -108,8 +109,8 @@ bool mxv_dane_lookup_start(mxv_dns *dns, const char *host, unsigned port, mxv_da
         failed(ev, false, "no TLSA name for the MX host \"%.64s\"%s", host ? host : "", "");
         return false;
     }
-    snprintf(ev->host, sizeof(ev->host), "%s", host);
-    snprintf(ev->base, sizeof(ev->base), "%s", host);
+    mxv_text_copy(ev->host, sizeof(ev->host), host);
+    mxv_text_copy(ev->base, sizeof(ev->base), host);
     static const int types[2] = {MXV_RR_A, MXV_RR_AAAA};
     for (int i = SLOT_A; i <= SLOT_AAAA; i++) {
         ev->slot[i].asked = true;
@@ -180,7 +181,7 @@ static void keep(mxv_dane_evidence *ev, int slot)
     ev->n = t->n;
     ev->usable = t->usable;
     ev->malformed = t->malformed;
-    snprintf(ev->malformed_why, sizeof(ev->malformed_why), "%s", t->unreadable);
+    mxv_text_copy(ev->malformed_why, sizeof(ev->malformed_why), t->unreadable);
     ev->state = ev->usable ? MXV_DANE_USABLE : MXV_DANE_UNUSABLE;
 }
 
@@ -202,7 +203,7 @@ void mxv_dane_lookup_finish(mxv_dane_evidence *ev)
             return;
         if (found) {
             keep(ev, SLOT_TARGET_TLSA);
-            snprintf(ev->base, sizeof(ev->base), "%s", ev->target);
+            mxv_text_copy(ev->base, sizeof(ev->base), ev->target);
         }
     }
     if (secure && !found) {
@@ -215,6 +216,6 @@ void mxv_dane_lookup_finish(mxv_dane_evidence *ev)
     if (!found) {
         ev->state = MXV_DANE_NONE;
         ev->n = ev->usable = 0; /* evidence that does not count is not kept */
-        snprintf(ev->why, sizeof(ev->why), "%s", why);
+        mxv_text_copy(ev->why, sizeof(ev->why), why);
     }
 }

@@ -16,6 +16,7 @@
 #include "names.h"
 #include "policy.h"
 #include "program_dns.h"
+#include "text_copy.h"
 
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -147,7 +148,7 @@ static void on_mx(void *arg, const mxv_dns_answer *a)
     state *st = arg;
     st->mx_status = a->status;
     st->mx_sec = a->sec;
-    snprintf(st->mx_detail, sizeof(st->mx_detail), "%s", a->detail);
+    mxv_text_copy(st->mx_detail, sizeof(st->mx_detail), a->detail);
     if (a->status != MXV_DNS_OK)
         return;
     if (a->truncated) {
@@ -174,7 +175,7 @@ static void on_mx(void *arg, const mxv_dns_answer *a)
             j--;
         }
         st->mx[j].pref = pref;
-        snprintf(st->mx[j].name, sizeof(st->mx[j].name), "%s", name);
+        mxv_text_copy(st->mx[j].name, sizeof(st->mx[j].name), name);
     }
 }
 
@@ -199,7 +200,7 @@ static void on_forward(void *arg, const mxv_dns_answer *a)
     ptr_name *p = &fa->st->ptr[fa->index];
     p->fwd_status = (int)a->status;
     p->fwd_sec = a->sec;
-    snprintf(p->fwd_detail, sizeof(p->fwd_detail), "%s", a->detail);
+    mxv_text_copy(p->fwd_detail, sizeof(p->fwd_detail), a->detail);
     for (size_t i = 0; a->status == MXV_DNS_OK && i < a->n; i++)
         if (address_matches(a->rdata[i], a->rdlen[i], fa->st->d->ip))
             p->confirmed = true;
@@ -219,7 +220,7 @@ static void on_ptr(void *arg, const mxv_dns_answer *a)
 {
     state *st = arg;
     st->ptr_status = (int)a->status;
-    snprintf(st->ptr_detail, sizeof(st->ptr_detail), "%s", a->detail);
+    mxv_text_copy(st->ptr_detail, sizeof(st->ptr_detail), a->detail);
     if (a->status != MXV_DNS_OK)
         return;
     if (a->truncated) {
@@ -252,7 +253,7 @@ static void on_ptr(void *arg, const mxv_dns_answer *a)
         fwd_arg *fa = malloc(sizeof(*fa));
         if (!fa) {
             p->fwd_status = MXV_DNS_FAIL;
-            snprintf(p->fwd_detail, sizeof(p->fwd_detail), "out of memory");
+            mxv_text_copy(p->fwd_detail, sizeof(p->fwd_detail), "out of memory");
             continue;
         }
         *fa = (fwd_arg){st, i};
@@ -260,7 +261,7 @@ static void on_ptr(void *arg, const mxv_dns_answer *a)
         if (!mxv_dns_submit(st->dns, p->name, v6 ? MXV_RR_AAAA : MXV_RR_A, on_forward, fa)) {
             free(fa);
             p->fwd_status = MXV_DNS_FAIL;
-            snprintf(p->fwd_detail, sizeof(p->fwd_detail), "out of memory");
+            mxv_text_copy(p->fwd_detail, sizeof(p->fwd_detail), "out of memory");
         }
     }
 }
@@ -272,11 +273,11 @@ static void dns_not_asked(state *st, bool need_mx, bool need_ptr, const char *de
     mxv_decision_dns_failed(st->d, "no lookup made: %s", detail);
     if (need_mx) {
         st->mx_status = MXV_DNS_FAIL;
-        snprintf(st->mx_detail, sizeof(st->mx_detail), "%s", detail);
+        mxv_text_copy(st->mx_detail, sizeof(st->mx_detail), detail);
     }
     if (need_ptr) {
         st->ptr_status = MXV_DNS_FAIL;
-        snprintf(st->ptr_detail, sizeof(st->ptr_detail), "%s", detail);
+        mxv_text_copy(st->ptr_detail, sizeof(st->ptr_detail), detail);
     }
 }
 

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "names.h"
 #include "policy.h"
+#include "text_copy.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,11 +34,11 @@
 static void given_evidence(mxv_dane_evidence *ev, const mxv_request *req, const char *host)
 {
     ev->state = MXV_DANE_NONE;
-    snprintf(ev->base, sizeof(ev->base), "%s", host ? host : "");
+    mxv_text_copy(ev->base, sizeof(ev->base), host ? host : "");
     ev->records = malloc(req->ntlsa * sizeof(*ev->records));
     if (!ev->records) {
         ev->state = MXV_DANE_FAILED;
-        snprintf(ev->why, sizeof(ev->why), "out of memory");
+        mxv_text_copy(ev->why, sizeof(ev->why), "out of memory");
         return;
     }
     for (size_t i = 0; i < req->ntlsa && ev->n < MXV_DNS_MAX_RECORDS; i++) {
@@ -96,7 +97,7 @@ static void looked_up_evidence(mxv_decision *d, mxv_policy *policy, const char *
         mxv_decision_dns_round(d, policy, e.dns_timeout_ms, submit_dane, read_dane, &j);
     if (missing) {
         ev->state = MXV_DANE_FAILED;
-        snprintf(ev->why, sizeof(ev->why), "%s", missing);
+        mxv_text_copy(ev->why, sizeof(ev->why), missing);
     }
 }
 
@@ -116,8 +117,8 @@ mxv_dane_primer *mxv_dane_primer_new(const char *host, unsigned port, const char
         free(p);
         return NULL;
     }
-    snprintf(p->host, sizeof(p->host), "%s", host);
-    snprintf(p->domain, sizeof(p->domain), "%s", domain ? domain : "");
+    mxv_text_copy(p->host, sizeof(p->host), host);
+    mxv_text_copy(p->domain, sizeof(p->domain), domain ? domain : "");
     p->port = port;
     p->mx.host = p->host;
     p->mx.domain = p->domain;
@@ -315,7 +316,7 @@ bool mxv_decide_dane(mxv_decision *d, mxv_policy *policy, const mxv_request *req
                      "completes a single label from its search list)",
                      raw);
         else
-            snprintf(ev->why, sizeof(ev->why), "the MX host connected to is not known");
+            mxv_text_copy(ev->why, sizeof(ev->why), "the MX host connected to is not known");
     } else if ((size_t)snprintf(NULL, 0, "_%u._tcp.%s", port, host) > 253) {
         /* A TLSA name longer than DNS names can be: there is no RRset. */
         ev->state = MXV_DANE_NONE;

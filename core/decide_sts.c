@@ -12,6 +12,7 @@
 #include "names.h"
 #include "policy.h"
 #include "sts_lookup.h"
+#include "text_copy.h"
 
 #include <openssl/x509_vfy.h>
 #include <stdlib.h>
@@ -98,7 +99,7 @@ static bool find_policy(mxv_decision *d, mxv_policy *policy, const mxv_request *
         d->why = strdup(found->why);
     }
     if (found->txt_id[0])
-        snprintf(d->sts_id, sizeof(d->sts_id), "%s", found->txt_id);
+        mxv_text_copy(d->sts_id, sizeof(d->sts_id), found->txt_id);
     free(found);
     return ok;
 }
@@ -122,7 +123,7 @@ bool mxv_decide_sts(mxv_decision *d, mxv_policy *policy, const mxv_request *req,
     }
     d->sts_policy = true;
     d->sts_mode = c->policy.mode;
-    snprintf(d->sts_id, sizeof(d->sts_id), "%s", c->id);
+    mxv_text_copy(d->sts_id, sizeof(d->sts_id), c->id);
     d->sts_string = mxv_sts_policy_lines(&c->policy, "; ");
     if (c->policy.mode == MXV_STS_MODE_NONE) {
         free(c);

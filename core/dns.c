@@ -5,6 +5,7 @@
 #include "fork_hold.h"
 #include "lazy_libs.h"
 #include "names.h"
+#include "text_copy.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -295,9 +296,8 @@ void mxv_dns_free(mxv_dns *dns)
 static void note_alias(const struct ub_result *r, mxv_dns_answer *a)
 {
     char canon[sizeof(a->canonical)], qname[sizeof(a->canonical)];
-    if (!r->canonname || !r->qname ||
-        snprintf(canon, sizeof(canon), "%s", r->canonname) >= (int)sizeof(canon) ||
-        snprintf(qname, sizeof(qname), "%s", r->qname) >= (int)sizeof(qname))
+    if (!r->canonname || !r->qname || !mxv_text_copy(canon, sizeof(canon), r->canonname) ||
+        !mxv_text_copy(qname, sizeof(qname), r->qname))
         return;
     for (char *n = canon; *n; n++)
         *n = (char)tolower((unsigned char)*n);
@@ -341,7 +341,7 @@ static void translate(const mxv_dns *dns, int err, const struct ub_result *r, mx
                  r->why_bogus ? r->why_bogus : "");
     } else if (r->rcode == 3 /* NXDOMAIN */) {
         a->status = MXV_DNS_NODATA;
-        snprintf(a->detail, sizeof(a->detail), "NXDOMAIN");
+        mxv_text_copy(a->detail, sizeof(a->detail), "NXDOMAIN");
     } else if (r->rcode != 0) {
         a->status = MXV_DNS_FAIL;
         snprintf(a->detail, sizeof(a->detail), "%s",
@@ -351,7 +351,7 @@ static void translate(const mxv_dns *dns, int err, const struct ub_result *r, mx
         a->n = 0;
     } else if (!r->havedata) {
         a->status = MXV_DNS_NODATA;
-        snprintf(a->detail, sizeof(a->detail), "no record");
+        mxv_text_copy(a->detail, sizeof(a->detail), "no record");
     } else {
         a->status = MXV_DNS_OK;
     }
@@ -434,7 +434,7 @@ static void start_probe(mxv_dns *dns)
     if (!p)
         return;
     *p = (pending){.next = dns->queue, .dns = dns, .rrtype = 2 /* NS */};
-    snprintf(p->name, sizeof(p->name), ".");
+    mxv_text_copy(p->name, sizeof(p->name), ".");
     if (resolve_async(dns, ".", p, on_probe) != 0) {
         free(p);
         return;
@@ -553,7 +553,7 @@ bool mxv_dns_submit(mxv_dns *dns, const char *name, int rrtype, mxv_dns_cb cb, v
     if (!p)
         return false;
     *p = (pending){.next = dns->queue, .dns = dns, .rrtype = rrtype, .cb = cb, .arg = arg};
-    snprintf(p->name, sizeof(p->name), "%s", name);
+    mxv_text_copy(p->name, sizeof(p->name), name);
     dns->queue = p;
     int rc = resolve_async(dns, name, p, on_result);
     if (rc != 0) {

@@ -6,6 +6,7 @@
  */
 #include "lazy_libs.h"
 #include "fork_hold.h"
+#include "text_copy.h"
 
 #include <dlfcn.h>
 #include <idn2.h>
@@ -148,7 +149,7 @@ static void load_curl(void)
     /* Once per process, before any handle: libcurl's own initialisation
      * (no signal handlers are installed by it). */
     if (ok && a->global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        snprintf(curl_error, sizeof(curl_error), "curl_global_init failed");
+        mxv_text_copy(curl_error, sizeof(curl_error), "curl_global_init failed");
         ok = false;
     }
     curl_ok = ok;

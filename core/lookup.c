@@ -4,8 +4,10 @@
  * probe, programs that can be changed), through the policy's resolver,
  * so --unbound-conf worlds and DNSSEC settings apply to them too.
  */
+#include "ip_text.h"
 #include "names.h"
 #include "policy.h"
+#include "text_copy.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -23,7 +25,7 @@ typedef struct {
 static void on_answer(void *arg, const mxv_dns_answer *a)
 {
     collect *c = arg;
-    snprintf(c->detail, sizeof(c->detail), "%s", a->detail);
+    mxv_text_copy(c->detail, sizeof(c->detail), a->detail);
     if (a->status == MXV_DNS_FAIL) {
         c->status = c->status == 1 ? 1 : -1;
         return;
@@ -49,7 +51,7 @@ static void on_answer(void *arg, const mxv_dns_answer *a)
             mxv_strlist_add(c->out, entry);
         } else if ((c->family == AF_INET && a->rdlen[i] == 4) ||
                    (c->family == AF_INET6 && a->rdlen[i] == 16)) {
-            inet_ntop(c->family, a->rdata[i], text, sizeof(text));
+            mxv_inet_ntop(c->family, a->rdata[i], text, sizeof(text));
             mxv_strlist_add(c->out, text);
         }
     }

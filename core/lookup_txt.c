@@ -4,6 +4,7 @@
 #include "names.h"
 #include "policy.h"
 #include "strlist.h"
+#include "text_copy.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -37,7 +38,7 @@ static bool join_strings(const uint8_t *rdata, size_t len, char *out, size_t out
 static void on_txt(void *arg, const mxv_dns_answer *a)
 {
     txt_collect *c = arg;
-    snprintf(c->detail, sizeof(c->detail), "%s", a->detail);
+    mxv_text_copy(c->detail, sizeof(c->detail), a->detail);
     if (a->status == MXV_DNS_FAIL) {
         c->status = -1;
         return;
@@ -45,7 +46,7 @@ static void on_txt(void *arg, const mxv_dns_answer *a)
     /* A TXT RDATA is at most 65535 bytes, less its length bytes of text. */
     char *text = a->status == MXV_DNS_OK && a->n ? malloc(65536) : NULL;
     if (a->status == MXV_DNS_OK && a->n && !text) {
-        snprintf(c->detail, sizeof(c->detail), "out of memory");
+        mxv_text_copy(c->detail, sizeof(c->detail), "out of memory");
         c->status = -1;
         return;
     }
@@ -55,7 +56,7 @@ static void on_txt(void *arg, const mxv_dns_answer *a)
     free(text);
     if (a->status == MXV_DNS_OK && a->truncated) {
         /* More records than the answer keeps: not a definite answer. */
-        snprintf(c->detail, sizeof(c->detail), "more TXT records than can be read");
+        mxv_text_copy(c->detail, sizeof(c->detail), "more TXT records than can be read");
         c->status = -1;
         return;
     }
@@ -98,7 +99,7 @@ int mxv_lookup_txt(mxv_policy *p, const char *name, char ***records, size_t *n, 
         return -1;
     }
     txt_collect c = {.status = -1, .qname = qname};
-    snprintf(c.detail, sizeof(c.detail), "no answer");
+    mxv_text_copy(c.detail, sizeof(c.detail), "no answer");
     if (!mxv_policy_dns_round(p, submit_txt, &c, err, errlen))
         return -1;
     if (c.status != 1) {

@@ -4,6 +4,7 @@
 #include "names.h"
 #include "policy.h"
 #include "slot_file.h"
+#include "text_copy.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,7 +126,7 @@ static bool kept(const char *domain, mxv_dns_answer *out, mxv_program_answer_sto
         memset(out, 0, sizeof(*out));
         out->status = MXV_DNS_OK;
         out->sec = MXV_SEC_INSECURE;
-        snprintf(out->detail, sizeof(out->detail), "the program's own lookup");
+        mxv_text_copy(out->detail, sizeof(out->detail), "the program's own lookup");
         size_t off = 0;
         for (size_t i = 0; i < slot->n; i++) {
             memcpy(keep->data + off, slot->data + off, slot->rdlen[i]);

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* request: the context of one connection (domain, MX, route, IP). */
 #include "decision.h"
+#include "ip_text.h"
 #include "names.h"
 #include "settings.h"
 #include "sts_cache.h"
+#include "text_copy.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -69,7 +71,7 @@ static bool set_ip(mxv_request *r, const char *value, char *err, size_t errlen)
      * such a connection is, in the shim and the hook): its PTR is under
      * in-addr.arpa. Canonical text, so "2001:DB8::1" compares right. */
     if (family == AF_INET6 && IN6_IS_ADDR_V4MAPPED((struct in6_addr *)addr))
-        inet_ntop(AF_INET, addr + 12, r->ip, sizeof(r->ip));
+        mxv_inet_ntop(AF_INET, addr + 12, r->ip, sizeof(r->ip));
     else
         inet_ntop(family, addr, r->ip, sizeof(r->ip));
     return true;
@@ -128,7 +130,7 @@ static bool set_sts_policy(mxv_request *r, const char *value, char *err, size_t 
         free(c);
         return false;
     }
-    snprintf(c->id, sizeof(c->id), "given");
+    mxv_text_copy(c->id, sizeof(c->id), "given");
     c->fetched = (int64_t)time(NULL);
     c->expires = c->fetched + c->policy.max_age;
     free(r->sts_given);

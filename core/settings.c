@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "settings.h"
 #include "names.h"
+#include "text_copy.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -227,7 +228,7 @@ bool mxv_parse_route(const char *entry, char *host, size_t hostlen, bool *is_ip,
                      size_t errlen)
 {
     char tmp[512];
-    if (snprintf(tmp, sizeof(tmp), "%s", entry) >= (int)sizeof(tmp)) {
+    if (!mxv_text_copy(tmp, sizeof(tmp), entry)) {
         snprintf(err, errlen, "route \"%s\" too long", shown(entry));
         return false;
     }

@@ -2,6 +2,7 @@
 #include "sts_cache.h"
 #include "buf.h"
 #include "slot_file.h"
+#include "text_copy.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -108,8 +109,8 @@ static bool from_text(const char *domain, const char *id, int64_t fetched, int64
     if (!mxv_sts_policy_parse(text, len, &out->policy, why, sizeof(why)) ||
         expires - fetched != (int64_t)out->policy.max_age)
         return false;
-    snprintf(out->domain, sizeof(out->domain), "%s", domain);
-    snprintf(out->id, sizeof(out->id), "%s", id);
+    mxv_text_copy(out->domain, sizeof(out->domain), domain);
+    mxv_text_copy(out->id, sizeof(out->id), id);
     out->fetched = fetched;
     out->expires = expires;
     return true;
@@ -243,8 +244,8 @@ static void keep(mxv_sts_cache *c, const mxv_sts_cached *e, char *text)
         free(n->text);
         n->text = text;
         text = NULL;
-        snprintf(n->domain, sizeof(n->domain), "%s", e->domain);
-        snprintf(n->id, sizeof(n->id), "%s", e->id);
+        mxv_text_copy(n->domain, sizeof(n->domain), e->domain);
+        mxv_text_copy(n->id, sizeof(n->id), e->id);
         n->fetched = e->fetched;
         n->expires = e->expires;
     }

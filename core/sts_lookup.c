@@ -2,6 +2,7 @@
 #include "sts_lookup.h"
 #include "policy.h"
 #include "sts_fetch.h"
+#include "text_copy.h"
 
 #include <arpa/inet.h>
 #include <pthread.h>
@@ -65,7 +66,7 @@ static void on_address(void *arg, const mxv_dns_answer *a, int family)
     found_dns *f = arg;
     if (a->status != MXV_DNS_OK) {
         if (a->status == MXV_DNS_FAIL)
-            snprintf(f->addr_why, sizeof(f->addr_why), "%s", a->detail);
+            mxv_text_copy(f->addr_why, sizeof(f->addr_why), a->detail);
         return;
     }
     for (size_t i = 0; i < a->n && f->naddr < ADDRS_MAX; i++)
@@ -190,8 +191,8 @@ static void fetch(mxv_decision *d, mxv_policy *policy, const char *id, int timeo
     if (out->error)
         return;
     time_t now = time(NULL);
-    snprintf(e->domain, sizeof(e->domain), "%s", d->domain);
-    snprintf(e->id, sizeof(e->id), "%s", id);
+    mxv_text_copy(e->domain, sizeof(e->domain), d->domain);
+    mxv_text_copy(e->id, sizeof(e->id), id);
     e->fetched = (int64_t)now;
     e->expires = (int64_t)now + e->policy.max_age;
     pthread_mutex_lock(&policy->lock);
@@ -224,7 +225,7 @@ void mxv_sts_lookup(mxv_decision *d, mxv_policy *policy, mxv_sts_reach reach, in
     memset(out, 0, sizeof(*out));
     out->state = MXV_STS_ABSENT;
     if (!d->domain) {
-        snprintf(out->why, sizeof(out->why), "recipient domain unknown");
+        mxv_text_copy(out->why, sizeof(out->why), "recipient domain unknown");
         return;
     }
     found_dns f = {0};
@@ -232,8 +233,8 @@ void mxv_sts_lookup(mxv_decision *d, mxv_policy *policy, mxv_sts_reach reach, in
     if (mxv_decision_dns_round(d, policy, timeout_ms, submit_txt, NULL, &f) && !d->dns_cache_only)
         snprintf(f.why, sizeof(f.why), "TXT %s: DNS unavailable", f.name);
     if (f.txt == 1) {
-        snprintf(out->txt_id, sizeof(out->txt_id), "%s", f.id);
-        snprintf(out->txt, sizeof(out->txt), "%s", f.text);
+        mxv_text_copy(out->txt_id, sizeof(out->txt_id), f.id);
+        mxv_text_copy(out->txt, sizeof(out->txt), f.text);
     }
     out->dns_failed = f.txt == -2;
     bool have = cached(policy, d->domain, &out->entry);
@@ -251,7 +252,7 @@ void mxv_sts_lookup(mxv_decision *d, mxv_policy *policy, mxv_sts_reach reach, in
         return;
     }
     if (f.txt != 1) {
-        snprintf(out->why, sizeof(out->why), "%s", f.txt == 0 ? "no MTA-STS record" : f.why);
+        mxv_text_copy(out->why, sizeof(out->why), f.txt == 0 ? "no MTA-STS record" : f.why);
         if (f.txt == -2 && have)
             out->state = MXV_STS_FOUND;
         return;

@@ -11,6 +11,7 @@
  * the engine's questions about it.
  */
 #include "conn.h"
+#include "ip_text.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -190,7 +191,7 @@ static const void *ip_of(const struct sockaddr *addr, int *family, char *text, s
         raw = mapped ? (const void *)&a6->s6_addr[12] : (const void *)a6;
         *family = mapped ? AF_INET : AF_INET6;
     }
-    inet_ntop(*family, raw, text, (socklen_t)len);
+    mxv_inet_ntop(*family, raw, text, len);
     return raw;
 }
 

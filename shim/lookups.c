@@ -7,6 +7,7 @@
  * time), newest first, bounded; nothing is shared, nothing is locked.
  */
 #include "shim.h"
+#include "text_copy.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -127,7 +128,7 @@ void shim_seen_mx(const char *domain, const char *const *hosts, size_t n, bool m
 {
     lookup *l = slot(MX, domain);
     for (size_t i = 0; l && i < n && l->n < MAX_ITEMS / 2; i++) {
-        snprintf(l->u.host[l->n], NAME_LEN, "%s", hosts[i]);
+        mxv_text_copy(l->u.host[l->n], NAME_LEN, hosts[i]);
         l->n++;
     }
     if (l)
@@ -147,7 +148,7 @@ bool shim_lookups_explain(int family, const void *ip, mxv_observed *out)
         for (size_t i = 0; l->kind == ADDRESSES && i < l->n; i++)
             if (l->u.addr[i].family == family && memcmp(l->u.addr[i].bytes, ip, alen) == 0) {
                 found = (int)k;
-                snprintf(out->host, sizeof(out->host), "%s", l->name);
+                mxv_text_copy(out->host, sizeof(out->host), l->name);
                 break;
             }
     }
@@ -159,7 +160,7 @@ bool shim_lookups_explain(int family, const void *ip, mxv_observed *out)
     for (unsigned k = (unsigned)found + 1; k <= RING; k++) {
         const lookup *l = &mine->ring[(mine->next + RING - k) % RING];
         if (l->kind == MX && l->n == 0 && strcmp(l->name, out->host) == 0) {
-            snprintf(out->domain, sizeof(out->domain), "%s", l->name);
+            mxv_text_copy(out->domain, sizeof(out->domain), l->name);
             return true;
         }
         bool named = false;
@@ -170,7 +171,7 @@ bool shim_lookups_explain(int family, const void *ip, mxv_observed *out)
          * mxverify checks the host against the domain's own MX records),
          * never a connection without a domain. */
         if (named || (l->kind == MX && l->more)) {
-            snprintf(out->domain, sizeof(out->domain), "%s", l->name);
+            mxv_text_copy(out->domain, sizeof(out->domain), l->name);
             return true;
         }
     }
