@@ -6,6 +6,7 @@
  * (a chain on disk), how it is shown format.c's.
  */
 #include "decision.h"
+#include "ip_text.h"
 #include "policy.h"
 #include "slot_file.h"
 
@@ -124,8 +125,27 @@ static void session_id_of(const struct sockaddr_storage ends[2], bool known, cha
     time_t zero = 0;
     atomic_compare_exchange_strong(&started, &zero, time(NULL));
     if (known) {
+        /* "PID-STARTED-" formatted once per process and thread (a child
+         * after fork() has another PID), the hash in hex here: this runs
+         * at every delivery, and snprintf cost ten times as much. */
+        static _Thread_local pid_t prefix_pid;
+        static _Thread_local char prefix[48];
+        static _Thread_local size_t prefix_len;
+        pid_t pid = getpid();
+        if (pid != prefix_pid) {
+            int n = snprintf(prefix, sizeof(prefix), "%ld-%lld-", (long)pid, (long long)started);
+            prefix_len = n > 0 && (size_t)n < sizeof(prefix) ? (size_t)n : 0;
+            prefix_pid = prefix_len ? pid : 0;
+        }
         uint64_t h = mxv_fnv(MXV_FNV_BASIS, ends, 2 * sizeof(ends[0]));
-        snprintf(out, outlen, "%ld-%lld-%016llx", (long)getpid(), (long long)started,
+        if (prefix_len && prefix_len + 17 <= outlen) {
+            memcpy(out, prefix, prefix_len);
+            for (int i = 0; i < 16; i++)
+                out[prefix_len + (size_t)i] = "0123456789abcdef"[(h >> (60 - 4 * i)) & 0xf];
+            out[prefix_len + 16] = '\0';
+            return;
+        }
+        snprintf(out, outlen, "%ld-%lld-%016llx", (long)pid, (long long)started,
                  (unsigned long long)h);
         return;
     }
@@ -137,11 +157,11 @@ void mxv_sockaddr_text(const struct sockaddr_storage *ss, char *out, size_t outl
 {
     out[0] = '\0';
     if (ss->ss_family == AF_INET) {
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, out, (socklen_t)outlen);
+        mxv_inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, out, outlen);
     } else if (ss->ss_family == AF_INET6) {
         const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
         if (IN6_IS_ADDR_V4MAPPED(a)) /* ::ffff:a.b.c.d is an IPv4 peer */
-            inet_ntop(AF_INET, &a->s6_addr[12], out, (socklen_t)outlen);
+            mxv_inet_ntop(AF_INET, &a->s6_addr[12], out, outlen);
         else
             inet_ntop(AF_INET6, a, out, (socklen_t)outlen);
     }

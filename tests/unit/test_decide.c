@@ -5,12 +5,17 @@
  * memory and the DNS world of world.h.
  */
 #include "decision.h"
+#include "slot_file.h"
 #include "testcert.h"
 #include "unit_main.h"
 #include "world.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 enum shape {
     EMAILHOSTED,         /* CN *.emailhosted.not, SAN *.emailhosted.not, emailhosted.not */
@@ -576,10 +581,51 @@ static void test_json_utf8(void)
     tc_free(&leaf);
 }
 
+/* A connection's session id: "PID-STARTED-" and 16 hex digits of the
+ * hash of its two ends; the same for the same connection, another for
+ * another, the same whether formatted first or again. */
+static void test_session_id(void)
+{
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof(a);
+    CU_ASSERT_FATAL(lfd >= 0 && bind(lfd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+                    listen(lfd, 4) == 0 && getsockname(lfd, (struct sockaddr *)&a, &alen) == 0);
+    int c1 = socket(AF_INET, SOCK_STREAM, 0), c2 = socket(AF_INET, SOCK_STREAM, 0);
+    CU_ASSERT_FATAL(connect(c1, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+                    connect(c2, (struct sockaddr *)&a, sizeof(a)) == 0);
+    char ids[3][48];
+    int fds[3] = {c1, c1, c2};
+    for (int i = 0; i < 3; i++) {
+        mxv_decision *d = mxv_decision_new();
+        mxv_decision_connection(d, fds[i]);
+        snprintf(ids[i], sizeof(ids[i]), "%s", d->session);
+        CU_ASSERT_STRING_EQUAL(d->ip, "127.0.0.1");
+        CU_ASSERT_STRING_EQUAL(d->local_ip, "127.0.0.1");
+        mxv_decision_free(d);
+    }
+    struct sockaddr_storage ends[2];
+    socklen_t l0 = sizeof(ends[0]), l1 = sizeof(ends[1]);
+    memset(ends, 0, sizeof(ends));
+    getsockname(c1, (struct sockaddr *)&ends[0], &l0);
+    getpeername(c1, (struct sockaddr *)&ends[1], &l1);
+    char want[48], prefix[32];
+    snprintf(prefix, sizeof(prefix), "%ld-", (long)getpid());
+    const char *started = ids[0] + strlen(prefix);
+    snprintf(want, sizeof(want), "%s%.*s%016llx", prefix, (int)(strchr(started, '-') + 1 - started),
+             started, (unsigned long long)mxv_fnv(MXV_FNV_BASIS, ends, sizeof(ends)));
+    CU_ASSERT_STRING_EQUAL(ids[0], want);
+    CU_ASSERT_STRING_EQUAL(ids[1], ids[0]);
+    CU_ASSERT_STRING_NOT_EQUAL(ids[2], ids[0]);
+    CU_ASSERT_EQUAL(strlen(ids[2]), strlen(ids[0]));
+    close(c1), close(c2), close(lfd);
+}
+
 int main(void)
 {
     static const unit_test tests[] = {
         {"JSON keeps valid UTF-8, escapes the rest", test_json_utf8},
+        {"a connection's session id", test_session_id},
         {"algorithm rows (policy.md 2 and 5)", test_rows},
         {"used flags and order", test_used_flags},
         {"no reference fails closed", test_no_reference},
