@@ -11,7 +11,9 @@
 /* Magic, flags, chain error, not-before, not-after, the leaf's digest:
  * fixed size, big-endian, so a record is either exactly this or ignored.
  * "MXV2" records (written) bind the leaf by its SHA-1, which OpenSSL
- * computed when it parsed the certificate (X509_digest() copies it);
+ * computes once per certificate, when it first checks its extensions (the
+ * chain's verification has, by the time a record is stored: X509_digest()
+ * then copies it);
  * "MXV1" records (written before 0.1.x, read so that sessions already in
  * a program's cache still resume) by its SHA-256, computed here. */
 #define MAGIC_SHA1   "MXV2"
@@ -52,8 +54,8 @@ bool mxv_chain_window(STACK_OF(X509) * chain, time_t *not_before, time_t *not_af
 }
 
 /* The leaf's digest of digest_len octets: 20, SHA-1 (OpenSSL's own,
- * cached when it parsed the certificate: no hashing here), or 32,
- * SHA-256. */
+ * cached with the certificate's extensions: no hashing here once it was
+ * verified), or 32, SHA-256. */
 static bool leaf_digest(X509 *leaf, unsigned char *out, size_t digest_len)
 {
     unsigned int len = 0;
@@ -91,7 +93,8 @@ bool mxv_session_verdict_store(SSL_SESSION *session, X509 *leaf, const mxv_sessi
     size_t oldlen = 0;
     if (!session || !SSL_SESSION_get0_ticket_appdata(session, &old, &oldlen))
         return false;
-    if (oldlen && oldlen != HEADER_LEN + digest_len_of(old, oldlen))
+    size_t old_digest = oldlen ? digest_len_of(old, oldlen) : 0;
+    if (oldlen && (!old_digest || oldlen != HEADER_LEN + old_digest))
         return false; /* the program's own data: not ours to replace */
     unsigned char rec[HEADER_LEN + 20];
     memcpy(rec, MAGIC_SHA1, 4);

@@ -21,8 +21,8 @@
  * in. It is bound to the leaf, and its dates are checked again at every
  * resumption: an expired chain fails as it would in full.
  *
- * The binding is the leaf's SHA-1, the digest OpenSSL computes for every
- * certificate it parses (so storing a record hashes nothing: a SHA-256
+ * The binding is the leaf's SHA-1, the digest OpenSSL computes once for
+ * every certificate it checks (so storing a record hashes nothing: a SHA-256
  * of the leaf was an eighth of mxverify's instructions per delivery). It
  * is a consistency check, not the lock: no party but the session cache's
  * writer, trusted as said above, can put a record beside a leaf other than

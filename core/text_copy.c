@@ -6,6 +6,8 @@
 
 bool mxv_text_copy(char *dst, size_t size, const char *src)
 {
+    if (!size)
+        return false;
     size_t len = strnlen(src, size);
     bool fits = len < size;
     if (!fits)

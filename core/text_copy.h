@@ -12,9 +12,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Copies `src` into `dst` (`size` octets, at least 1), cut at size - 1
- * octets and always NUL-terminated. true when all of it fitted. The two
- * must not overlap. */
+/* Copies `src` into `dst` (`size` octets), cut at size - 1 octets and
+ * NUL-terminated (size 0: nothing written, false). true when all of it
+ * fitted. The two must not overlap. */
 bool mxv_text_copy(char *dst, size_t size, const char *src);
 
 #endif

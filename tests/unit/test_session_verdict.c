@@ -119,6 +119,18 @@ static void test_programs_own_data_left_alone(void)
     CU_ASSERT_FALSE(mxv_session_verdict_load(s, leaf.cert, &out));
     CU_ASSERT_TRUE(appdata_starts(s, "program data", 12, 12));
     SSL_SESSION_free(s);
+    /* a record's length without a record's magic: the program's too, for
+     * both formats' lengths (25 octets is a record's header alone) */
+    static const size_t lengths[] = {25, 45, 57};
+    for (size_t i = 0; i < 3; i++) {
+        unsigned char own[57];
+        memset(own, 'p', sizeof(own));
+        s = SSL_SESSION_new();
+        CU_ASSERT_TRUE(SSL_SESSION_set1_ticket_appdata(s, own, lengths[i]));
+        CU_ASSERT_FALSE(mxv_session_verdict_store(s, leaf.cert, &in));
+        CU_ASSERT_TRUE(appdata_starts(s, own, lengths[i], lengths[i]));
+        SSL_SESSION_free(s);
+    }
     s = SSL_SESSION_new();
     CU_ASSERT_FALSE(mxv_session_verdict_load(s, leaf.cert, &out)); /* nothing stored */
     SSL_SESSION_free(s);
