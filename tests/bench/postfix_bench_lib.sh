@@ -224,7 +224,10 @@ bench_profile_daemons() {
     chmod 755 "$work/daemons"
     for f in "$real"/*; do ln -s "$f" "$work/daemons/"; done
     case $MXV_BENCH_PROFILE in
-    callgrind) tool='valgrind -q --tool=callgrind --callgrind-out-file="$(cat %s)/callgrind.out.%%p"' ;;
+    # MXV_BENCH_CALLGRIND_OPTS: more of callgrind's options, written into
+    # the wrapper now (Postfix's daemons get no environment of the bench's):
+    # e.g. --cache-sim=yes counts cache misses as well.
+    callgrind) tool="valgrind -q --tool=callgrind ${MXV_BENCH_CALLGRIND_OPTS:-}"' --callgrind-out-file="$(cat %s)/callgrind.out.%%p"' ;;
     strace) tool='strace -f -c -o "$(cat %s)/strace.out.$$"' ;;
     esac
     for d in ${MXV_BENCH_PROFILE_DAEMONS:-smtp}; do
