@@ -609,7 +609,7 @@ static void test_session_id(void)
     memset(ends, 0, sizeof(ends));
     getsockname(c1, (struct sockaddr *)&ends[0], &l0);
     getpeername(c1, (struct sockaddr *)&ends[1], &l1);
-    char want[48], prefix[32];
+    char want[128], prefix[32];
     snprintf(prefix, sizeof(prefix), "%ld-", (long)getpid());
     const char *started = ids[0] + strlen(prefix);
     snprintf(want, sizeof(want), "%s%.*s%016llx", prefix, (int)(strchr(started, '-') + 1 - started),
