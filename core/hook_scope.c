@@ -206,8 +206,19 @@ static mxv_scope correlate(SSL *ssl, int *fd)
     int found = -1, moved_in = 0, moved_out = 0, carried = 0;
     for (size_t i = 0; i < now.n; i++) {
         const sent_mark *m = &now.marks[i], *before = NULL;
+        /* A socket is counted once, however many descriptors name it
+         * (dup(), one inherited and one of its own): its octets are the
+         * socket's, and two names for one connection that moved are not
+         * two connections (before: "cannot tell which", refused under
+         * enforcing settings). Sockets are told apart by inode, as at the
+         * ClientHello, whichever descriptor named them then. */
+        bool again = false;
+        for (size_t j = 0; j < i && !again; j++)
+            again = now.marks[j].ino == m->ino;
+        if (again)
+            continue;
         for (size_t j = 0; j < h->nmarks && !before; j++)
-            if (h->marks[j].fd == m->fd && h->marks[j].ino == m->ino)
+            if (h->marks[j].ino == m->ino)
                 before = &h->marks[j];
         /* A connection opened since (counted from nothing), or one whose
          * count cannot be read, may have carried it too. */

@@ -124,10 +124,11 @@ static int teardown(void)
 }
 
 typedef enum {
-    SENT,              /* the ClientHello handed to the kernel, and sent */
-    HELD,              /* handed to the kernel, held there (TCP_CORK) */
-    PREFED,            /* not written yet: the server's flight given to OpenSSL first */
-    PREFED_OTHER_SENDS /* the same, while another in-scope connection sends */
+    SENT,               /* the ClientHello handed to the kernel, and sent */
+    HELD,               /* handed to the kernel, held there (TCP_CORK) */
+    PREFED,             /* not written yet: the server's flight given to OpenSSL first */
+    PREFED_OTHER_SENDS, /* the same, while another in-scope connection sends */
+    SENT_DUPLICATED     /* sent, on a socket the program holds under two descriptors */
 } hello_fate;
 
 /* A client to strict.example through a memory BIO pair, its ClientHello
@@ -137,7 +138,7 @@ static bool went_on(hello_fate fate, char *said, size_t saidlen)
 {
     SSL_CTX *cctx = client_ctx();
     CU_ASSERT_FATAL(cctx != NULL);
-    int fd = hh_connect(port), one = 1;
+    int fd = hh_connect(port), one = 1, second = fate == SENT_DUPLICATED ? dup(fd) : -1;
     if (fate == HELD)
         CU_ASSERT_FATAL(setsockopt(fd, IPPROTO_TCP, TCP_CORK, &one, sizeof(one)) == 0);
     SSL *ssl = SSL_new(cctx);
@@ -170,6 +171,8 @@ static bool went_on(hello_fate fate, char *said, size_t saidlen)
     close(fd);
     if (other >= 0)
         close(other);
+    if (second >= 0)
+        close(second);
     SSL_CTX_free(cctx);
     return on;
 }
@@ -206,12 +209,25 @@ static void test_hello_no_connection_took(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(said, "cannot tell which"));
 }
 
+static void test_socket_under_two_descriptors(void)
+{
+    /* The program holds its connection under two descriptors (dup()):
+     * one socket, judged on its own, as SENT is (before: two connections
+     * moved, "cannot tell which", refused under enforcing settings
+     * whatever the certificate). Found by review. */
+    char said[4096];
+    CU_ASSERT_FALSE(went_on(SENT_DUPLICATED, said, sizeof(said)));
+    CU_ASSERT_PTR_NOT_NULL(strstr(said, "has no server signature"));
+    CU_ASSERT_PTR_NULL(strstr(said, "cannot tell which"));
+}
+
 int main(void)
 {
     static const unit_test tests[] = {
         {"a ClientHello still queued in the kernel counts for its connection",
          test_queued_client_hello_counts},
         {"a ClientHello no connection took cannot be told", test_hello_no_connection_took},
+        {"a socket under two descriptors is one connection", test_socket_under_two_descriptors},
         {NULL, NULL},
     };
     return unit_run("hook_unsent", setup, teardown, tests);
