@@ -22,6 +22,9 @@
 typedef struct {
     int fd;
     ino_t ino;
+    /* The socket's SO_COOKIE (Linux 4.6): never reused while the system
+     * runs, where inode numbers wrap; 0 when the kernel has none. */
+    uint64_t cookie;
     bool in_scope;
     unsigned long long sent; /* octets sent (tcpi_bytes_sent), or ~0: unknown */
 } sent_mark;
@@ -113,13 +116,31 @@ typedef struct {
     bool lost; /* out of memory: a socket may be missing */
 } mark_list;
 
+static uint64_t socket_cookie(int fd)
+{
+    uint64_t cookie = 0;
+    socklen_t len = sizeof(cookie);
+    if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len) != 0 || len != sizeof(cookie))
+        return 0;
+    return cookie;
+}
+
 static void mark_one(int fd, void *arg)
 {
     mark_list *l = arg;
     struct stat st;
+    /* The cookie before and after: another thread of the program may make
+     * the number name another socket meanwhile (dup2()), and an entry
+     * whose peer and count are two sockets' tells nothing. */
+    uint64_t cookie = socket_cookie(fd);
     unsigned port = mxv_tcp_peer_port(fd);
     if (!port || fstat(fd, &st) != 0)
         return;
+    unsigned long long sent = octets_sent(fd);
+    if (socket_cookie(fd) != cookie) {
+        l->lost = true;
+        return;
+    }
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 8;
         sent_mark *m = realloc(l->marks, cap * sizeof(*m));
@@ -132,8 +153,9 @@ static void mark_one(int fd, void *arg)
     }
     l->marks[l->n++] = (sent_mark){.fd = fd,
                                    .ino = st.st_ino,
+                                   .cookie = cookie,
                                    .in_scope = mxv_hook_port_listed(port),
-                                   .sent = octets_sent(fd)};
+                                   .sent = sent};
 }
 
 mxv_hook_ssl *mxv_hook_ssl_get(SSL *ssl, bool create)
@@ -209,16 +231,25 @@ static mxv_scope correlate(SSL *ssl, int *fd)
         /* A socket is counted once, however many descriptors name it
          * (dup(), one inherited and one of its own): its octets are the
          * socket's, and two names for one connection that moved are not
-         * two connections (before: "cannot tell which", refused under
-         * enforcing settings). Sockets are told apart by inode, as at the
-         * ClientHello, whichever descriptor named them then. */
-        bool again = false;
-        for (size_t j = 0; j < i && !again; j++)
-            again = now.marks[j].ino == m->ino;
-        if (again)
+         * two connections. Told by its cookie, which no other socket
+         * takes; two names that disagree on its peer's port cannot be
+         * one socket read whole: which connection cannot be told. Without
+         * cookies (a kernel before 4.6), each descriptor counts, with the
+         * count its number had at the ClientHello if it named the same
+         * inode then. */
+        const sent_mark *first = NULL;
+        for (size_t j = 0; j < i && !first && m->cookie; j++)
+            if (now.marks[j].cookie == m->cookie)
+                first = &now.marks[j];
+        if (first && first->in_scope != m->in_scope) {
+            free(now.marks);
+            return MXV_SCOPE_AMBIGUOUS;
+        }
+        if (first)
             continue;
         for (size_t j = 0; j < h->nmarks && !before; j++)
-            if (h->marks[j].ino == m->ino)
+            if (m->cookie ? h->marks[j].cookie == m->cookie
+                          : h->marks[j].fd == m->fd && h->marks[j].ino == m->ino)
                 before = &h->marks[j];
         /* A connection opened since (counted from nothing), or one whose
          * count cannot be read, may have carried it too. */

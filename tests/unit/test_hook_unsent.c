@@ -82,7 +82,7 @@ static void server_run(void)
     if (len <= 0)
         _exit(1);
     alarm(300); /* gone in five minutes, whatever becomes of the test */
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < 12; i++) {
         int fd = accept(listener, NULL, NULL);
         if (fd >= 0 && write(fd, flight, (size_t)len) != len)
             _exit(2);
@@ -124,11 +124,12 @@ static int teardown(void)
 }
 
 typedef enum {
-    SENT,               /* the ClientHello handed to the kernel, and sent */
-    HELD,               /* handed to the kernel, held there (TCP_CORK) */
-    PREFED,             /* not written yet: the server's flight given to OpenSSL first */
-    PREFED_OTHER_SENDS, /* the same, while another in-scope connection sends */
-    SENT_DUPLICATED     /* sent, on a socket the program holds under two descriptors */
+    SENT,                       /* the ClientHello handed to the kernel, and sent */
+    HELD,                       /* handed to the kernel, held there (TCP_CORK) */
+    PREFED,                     /* not written yet: the server's flight given to OpenSSL first */
+    PREFED_OTHER_SENDS,         /* the same, while another in-scope connection sends */
+    SENT_DUPLICATED,            /* sent, on a socket the program holds under two descriptors */
+    SENT_DUPLICATED_OTHER_SENDS /* the same, while another in-scope connection sends */
 } hello_fate;
 
 /* A client to strict.example through a memory BIO pair, its ClientHello
@@ -138,7 +139,9 @@ static bool went_on(hello_fate fate, char *said, size_t saidlen)
 {
     SSL_CTX *cctx = client_ctx();
     CU_ASSERT_FATAL(cctx != NULL);
-    int fd = hh_connect(port), one = 1, second = fate == SENT_DUPLICATED ? dup(fd) : -1;
+    bool duplicated = fate == SENT_DUPLICATED || fate == SENT_DUPLICATED_OTHER_SENDS;
+    int fd = hh_connect(port), one = 1, second = duplicated ? dup(fd) : -1;
+    CU_ASSERT_FATAL(!duplicated || second >= 0);
     if (fate == HELD)
         CU_ASSERT_FATAL(setsockopt(fd, IPPROTO_TCP, TCP_CORK, &one, sizeof(one)) == 0);
     SSL *ssl = SSL_new(cctx);
@@ -154,12 +157,12 @@ static bool went_on(hello_fate fate, char *said, size_t saidlen)
     int n = BIO_read(outer, buf, sizeof(buf));
     CU_ASSERT_FATAL(n > 0); /* the ClientHello */
     int other = -1;
-    if (fate == PREFED_OTHER_SENDS) {
+    if (fate == PREFED_OTHER_SENDS || fate == SENT_DUPLICATED_OTHER_SENDS) {
         other = hh_connect(port);
         CU_ASSERT_FATAL(write(other, "EHLO me\n", 8) == 8);
-    } else if (fate != PREFED) {
-        CU_ASSERT_FATAL(write(fd, buf, (size_t)n) == n);
     }
+    if (fate != PREFED && fate != PREFED_OTHER_SENDS)
+        CU_ASSERT_FATAL(write(fd, buf, (size_t)n) == n);
     usleep(100000); /* the server's flight arrives */
     n = (int)read(fd, buf, sizeof(buf));
     CU_ASSERT_FATAL(n > 0 && BIO_write(outer, buf, n) == n);
@@ -219,6 +222,10 @@ static void test_socket_under_two_descriptors(void)
     CU_ASSERT_FALSE(went_on(SENT_DUPLICATED, said, sizeof(said)));
     CU_ASSERT_PTR_NOT_NULL(strstr(said, "has no server signature"));
     CU_ASSERT_PTR_NULL(strstr(said, "cannot tell which"));
+    /* Counted once, not hidden: another in-scope connection that moved
+     * meanwhile still makes two, and which one cannot be told. */
+    CU_ASSERT_FALSE(went_on(SENT_DUPLICATED_OTHER_SENDS, said, sizeof(said)));
+    CU_ASSERT_PTR_NOT_NULL(strstr(said, "cannot tell which"));
 }
 
 int main(void)
