@@ -22,8 +22,8 @@
 typedef struct {
     int fd;
     ino_t ino;
-    /* The socket's SO_COOKIE (Linux 4.6): never reused while the system
-     * runs, where inode numbers wrap; 0 when the kernel has none. */
+    /* The socket's SO_COOKIE, 0 when the kernel has none: with the inode,
+     * what tells two sockets apart (correlate()). */
     uint64_t cookie;
     bool in_scope;
     unsigned long long sent; /* octets sent (tcpi_bytes_sent), or ~0: unknown */
@@ -225,30 +225,40 @@ static mxv_scope correlate(SSL *ssl, int *fd)
      * that carried it took as much. */
     BIO *wbio = SSL_get_wbio(ssl);
     uint64_t need = wbio ? BIO_number_written(wbio) - h->written : 0;
-    int found = -1, moved_in = 0, moved_out = 0, carried = 0;
+    /* A socket is counted once, however many descriptors name it (dup(),
+     * one inherited and one of its own): its octets are the socket's, and
+     * two names for one connection that moved are not two connections.
+     * One socket is one cookie and one inode: a cookie is unique among
+     * the system's sockets since Linux 5.3 but only per network namespace
+     * before, and inode numbers wrap, so the pair tells sockets apart.
+     * Two names of one cookie that disagree on the inode or the scope are
+     * not one socket read whole: which connection cannot be told. The
+     * names' counts merge into the first's, moved if any moved. Without
+     * cookies (0), each descriptor counts on its own. */
     for (size_t i = 0; i < now.n; i++) {
-        const sent_mark *m = &now.marks[i], *before = NULL;
-        /* A socket is counted once, however many descriptors name it
-         * (dup(), one inherited and one of its own): its octets are the
-         * socket's, and two names for one connection that moved are not
-         * two connections. Told by its cookie, which no other socket
-         * takes; two names that disagree on its peer's port cannot be
-         * one socket read whole: which connection cannot be told. Without
-         * cookies (a kernel before 4.6), each descriptor counts, with the
-         * count its number had at the ClientHello if it named the same
-         * inode then. */
-        const sent_mark *first = NULL;
+        sent_mark *m = &now.marks[i], *first = NULL;
         for (size_t j = 0; j < i && !first && m->cookie; j++)
-            if (now.marks[j].cookie == m->cookie)
+            if (now.marks[j].fd >= 0 && now.marks[j].cookie == m->cookie)
                 first = &now.marks[j];
-        if (first && first->in_scope != m->in_scope) {
+        if (!first)
+            continue;
+        if (first->ino != m->ino || first->in_scope != m->in_scope) {
             free(now.marks);
             return MXV_SCOPE_AMBIGUOUS;
         }
-        if (first)
+        if (first->sent != m->sent)
+            first->sent = first->sent == ~0ULL || m->sent == ~0ULL ? ~0ULL
+                          : first->sent > m->sent                  ? first->sent
+                                                                   : m->sent;
+        m->fd = -1; /* counted with first */
+    }
+    int found = -1, moved_in = 0, moved_out = 0, carried = 0;
+    for (size_t i = 0; i < now.n; i++) {
+        const sent_mark *m = &now.marks[i], *before = NULL;
+        if (m->fd < 0)
             continue;
         for (size_t j = 0; j < h->nmarks && !before; j++)
-            if (m->cookie ? h->marks[j].cookie == m->cookie
+            if (m->cookie ? h->marks[j].cookie == m->cookie && h->marks[j].ino == m->ino
                           : h->marks[j].fd == m->fd && h->marks[j].ino == m->ino)
                 before = &h->marks[j];
         /* A connection opened since (counted from nothing), or one whose

@@ -151,16 +151,17 @@ static bool went_on(hello_fate fate, char *said, size_t saidlen)
     CU_ASSERT_FATAL(BIO_new_bio_pair(&inner, 0, &outer, 0) == 1);
     SSL_set_bio(ssl, inner, inner);
     SSL_set_connect_state(ssl);
+    /* Another in-scope connection, open before the ClientHello: it moves
+     * only by what it sends. */
+    bool other_sends = fate == PREFED_OTHER_SENDS || fate == SENT_DUPLICATED_OTHER_SENDS;
+    int other = other_sends ? hh_connect(port) : -1;
     hh_capture c = hh_capture_stderr();
     static char buf[65536];
     SSL_do_handshake(ssl);
     int n = BIO_read(outer, buf, sizeof(buf));
     CU_ASSERT_FATAL(n > 0); /* the ClientHello */
-    int other = -1;
-    if (fate == PREFED_OTHER_SENDS || fate == SENT_DUPLICATED_OTHER_SENDS) {
-        other = hh_connect(port);
+    if (other_sends)
         CU_ASSERT_FATAL(write(other, "EHLO me\n", 8) == 8);
-    }
     if (fate != PREFED && fate != PREFED_OTHER_SENDS)
         CU_ASSERT_FATAL(write(fd, buf, (size_t)n) == n);
     usleep(100000); /* the server's flight arrives */
