@@ -252,7 +252,7 @@ static mxv_scope correlate(SSL *ssl, int *fd)
                                                                    : m->sent;
         m->fd = -1; /* counted with first */
     }
-    int found = -1, moved_in = 0, moved_out = 0, carried = 0;
+    int found = -1, moved_in = 0, moved_out = 0, carried = 0, carried_out = 0;
     for (size_t i = 0; i < now.n; i++) {
         const sent_mark *m = &now.marks[i], *before = NULL;
         if (m->fd < 0)
@@ -272,6 +272,10 @@ static mxv_scope correlate(SSL *ssl, int *fd)
             carried += !readable || m->sent - (before ? before->sent : 0) >= need;
         } else {
             moved_out++;
+            /* Out of scope only on evidence: a count that grew by what
+             * OpenSSL wrote (not a few octets of a log or database link's
+             * own while the ClientHello had gone nowhere yet). */
+            carried_out += readable && m->sent - (before ? before->sent : 0) >= need;
         }
     }
     free(now.marks);
@@ -280,7 +284,7 @@ static mxv_scope correlate(SSL *ssl, int *fd)
      * writing its own; an attacker who appended that flight to the
      * STARTTLS reply) cannot be told. */
     if (moved_in == 0)
-        return moved_out > 0 ? MXV_SCOPE_OUT : MXV_SCOPE_AMBIGUOUS;
+        return carried_out > 0 ? MXV_SCOPE_OUT : MXV_SCOPE_AMBIGUOUS;
     /* One in-scope connection moved, nothing else, and by as much as
      * OpenSSL wrote: not one that sent a few octets of its own while
      * this ClientHello had gone nowhere yet. */
