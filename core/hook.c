@@ -120,8 +120,7 @@ static mxv_verify_ctx verify_ctx(SSL *ssl, int fd, mxv_observed *seen)
 static void tell_host(SSL *ssl, int fd, bool pass)
 {
     unsigned char random[MXV_HELLO_RANDOM_LEN];
-    if (mxv_hook.host && mxv_hook.host->decided && fd >= 0 &&
-        SSL_get_client_random(ssl, random, sizeof(random)) == sizeof(random))
+    if (mxv_hook.host && mxv_hook.host->decided && fd >= 0 && mxv_ssl_random_note(ssl, random))
         mxv_hook.host->decided(fd, random, pass);
 }
 

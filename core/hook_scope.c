@@ -238,8 +238,8 @@ static mxv_scope correlate(SSL *ssl, int *fd)
     for (size_t i = 0; i < now.n; i++) {
         sent_mark *m = &now.marks[i], *first = NULL;
         for (size_t j = 0; j < i && !first && m->cookie; j++)
-            if (now.marks[j].fd >= 0 && now.marks[j].cookie == m->cookie)
-                first = &now.marks[j];
+            if (now.marks[j].cookie == m->cookie)
+                first = &now.marks[j]; /* the earliest: never one merged away */
         if (!first)
             continue;
         if (first->ino != m->ino || first->in_scope != m->in_scope) {
@@ -266,16 +266,18 @@ static mxv_scope correlate(SSL *ssl, int *fd)
         bool readable = m->sent != ~0ULL && (!before || before->sent != ~0ULL);
         if (before && readable && m->sent == before->sent)
             continue;
+        /* grew by what OpenSSL wrote: it may have carried the ClientHello */
+        bool grew = readable && m->sent - (before ? before->sent : 0) >= need;
         if (m->in_scope) {
             moved_in++;
             found = m->fd;
-            carried += !readable || m->sent - (before ? before->sent : 0) >= need;
+            carried += !readable || grew;
         } else {
             moved_out++;
-            /* Out of scope only on evidence: a count that grew by what
-             * OpenSSL wrote (not a few octets of a log or database link's
-             * own while the ClientHello had gone nowhere yet). */
-            carried_out += readable && m->sent - (before ? before->sent : 0) >= need;
+            /* Out of scope only on evidence: a count that grew (not a few
+             * octets of a log or database link's own while the ClientHello
+             * had gone nowhere yet); an unreadable one never is. */
+            carried_out += grew;
         }
     }
     free(now.marks);
@@ -300,8 +302,7 @@ static void tie(SSL *ssl, int fd)
     mxv_hook_ssl *h = mxv_hook_ssl_get(ssl, true);
     if (!h || fd < 0 || fstat(fd, &st) != 0)
         return;
-    h->tied = SSL_get_client_random(ssl, h->tied_random, sizeof(h->tied_random)) ==
-              sizeof(h->tied_random);
+    h->tied = mxv_ssl_random_note(ssl, h->tied_random);
     h->tied_fd = fd;
     h->tied_dev = st.st_dev;
     h->tied_ino = st.st_ino;
@@ -314,8 +315,7 @@ bool mxv_hook_scope_untold_first(SSL *ssl)
         return true;
     if (h->untold_said && mxv_ssl_random_current(ssl, h->untold_random))
         return false;
-    h->untold_said = SSL_get_client_random(ssl, h->untold_random, sizeof(h->untold_random)) ==
-                     sizeof(h->untold_random);
+    h->untold_said = mxv_ssl_random_note(ssl, h->untold_random);
     return true;
 }
 
@@ -349,7 +349,7 @@ mxv_scope mxv_hook_scope(SSL *ssl, bool hello_sent, int *fd)
         return in_scope_socket(own) ? MXV_SCOPE_IN : MXV_SCOPE_OUT;
     }
     unsigned char random[MXV_HELLO_RANDOM_LEN];
-    if (!hello_sent || SSL_get_client_random(ssl, random, sizeof(random)) != sizeof(random))
+    if (!hello_sent || !mxv_ssl_random_note(ssl, random))
         return MXV_SCOPE_NOT_YET;
     mxv_scope scope;
     if (mxv_hook.host && mxv_hook.host->fd_of_hello) {

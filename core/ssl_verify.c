@@ -146,11 +146,15 @@ static conn *get_conn(const SSL *ssl, bool create)
     return c;
 }
 
+bool mxv_ssl_random_note(const SSL *ssl, unsigned char random[MXV_HELLO_RANDOM_LEN])
+{
+    return SSL_get_client_random(ssl, random, MXV_HELLO_RANDOM_LEN) == MXV_HELLO_RANDOM_LEN;
+}
+
 bool mxv_ssl_random_current(const SSL *ssl, const unsigned char random[MXV_HELLO_RANDOM_LEN])
 {
     unsigned char now[MXV_HELLO_RANDOM_LEN];
-    return SSL_get_client_random(ssl, now, sizeof(now)) == sizeof(now) &&
-           memcmp(now, random, sizeof(now)) == 0;
+    return mxv_ssl_random_note(ssl, now) && memcmp(now, random, sizeof(now)) == 0;
 }
 
 void mxv_ssl_hello_written(SSL *ssl)
@@ -163,8 +167,7 @@ void mxv_ssl_hello_written(SSL *ssl)
     /* Out of memory: as if the program had given no name (then the name
      * it looked up for the address, else the domain's MX hosts). */
     c->hello_host = host ? strdup(host) : NULL;
-    c->hello_seen = SSL_get_client_random(ssl, c->hello_random, sizeof(c->hello_random)) ==
-                    sizeof(c->hello_random);
+    c->hello_seen = mxv_ssl_random_note(ssl, c->hello_random);
 }
 
 int mxv_ssl_set(SSL *ssl, const char *key, const char *value, char *err, size_t errlen)
@@ -453,7 +456,7 @@ static void resumed_chain(mxv_decision *d, mxv_policy *policy, SSL_SESSION *sess
 
 static void finish(mxv_decision *d, const mxv_verify_ctx *v, conn *c, SSL *ssl)
 {
-    SSL_get_client_random(ssl, c->random, sizeof(c->random));
+    mxv_ssl_random_note(ssl, c->random);
     SSL_SESSION_free(c->session);
     c->session = NULL;
     c->decision_hooked = v->hooked;
@@ -481,9 +484,7 @@ int mxv_ssl_verify(X509_STORE_CTX *x, SSL *ssl, const mxv_verify_ctx *v)
      * whose check runs inside the hook's under the shim. */
     bool nothing = d->algorithm == MXV_ALG_NONE && !mxv_decision_published(d);
     if (v->hooked)
-        c->verified_nothing =
-            nothing && SSL_get_client_random(ssl, c->nothing_random, sizeof(c->nothing_random)) ==
-                           sizeof(c->nothing_random);
+        c->verified_nothing = nothing && mxv_ssl_random_note(ssl, c->nothing_random);
     if (nothing) {
         mxv_decision_free(d);
         return run_program_checks(x, v); /* not a verifying mode: untouched */

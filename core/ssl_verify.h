@@ -47,6 +47,11 @@ bool mxv_ssl_verified_nothing(const SSL *ssl);
 /* Is `random` the ClientHello random of the handshake under way on ssl? */
 bool mxv_ssl_random_current(const SSL *ssl, const unsigned char random[MXV_HELLO_RANDOM_LEN]);
 
+/* Copies the ClientHello random of the handshake under way on ssl into
+ * `random`: false when OpenSSL has none to give (then `random` tells
+ * nothing). */
+bool mxv_ssl_random_note(const SSL *ssl, unsigned char random[MXV_HELLO_RANDOM_LEN]);
+
 /* The hook, as each ClientHello of an in-scope (or not yet known) client
  * SSL is written: notes the SNI the program gave OpenSSL for this
  * handshake, which decisions made later in it take (the SNI OpenSSL
