@@ -63,10 +63,10 @@ shim_conn *shim_conns_live(void);
  * back (fclose(), freopen()) may name something else now. */
 bool shim_conn_same_socket(int fd, const shim_conn *c);
 
-/* Reads up to len octets at offset pos of the chunk iov[0..n) (a process's
- * own memory, pid its pid) into dst: the count read (fewer only where the
+/* Reads up to len octets at offset pos of the chunk iov[0..n) (the
+ * process's own memory) into dst: the count read (fewer only where the
  * chunk ends or a piece cannot be read), or -1 when the first cannot be
  * read. errno unchanged (peek.c). */
-ssize_t shim_peek(pid_t pid, const struct iovec *iov, size_t n, size_t pos, void *dst, size_t len);
+ssize_t shim_peek(const struct iovec *iov, size_t n, size_t pos, void *dst, size_t len);
 
 #endif

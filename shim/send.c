@@ -8,9 +8,10 @@
  *
  * Where clear text is restricted the guard reads the program's bytes
  * through shim_peek() (peek.c): an unreadable buffer is EFAULT, as the
- * kernel would say, never a crash in the shim. A small chunk (an SMTP
- * line, a handshake message) is copied whole, judged, and the copy is what
- * is sent, so another thread cannot change it in between. A larger one
+ * kernel would say, never a crash in the shim (bytes in the main heap are
+ * copied directly: peek.c says when that could crash). A small chunk (an
+ * SMTP line, a handshake message) is copied whole, judged, and the copy is
+ * what is sent, so another thread cannot change it in between. A larger one
  * (TLS records of a data phase) is read only where the guard reads it
  * (record headers; the bodies it passes over are never copied, which
  * cost a data phase about a quarter more CPU) and sent as it is.
@@ -156,7 +157,6 @@ static bool run_in_place(mxv_guard *g, const struct iovec *iov, size_t n, size_t
  * windows read while judging are kept, so that committing what was sent
  * reads nothing again. */
 typedef struct {
-    pid_t pid;
     const struct iovec *iov;
     size_t n;
     struct {
@@ -178,7 +178,7 @@ static size_t chunk_at(chunk *ck, size_t pos, size_t want, const uint8_t **out)
         }
     size_t slot = ck->nkept < 4 ? ck->nkept++ : 3; /* the last one, reused */
     ssize_t got =
-        shim_peek(ck->pid, ck->iov, ck->n, pos, ck->kept[slot].data, want < WINDOW ? want : WINDOW);
+        shim_peek(ck->iov, ck->n, pos, ck->kept[slot].data, want < WINDOW ? want : WINDOW);
     ck->kept[slot].pos = pos;
     ck->kept[slot].len = got > 0 ? (size_t)got : 0;
     *out = ck->kept[slot].data;
@@ -302,11 +302,11 @@ static shim_conn *lock_guarded(int fd, shim_send_fn send, void *arg, ssize_t *re
 
 /* A chunk up to COPY_STACK where clear text is restricted: copied, judged,
  * and the copy sent. */
-static ssize_t send_copy(int fd, pid_t pid, const struct iovec *iov, size_t n, size_t total,
-                         shim_send_fn send, void *arg)
+static ssize_t send_copy(int fd, const struct iovec *iov, size_t n, size_t total, shim_send_fn send,
+                         void *arg)
 {
     uint8_t copy[COPY_STACK];
-    ssize_t got = total ? shim_peek(pid, iov, n, 0, copy, total) : 0;
+    ssize_t got = total ? shim_peek(iov, n, 0, copy, total) : 0;
     if (got < (ssize_t)total) {
         errno = EFAULT; /* as the kernel says for a buffer it cannot read */
         return -1;
@@ -329,10 +329,10 @@ static ssize_t send_copy(int fd, pid_t pid, const struct iovec *iov, size_t n, s
 /* A larger chunk where clear text is restricted: judged where the guard
  * reads it, sent as the program's own bytes (the kernel finds unreadable
  * bytes the guard passed over). */
-static ssize_t send_peeked(int fd, shim_conn *c, pid_t pid, const struct iovec *iov, size_t n,
-                           size_t total, shim_send_fn send, void *arg)
+static ssize_t send_peeked(int fd, shim_conn *c, const struct iovec *iov, size_t n, size_t total,
+                           shim_send_fn send, void *arg)
 {
-    chunk ck = {.pid = pid, .iov = iov, .n = n};
+    chunk ck = {.iov = iov, .n = n};
     judged j = {.from = c->guard, .to = c->guard, .total = total};
     mxv_guard_refusal r = {0};
     size_t readable;
@@ -374,11 +374,10 @@ static ssize_t send_once(int fd, const struct iovec *iov, size_t n, shim_send_fn
         shim_conns_unlock();
         return send(arg, NULL, SIZE_MAX); /* refused by the kernel (EINVAL, EMSGSIZE) */
     }
-    pid_t pid = getpid();
     if (total > COPY_STACK)
-        return send_peeked(fd, c, pid, iov, n, total, send, arg);
+        return send_peeked(fd, c, iov, n, total, send, arg);
     shim_conns_unlock();
-    return send_copy(fd, pid, iov, n, total, send, arg);
+    return send_copy(fd, iov, n, total, send, arg);
 }
 
 static ssize_t judged_send(int fd, const struct iovec *iov, size_t n, shim_send_fn send, void *arg,
