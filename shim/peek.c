@@ -10,14 +10,17 @@
  * are read directly, as libc's own functions would.
  *
  * Bytes in the program's main heap are read directly too: glibc's heap
- * (the brk area) is one readable mapping from where it starts to the
- * current break, which sbrk(0) gives without a system call. A mail
- * program's buffers live there (Postfix's streams, OpenSSL's record
- * buffers), and process_vm_readv() cost about 4 us a write on a relay
- * (pinning the pages, with cold caches): a tenth of what mxverify added
- * to a delivery. Only a program that makes its own heap pages unreadable
- * (mprotect) or writes from memory it has freed and trimmed away could
- * crash here where the kernel would say EFAULT.
+ * (the brk area) is mapped and readable from where it starts to the
+ * current break (malloc never unmaps or protects pages inside it; the
+ * kernel keeps it whole), and sbrk(0) gives the break glibc keeps without
+ * a system call. A mail program's buffers live there (Postfix's streams,
+ * OpenSSL's record buffers), and process_vm_readv() cost about 4 us a
+ * write in smtp(8) (pinning the pages, with cold caches): a fifth of the
+ * CPU mxverify added to it. Only a program that makes its own heap pages
+ * unreadable or unmaps them (mprotect, munmap, MAP_FIXED), moves the
+ * break behind libc's back (a raw brk system call), or writes from memory
+ * it has freed and the allocator gave back could crash here where the
+ * kernel would say EFAULT.
  */
 #include "conn.h"
 
@@ -41,21 +44,22 @@ static atomic_uintptr_t heap_start;
 
 __attribute__((constructor)) static void peek_init(void)
 {
-    void *brk = sbrk(0);
-    atomic_store_explicit(&heap_start, brk == (void *)-1 ? 0 : (uintptr_t)brk,
+    void *start = sbrk(0);
+    atomic_store_explicit(&heap_start, start == (void *)-1 ? 0 : (uintptr_t)start,
                           memory_order_relaxed);
 }
 
 /* [p, p + len) lies in the main heap, between its start and the current
- * break (glibc's sbrk(0) only reads the break it keeps: async-signal-safe,
- * no system call). */
+ * break. glibc's sbrk(0) reads the break it keeps (a brk system call only
+ * to learn it the first time, or in a libc of a dlmopen() namespace):
+ * no lock, safe in a signal handler. */
 static bool in_heap(const void *p, size_t len)
 {
     uintptr_t lo = atomic_load_explicit(&heap_start, memory_order_relaxed), at = (uintptr_t)p;
-    void *brk = lo ? sbrk(0) : (void *)-1;
-    if (brk == (void *)-1)
+    void *end = lo ? sbrk(0) : (void *)-1;
+    if (end == (void *)-1)
         return false;
-    uintptr_t hi = (uintptr_t)brk;
+    uintptr_t hi = (uintptr_t)end;
     return at >= lo && at <= hi && len <= hi - at;
 }
 

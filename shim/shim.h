@@ -159,7 +159,8 @@ bool shim_guarded_strictly(int fd);
 
 /* Sends bytes on a guarded fd (send.c). Where clear text is restricted
  * the guard reads them through shim_peek() (an unreadable buffer is
- * EFAULT, as the kernel would say, never a crash); a chunk up to 2 KiB is
+ * EFAULT, as the kernel would say, never a crash, unless the program
+ * broke its own heap: peek.c); a chunk up to 2 KiB is
  * judged and sent as a copy, a larger one judged where the guard reads it
  * and sent as it is. If the guard refuses, nothing is sent, the
  * connection is shut down (every descriptor and every later write fails)

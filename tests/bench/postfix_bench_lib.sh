@@ -145,6 +145,10 @@ bench_perf_start() {
 # (--sort comm,dso or dso,sym); the same symbols' shares in two runs
 # compare them even as the VM's speed drifts. Sampling slows the runs:
 # their seconds do not compare with those of runs without it.
+# MXV_BENCH_PERF_CALLGRAPH=1 records the kernel's call chains too (perf
+# record -g; user-space chains need frame pointers Debian's libraries lack):
+# which system call or fault a kernel sample was in, e.g. with
+# perf script --comm smtp.
 bench_record_runs=0
 if [ -n "${MXV_BENCH_PERF_RECORD:-}" ] && ! perf record -q -e cpu-clock -o /dev/null true 2>/dev/null; then
     echo "MXV_BENCH_PERF_RECORD: perf record does not work here" >&2
@@ -154,7 +158,7 @@ bench_record_start() {
     [ -n "${MXV_BENCH_PERF_RECORD:-}" ] || return 0
     bench_record_runs=$((bench_record_runs + 1))
     mkdir -p "$MXV_BENCH_PERF_RECORD"
-    perf_over_run bench_record record -a -e cpu-clock -F 1999 \
+    perf_over_run bench_record record -a ${MXV_BENCH_PERF_CALLGRAPH:+-g} -e cpu-clock -F 1999 \
         -o "$MXV_BENCH_PERF_RECORD/$1.$bench_record_runs.data"
     sleep 0.5 # sampling before Postfix starts
 }
