@@ -49,25 +49,22 @@ __attribute__((constructor)) static void peek_init(void)
                           memory_order_relaxed);
 }
 
-/* [p, p + len) lies in the main heap, between its start and the current
- * break. glibc's sbrk(0) reads the break it keeps (a brk system call only
- * to learn it the first time, or in a libc of a dlmopen() namespace):
- * no lock, safe in a signal handler. */
-static bool in_heap(const void *p, size_t len)
+/* Every piece lies in the main heap, between its start and the current
+ * break, read once for all of them. glibc's sbrk(0) reads the break it
+ * keeps (a brk system call only to learn it the first time, or in a libc
+ * of a dlmopen() namespace): no lock, safe in a signal handler. */
+static bool all_in_heap(const struct iovec *piece, size_t k)
 {
-    uintptr_t lo = atomic_load_explicit(&heap_start, memory_order_relaxed), at = (uintptr_t)p;
+    uintptr_t lo = atomic_load_explicit(&heap_start, memory_order_relaxed);
     void *end = lo ? sbrk(0) : (void *)-1;
     if (end == (void *)-1)
         return false;
     uintptr_t hi = (uintptr_t)end;
-    return at >= lo && at <= hi && len <= hi - at;
-}
-
-static bool all_in_heap(const struct iovec *piece, size_t k)
-{
-    for (size_t j = 0; j < k; j++)
-        if (!in_heap(piece[j].iov_base, piece[j].iov_len))
+    for (size_t j = 0; j < k; j++) {
+        uintptr_t at = (uintptr_t)piece[j].iov_base;
+        if (at < lo || at > hi || piece[j].iov_len > hi - at)
             return false;
+    }
     return true;
 }
 

@@ -8,7 +8,7 @@
  *
  * Where clear text is restricted the guard reads the program's bytes
  * through shim_peek() (peek.c): an unreadable buffer is EFAULT, as the
- * kernel would say, never a crash in the shim (bytes in the main heap are
+ * kernel would say, not a crash in the shim (bytes in the main heap are
  * copied directly: peek.c says when that could crash). A small chunk (an
  * SMTP line, a handshake message) is copied whole, judged, and the copy is
  * what is sent, so another thread cannot change it in between. A larger one
