@@ -20,16 +20,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define MXV_HOOK_API_VERSION 10
+#define MXV_HOOK_API_VERSION 9
 /* The entry point carries the version in its name: a shim loaded before
  * an upgrade, and an engine loaded after it (Postfix's smtp processes
  * outlive a package upgrade), find no entry point in each other, where
  * they would otherwise read each other's structures at another layout
  * (the engine installs its hooks, which call the shim's callbacks, before
  * the shim can compare versions). */
-#define MXV_PRELOAD_ENGINE      mxv_preload_engine_v10
-#define MXV_PRELOAD_ENGINE_NAME "mxv_preload_engine_v10"
-_Static_assert(MXV_HOOK_API_VERSION == 10, "rename MXV_PRELOAD_ENGINE (and libmxverify.map)");
+#define MXV_PRELOAD_ENGINE      mxv_preload_engine_v9
+#define MXV_PRELOAD_ENGINE_NAME "mxv_preload_engine_v9"
+_Static_assert(MXV_HOOK_API_VERSION == 9, "rename MXV_PRELOAD_ENGINE (and libmxverify.map)");
 
 /* What the host program itself revealed about one connection (filled by the
  * shim from the program's DNS lookups; "" when unknown). */
@@ -56,16 +56,6 @@ typedef struct {
      * in-scope socket fd: the tls= of the log line if the shim later
      * refuses that connection's TLS records. */
     void (*tls_started)(int fd, const char *library);
-    /* Does the shim's table hold fd as an in-scope connection (a TCP
-     * socket the program connected, through the shim, to a peer port in
-     * `ports`)? false when it holds none or cannot tell (its lock is taken
-     * by the thread a signal handler interrupted): the engine then asks
-     * the kernel. The table follows the program's connect(), close() and
-     * dup()s, so a true answer spares the system calls of that question,
-     * three a handshake; it only ever puts a handshake in scope, so a
-     * table wrong about a descriptor reused behind the shim's back makes
-     * mxverify stricter, never weaker. */
-    bool (*fd_in_scope)(int fd);
 } mxv_hook_host;
 
 typedef int (*mxv_cert_verify_fn)(void *x509_store_ctx, void *arg);

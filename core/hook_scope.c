@@ -346,10 +346,6 @@ mxv_scope mxv_hook_scope(SSL *ssl, bool hello_sent, int *fd)
     int own = SSL_get_fd(ssl);
     if (own >= 0) {
         *fd = own;
-        /* The shim's table, when it knows the socket to be in scope, saves
-         * asking the kernel (core/hook.h: never weaker). */
-        if (mxv_hook.host && mxv_hook.host->fd_in_scope && mxv_hook.host->fd_in_scope(own))
-            return MXV_SCOPE_IN;
         return in_scope_socket(own) ? MXV_SCOPE_IN : MXV_SCOPE_OUT;
     }
     unsigned char random[MXV_HELLO_RANDOM_LEN];

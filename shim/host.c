@@ -4,9 +4,8 @@
  * mxv_hook_host): the context the program revealed for it, the decision
  * for its handshake (which its guard needs), which socket carried a
  * ClientHello (which ties an SSL with a BIO of the program's own to it:
- * the guard notes each connection's ClientHello random), which TLS
- * library runs its handshake (the GnuTLS hooks say so too), and whether a
- * descriptor names an in-scope connection.
+ * the guard notes each connection's ClientHello random), and which TLS
+ * library runs its handshake (the GnuTLS hooks say so too).
  */
 #include "conn.h"
 
@@ -64,22 +63,9 @@ static void host_tls_started(int fd, const char *library)
     shim_conns_unlock();
 }
 
-static bool host_fd_in_scope(int fd)
-{
-    if (!shim_conns_lock())
-        return false;
-    /* Every record in the table is of an in-scope connection (attach()
-     * keeps no other); one made without the engine decides nothing. */
-    const shim_conn *c = shim_conn_of(shim_fd_entry(fd));
-    bool in_scope = c && !c->engineless;
-    shim_conns_unlock();
-    return in_scope;
-}
-
 const mxv_hook_host shim_host = {
     .observed = host_observed,
     .decided = host_decided,
     .fd_of_hello = host_fd_of_hello,
     .tls_started = host_tls_started,
-    .fd_in_scope = host_fd_in_scope,
 };

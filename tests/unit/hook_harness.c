@@ -74,12 +74,8 @@ int hh_listen(unsigned short *port)
 void hh_serve_one(int listener, SSL_CTX *sctx)
 {
     int fd = accept(listener, NULL, NULL);
-    if (fd >= 0)
-        hh_serve_socket(fd, sctx);
-}
-
-void hh_serve_socket(int fd, SSL_CTX *sctx)
-{
+    if (fd < 0)
+        return;
     SSL *srv = SSL_new(sctx);
     SSL_set_fd(srv, fd);
     if (SSL_accept(srv) == 1)
@@ -89,39 +85,26 @@ void hh_serve_socket(int fd, SSL_CTX *sctx)
 }
 
 typedef struct {
-    int listener, socket; /* the one to accept on, or (-1) the one to serve */
+    int listener;
     SSL_CTX *sctx;
 } server_job;
 
 static void *serve_job(void *arg)
 {
     server_job *job = arg;
-    if (job->listener >= 0)
-        hh_serve_one(job->listener, job->sctx);
-    else
-        hh_serve_socket(job->socket, job->sctx);
+    hh_serve_one(job->listener, job->sctx);
     free(job);
     return NULL;
 }
 
-static pthread_t serve_in_thread(int listener, int socket, SSL_CTX *sctx)
+pthread_t hh_serve_in_thread(int listener, SSL_CTX *sctx)
 {
     server_job *job = malloc(sizeof(*job));
     CU_ASSERT_FATAL(job != NULL);
-    *job = (server_job){listener, socket, sctx};
+    *job = (server_job){listener, sctx};
     pthread_t server;
     CU_ASSERT_FATAL(pthread_create(&server, NULL, serve_job, job) == 0);
     return server;
-}
-
-pthread_t hh_serve_in_thread(int listener, SSL_CTX *sctx)
-{
-    return serve_in_thread(listener, -1, sctx);
-}
-
-pthread_t hh_serve_socket_in_thread(int fd, SSL_CTX *sctx)
-{
-    return serve_in_thread(-1, fd, sctx);
 }
 
 void hh_served(pthread_t server)

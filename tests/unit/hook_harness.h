@@ -34,11 +34,8 @@ void hh_stop_server(pid_t server);
 int hh_listen(unsigned short *port);
 /* One server handshake of sctx on the next connection to listener. */
 void hh_serve_one(int listener, SSL_CTX *sctx);
-/* One server handshake of sctx on connected socket fd, closed after. */
-void hh_serve_socket(int fd, SSL_CTX *sctx);
 /* The same in a thread of its own, joined by hh_served(). */
 pthread_t hh_serve_in_thread(int listener, SSL_CTX *sctx);
-pthread_t hh_serve_socket_in_thread(int fd, SSL_CTX *sctx);
 void hh_served(pthread_t server);
 /* A TLS server with `cert`, ticket keys of its own. */
 SSL_CTX *hh_server_of(const tc_pair *cert);
