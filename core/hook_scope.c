@@ -51,7 +51,7 @@ struct mxv_hook_ssl {
     unsigned char untold_random[MXV_HELLO_RANDOM_LEN];
 };
 
-/* The peer port of a connected TCP socket, 0 if fd is not one. */
+/* Is fd a connected TCP socket whose peer port is in `ports`? */
 static bool in_scope_socket(int fd)
 {
     unsigned port = mxv_tcp_peer_port(fd);
